@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "vfio-probe",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vfio-probe", targets: ["vfio-probe"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        // libpci from Debian's libpci-dev, found through pkg-config.
+        .systemLibrary(
+            name: "CPCI",
+            pkgConfig: "libpci",
+            providers: [.apt(["libpci-dev"])]
+        ),
+        // zlib, for /proc/config.gz.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        // The only C code: forwarders for variadic calls Swift cannot make (ioctl, syscall,
+        // pci_lookup_name) and a setjmp guard around libpci's non-returning error callback.
+        .target(
+            name: "CShim",
+            dependencies: ["CPCI"]
+        ),
+        .target(
+            name: "ProbeCore",
+            dependencies: [
+                "CShim", "CPCI", "CZlib",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "vfio-probe",
+            dependencies: [
+                "ProbeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "ProbeCoreTests",
+            dependencies: ["ProbeCore", "vfio-probe"],
+            resources: []
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

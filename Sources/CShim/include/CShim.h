@@ -1,0 +1,50 @@
+#ifndef VFIO_PROBE_CSHIM_H
+#define VFIO_PROBE_CSHIM_H
+/*
+ * The C seam of vfio-probe. Swift cannot call variadic C functions (ioctl, syscall,
+ * pci_lookup_name) and cannot survive libpci's non-returning error callback, so these few
+ * forwarders live here. Nothing else does.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <pci/pci.h>
+
+/* ---- files ---------------------------------------------------------------------------- */
+
+/// openat2(2) with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: `path` is resolved as if `rootfd`
+/// were "/", so no symlink in a fixture or snapshot can lead out of it. Returns -1 with errno
+/// (ENOSYS on kernels before 5.6).
+int vp_openat_in_root(int rootfd, const char *path, int flags);
+
+/// Constants and macros Swift's Glibc module does not export (they need _GNU_SOURCE).
+extern const int vp_O_PATH;
+unsigned int vp_major(unsigned long long dev);
+unsigned int vp_minor(unsigned long long dev);
+
+/* ---- ioctl ---------------------------------------------------------------------------- */
+
+/// ioctl(fd, request, arg) where the argument is a pointer.
+int vp_ioctl_ptr(int fd, unsigned long request, void *arg);
+/// ioctl(fd, request, arg) where the argument is passed by value (VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU).
+int vp_ioctl_val(int fd, unsigned long request, unsigned long arg);
+
+/* ---- libpci --------------------------------------------------------------------------- */
+
+/// Allocates and initialises a libpci handle on the sysfs method rooted at `sysfs_path`
+/// (ROOT/sys/bus/pci). libpci's error callback normally exits the process; here it unwinds to
+/// the caller, which gets NULL and the message in `err`.
+struct pci_access *vp_pci_open(const char *sysfs_path, char *err, size_t errlen);
+void vp_pci_close(struct pci_access *acc);
+/// pci_get_dev + pci_fill_info under the guard: one device, without scanning the bus.
+/// Returns NULL (and the message in `err`) when libpci reports an error.
+struct pci_dev *vp_pci_device(struct pci_access *acc, int domain, int bus, int dev, int func,
+                              unsigned int fill, char *err, size_t errlen);
+void vp_pci_free_device(struct pci_dev *d);
+/// pci_read_block under the guard; returns 1 on success.
+int vp_pci_read_block(struct pci_dev *d, int pos, uint8_t *buf, int len);
+/// pci_lookup_name(PCI_LOOKUP_VENDOR|PCI_LOOKUP_DEVICE), NULL when pci.ids does not know it.
+const char *vp_pci_device_name(struct pci_access *acc, char *buf, int size, int vendor, int device);
+const char *vp_pci_vendor_name(struct pci_access *acc, char *buf, int size, int vendor);
+const char *vp_pci_class_name(struct pci_access *acc, char *buf, int size, int class_id);
+
+#endif

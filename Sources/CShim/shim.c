@@ -1,0 +1,134 @@
+#define _GNU_SOURCE
+#include "CShim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+
+int vp_openat_in_root(int rootfd, const char *path, int flags) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    long fd;
+    do {
+        fd = syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+    } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+    return (int)fd;
+}
+
+const int vp_O_PATH = O_PATH;
+unsigned int vp_major(unsigned long long dev) { return major(dev); }
+unsigned int vp_minor(unsigned long long dev) { return minor(dev); }
+
+int vp_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }
+int vp_ioctl_val(int fd, unsigned long request, unsigned long arg) { return ioctl(fd, request, arg); }
+
+/* libpci's `error` callback is declared noreturn: we longjmp back to the guarded call. */
+static __thread jmp_buf *vp_guard;
+static __thread char vp_message[256];
+
+__attribute__((noreturn)) static void vp_pci_error(char *msg, ...) {
+    va_list ap;
+    va_start(ap, msg);
+    vsnprintf(vp_message, sizeof vp_message, msg, ap);
+    va_end(ap);
+    if (vp_guard) longjmp(*vp_guard, 1);
+    /* Unguarded error: libpci cannot continue and there is no caller to return to. */
+    fprintf(stderr, "vfio-probe: libpci: %s\n", vp_message);
+    _exit(1);
+}
+
+static void vp_pci_quiet(char *msg, ...) { (void)msg; }
+
+static void vp_copy_message(char *err, size_t errlen) {
+    if (err && errlen) snprintf(err, errlen, "%s", vp_message);
+}
+
+struct pci_access *vp_pci_open(const char *sysfs_path, char *err, size_t errlen) {
+    struct pci_access *acc = pci_alloc();
+    if (!acc) return NULL;
+    acc->error = vp_pci_error;
+    acc->warning = vp_pci_quiet;
+    acc->debug = vp_pci_quiet;
+    acc->method = PCI_ACCESS_SYS_BUS_PCI;
+    /* Names from pci.ids only: deterministic, no DNS, no udev hwdb. */
+    acc->id_lookup_mode = PCI_LOOKUP_NO_HWDB;
+    jmp_buf env;
+    vp_guard = &env;
+    if (setjmp(env)) {
+        vp_guard = NULL;
+        vp_copy_message(err, errlen);
+        return NULL; /* the half-initialised handle is leaked on purpose: libpci state is unknown */
+    }
+    pci_set_param(acc, "sysfs.path", (char *)sysfs_path);
+    pci_init(acc);
+    vp_guard = NULL;
+    return acc;
+}
+
+void vp_pci_close(struct pci_access *acc) {
+    if (acc) pci_cleanup(acc);
+}
+
+struct pci_dev *vp_pci_device(struct pci_access *acc, int domain, int bus, int dev, int func,
+                              unsigned int fill, char *err, size_t errlen) {
+    struct pci_dev *volatile d = NULL;
+    jmp_buf env;
+    vp_guard = &env;
+    if (setjmp(env)) {
+        vp_guard = NULL;
+        vp_copy_message(err, errlen);
+        return NULL;
+    }
+    d = pci_get_dev(acc, domain, bus, dev, func);
+    if (d) pci_fill_info(d, (int)fill);
+    vp_guard = NULL;
+    return d;
+}
+
+void vp_pci_free_device(struct pci_dev *d) {
+    if (d) pci_free_dev(d);
+}
+
+int vp_pci_read_block(struct pci_dev *d, int pos, uint8_t *buf, int len) {
+    jmp_buf env;
+    vp_guard = &env;
+    if (setjmp(env)) {
+        vp_guard = NULL;
+        return 0;
+    }
+    int ok = pci_read_block(d, pos, buf, len);
+    vp_guard = NULL;
+    return ok;
+}
+
+static const char *vp_lookup(struct pci_access *acc, char *buf, int size, int flags, int a, int b) {
+    jmp_buf env;
+    vp_guard = &env;
+    if (setjmp(env)) {
+        vp_guard = NULL;
+        return NULL;
+    }
+    const char *name = pci_lookup_name(acc, buf, size, flags | PCI_LOOKUP_NO_NUMBERS, a, b);
+    vp_guard = NULL;
+    return name;
+}
+
+const char *vp_pci_device_name(struct pci_access *acc, char *buf, int size, int vendor, int device) {
+    return vp_lookup(acc, buf, size, PCI_LOOKUP_DEVICE, vendor, device);
+}
+const char *vp_pci_vendor_name(struct pci_access *acc, char *buf, int size, int vendor) {
+    return vp_lookup(acc, buf, size, PCI_LOOKUP_VENDOR, vendor, 0);
+}
+const char *vp_pci_class_name(struct pci_access *acc, char *buf, int size, int class_id) {
+    return vp_lookup(acc, buf, size, PCI_LOOKUP_CLASS, class_id, 0);
+}

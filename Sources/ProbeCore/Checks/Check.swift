@@ -1,0 +1,180 @@
+/// The modes a userspace driver can use VFIO in, ordered: vfio > noiommu > none.
+public enum Mode: String, Sendable, Codable, Comparable, CaseIterable {
+    case none
+    case noiommu
+    case vfio
+
+    var rank: Int {
+        switch self {
+        case .none: 0
+        case .noiommu: 1
+        case .vfio: 2
+        }
+    }
+    public static func < (a: Mode, b: Mode) -> Bool { a.rank < b.rank }
+
+    public var title: String {
+        switch self {
+        case .vfio: "safe VFIO (IOMMU-backed)"
+        case .noiommu: "no-IOMMU only (unsafe: no DMA isolation, taints the kernel)"
+        case .none: "no VFIO"
+        }
+    }
+}
+
+public enum Status: String, Sendable, Codable, CaseIterable {
+    case pass, warn, fail, skip, info
+}
+
+public enum Category: String, Sendable, Codable, CaseIterable {
+    case firmware, iommu, interrupts, kernel, vfio, noiommu, process, platform, device
+    public var title: String {
+        switch self {
+        case .firmware: "Firmware"
+        case .iommu: "IOMMU"
+        case .interrupts: "Interrupts"
+        case .kernel: "Kernel"
+        case .vfio: "VFIO stack"
+        case .noiommu: "No-IOMMU mode"
+        case .process: "This process"
+        case .platform: "Platform"
+        case .device: "Devices"
+        }
+    }
+}
+
+/// What a finding is about.
+public enum Subject: Hashable, Sendable {
+    case host
+    case device(PCIAddress)
+}
+
+/// A file the probe read and what it saw there: every claim traces back to one.
+public struct Evidence: Sendable, Equatable, Codable {
+    public var path: String
+    public var value: String
+    public init(_ path: String, _ value: String) {
+        self.path = path
+        self.value = value
+    }
+}
+
+/// What a finding does to a mode, for the subject it is about.
+public struct Impact: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable {
+        /// The mode cannot work; `actions` (if any) fix it, but not at run time (reboot, firmware,
+        /// another kernel).
+        case blocks
+        /// The mode works once `actions` are done, without a reboot.
+        case requires
+    }
+    public var mode: Mode
+    public var kind: Kind
+    public var reason: String
+    public var actions: [String]
+
+    public static func blocks(_ mode: Mode, _ reason: String, fix: [String] = []) -> Impact {
+        Impact(mode: mode, kind: .blocks, reason: reason, actions: fix)
+    }
+    public static func requires(_ mode: Mode, _ reason: String, _ actions: [String]) -> Impact {
+        Impact(mode: mode, kind: .requires, reason: reason, actions: actions)
+    }
+}
+
+/// One result of one check.
+public struct Finding: Sendable, Equatable {
+    public var checkID: String
+    public var status: Status
+    public var subject: Subject
+    /// One line: what was found.
+    public var summary: String
+    /// More explanation, when it helps.
+    public var detail: String?
+    /// What to do; set on every non-pass finding that has a fix.
+    public var remedy: String?
+    public var evidence: [Evidence]
+    public var impacts: [Impact]
+
+    public init(_ checkID: String, _ status: Status, _ subject: Subject = .host, _ summary: String,
+                detail: String? = nil, remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) {
+        self.checkID = checkID
+        self.status = status
+        self.subject = subject
+        self.summary = summary
+        self.detail = detail
+        self.remedy = remedy
+        self.evidence = evidence
+        self.impacts = impacts
+    }
+}
+
+/// A check's self-description: stable id, what it checks and why, the fix, and examples that
+/// are run as tests (fixture → expected status).
+public struct CheckDescriptor: Sendable {
+    public var id: String
+    public var title: String
+    public var category: Category
+    public var rationale: String
+    public var remedy: String
+    /// The host facts it looks at, for `vfio-probe checks`.
+    public var looksAt: [String]
+    public var examples: [CheckExample]
+    /// Earlier ids, still accepted by --only/--skip.
+    public var aliases: [String]
+
+    public init(id: String, title: String, category: Category, rationale: String, remedy: String,
+                looksAt: [String], examples: [CheckExample], aliases: [String] = []) {
+        self.id = id
+        self.title = title
+        self.category = category
+        self.rationale = rationale
+        self.remedy = remedy
+        self.looksAt = looksAt
+        self.examples = examples
+        self.aliases = aliases
+    }
+}
+
+/// "On fixture `fixture`, this check reports `status` (for `device`, when given)."
+public struct CheckExample: Sendable {
+    public var fixture: String
+    public var status: Status
+    public var device: String?
+    public var scope: [String]?
+
+    public static func pass(_ fixture: String, device: String? = nil) -> Self { .init(fixture: fixture, status: .pass, device: device) }
+    public static func warn(_ fixture: String, device: String? = nil) -> Self { .init(fixture: fixture, status: .warn, device: device) }
+    public static func fail(_ fixture: String, device: String? = nil) -> Self { .init(fixture: fixture, status: .fail, device: device) }
+    public static func skip(_ fixture: String, device: String? = nil) -> Self { .init(fixture: fixture, status: .skip, device: device) }
+    public static func info(_ fixture: String, device: String? = nil) -> Self { .init(fixture: fixture, status: .info, device: device) }
+}
+
+/// What a check sees: the host snapshot (and, once the live half has run, its results).
+public struct CheckContext: Sendable {
+    public var host: Host
+    public init(host: Host) { self.host = host }
+}
+
+/// A check: a descriptor and a pure, non-throwing function of what the probe saw.
+public protocol Check: Sendable {
+    static var descriptor: CheckDescriptor { get }
+    static func evaluate(_ context: CheckContext) -> [Finding]
+}
+
+extension Check {
+    static var id: String { descriptor.id }
+    /// A finding of this check, with the descriptor's remedy on non-pass results unless another is given.
+    static func finding(_ status: Status, _ summary: String, detail: String? = nil,
+                        remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) -> Finding {
+        finding(status, .host, summary, detail: detail, remedy: remedy, evidence: evidence, impacts: impacts)
+    }
+    static func finding(_ status: Status, _ subject: Subject, _ summary: String, detail: String? = nil,
+                        remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) -> Finding {
+        let r = remedy ?? ([.warn, .fail].contains(status) ? descriptor.remedy : nil)
+        return Finding(descriptor.id, status, subject, summary, detail: detail, remedy: r, evidence: evidence, impacts: impacts)
+    }
+    static func skipped(_ why: String) -> Finding { skipped(.host, why) }
+    static func skipped(_ subject: Subject, _ why: String) -> Finding {
+        Finding(descriptor.id, .skip, subject, "cannot tell: \(why)")
+    }
+}

@@ -1,0 +1,38 @@
+/// Which driver owns the device, and what binding it to vfio-pci takes.
+public struct DeviceDriverCheck: Check {
+    public static let descriptor = CheckDescriptor(
+        id: "device.driver",
+        title: "Device driver",
+        category: .device,
+        rationale: "A userspace driver needs the function bound to vfio-pci (or a vfio variant driver). uio_pci_generic and igb_uio also give userspace the device, but with no IOMMU isolation and no interrupt safety, and the kernel is not even tainted. vfio-pci binds only normal (type 0) functions, never bridges.",
+        remedy: "Bind the function to vfio-pci through driver_override (the actions list the exact commands).",
+        looksAt: ["/sys/bus/pci/devices/BDF/driver", "config space header type"],
+        examples: [.pass("intel-vfio-ready", device: "0000:01:00.0"), .info("amd-host", device: "0000:03:00.0"),
+                   .fail("uio-bound", device: "0000:01:00.0"), .fail("intel-vfio-ready", device: "0000:00:01.0")])
+
+    public static func evaluate(_ context: CheckContext) -> [Finding] {
+        context.host.selectedDevices.map { d in
+            let s = Subject.device(d.address)
+            let ev = [Evidence("/sys/bus/pci/devices/\(d.address)/driver", d.driver ?? "(none)")]
+            if let h = d.headerType, h != 0 {
+                return finding(.fail, s, "a \(h == 1 ? "PCI bridge" : "CardBus bridge") (header type \(h)): vfio-pci does not bind bridges",
+                               remedy: "Assign the devices behind the bridge, not the bridge.", evidence: ev,
+                               impacts: [.blocks(.vfio, "\(d.address) is a bridge"), .blocks(.noiommu, "\(d.address) is a bridge")])
+            }
+            let bind = Actions.bindToVFIO(d.address, currentDriver: d.driver)
+            let needsBinding: [Impact] = [.requires(.vfio, "\(d.address) is not bound to vfio-pci", bind),
+                                          .requires(.noiommu, "\(d.address) is not bound to vfio-pci", bind)]
+            switch DriverClass(d.driver) {
+            case .vfio:
+                return finding(.pass, s, "bound to \(d.driver!)", evidence: ev)
+            case .unsafeUserspace:
+                return finding(.fail, s, "bound to \(d.driver!): userspace has this device with NO IOMMU isolation and no interrupt safety, and the kernel is not tainted",
+                               remedy: "Rebind it to vfio-pci: \(bind.joined(separator: "; "))", evidence: ev, impacts: needsBinding)
+            case .none:
+                return finding(.info, s, "no driver bound", evidence: ev, impacts: needsBinding)
+            case .stub, .pcieport, .kernel:
+                return finding(.info, s, "bound to the kernel driver \(d.driver!)", evidence: ev, impacts: needsBinding)
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+/// Is the device behind an IOMMU?
+public struct DeviceIOMMUGroupCheck: Check {
+    public static let descriptor = CheckDescriptor(
+        id: "device.iommu-group",
+        title: "Device is in an IOMMU group",
+        category: .device,
+        rationale: "VFIO with isolation works only for a device in an IOMMU group; vfio-pci refuses a device without one unless no-IOMMU mode is on, and then puts it in a vfio-noiommu stand-in group. A device outside every group on a host with an IOMMU is not covered by the firmware's tables.",
+        remedy: "Check that the firmware's DMAR/IVRS scopes cover the device's segment and bus (see firmware findings).",
+        looksAt: ["/sys/bus/pci/devices/BDF/iommu_group", "/sys/kernel/iommu_groups/N/name"],
+        examples: [.pass("intel-vfio-ready", device: "0000:01:00.0"), .info("noiommu-enabled", device: "0000:00:03.0"),
+                   .info("noiommu-not-compiled", device: "0000:00:03.0")])
+
+    public static func evaluate(_ context: CheckContext) -> [Finding] {
+        let host = context.host
+        return host.selectedDevices.map { d in
+            let s = Subject.device(d.address)
+            let link = "/sys/bus/pci/devices/\(d.address)/iommu_group"
+            guard let g = host.group(of: d.address) else {
+                if host.iommuActive == true {
+                    return finding(.fail, s, "not in any IOMMU group although an IOMMU is active", evidence: [Evidence(link, "missing")],
+                                   impacts: [.blocks(.vfio, "\(d.address) is not behind any IOMMU")])
+                }
+                return finding(.info, s, "no IOMMU group (no IOMMU is active): usable only in no-IOMMU mode", evidence: [Evidence(link, "missing")],
+                               impacts: [.blocks(.vfio, "\(d.address) is not behind an IOMMU")])
+            }
+            let members = g.members.count
+            if g.isNoIOMMU {
+                return finding(.info, s, "vfio-noiommu group \(g.id): bound in no-IOMMU mode, with no isolation",
+                               evidence: [Evidence("/sys/kernel/iommu_groups/\(g.id)/name", "vfio-noiommu")],
+                               impacts: [.blocks(.vfio, "\(d.address) is in a no-IOMMU stand-in group")])
+            }
+            return finding(.pass, s, "IOMMU group \(g.id)\(members > 1 ? " with \(members - 1) other device\(members == 2 ? "" : "s")" : ", alone")",
+                           evidence: [Evidence(link, "\(g.id)")],
+                           impacts: [.blocks(.noiommu, "\(d.address) is behind an IOMMU (group \(g.id)); no-IOMMU mode applies only to devices outside every group")])
+        }
+    }
+}

@@ -1,0 +1,51 @@
+/// Every device of the group must be harmless to VFIO for the group to be viable.
+public struct GroupViabilityCheck: Check {
+    public static let descriptor = CheckDescriptor(
+        id: "device.group-viability",
+        title: "The device's IOMMU group is viable",
+        category: .device,
+        rationale: "VFIO gives userspace a whole IOMMU group. It is viable only when every member is unbound, on vfio-pci (or a variant), on pci-stub, or a bridge on pcieport: those drivers promise no DMA of their own (driver_managed_dma). One member on a kernel or uio driver makes the group not viable, and VFIO_GROUP_GET_STATUS says so.",
+        remedy: "Bind every companion in the group to vfio-pci (or unbind it); companions cannot be split off without ACS in the hardware.",
+        looksAt: ["/sys/kernel/iommu_groups/N/devices/*", "each member's driver link"],
+        examples: [.pass("intel-vfio-ready", device: "0000:01:00.0"), .warn("shared-group", device: "0000:01:00.0"),
+                   .pass("amd-host", device: "0000:03:00.0")])
+
+    public static func evaluate(_ context: CheckContext) -> [Finding] {
+        let host = context.host
+        return host.selectedDevices.compactMap { d -> Finding? in
+            guard let g = host.group(of: d.address), !g.isNoIOMMU else { return nil }
+            let s = Subject.device(d.address)
+            var blockers: [String] = []
+            var actions: [String] = []
+            var fine: [String] = []
+            var ev: [Evidence] = []
+            var unknown: [String] = []
+            for member in g.members where member != d.address.description {
+                guard let a = PCIAddress(member) else {
+                    fine.append("\(member) (not PCI)")
+                    continue
+                }
+                guard let m = host.device(a) else { unknown.append(member); continue }
+                ev.append(Evidence("/sys/bus/pci/devices/\(a)/driver", m.driver ?? "(none)"))
+                let cls = DriverClass(m.driver)
+                if cls.keepsGroupViable && !(cls == .pcieport && !m.isBridge) {
+                    fine.append("\(a) (\(m.driver ?? "no driver"))")
+                } else {
+                    blockers.append("\(a) on \(m.driver!)")
+                    actions += Actions.bindToVFIO(a, currentDriver: m.driver)
+                }
+            }
+            if !unknown.isEmpty && blockers.isEmpty {
+                return skipped(s, "members \(unknown.joined(separator: ", ")) of group \(g.id) could not be read")
+            }
+            if blockers.isEmpty {
+                return finding(.pass, s, fine.isEmpty ? "alone in IOMMU group \(g.id)" : "group \(g.id) is viable: \(fine.joined(separator: ", "))", evidence: ev)
+            }
+            let uio = blockers.contains { $0.contains("uio") }
+            return finding(.warn, s, "group \(g.id) is not viable: \(blockers.joined(separator: ", "))\(uio ? " (uio: unsafe userspace access)" : "")",
+                           detail: "VFIO hands out whole groups; every member must be on vfio-pci, pci-stub, pcieport (bridges) or no driver.",
+                           evidence: ev,
+                           impacts: [.requires(.vfio, "IOMMU group \(g.id) is shared with \(blockers.joined(separator: ", "))", actions)])
+        }
+    }
+}

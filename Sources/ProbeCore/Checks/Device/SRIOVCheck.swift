@@ -1,0 +1,35 @@
+/// SR-IOV: PFs with VFs, and VFs whose PF belongs to vfio-pci.
+public struct SRIOVCheck: Check {
+    public static let descriptor = CheckDescriptor(
+        id: "device.sriov",
+        title: "SR-IOV relationships",
+        category: .device,
+        rationale: "When a PF is bound to vfio-pci, its VFs can be opened only with the VF token (a UUID) the PF's user set (VFIO_DEVICE_FEATURE_PCI_VF_TOKEN); without it the open fails with \"VF token required\". A PF with VFs in use cannot be given to userspace without disturbing them.",
+        remedy: "Pass the PF owner's VF token when opening the VF (DPDK: --vfio-vf-token=UUID; QEMU: -device vfio-pci,host=VF,vf-token=UUID).",
+        looksAt: ["/sys/bus/pci/devices/BDF/{physfn,virtfn*,sriov_numvfs,sriov_totalvfs}"],
+        examples: [.info("sriov-pf", device: "0000:01:00.0"), .warn("sriov-pf", device: "0000:01:02.0")])
+
+    public static func evaluate(_ context: CheckContext) -> [Finding] {
+        let host = context.host
+        return host.selectedDevices.compactMap { d -> Finding? in
+            let s = Subject.device(d.address)
+            let dir = "/sys/bus/pci/devices/\(d.address)"
+            if let pf = d.physfn {
+                let pfDriver = host.device(pf)?.driver
+                let ev = [Evidence("\(dir)/physfn", pf.description), Evidence("/sys/bus/pci/devices/\(pf)/driver", pfDriver ?? "(none)")]
+                if DriverClass(pfDriver) == .vfio {
+                    return finding(.warn, s, "a VF of \(pf), which is bound to \(pfDriver!): opening it needs the PF owner's VF token", evidence: ev)
+                }
+                return finding(.info, s, "a VF of \(pf) (PF driver \(pfDriver ?? "none"))", evidence: ev)
+            }
+            if let sr = d.sriov {
+                let ev = [Evidence("\(dir)/sriov_numvfs", "\(sr.numVFs)"), Evidence("\(dir)/sriov_totalvfs", "\(sr.totalVFs)")]
+                if sr.numVFs > 0 && DriverClass(d.driver) == .vfio {
+                    return finding(.info, s, "a PF on \(d.driver!) with \(sr.numVFs) of \(sr.totalVFs) VFs: its user must set a VF token for them", evidence: ev)
+                }
+                return finding(.info, s, "an SR-IOV PF with \(sr.numVFs) of \(sr.totalVFs) VFs enabled", evidence: ev)
+            }
+            return nil
+        }
+    }
+}

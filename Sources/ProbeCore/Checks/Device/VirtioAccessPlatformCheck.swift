@@ -1,0 +1,35 @@
+/// virtio devices that bypass the IOMMU.
+public struct VirtioAccessPlatformCheck: Check {
+    public static let descriptor = CheckDescriptor(
+        id: "device.virtio-access-platform",
+        title: "virtio device honours the IOMMU",
+        category: .device,
+        rationale: "A virtio device that did not negotiate VIRTIO_F_ACCESS_PLATFORM (feature bit 33) ignores the IOMMU and DMAs to guest-physical addresses. Given to userspace through VFIO it would write to the wrong memory.",
+        remedy: "Start the device with the IOMMU platform feature: QEMU -device virtio-net-pci,iommu_platform=on,disable-legacy=on (likewise virtio-blk-pci).",
+        looksAt: ["/sys/bus/pci/devices/BDF/virtioN/features (bit 33)"],
+        examples: [.fail("virtio-no-access-platform", device: "0000:00:03.0"), .pass("virtio-no-access-platform", device: "0000:00:04.0")])
+
+    public static func evaluate(_ context: CheckContext) -> [Finding] {
+        let host = context.host
+        return host.selectedDevices.compactMap { d -> Finding? in
+            guard d.vendorID == 0x1af4, d.deviceID >= 0x1000, d.deviceID <= 0x107f else { return nil }
+            let s = Subject.device(d.address)
+            guard let v = d.virtio.first else {
+                return skipped(s, "the negotiated virtio features are visible only while a virtio driver is bound")
+            }
+            let path = "/sys/bus/pci/devices/\(d.address)/\(v.name)/features"
+            switch v.hasAccessPlatform {
+            case nil:
+                return skipped(s, v.features.value == nil ? "\(path) is unreadable" : "\(path) is too short")
+            case true?:
+                return finding(.pass, s, "\(v.name) negotiated VIRTIO_F_ACCESS_PLATFORM: its DMA goes through the IOMMU", evidence: [Evidence(path, "bit 33 = 1")])
+            case false?:
+                let active = host.iommuActive == true
+                return finding(active ? .fail : .info, s, "\(v.name) did not negotiate VIRTIO_F_ACCESS_PLATFORM: it bypasses the IOMMU",
+                               remedy: active ? nil : "Nothing to do without an IOMMU; with one, start the device with iommu_platform=on.",
+                               evidence: [Evidence(path, "bit 33 = 0")],
+                               impacts: active ? [.blocks(.vfio, "\(d.address) (\(v.name)) bypasses the IOMMU: no VIRTIO_F_ACCESS_PLATFORM", fix: [descriptor.remedy])] : [])
+            }
+        }
+    }
+}

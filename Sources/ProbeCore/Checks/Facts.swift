@@ -1,0 +1,111 @@
+/// Facts derived from the snapshot that several checks and the verdict share. Pure.
+extension Host {
+    /// An IOMMU is translating DMA: hardware units are registered or real groups exist.
+    /// nil when neither could be read.
+    public var iommuActive: Bool? {
+        if hasRealGroups { return true }
+        switch iommuUnits {
+        case .value(let units): return !units.isEmpty
+        case .absent: return false
+        case .unreadable: return nil
+        }
+    }
+
+    /// The parameter on the command line that turns the IOMMU off, if any.
+    public var iommuDisablingParameter: String? {
+        guard let c = cmdline else { return nil }
+        if c.options("intel_iommu").contains("off") { return "intel_iommu=off" }
+        if c.options("amd_iommu").contains("off") { return "amd_iommu=off" }
+        if c.options("iommu").contains("off") { return "iommu=off" }
+        return nil
+    }
+
+    /// What turns the IOMMU on at the next boot: drop the parameter that disables it, or add the
+    /// vendor's.
+    public var iommuEnableAction: String {
+        if let off = iommuDisablingParameter { return Actions.kernelParameter(remove: off) }
+        return Actions.kernelParameter(add: iommuOnParameter)
+    }
+
+    public var units: [IOMMUUnit] { iommuUnits.value ?? [] }
+
+    /// The CPU vendor's parameter that turns the IOMMU on.
+    public var iommuOnParameter: String {
+        switch platform.cpuVendor.value {
+        case .amd: "amd_iommu=on"
+        case .arm: "iommu.passthrough=0"
+        default: "intel_iommu=on"
+        }
+    }
+
+    public var cmdline: KernelCommandLine? { kernel.cmdline.value }
+
+    /// vfio_iommu_type1.allow_unsafe_interrupts, as the kernel has it now.
+    public var type1AllowsUnsafeInterrupts: Bool {
+        KernelCommandLine.bool(modules.parameter("vfio_iommu_type1", "allow_unsafe_interrupts").value) == true
+    }
+
+    /// vfio.enable_unsafe_noiommu_mode: nil when the parameter does not exist.
+    public var noIOMMUEnabled: Bool? {
+        modules.parameter("vfio", "enable_unsafe_noiommu_mode").value.flatMap { KernelCommandLine.bool($0) }
+    }
+
+    /// CONFIG_VFIO_NOIOMMU: the parameter file exists, or the kernel configuration says so.
+    public var noIOMMUCompiledIn: Bool? {
+        if modules.parameter("vfio", "enable_unsafe_noiommu_mode").value != nil { return true }
+        if let c = kernel.config.value, c["CONFIG_VFIO"] != nil { return c.isBuiltIn("CONFIG_VFIO_NOIOMMU") }
+        if modules.state("vfio").isPresent, !modules.parameter("vfio", "enable_unsafe_noiommu_mode").isUnreadable { return false }
+        return nil
+    }
+}
+
+/// Driver families, by the kernel's rules for DMA ownership.
+public enum DriverClass: String, Sendable {
+    /// vfio-pci and vendor variant drivers (mlx5_vfio_pci, hisi_acc_vfio_pci, …).
+    case vfio
+    /// pci-stub: claims the device, does no DMA (driver_managed_dma).
+    case stub
+    /// pcieport: PCIe port services on bridges (driver_managed_dma).
+    case pcieport
+    /// uio_pci_generic, igb_uio, uio_hv_generic: userspace gets the device with no isolation.
+    case unsafeUserspace
+    /// Any other kernel driver: does DMA on its own behalf.
+    case kernel
+    case none
+
+    public init(_ driver: String?) {
+        guard let d = driver else { self = .none; return }
+        switch d {
+        case "pci-stub": self = .stub
+        case "pcieport": self = .pcieport
+        case "uio_pci_generic", "igb_uio", "uio_hv_generic": self = .unsafeUserspace
+        default: self = d == "vfio-pci" || d.contains("vfio") ? .vfio : .kernel
+        }
+    }
+
+    /// True when the driver leaves the group viable for VFIO (the kernel's driver_managed_dma set,
+    /// or no driver at all).
+    public var keepsGroupViable: Bool { [.vfio, .stub, .pcieport, .none].contains(self) }
+}
+
+/// Exact commands and configuration lines for remedies and actions.
+public enum Actions {
+    public static func kernelParameter(add p: String) -> String {
+        "add \"\(p)\" to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub (or grub2-mkconfig -o /boot/grub2/grub.cfg), and reboot"
+    }
+    public static func kernelParameter(remove p: String) -> String {
+        "remove \"\(p)\" from the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub), run update-grub, and reboot"
+    }
+    public static let loadVFIO = "modprobe vfio-pci"
+
+    /// Binding one function to vfio-pci through driver_override, as the kernel documents it.
+    public static func bindToVFIO(_ a: PCIAddress, currentDriver: String?) -> [String] {
+        var lines = ["echo vfio-pci > /sys/bus/pci/devices/\(a)/driver_override"]
+        if currentDriver != nil { lines.append("echo \(a) > /sys/bus/pci/devices/\(a)/driver/unbind") }
+        lines.append("echo \(a) > /sys/bus/pci/drivers_probe")
+        return lines
+    }
+
+    public static let enableNoIOMMU = "echo 1 > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode"
+    public static let allowUnsafeInterrupts = "echo 1 > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
+}

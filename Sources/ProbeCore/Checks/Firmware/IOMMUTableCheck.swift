@@ -1,0 +1,51 @@
+/// Is an IOMMU described by the ACPI tables?
+public struct IOMMUTableCheck: Check {
+    public static let descriptor = CheckDescriptor(
+        id: "firmware.iommu-table",
+        title: "Firmware describes an IOMMU",
+        category: .firmware,
+        rationale: "An IOMMU begins in ACPI: DMAR (Intel VT-d), IVRS (AMD-Vi), IORT (Arm SMMU) or VIOT (virtio-iommu). Without one the kernel finds no IOMMU and only the unsafe no-IOMMU mode remains.",
+        remedy: "Enable the IOMMU in the firmware setup (Intel VT-d, AMD-Vi/\"IOMMU\"); in a VM, give the guest a vIOMMU (QEMU: -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on).",
+        looksAt: ["/sys/firmware/acpi/tables (listing)"],
+        examples: [.pass("intel-vfio-ready"), .pass("amd-host"), .pass("intel-iommu-off"), .fail("noiommu-enabled"),
+                   .fail("hyperv-guest"), .skip("container")])
+
+    public static func evaluate(_ context: CheckContext) -> [Finding] {
+        let host = context.host
+        let dir = "/sys/firmware/acpi/tables"
+        switch host.firmware.present {
+        case .unreadable(let why):
+            return [skipped(why)]
+        case .absent:
+            if host.iommuActive == true {
+                return [finding(.info, "no ACPI tables (device-tree platform?), but the kernel registered an IOMMU")]
+            }
+            return [skipped("\(dir) does not exist (a container without /sys/firmware, or a platform without ACPI)")]
+        case .value(let sigs):
+            if !sigs.isEmpty {
+                let names = sigs.map { "\($0) (\(name($0)))" }.joined(separator: ", ")
+                return [finding(.pass, "\(names) present", evidence: [Evidence(dir, sigs.joined(separator: " "))])]
+            }
+            if host.iommuActive == true {
+                return [finding(.info, "no DMAR, IVRS, IORT or VIOT table, but the kernel registered an IOMMU")]
+            }
+            var remedy = descriptor.remedy
+            if host.platform.hypervisor == .hyperV {
+                remedy = "Hyper-V offers no virtual IOMMU to its guests: safe VFIO is impossible here; use no-IOMMU mode (unsafe) or another hypervisor."
+            }
+            return [finding(.fail, "no DMAR, IVRS, IORT or VIOT table: firmware describes no IOMMU", remedy: remedy,
+                            evidence: [Evidence(dir, "no IOMMU table")],
+                            impacts: [.blocks(.vfio, "the firmware describes no IOMMU (no DMAR/IVRS/IORT/VIOT table)", fix: [remedy])])]
+        }
+    }
+
+    static func name(_ sig: String) -> String {
+        switch sig {
+        case "DMAR": "Intel VT-d"
+        case "IVRS": "AMD-Vi"
+        case "IORT": "Arm SMMU"
+        case "VIOT": "virtio-iommu"
+        default: sig
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/// The kernel command line, read the way the kernel reads it.
+public struct CommandLineCheck: Check {
+    public static let descriptor = CheckDescriptor(
+        id: "kernel.cmdline",
+        title: "Kernel command line leaves the IOMMU on",
+        category: .kernel,
+        rationale: "intel_iommu=off, amd_iommu=off and iommu=off turn the IOMMU off whatever the firmware says; many Intel kernels also leave VT-d off unless intel_iommu=on is given. intremap=off, allow_unsafe_interrupts, no-IOMMU mode and vfio-pci.ids change what VFIO can do.",
+        remedy: "Fix the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub), run update-grub and reboot.",
+        looksAt: ["/proc/cmdline", "CONFIG_INTEL_IOMMU_DEFAULT_ON"],
+        examples: [.pass("intel-vfio-ready"), .fail("intel-iommu-off"), .info("noiommu-enabled"), .warn("intel-no-ir")])
+
+    public static func evaluate(_ context: CheckContext) -> [Finding] {
+        let host = context.host
+        guard let c = host.cmdline else {
+            if case .unreadable(let why) = host.kernel.cmdline { return [skipped(why)] }
+            return [skipped("/proc/cmdline does not exist")]
+        }
+        var out: [Finding] = []
+        func ev(_ text: String) -> [Evidence] { [Evidence("/proc/cmdline", text)] }
+
+        if let off = host.iommuDisablingParameter {
+            let fix = Actions.kernelParameter(remove: off)
+            out.append(finding(.fail, "\(off) turns the IOMMU off", remedy: fix, evidence: ev(off),
+                               impacts: [.blocks(.vfio, "\(off) on the kernel command line turns the IOMMU off", fix: [fix])]))
+        } else if host.platform.cpuVendor.value == .intel, !c.options("intel_iommu").contains("on"),
+                  host.iommuActive == false, (host.firmware.present.value ?? []).contains("DMAR"),
+                  host.kernel.config.value?.isBuiltIn("CONFIG_INTEL_IOMMU_DEFAULT_ON") != true {
+            let fix = Actions.kernelParameter(add: "intel_iommu=on")
+            out.append(finding(.fail, "VT-d is off: this kernel does not enable it by default and intel_iommu=on is not given",
+                               remedy: fix, evidence: ev("no intel_iommu=on"),
+                               impacts: [.blocks(.vfio, "VT-d is off by default in this kernel and intel_iommu=on is missing", fix: [fix])]))
+        }
+        if c.options("amd_iommu").contains("on") {
+            out.append(finding(.info, "amd_iommu=on is not an amd_iommu option; AMD-Vi is on by default (the word is ignored)", evidence: ev("amd_iommu=on")))
+        }
+        if c.options("iommu").contains("pt") || KernelCommandLine.bool(c.value("iommu.passthrough")) == true {
+            out.append(finding(.info, "passthrough default domains (iommu=pt / iommu.passthrough=1): VFIO still attaches its own domains",
+                               evidence: ev(c.options("iommu").contains("pt") ? "iommu=pt" : "iommu.passthrough=1")))
+        }
+        if c.options("intremap").contains("off") {
+            out.append(finding(.warn, "intremap=off disables interrupt remapping; type1 will refuse to attach without allow_unsafe_interrupts",
+                               remedy: Actions.kernelParameter(remove: "intremap=off"), evidence: ev("intremap=off")))
+        }
+        for p in ["vfio_iommu_type1.allow_unsafe_interrupts", "iommufd.allow_unsafe_interrupts"] where KernelCommandLine.bool(c.value(p)) == true {
+            out.append(finding(.warn, "\(p)=1: VFIO accepts IOMMUs without interrupt remapping; a device can forge MSIs",
+                               remedy: "Enable interrupt remapping and drop \(p).", evidence: ev("\(p)=1")))
+        }
+        if KernelCommandLine.bool(c.value("vfio.enable_unsafe_noiommu_mode")) == true {
+            out.append(finding(.info, "vfio.enable_unsafe_noiommu_mode=1: no-IOMMU mode is on from boot", evidence: ev("vfio.enable_unsafe_noiommu_mode=1")))
+        }
+        for p in ["vfio_pci.ids", "vfio-pci.ids"] where c.value(p) != nil {
+            out.append(finding(.info, "vfio-pci claims \(c.value(p)!) at boot", evidence: ev("\(p)=\(c.value(p)!)")))
+            break
+        }
+        if !out.contains(where: { $0.status == .fail || $0.status == .warn }) {
+            out.insert(finding(.pass, "no parameter turns the IOMMU or interrupt remapping off"), at: 0)
+        }
+        return out
+    }
+}

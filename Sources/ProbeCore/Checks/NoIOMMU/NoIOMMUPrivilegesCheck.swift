@@ -1,0 +1,36 @@
+/// What no-IOMMU use needs from the process: CAP_SYS_RAWIO, and physical addresses from pagemap.
+public struct NoIOMMUPrivilegesCheck: Check {
+    public static let descriptor = CheckDescriptor(
+        id: "noiommu.privileges",
+        title: "Privileges for no-IOMMU use",
+        category: .noiommu,
+        rationale: "Opening /dev/vfio/noiommu-N needs CAP_SYS_RAWIO. With no IOMMU the device sees physical addresses, which /proc/self/pagemap reveals only with CAP_SYS_ADMIN (DPDK: \"Expecting 'PA' IOVA mode but current mode is 'VA'\").",
+        remedy: "Run as root, or grant the capabilities (systemd: AmbientCapabilities=CAP_SYS_RAWIO CAP_SYS_ADMIN).",
+        looksAt: ["/proc/self/status (CapEff bits 17 and 21)"],
+        examples: [.pass("noiommu-enabled"), .fail("nonroot"), .info("intel-vfio-ready")])
+
+    public static func evaluate(_ context: CheckContext) -> [Finding] {
+        let host = context.host
+        if host.iommuActive == true && !host.groups.values.contains(where: \.isNoIOMMU) {
+            return [finding(.info, "not needed: an IOMMU is active")]
+        }
+        guard case .value(let caps) = host.process.effectiveCapabilities else {
+            return [skipped("/proc/self/status gives no CapEff")]
+        }
+        let ev = [Evidence("/proc/self/status", "CapEff: \(hex(caps, 16))")]
+        let rawio = caps & (1 << UInt64(ProcessFacts.capSysRawIO)) != 0
+        let admin = caps & (1 << UInt64(ProcessFacts.capSysAdmin)) != 0
+        var out: [Finding] = []
+        if rawio && admin {
+            out.append(finding(.pass, "CAP_SYS_RAWIO (open no-IOMMU groups) and CAP_SYS_ADMIN (physical addresses from pagemap)", evidence: ev))
+        }
+        if !rawio {
+            out.append(finding(.fail, "no CAP_SYS_RAWIO: opening /dev/vfio/noiommu-N will fail with EPERM", evidence: ev,
+                               impacts: [.requires(.noiommu, "this process lacks CAP_SYS_RAWIO", [descriptor.remedy])]))
+        }
+        if !admin {
+            out.append(finding(.warn, "no CAP_SYS_ADMIN: /proc/self/pagemap hides physical addresses, which no-IOMMU DMA needs", evidence: ev))
+        }
+        return out
+    }
+}

@@ -1,0 +1,38 @@
+/// RLIMIT_MEMLOCK against what DMA mapping pins.
+public struct MemlockCheck: Check {
+    public static let descriptor = CheckDescriptor(
+        id: "process.memlock",
+        title: "Locked-memory limit",
+        category: .process,
+        rationale: "type1 and iommufd pin every page they map and charge it to RLIMIT_MEMLOCK; past it VFIO_IOMMU_MAP_DMA fails with ENOMEM (\"RLIMIT_MEMLOCK exceeded\"). CAP_IPC_LOCK lifts the limit. SPDK warns below 64 MiB.",
+        remedy: "Raise it for the service: systemd LimitMEMLOCK=infinity; a shell: ulimit -l unlimited; PAM: \"dpdk - memlock unlimited\" in /etc/security/limits.conf.",
+        looksAt: ["/proc/self/limits (Max locked memory)", "/proc/self/status (CapEff bit 14)"],
+        examples: [.pass("intel-vfio-ready"), .warn("nonroot")])
+
+    public static let minimum: UInt64 = 64 << 20
+
+    public static func evaluate(_ context: CheckContext) -> [Finding] {
+        let p = context.host.process
+        let ipcLock = p.has(ProcessFacts.capIPCLock) == true
+        switch p.memlockLimit {
+        case .unreadable(let why): return [skipped(why)]
+        case .absent: return [skipped("/proc/self/limits does not exist")]
+        case .value(let limit):
+            let text = limit.map { Self.bytes($0) } ?? "unlimited"
+            let ev = [Evidence("/proc/self/limits", "Max locked memory \(text)")]
+            if limit == nil { return [finding(.pass, "locked memory unlimited", evidence: ev)] }
+            if ipcLock { return [finding(.pass, "locked memory \(text), but CAP_IPC_LOCK lifts the limit", evidence: ev)] }
+            if limit! < minimum {
+                return [finding(.warn, "locked memory limited to \(text) without CAP_IPC_LOCK: DMA maps beyond it fail with ENOMEM", evidence: ev)]
+            }
+            return [finding(.pass, "locked memory \(text)", evidence: ev)]
+        }
+    }
+
+    static func bytes(_ n: UInt64) -> String {
+        if n >= 1 << 30 && n % (1 << 30) == 0 { return "\(n >> 30) GiB" }
+        if n >= 1 << 20 && n % (1 << 20) == 0 { return "\(n >> 20) MiB" }
+        if n >= 1 << 10 && n % (1 << 10) == 0 { return "\(n >> 10) KiB" }
+        return "\(n) bytes"
+    }
+}

@@ -1,0 +1,82 @@
+/// Every check vfio-probe runs, in report order. A literal list: adding a check means adding it
+/// here, and a test fails if a check type is left out.
+public enum CheckRegistry {
+    public static let all: [any Check.Type] = [
+        // firmware and IOMMU
+        IOMMUTableCheck.self,
+        IOMMUUnitsCheck.self,
+        IOMMUGroupsCheck.self,
+        DefaultDomainCheck.self,
+        InterruptRemappingCheck.self,
+        AddressWidthCheck.self,
+        // kernel
+        CommandLineCheck.self,
+        TaintCheck.self,
+        // VFIO stack
+        ModulesCheck.self,
+        DevNodesCheck.self,
+        DMAEntryLimitCheck.self,
+        MdevCheck.self,
+        // no-IOMMU
+        NoIOMMUAvailableCheck.self,
+        NoIOMMUPrivilegesCheck.self,
+        // this process
+        PrivilegesCheck.self,
+        MemlockCheck.self,
+        // platform
+        HypervisorCheck.self,
+        VMBusCheck.self,
+        // devices
+        DeviceIOMMUGroupCheck.self,
+        DeviceDriverCheck.self,
+        GroupViabilityCheck.self,
+        DriverOverrideCheck.self,
+        SRIOVCheck.self,
+        ReservedRegionsCheck.self,
+        VirtioAccessPlatformCheck.self,
+    ]
+
+    public enum SelectionError: Error, Equatable, CustomStringConvertible {
+        case unknownID(String)
+        case duplicateID(String)
+        public var description: String {
+            switch self {
+            case .unknownID(let id): "no check has the id \"\(id)\" (vfio-probe checks lists them)"
+            case .duplicateID(let id): "two checks share the id \"\(id)\""
+            }
+        }
+    }
+
+    /// The registry, refusing duplicate ids or aliases.
+    public static func validated(_ checks: [any Check.Type] = all) throws(SelectionError) -> [any Check.Type] {
+        var seen: Set<String> = []
+        for c in checks {
+            for id in [c.descriptor.id] + c.descriptor.aliases {
+                if !seen.insert(id).inserted { throw .duplicateID(id) }
+            }
+        }
+        return checks
+    }
+
+    /// The checks `--only` and `--skip` leave. An id may also name a category ("device") or a
+    /// prefix ending in "." ("iommu.").
+    public static func select(only: [String], skip: [String], from checks: [any Check.Type] = all) throws(SelectionError) -> [any Check.Type] {
+        func matches(_ c: any Check.Type, _ id: String) -> Bool {
+            let d = c.descriptor
+            return d.id == id || d.aliases.contains(id) || d.category.rawValue == id || (id.hasSuffix(".") && d.id.hasPrefix(id))
+        }
+        for id in only + skip where !checks.contains(where: { matches($0, id) }) { throw .unknownID(id) }
+        return checks.filter { c in
+            (only.isEmpty || only.contains { matches(c, $0) }) && !skip.contains { matches(c, $0) }
+        }
+    }
+
+    /// Runs checks in order; findings keep that order.
+    public static func run(_ checks: [any Check.Type], _ context: CheckContext) -> [Finding] {
+        checks.flatMap { $0.evaluate(context) }
+    }
+
+    public static func descriptor(for id: String) -> CheckDescriptor? {
+        all.first { $0.descriptor.id == id }?.descriptor
+    }
+}

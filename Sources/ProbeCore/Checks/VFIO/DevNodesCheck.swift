@@ -1,0 +1,52 @@
+/// /dev/vfio/vfio, /dev/iommu, group nodes and device cdevs, and this user's access to them.
+public struct DevNodesCheck: Check {
+    public static let descriptor = CheckDescriptor(
+        id: "vfio.dev-nodes",
+        title: "VFIO device nodes are there and usable by this user",
+        category: .vfio,
+        rationale: "A userspace driver opens /dev/vfio/vfio (the container) and /dev/vfio/GROUP, or /dev/iommu and /dev/vfio/devices/vfioN. The nodes must exist and be readable and writable by the user the driver runs as.",
+        remedy: "Run as root, or give the service user the nodes (udev: SUBSYSTEM==\"vfio\", OWNER=\"dpdk\", MODE=\"0660\").",
+        looksAt: ["/dev/vfio/vfio", "/dev/vfio/*", "/dev/iommu", "/dev/vfio/devices/*"],
+        examples: [.pass("intel-vfio-ready"), .warn("nonroot"), .pass("noiommu-enabled"), .info("container")])
+
+    public static func evaluate(_ context: CheckContext) -> [Finding] {
+        let host = context.host
+        let nodes = host.devNodes
+        var out: [Finding] = []
+        let userFix = descriptor.remedy
+        switch nodes.container {
+        case .value(let n):
+            let ev = [Evidence(n.path, "c \(n.major):\(n.minor) \(String(n.mode, radix: 8)) uid \(n.uid)")]
+            if n.usable {
+                out.append(finding(.pass, "/dev/vfio/vfio is there and usable\(nodes.iommufd.value != nil ? "; /dev/iommu too" : "")", evidence: ev))
+            } else {
+                out.append(finding(.warn, "/dev/vfio/vfio exists but this user cannot open it read-write", evidence: ev,
+                                   impacts: [.requires(.vfio, "this user cannot open /dev/vfio/vfio", [userFix]),
+                                             .requires(.noiommu, "this user cannot open /dev/vfio/vfio", [userFix])]))
+            }
+        case .absent:
+            if host.modules.state("vfio").isPresent {
+                out.append(finding(.fail, "/dev/vfio/vfio is missing although vfio is loaded",
+                                   remedy: "Mount devtmpfs on /dev (or, in a container, pass --device /dev/vfio/vfio).",
+                                   evidence: [Evidence("/dev/vfio/vfio", "missing")],
+                                   impacts: [.blocks(.vfio, "/dev/vfio/vfio is missing", fix: ["mount devtmpfs on /dev, or pass the node into the container"])]))
+            } else {
+                out.append(finding(.info, "/dev/vfio/vfio does not exist (vfio is not loaded)"))
+            }
+        case .unreadable(let why):
+            out.append(skipped(why))
+        }
+        for d in host.selectedDevices {
+            guard let g = host.group(of: d.address) else { continue }
+            let name = g.isNoIOMMU ? "noiommu-\(g.id)" : "\(g.id)"
+            guard let n = nodes.groups[name] else { continue }
+            let mode: Mode = g.isNoIOMMU ? .noiommu : .vfio
+            if !n.usable {
+                out.append(finding(.warn, .device(d.address), "/dev/vfio/\(name) is not readable and writable by this user",
+                                   evidence: [Evidence(n.path, "\(String(n.mode, radix: 8)) uid \(n.uid) gid \(n.gid)")],
+                                   impacts: [.requires(mode, "this user cannot open /dev/vfio/\(name)", [userFix])]))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,52 @@
+/// vfio, vfio-pci, vfio_iommu_type1 and iommufd: built in, loaded, loadable, or missing.
+public struct ModulesCheck: Check {
+    public static let descriptor = CheckDescriptor(
+        id: "vfio.modules",
+        title: "VFIO modules are present",
+        category: .vfio,
+        rationale: "VFIO needs vfio (the core and no-IOMMU mode), vfio-pci (binds PCI functions) and an IOMMU backend: vfio_iommu_type1 for the legacy container, or iommufd for the device cdev.",
+        remedy: "modprobe vfio-pci (it loads vfio and vfio_iommu_type1); a kernel without CONFIG_VFIO cannot be fixed at run time.",
+        looksAt: ["/sys/module/{vfio,vfio_pci,vfio_iommu_type1,iommufd}", "/lib/modules/RELEASE/modules.builtin", "/proc/config.gz or /boot/config-RELEASE"],
+        examples: [.pass("intel-vfio-ready"), .warn("amd-host"), .pass("noiommu-enabled")])
+
+    static let needed: [(module: String, role: String, modes: [Mode])] = [
+        ("vfio", "the VFIO core", [.vfio, .noiommu]),
+        ("vfio_pci", "the driver that gives PCI functions to VFIO", [.vfio, .noiommu]),
+        ("vfio_iommu_type1", "the type1 IOMMU backend of the legacy container", [.vfio]),
+        ("iommufd", "the iommufd backend of the device cdev", []),
+    ]
+
+    public static func evaluate(_ context: CheckContext) -> [Finding] {
+        let m = context.host.modules
+        var out: [Finding] = []
+        var present: [String] = []
+        for (name, role, modes) in needed {
+            let state = m.state(name)
+            let ev = [Evidence("/sys/module/\(name)", state.rawValue)]
+            switch state {
+            case .builtIn, .loaded:
+                present.append("\(name) (\(state.rawValue))")
+            case .available:
+                let action = name == "iommufd" ? "modprobe iommufd" : Actions.loadVFIO
+                out.append(finding(name == "iommufd" ? .info : .warn, "\(name), \(role), is not loaded but can be", remedy: action, evidence: ev,
+                                   impacts: modes.map { .requires($0, "\(name) is not loaded", [action]) }))
+            case .absent:
+                if name == "iommufd" {
+                    out.append(finding(.info, "iommufd is not built: only the legacy container (/dev/vfio/vfio) is available", evidence: ev))
+                } else if name == "vfio_iommu_type1", m.state("iommufd").isUsable {
+                    out.append(finding(.info, "vfio_iommu_type1 is not built; iommufd serves instead", evidence: ev))
+                } else {
+                    let fix = "a kernel built with \(m[name]?.configSymbol ?? name)"
+                    out.append(finding(.fail, "\(name), \(role), is not built into this kernel", remedy: "Use \(fix).", evidence: ev,
+                                       impacts: modes.map { .blocks($0, "the kernel has no \(name)", fix: ["use \(fix)"]) }))
+                }
+            case .unknown:
+                out.append(skipped("\(name): not loaded, and no kernel configuration or modules.builtin says whether it exists"))
+            }
+        }
+        if !present.isEmpty {
+            out.insert(finding(.pass, present.joined(separator: ", ")), at: 0)
+        }
+        return out
+    }
+}

@@ -1,0 +1,391 @@
+/// Builds the immutable `Host` from a `HostFS`. Reads only what the scope needs: with
+/// `.devices`, the named functions, the members of their IOMMU groups and their PFs; never the
+/// whole bus.
+public struct HostReader {
+    public let fs: HostFS
+    /// Look up names in pci.ids (libpci). Off for the fastest `--device` start.
+    public var lookUpNames: Bool
+
+    public init(fs: HostFS, lookUpNames: Bool = true) {
+        self.fs = fs
+        self.lookUpNames = lookUpNames
+    }
+
+    static let pciDevices = "/sys/bus/pci/devices"
+    static let iommuGroups = "/sys/kernel/iommu_groups"
+
+    public func read(scope: Host.Scope) -> Host {
+        var problems: [String] = []
+        let pci = PCIConfigReader(root: fs.root)
+        if let e = pci.openError { problems.append("libpci: \(e)") }
+
+        // 1. Which devices.
+        var selected: [PCIAddress]
+        var missing: [PCIAddress] = []
+        switch scope {
+        case .all:
+            switch Reading({ () throws(HostFSError) in try fs.entries(HostReader.pciDevices) }) {
+            case .value(let names): selected = names.compactMap(PCIAddress.init)
+            case .absent: selected = []
+            case .unreadable(let why): selected = []; problems.append(why)
+            }
+        case .devices(let list):
+            selected = []
+            for a in Set(list).sorted() {
+                if fs.exists("\(HostReader.pciDevices)/\(a)") { selected.append(a) } else { missing.append(a) }
+            }
+        }
+
+        // 2. Devices, then their groups' companions and PFs (device scope) or everything (all scope).
+        var devices: [PCIAddress: PCIDevice] = [:]
+        func load(_ a: PCIAddress) {
+            guard devices[a] == nil, let d = readDevice(a, pci: pci, problems: &problems) else { return }
+            devices[a] = d
+        }
+        selected.forEach(load)
+
+        var groups: [Int: IOMMUGroup] = [:]
+        var groupCount: Reading<Int> = .absent
+        switch scope {
+        case .all:
+            let ids = Reading({ () throws(HostFSError) in try fs.entries(HostReader.iommuGroups) })
+            groupCount = ids.map(\.count)
+            for name in ids.value ?? [] {
+                if let id = Int(name) { groups[id] = readGroup(id) }
+            }
+        case .devices:
+            for d in devices.values {
+                if let g = d.iommuGroup, groups[g] == nil { groups[g] = readGroup(g) }
+            }
+            for g in groups.values { g.pciMembers.forEach(load) }
+            for d in Array(devices.values) { if let pf = d.physfn { load(pf) } }
+        }
+
+        let release = Reading({ () throws(HostFSError) in try fs.text("/proc/sys/kernel/osrelease") })
+        let (config, configSource) = readKernelConfig(release: release.value)
+        let kernel = Kernel(
+            release: release,
+            cmdline: Reading({ () throws(HostFSError) in KernelCommandLine(try fs.text("/proc/cmdline")) }),
+            config: config,
+            configSource: configSource,
+            taint: Reading({ () throws(HostFSError) in UInt64(try fs.text("/proc/sys/kernel/tainted")) ?? 0 }),
+            interruptChips: Reading({ () throws(HostFSError) in HostReader.interruptChips(try fs.text("/proc/interrupts")) }))
+
+        let mdevs = readMdevs()
+        return Host(
+            root: fs.root, scope: scope, devices: devices, selected: selected, missing: missing,
+            groups: groups, groupCount: groupCount,
+            iommuUnits: readIOMMUUnits(countDevices: scope == .all),
+            firmware: readFirmware(),
+            kernel: kernel,
+            modules: readModules(release: release.value, config: config.value),
+            devNodes: readDevNodes(scope: scope, groups: groups, devices: devices),
+            process: readProcess(),
+            platform: readPlatform(),
+            vmbus: readVMBus(),
+            mdevs: mdevs.devices,
+            mdevParents: mdevs.parents,
+            readProblems: problems)
+    }
+
+    // MARK: PCI
+
+    func readDevice(_ a: PCIAddress, pci: PCIConfigReader, problems: inout [String]) -> PCIDevice? {
+        let dir = "\(HostReader.pciDevices)/\(a)"
+        func hexAttr(_ name: String) -> UInt64? { (try? fs.text("\(dir)/\(name)")).flatMap { UInt64(hexText: $0) } }
+        guard let vendor = hexAttr("vendor"), let device = hexAttr("device"), let cls = hexAttr("class") else {
+            problems.append("\(dir): vendor, device or class unreadable")
+            return nil
+        }
+        var d = PCIDevice(address: a, vendorID: UInt16(truncatingIfNeeded: vendor), deviceID: UInt16(truncatingIfNeeded: device),
+                          classCode: UInt32(truncatingIfNeeded: cls))
+        d.subsystemVendorID = hexAttr("subsystem_vendor").map { UInt16(truncatingIfNeeded: $0) }
+        d.subsystemDeviceID = hexAttr("subsystem_device").map { UInt16(truncatingIfNeeded: $0) }
+        d.driver = try? fs.linkName("\(dir)/driver")
+        if let o = try? fs.text("\(dir)/driver_override"), o != "(null)", !o.isEmpty { d.driverOverride = o }
+        d.iommuGroup = (try? fs.linkName("\(dir)/iommu_group")).flatMap { Int($0) }
+        d.numaNode = (try? fs.text("\(dir)/numa_node")).flatMap { Int($0) }
+        d.physfn = (try? fs.linkName("\(dir)/physfn")).flatMap(PCIAddress.init)
+        if let total = (try? fs.text("\(dir)/sriov_totalvfs")).flatMap({ Int($0) }) {
+            let num = (try? fs.text("\(dir)/sriov_numvfs")).flatMap { Int($0) } ?? 0
+            let names = (try? fs.entries(dir)) ?? []
+            let vfs = names.filter { $0.hasPrefix("virtfn") }
+                .compactMap { try? fs.linkName("\(dir)/\($0)") }.compactMap(PCIAddress.init).sorted()
+            d.sriov = SRIOV(totalVFs: total, numVFs: num, vfs: vfs)
+        }
+        d.vfioDevice = (try? fs.entries("\(dir)/vfio-dev"))?.first { $0.hasPrefix("vfio") }
+        if d.vendorID == 0x1af4 {
+            d.virtio = ((try? fs.entries(dir)) ?? []).filter { $0.hasPrefix("virtio") && Int($0.dropFirst(6)) != nil }
+                .map { readVirtio("\(dir)/\($0)", name: $0) }
+        }
+        switch pci.config(a) {
+        case .success(let info):
+            d.headerType = info.headerType
+            d.capabilities = info.capabilities
+            d.expressType = info.expressType
+            d.secondaryBus = info.secondaryBus
+            d.configComplete = info.complete
+        case .failure(let e):
+            problems.append("\(dir)/config: libpci: \(e.message)")
+        }
+        if lookUpNames {
+            let n = pci.names(vendor: d.vendorID, device: d.deviceID, classCode: d.classCode)
+            (d.vendorName, d.deviceName, d.className) = (n.vendor, n.device, n.cls)
+        }
+        return d
+    }
+
+    func readVirtio(_ dir: String, name: String) -> VirtioDevice {
+        VirtioDevice(
+            name: name,
+            deviceID: (try? fs.text("\(dir)/device")).flatMap { UInt64(hexText: $0) }.map { UInt32(truncatingIfNeeded: $0) },
+            features: Reading({ () throws(HostFSError) in try fs.text("\(dir)/features") }),
+            driver: try? fs.linkName("\(dir)/driver"))
+    }
+
+    func readGroup(_ id: Int) -> IOMMUGroup {
+        let dir = "\(HostReader.iommuGroups)/\(id)"
+        return IOMMUGroup(
+            id: id,
+            members: (try? fs.entries("\(dir)/devices")) ?? [],
+            type: Reading({ () throws(HostFSError) in try fs.text("\(dir)/type") }),
+            name: try? fs.text("\(dir)/name"),
+            reservedRegions: Reading({ () throws(HostFSError) in ReservedRegion.parse(try fs.text("\(dir)/reserved_regions")) }))
+    }
+
+    // MARK: IOMMU units and firmware
+
+    func readIOMMUUnits(countDevices: Bool) -> Reading<[IOMMUUnit]> {
+        Reading({ () throws(HostFSError) in
+            try fs.entries("/sys/class/iommu").map { name in
+                let dir = "/sys/class/iommu/\(name)"
+                let target = (try? fs.link(dir)) ?? ""
+                var unit = IOMMUUnit(name: name, kind: .other)
+                if let cap = (try? fs.text("\(dir)/intel-iommu/cap")).flatMap({ UInt64(hexText: $0) }) {
+                    unit.kind = .intel
+                    unit.intelCap = cap
+                    unit.intelEcap = (try? fs.text("\(dir)/intel-iommu/ecap")).flatMap { UInt64(hexText: $0) }
+                } else if fs.isDirectory("\(dir)/amd-iommu") {
+                    unit.kind = .amd
+                    // "features" is "EFR" on older kernels and "EFR:EFR2" on newer ones.
+                    let f = (try? fs.text("\(dir)/amd-iommu/features")) ?? ""
+                    unit.amdFeatures = UInt64(hexText: String(f.split(separator: ":").first ?? ""))
+                } else if target.contains("virtio") || name.hasPrefix("virtio") {
+                    unit.kind = .virtio
+                } else if name.contains("smmu") || target.contains("smmu") {
+                    unit.kind = .arm
+                }
+                if countDevices { unit.deviceCount = (try? fs.entries("\(dir)/devices"))?.count }
+                return unit
+            }
+        })
+    }
+
+    func readFirmware() -> FirmwareTables {
+        let dir = "/sys/firmware/acpi/tables"
+        let present = Reading({ () throws(HostFSError) in
+            try fs.entries(dir).filter { FirmwareTables.iommuSignatures.contains($0) }
+        })
+        var contents: [String: Reading<[UInt8]>] = [:]
+        for sig in present.value ?? [] {
+            contents[sig] = Reading({ () throws(HostFSError) in try fs.bytes("\(dir)/\(sig)", limit: 1 << 20) })
+        }
+        return FirmwareTables(present: present, contents: contents)
+    }
+
+    // MARK: kernel
+
+    func readKernelConfig(release: String?) -> (Reading<KernelConfig>, String?) {
+        switch Reading({ () throws(HostFSError) in try fs.bytes("/proc/config.gz", limit: 4 << 20) }) {
+        case .value(let gz):
+            if let text = Gzip.decompress(gz) { return (.value(KernelConfig(String(decoding: text, as: UTF8.self))), "/proc/config.gz") }
+            return (.unreadable("/proc/config.gz: not a valid gzip stream"), "/proc/config.gz")
+        case .unreadable(let why):
+            if let r = release, let c = try? fs.text("/boot/config-\(r)") { return (.value(KernelConfig(c)), "/boot/config-\(r)") }
+            return (.unreadable(why), nil)
+        case .absent:
+            guard let r = release else { return (.absent, nil) }
+            let path = "/boot/config-\(r)"
+            return (Reading({ () throws(HostFSError) in KernelConfig(try fs.text(path)) }), path)
+        }
+    }
+
+    static func interruptChips(_ text: String) -> Set<String> {
+        var chips: Set<String> = []
+        for line in text.split(separator: "\n").dropFirst() {
+            // "  24:   0   0  IR-PCI-MSIX-0000:00:02.0   0-edge   eth0": the chip is the first word
+            // after the per-CPU counts.
+            let words = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard words.count > 2 else { continue }
+            if let chip = words.dropFirst().first(where: { UInt64($0) == nil }) { chips.insert(String(chip)) }
+        }
+        return chips
+    }
+
+    func readModules(release: String?, config: KernelConfig?) -> Modules {
+        let builtin: Set<String> = {
+            guard let r = release, let text = try? fs.text("/lib/modules/\(r)/modules.builtin", limit: 8 << 20) else { return [] }
+            return Set(text.split(separator: "\n").compactMap { line in
+                line.split(separator: "/").last.map { String($0.replacingOccurrences(".ko", "").map { $0 == "-" ? "_" : $0 }) }
+            })
+        }()
+        var byName: [String: Module] = [:]
+        for (name, symbol, params) in Modules.watched {
+            let dir = "/sys/module/\(name)"
+            let inSysfs = fs.isDirectory(dir)
+            let state: ModuleState
+            if inSysfs && fs.exists("\(dir)/initstate") { state = .loaded }
+            else if builtin.contains(name) || config?.isBuiltIn(symbol) == true { state = .builtIn }
+            else if inSysfs { state = .builtIn }  // built-in code with parameters, no modules.builtin to say so
+            else if config?.isModule(symbol) == true { state = .available }
+            else if let c = config, c[symbol] == nil || c[symbol] == "n" { state = .absent }
+            else { state = .unknown }
+            var values: [String: Reading<String>] = [:]
+            for p in params {
+                values[p] = Reading({ () throws(HostFSError) in try fs.text("\(dir)/parameters/\(p)") })
+            }
+            byName[name] = Module(name: name, state: state, parameters: values, configSymbol: symbol)
+        }
+        return Modules(byName: byName)
+    }
+
+    // MARK: /dev, process, platform
+
+    func readDevNodes(scope: Host.Scope, groups: [Int: IOMMUGroup], devices: [PCIAddress: PCIDevice]) -> DevNodes {
+        var groupNodes: [String: DeviceNode] = [:]
+        var readable = true
+        switch scope {
+        case .all:
+            do {
+                for n in try fs.deviceNodes(in: "/dev/vfio") where n.path != "/dev/vfio/vfio" {
+                    groupNodes[String(n.path.dropFirst("/dev/vfio/".count))] = n
+                }
+            } catch .missing {
+            } catch { readable = false }
+        case .devices:
+            for g in groups.values {
+                let name = g.isNoIOMMU ? "noiommu-\(g.id)" : "\(g.id)"
+                if let n = try? fs.deviceNode("/dev/vfio/\(name)") { groupNodes[name] = n }
+            }
+        }
+        var cdevs: [String: DeviceNode] = [:]
+        for d in devices.values {
+            if let v = d.vfioDevice, let n = try? fs.deviceNode("/dev/vfio/devices/\(v)") { cdevs[v] = n }
+        }
+        return DevNodes(
+            container: Reading({ () throws(HostFSError) in try fs.deviceNode("/dev/vfio/vfio") }),
+            iommufd: Reading({ () throws(HostFSError) in try fs.deviceNode("/dev/iommu") }),
+            groups: groupNodes, cdevs: cdevs, groupsReadable: readable)
+    }
+
+    func readProcess() -> ProcessFacts {
+        let status = Reading({ () throws(HostFSError) in ProcessFacts.parseStatus(try fs.text("/proc/self/status")) })
+        let limits = Reading({ () throws(HostFSError) in try fs.text("/proc/self/limits") })
+        let memlock: Reading<UInt64?>
+        switch limits {
+        case .value(let t): memlock = ProcessFacts.parseMemlock(t).map { .value($0) } ?? .unreadable("/proc/self/limits: no \"Max locked memory\" line")
+        case .absent: memlock = .absent
+        case .unreadable(let w): memlock = .unreadable(w)
+        }
+        func field<T>(_ f: @escaping ((uid: UInt32?, capEff: UInt64?)) -> T?, _ what: String) -> Reading<T> {
+            switch status {
+            case .value(let s): f(s).map { .value($0) } ?? .unreadable("/proc/self/status: no \(what) line")
+            case .absent: .absent
+            case .unreadable(let w): .unreadable(w)
+            }
+        }
+        return ProcessFacts(uid: field({ $0.uid }, "Uid:"), effectiveCapabilities: field({ $0.capEff }, "CapEff:"), memlockLimit: memlock)
+    }
+
+    func readPlatform() -> Platform {
+        let cpuinfo = Reading({ () throws(HostFSError) in try fs.text("/proc/cpuinfo", limit: 64 << 10) })
+        var vendor: Reading<CPUVendor> = cpuinfo.map { _ in .other }
+        var flag: Bool?
+        if let text = cpuinfo.value {
+            for line in text.split(separator: "\n") {
+                if line.hasPrefix("vendor_id") {
+                    vendor = .value(line.contains("GenuineIntel") ? .intel : line.contains("AuthenticAMD") || line.contains("HygonGenuine") ? .amd : .other)
+                } else if line.hasPrefix("CPU implementer") {
+                    vendor = .value(.arm)
+                } else if line.hasPrefix("flags") {
+                    flag = line.split(separator: " ").contains("hypervisor")
+                    break
+                }
+            }
+        }
+        var p = Platform(cpuVendor: vendor, hypervisorFlag: flag,
+                         systemVendor: try? fs.text("/sys/class/dmi/id/sys_vendor"),
+                         productName: try? fs.text("/sys/class/dmi/id/product_name"),
+                         hypervisorType: try? fs.text("/sys/hypervisor/type"))
+        p.hypervisor = Platform.identify(p, hasVMBus: fs.isDirectory("/sys/bus/vmbus/devices"))
+        return p
+    }
+
+    func readVMBus() -> Reading<[VMBusDevice]> {
+        Reading({ () throws(HostFSError) in
+            try fs.entries("/sys/bus/vmbus/devices").map { id in
+                let dir = "/sys/bus/vmbus/devices/\(id)"
+                return VMBusDevice(id: id, classID: try? fs.text("\(dir)/class_id"), driver: try? fs.linkName("\(dir)/driver"))
+            }
+        })
+    }
+
+    func readMdevs() -> (devices: Reading<[MdevDevice]>, parents: Reading<[MdevParent]>) {
+        let devices = Reading({ () throws(HostFSError) in
+            try fs.entries("/sys/bus/mdev/devices").map { uuid in
+                let dir = "/sys/bus/mdev/devices/\(uuid)"
+                let parts = ((try? fs.link(dir)) ?? "").split(separator: "/")
+                return MdevDevice(uuid: uuid, parent: parts.count >= 2 ? String(parts[parts.count - 2]) : nil,
+                                  type: try? fs.linkName("\(dir)/mdev_type"),
+                                  iommuGroup: (try? fs.linkName("\(dir)/iommu_group")).flatMap { Int($0) },
+                                  driver: try? fs.linkName("\(dir)/driver"))
+            }
+        })
+        let parents = Reading({ () throws(HostFSError) in
+            try fs.entries("/sys/class/mdev_bus").map { name in
+                let tdir = "/sys/class/mdev_bus/\(name)/mdev_supported_types"
+                let types = ((try? fs.entries(tdir)) ?? []).map { t in
+                    MdevType(id: t, name: try? fs.text("\(tdir)/\(t)/name"),
+                             deviceAPI: try? fs.text("\(tdir)/\(t)/device_api"),
+                             availableInstances: (try? fs.text("\(tdir)/\(t)/available_instances")).flatMap { Int($0) },
+                             instances: (try? fs.entries("\(tdir)/\(t)/devices")) ?? [])
+                }
+                return MdevParent(name: name, types: types)
+            }
+        })
+        return (devices, parents)
+    }
+}
+
+extension Platform {
+    static func identify(_ p: Platform, hasVMBus: Bool) -> Hypervisor? {
+        let vendor = (p.systemVendor ?? "").lowercased()
+        let product = (p.productName ?? "").lowercased()
+        if hasVMBus || (vendor.contains("microsoft") && product.contains("virtual")) { return .hyperV }
+        if p.hypervisorType == "xen" || vendor.contains("xen") { return .xen }
+        if vendor.contains("qemu") || product.contains("kvm") || vendor.contains("red hat") || product.contains("q35") { return .kvm }
+        if vendor.contains("vmware") { return .vmware }
+        if product.contains("virtualbox") || vendor.contains("innotek") { return .virtualBox }
+        if p.hypervisorFlag == true { return .other }
+        return nil
+    }
+}
+
+extension StringProtocol {
+    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+        let t = Array(target)
+        let chars = Array(self)
+        var out = ""
+        var i = 0
+        while i < chars.count {
+            if !t.isEmpty, i + t.count <= chars.count, Array(chars[i..<(i + t.count)]) == t {
+                out += replacement
+                i += t.count
+            } else {
+                out.append(chars[i])
+                i += 1
+            }
+        }
+        return out
+    }
+}

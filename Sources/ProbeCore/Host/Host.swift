@@ -1,0 +1,42 @@
+/// Everything the probe knows about a host, read once through HostFS. Immutable: checks and the
+/// verdict are pure functions of it.
+public struct Host: Sendable {
+    /// What the snapshot covers.
+    public enum Scope: Sendable, Equatable {
+        /// Every PCI device on the host.
+        case all
+        /// Only these devices, their IOMMU groups and their PFs.
+        case devices([PCIAddress])
+    }
+
+    public var root: String
+    public var scope: Scope
+    /// PCI devices read: all of them, or the selected ones plus their group companions and PFs.
+    public var devices: [PCIAddress: PCIDevice]
+    /// Addresses the user asked about (scope .devices) or every device (scope .all), sorted.
+    public var selected: [PCIAddress]
+    /// Selected addresses that do not exist on the host.
+    public var missing: [PCIAddress]
+    public var groups: [Int: IOMMUGroup]
+    /// Whether /sys/kernel/iommu_groups exists and how many entries it has (all scope), or nil
+    /// when not listed (device scope).
+    public var groupCount: Reading<Int>
+    public var iommuUnits: Reading<[IOMMUUnit]>
+    public var firmware: FirmwareTables
+    public var kernel: Kernel
+    public var modules: Modules
+    public var devNodes: DevNodes
+    public var process: ProcessFacts
+    public var platform: Platform
+    public var vmbus: Reading<[VMBusDevice]>
+    public var mdevs: Reading<[MdevDevice]>
+    public var mdevParents: Reading<[MdevParent]>
+    /// Problems met while reading: libpci errors, malformed files.
+    public var readProblems: [String]
+
+    public func device(_ a: PCIAddress) -> PCIDevice? { devices[a] }
+    public func group(of a: PCIAddress) -> IOMMUGroup? { devices[a]?.iommuGroup.flatMap { groups[$0] } }
+    public var selectedDevices: [PCIDevice] { selected.compactMap { devices[$0] } }
+    /// Real IOMMU groups (not vfio-noiommu) among those read.
+    public var hasRealGroups: Bool { groups.values.contains { !$0.isNoIOMMU } }
+}

@@ -1,0 +1,72 @@
+/// An IOMMU group, /sys/kernel/iommu_groups/N.
+public struct IOMMUGroup: Sendable, Identifiable {
+    public var id: Int
+    /// Member names: PCI addresses, or other bus names (mdev UUIDs, platform devices).
+    public var members: [String]
+    /// Default domain type: DMA, DMA-FQ, identity, blocked, unmanaged.
+    public var type: Reading<String>
+    /// `name`: "vfio-noiommu" for the fake groups of no-IOMMU mode.
+    public var name: String?
+    public var reservedRegions: Reading<[ReservedRegion]>
+
+    public var isNoIOMMU: Bool { name == "vfio-noiommu" }
+    public var pciMembers: [PCIAddress] { members.compactMap(PCIAddress.init) }
+
+    public init(id: Int, members: [String], type: Reading<String>, name: String?, reservedRegions: Reading<[ReservedRegion]>) {
+        self.id = id
+        self.members = members
+        self.type = type
+        self.name = name
+        self.reservedRegions = reservedRegions
+    }
+}
+
+/// One line of a group's `reserved_regions`: "0x00000000fee00000 0x00000000feefffff msi".
+public struct ReservedRegion: Sendable, Equatable {
+    public var start: UInt64
+    public var end: UInt64
+    public var type: String
+
+    public static func parse(_ text: String) -> [ReservedRegion] {
+        text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard f.count >= 3, let s = UInt64(hexText: String(f[0])), let e = UInt64(hexText: String(f[1])) else { return nil }
+            return ReservedRegion(start: s, end: e, type: String(f[2]))
+        }
+    }
+}
+
+/// A hardware IOMMU, /sys/class/iommu/NAME.
+public struct IOMMUUnit: Sendable, Equatable {
+    public enum Kind: String, Sendable, Codable { case intel, amd, virtio, arm, other }
+    public var name: String
+    public var kind: Kind
+    /// Intel VT-d capability and extended capability registers.
+    public var intelCap: UInt64?
+    public var intelEcap: UInt64?
+    /// AMD-Vi extended feature register (EFR).
+    public var amdFeatures: UInt64?
+    public var deviceCount: Int?
+
+    /// VT-d: maximum guest address width, ((cap >> 16) & 0x3f) + 1.
+    public var addressWidth: Int? { intelCap.map { Int(($0 >> 16) & 0x3f) + 1 } }
+    /// VT-d ecap bit 3: interrupt remapping.
+    public var interruptRemapping: Bool? {
+        switch kind {
+        case .intel: intelEcap.map { $0 & (1 << 3) != 0 }
+        default: nil
+        }
+    }
+    /// VT-d cap bit 7: caching mode, set by emulated IOMMUs.
+    public var cachingMode: Bool? { intelCap.map { $0 & (1 << 7) != 0 } }
+}
+
+extension UInt64 {
+    /// Parses "0x1f", "1f" and "d2008c40660462".
+    public init?(hexText: String) {
+        var t = Substring(hexText.trimmed)
+        if t.hasPrefix("0x") || t.hasPrefix("0X") { t = t.dropFirst(2) }
+        guard !t.isEmpty, let v = UInt64(t, radix: 16) else { return nil }
+        self = v
+    }
+}

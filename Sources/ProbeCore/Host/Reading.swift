@@ -1,0 +1,40 @@
+/// A fact read from the host: its value, its absence, or the reason it could not be read.
+/// Checks map `.unreadable` to `skip` and never guess.
+public enum Reading<Value: Sendable>: Sendable {
+    case value(Value)
+    case absent
+    case unreadable(String)
+
+    public var value: Value? {
+        if case .value(let v) = self { return v }
+        return nil
+    }
+
+    public var isUnreadable: Bool {
+        if case .unreadable = self { return true }
+        return false
+    }
+
+    public func map<T>(_ f: (Value) -> T) -> Reading<T> {
+        switch self {
+        case .value(let v): .value(f(v))
+        case .absent: .absent
+        case .unreadable(let why): .unreadable(why)
+        }
+    }
+}
+
+extension Reading: Equatable where Value: Equatable {}
+
+extension Reading {
+    /// Runs a HostFS read: missing becomes `.absent`, every other failure `.unreadable`.
+    init(_ body: () throws(HostFSError) -> Value) {
+        do {
+            self = .value(try body())
+        } catch .missing {
+            self = .absent
+        } catch {
+            self = .unreadable(error.description)
+        }
+    }
+}

@@ -1,0 +1,315 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CShim
+import SystemPackage
+
+/// Why a read of the host failed. Checks turn these into `skip` findings ("cannot tell without
+/// root"), never into a pass or a fail.
+public enum HostFSError: Error, Equatable, Sendable, CustomStringConvertible {
+    case missing(String)
+    case permissionDenied(String)
+    case notALink(String)
+    case notADirectory(String)
+    case io(String, Errno)
+
+    public var path: String {
+        switch self {
+        case .missing(let p), .permissionDenied(let p), .notALink(let p), .notADirectory(let p), .io(let p, _): p
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .missing(let p): "\(p): missing"
+        case .permissionDenied(let p): "\(p): permission denied"
+        case .notALink(let p): "\(p): not a symbolic link"
+        case .notADirectory(let p): "\(p): not a directory"
+        case .io(let p, let e): "\(p): \(e)"
+        }
+    }
+}
+
+/// A character device node as this process sees it.
+public struct DeviceNode: Sendable, Equatable, Codable {
+    public var path: String
+    public var major: UInt32
+    public var minor: UInt32
+    public var mode: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+    public var readable: Bool
+    public var writable: Bool
+    public var usable: Bool { readable && writable }
+}
+
+/// The only code that reads the host. Every path is absolute ("/sys/...") and is resolved inside
+/// `root`: "/" for this host, or a fixture or snapshot tree. There is no write API.
+///
+/// Inside a tree that is not "/", paths are opened with openat2(RESOLVE_IN_ROOT) so that links
+/// resolve as they would on the host and never lead out of the tree. Two things a tree cannot
+/// hold as files are described in `ROOT/vfio-probe-snapshot/` (see Tests/Fixtures/README.md):
+/// `dev-nodes` (character devices and this user's access to them) and `unreadable` (paths the
+/// capturing user could not read).
+public final class HostFS: Sendable {
+    public let root: String
+    public var isHostRoot: Bool { root == "/" }
+    private let rootFD: CInt
+    private let unreadable: [String]
+    private let manifestNodes: [String: DeviceNode]
+
+    /// Where a tree keeps what cannot be files.
+    public static let manifestDirectory = "/vfio-probe-snapshot"
+
+    public init(root: String = "/") throws(HostFSError) {
+        let normalized = root == "/" ? "/" : HostFS.trimTrailingSlash(root)
+        self.root = normalized
+        let fd = open(normalized, vp_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { throw HostFS.error(errno, normalized) }
+        self.rootFD = fd
+        if normalized == "/" {
+            unreadable = []
+            manifestNodes = [:]
+        } else {
+            let reader = RootedOpener(rootFD: fd, root: normalized)
+            let unreadableText = (try? reader.readText(HostFS.manifestDirectory + "/unreadable")) ?? ""
+            unreadable = unreadableText.split(separator: "\n").map { String($0).trimmed }
+                .filter { $0.hasPrefix("/") }
+            let nodesText = (try? reader.readText(HostFS.manifestDirectory + "/dev-nodes")) ?? ""
+            manifestNodes = DeviceNodeManifest.parse(nodesText)
+        }
+    }
+
+    deinit { close(rootFD) }
+
+    // MARK: reading
+
+    /// The bytes of a file, at most `limit` of them.
+    public func bytes(_ path: String, limit: Int = 4 << 20) throws(HostFSError) -> [UInt8] {
+        try guardReadable(path)
+        let fd = try openInRoot(path, O_RDONLY)
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while out.count < limit {
+            let want = min(chunk.count, limit - out.count)
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw HostFS.error(errno, path)
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
+    }
+
+    /// A text file with trailing white space removed (sysfs attributes end in "\n").
+    public func text(_ path: String, limit: Int = 4 << 20) throws(HostFSError) -> String {
+        let b = try bytes(path, limit: limit)
+        return String(decoding: b, as: UTF8.self).trimmingTrailingWhitespace
+    }
+
+    /// The names in a directory, sorted, without "." and "..".
+    public func entries(_ path: String) throws(HostFSError) -> [String] {
+        try guardReadable(path)
+        let fd = try openInRoot(path, O_RDONLY | O_DIRECTORY)
+        guard let dir = fdopendir(fd) else {
+            let e = errno
+            close(fd)
+            throw HostFS.error(e, path)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let ent = readdir(dir) {
+            let name = withUnsafePointer(to: ent.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// The target of a symbolic link, as stored in the link.
+    public func link(_ path: String) throws(HostFSError) -> String {
+        try guardReadable(path)
+        let (parent, name) = HostFS.split(path)
+        let dfd = try openInRoot(parent, vp_O_PATH | O_DIRECTORY)
+        defer { close(dfd) }
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlinkat(dfd, name, &buf, buf.count - 1)
+        if n < 0 {
+            if errno == EINVAL { throw .notALink(path) }
+            throw HostFS.error(errno, path)
+        }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The last component of a link's target: a driver's name from `driver`, a group number from
+    /// `iommu_group`, a PF's address from `physfn`.
+    public func linkName(_ path: String) throws(HostFSError) -> String {
+        let target = try link(path)
+        return String(target.split(separator: "/").last ?? Substring(target))
+    }
+
+    public func exists(_ path: String) -> Bool {
+        if isUnreadable(path) { return true }
+        guard let fd = try? openInRoot(path, vp_O_PATH) else { return false }
+        close(fd)
+        return true
+    }
+
+    public func isDirectory(_ path: String) -> Bool {
+        guard let fd = try? openInRoot(path, vp_O_PATH | O_DIRECTORY) else { return false }
+        close(fd)
+        return true
+    }
+
+    /// A character device node and this process's access to it. In a tree that is not "/", the
+    /// node comes from the `dev-nodes` manifest.
+    public func deviceNode(_ path: String) throws(HostFSError) -> DeviceNode {
+        if !isHostRoot {
+            guard let node = manifestNodes[path] else { throw .missing(path) }
+            return node
+        }
+        var st = stat()
+        if lstat(path, &st) != 0 { throw HostFS.error(errno, path) }
+        guard (st.st_mode & S_IFMT) == S_IFCHR else { throw .missing(path) }
+        return DeviceNode(
+            path: path, major: vp_major(UInt64(st.st_rdev)), minor: vp_minor(UInt64(st.st_rdev)),
+            mode: st.st_mode & 0o7777, uid: st.st_uid, gid: st.st_gid,
+            readable: faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) == 0,
+            writable: faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0)
+    }
+
+    /// The character device nodes directly inside a /dev directory.
+    public func deviceNodes(in dir: String) throws(HostFSError) -> [DeviceNode] {
+        if !isHostRoot {
+            let prefix = dir.hasSuffix("/") ? dir : dir + "/"
+            let nodes = manifestNodes.values.filter {
+                $0.path.hasPrefix(prefix) && !$0.path.dropFirst(prefix.count).contains("/")
+            }
+            if nodes.isEmpty && !manifestNodes.keys.contains(where: { $0.hasPrefix(prefix) }) {
+                throw .missing(dir)
+            }
+            return nodes.sorted { $0.path < $1.path }
+        }
+        return try entries(dir).compactMap { try? deviceNode(dir + "/" + $0) }
+    }
+
+    // MARK: internals
+
+    private func isUnreadable(_ path: String) -> Bool {
+        unreadable.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+    }
+
+    private func guardReadable(_ path: String) throws(HostFSError) {
+        if isUnreadable(path) { throw .permissionDenied(path) }
+    }
+
+    private func openInRoot(_ path: String, _ flags: CInt) throws(HostFSError) -> CInt {
+        try RootedOpener(rootFD: rootFD, root: root).open(path, flags)
+    }
+
+    static func error(_ code: CInt, _ path: String) -> HostFSError {
+        switch code {
+        case ENOENT: .missing(path)
+        case EACCES, EPERM: .permissionDenied(path)
+        case ENOTDIR: .notADirectory(path)
+        default: .io(path, Errno(rawValue: code))
+        }
+    }
+
+    static func split(_ path: String) -> (String, String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let parent = String(path[..<slash])
+        return (parent.isEmpty ? "/" : parent, String(path[path.index(after: slash)...]))
+    }
+
+    static func trimTrailingSlash(_ s: String) -> String {
+        var s = s
+        while s.count > 1 && s.hasSuffix("/") { s.removeLast() }
+        return s
+    }
+}
+
+/// Opens paths relative to a root directory without ever leaving it.
+struct RootedOpener {
+    let rootFD: CInt
+    let root: String
+
+    func open(_ path: String, _ flags: CInt) throws(HostFSError) -> CInt {
+        if root == "/" {
+            let fd = Glibc.open(path, flags | O_CLOEXEC)
+            if fd < 0 { throw HostFS.error(errno, path) }
+            return fd
+        }
+        let relative = path.hasPrefix("/") ? "." + path : path
+        let fd = vp_openat_in_root(rootFD, relative, flags)
+        if fd >= 0 { return fd }
+        if errno == ENOSYS {
+            // Kernels before 5.6: a plain open under the root (links in trees are relative).
+            let fd = Glibc.open(root + (path.hasPrefix("/") ? path : "/" + path), flags | O_CLOEXEC)
+            if fd >= 0 { return fd }
+        }
+        throw HostFS.error(errno, path)
+    }
+
+    func readText(_ path: String) throws(HostFSError) -> String {
+        let fd = try open(path, O_RDONLY)
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 8192)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 8192) }
+            if n <= 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// `dev-nodes`: one node a line, `PATH c MAJOR:MINOR MODE UID GID ACCESS`, where MODE is octal and
+/// ACCESS is what the capturing process could do: `rw`, `r`, `w` or `-`. Lines starting with `#`
+/// are comments.
+public enum DeviceNodeManifest {
+    public static func parse(_ text: String) -> [String: DeviceNode] {
+        var nodes: [String: DeviceNode] = [:]
+        for raw in text.split(separator: "\n") {
+            let line = raw.trimmed
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let f = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard f.count >= 7, f[1] == "c" else { continue }
+            let mm = f[2].split(separator: ":")
+            guard mm.count == 2, let major = UInt32(mm[0]), let minor = UInt32(mm[1]),
+                  let mode = UInt32(f[3], radix: 8), let uid = UInt32(f[4]), let gid = UInt32(f[5])
+            else { continue }
+            nodes[f[0]] = DeviceNode(path: f[0], major: major, minor: minor, mode: mode, uid: uid, gid: gid,
+                                     readable: f[6].contains("r"), writable: f[6].contains("w"))
+        }
+        return nodes
+    }
+
+    public static func render(_ nodes: [DeviceNode]) -> String {
+        var s = "# PATH c MAJOR:MINOR MODE UID GID ACCESS(rw|r|w|-) -- written by vfio-probe\n"
+        for n in nodes.sorted(by: { $0.path < $1.path }) {
+            let access = (n.readable ? "r" : "") + (n.writable ? "w" : "")
+            s += "\(n.path) c \(n.major):\(n.minor) \(String(n.mode, radix: 8)) \(n.uid) \(n.gid) \(access.isEmpty ? "-" : access)\n"
+        }
+        return s
+    }
+}
+
+extension StringProtocol {
+    var trimmed: String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+    var trimmingTrailingWhitespace: String {
+        var s = Substring(self)
+        while let l = s.last, l.isWhitespace || l == "\0" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,67 @@
+/// Everything a reporter renders: the snapshot, the checks that ran, their findings and the verdict.
+public struct Report: Sendable {
+    public var host: Host
+    public var checks: [CheckDescriptor]
+    public var findings: [Finding]
+    public var verdict: Verdict
+    public var deviceScoped: Bool
+
+    public static let schemaVersion = 1
+    public static let toolVersion = "0.1.0"
+
+    public init(host: Host, checks: [CheckDescriptor], findings: [Finding], verdict: Verdict, deviceScoped: Bool) {
+        self.host = host
+        self.checks = checks
+        self.findings = findings
+        self.verdict = verdict
+        self.deviceScoped = deviceScoped
+    }
+
+    public func title(of checkID: String) -> String {
+        checks.first { $0.id == checkID }?.title ?? checkID
+    }
+    public func category(of checkID: String) -> Category {
+        checks.first { $0.id == checkID }?.category ?? .platform
+    }
+    public func findings(for a: PCIAddress) -> [Finding] { findings.filter { $0.subject == .device(a) } }
+    public var hostFindings: [Finding] { findings.filter { $0.subject == .host } }
+}
+
+/// What every run does: read the host, run the checks, fold the verdict.
+public enum Probe {
+    public struct Options: Sendable {
+        public var root: String = "/"
+        public var devices: [PCIAddress] = []
+        public var only: [String] = []
+        public var skip: [String] = []
+        public var lookUpNames = true
+        public init() {}
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case root(HostFSError)
+        case selection(CheckRegistry.SelectionError)
+        public var description: String {
+            switch self {
+            case .root(let e): "cannot open the root: \(e)"
+            case .selection(let e): e.description
+            }
+        }
+    }
+
+    public static func run(_ options: Options) throws(Failure) -> Report {
+        let checks: [any Check.Type]
+        do {
+            checks = try CheckRegistry.select(only: options.only, skip: options.skip, from: try CheckRegistry.validated())
+        } catch { throw .selection(error) }
+        let fs: HostFS
+        do { fs = try HostFS(root: options.root) } catch { throw .root(error) }
+        let scoped = !options.devices.isEmpty
+        let host = HostReader(fs: fs, lookUpNames: options.lookUpNames).read(scope: scoped ? .devices(options.devices) : .all)
+        let findings = CheckRegistry.run(checks, CheckContext(host: host))
+        let ran = Set(checks.map { $0.descriptor.id })
+        let notRun = CheckRegistry.all.map { $0.descriptor.id }.filter { !ran.contains($0) }
+        let verdict = VerdictBuilder.build(host: host, findings: findings, deviceScoped: scoped, notRun: notRun)
+        return Report(host: host, checks: checks.map { $0.descriptor }, findings: findings, verdict: verdict, deviceScoped: scoped)
+    }
+}

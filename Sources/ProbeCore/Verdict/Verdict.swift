@@ -1,0 +1,167 @@
+/// How ready a device is for the mode of the verdict.
+public enum Readiness: String, Sendable, Codable {
+    /// Works now.
+    case ready
+    /// Works once the listed actions are done (binding, a module, a parameter) — no reboot.
+    case bindable
+    /// Cannot work in any mode; the reasons say why.
+    case blocked
+}
+
+public struct DeviceVerdict: Sendable, Equatable {
+    public var address: PCIAddress
+    public var mode: Mode
+    public var readiness: Readiness
+    public var reasons: [String]
+    public var actions: [String]
+    /// The reasons that are about this device rather than the host.
+    public var deviceReasons: [String]
+}
+
+/// The answer: the best mode, why not better, and what to do.
+public struct Verdict: Sendable, Equatable {
+    public var mode: Mode
+    public var summary: String
+    /// What to do for `mode` to work (for the selected devices, with --device).
+    public var actions: [String]
+    /// Why no better mode is available.
+    public var reasons: [String]
+    /// The better mode and what it would take (reboot, firmware, another kernel), when there is one.
+    public var upgrade: Upgrade?
+    public var devices: [DeviceVerdict]
+    /// Checks that did not run (--only/--skip): the verdict is drawn without them.
+    public var notRun: [String]
+
+    public struct Upgrade: Sendable, Equatable {
+        public var mode: Mode
+        public var actions: [String]
+    }
+
+    /// 0 safe VFIO, 2 no-IOMMU only, 3 nothing usable.
+    public var exitCode: Int32 { Verdict.exitCode(for: mode) }
+    public static func exitCode(for mode: Mode) -> Int32 {
+        switch mode {
+        case .vfio: 0
+        case .noiommu: 2
+        case .none: 3
+        }
+    }
+}
+
+/// Folds findings into the verdict. Pure.
+public enum VerdictBuilder {
+    struct Effects {
+        var blocks: [Mode: [Impact]] = [:]
+        var requires: [Mode: [Impact]] = [:]
+        mutating func add(_ i: Impact) {
+            switch i.kind {
+            case .blocks: blocks[i.mode, default: []].append(i)
+            case .requires: requires[i.mode, default: []].append(i)
+            }
+        }
+        func blocked(_ m: Mode) -> Bool { !(blocks[m] ?? []).isEmpty }
+    }
+
+    static let modes: [Mode] = [.vfio, .noiommu]
+
+    public static func build(host: Host, findings: [Finding], deviceScoped: Bool, notRun: [String] = []) -> Verdict {
+        var hostFx = Effects()
+        var deviceFx: [PCIAddress: Effects] = [:]
+        for f in findings {
+            for i in f.impacts {
+                switch f.subject {
+                case .host: hostFx.add(i)
+                case .device(let a): deviceFx[a, default: Effects()].add(i)
+                }
+            }
+        }
+        func available(_ a: PCIAddress) -> [Mode] {
+            let fx = deviceFx[a] ?? Effects()
+            return modes.filter { !hostFx.blocked($0) && !fx.blocked($0) }
+        }
+        func verdict(_ a: PCIAddress, in mode: Mode) -> DeviceVerdict {
+            let fx = deviceFx[a] ?? Effects()
+            if mode == .none {
+                let blockers = modes.flatMap { (hostFx.blocks[$0] ?? []) + (fx.blocks[$0] ?? []) }
+                let own = modes.flatMap { fx.blocks[$0] ?? [] }
+                return DeviceVerdict(address: a, mode: .none, readiness: .blocked, reasons: unique(blockers.map(\.reason)),
+                                     actions: unique(blockers.flatMap(\.actions)), deviceReasons: unique(own.map(\.reason)))
+            }
+            let needs = (hostFx.requires[mode] ?? []) + (fx.requires[mode] ?? [])
+            return DeviceVerdict(address: a, mode: mode, readiness: needs.isEmpty ? .ready : .bindable,
+                                 reasons: unique(needs.map(\.reason)), actions: unique(needs.flatMap(\.actions)),
+                                 deviceReasons: unique((fx.requires[mode] ?? []).map(\.reason)))
+        }
+
+        let present = host.selected.filter { host.devices[$0] != nil }
+        var devices: [DeviceVerdict]
+        let mode: Mode
+        var reasons: [String]
+        var actions: [String]
+        if deviceScoped {
+            // The best mode all named devices share: one process cannot mix type1 and no-IOMMU.
+            let shared = modes.filter { m in present.allSatisfy { available($0).contains(m) } }
+            mode = host.missing.isEmpty && !present.isEmpty ? (shared.first ?? .none) : .none
+            devices = present.map { verdict($0, in: mode) }
+            reasons = host.missing.map { "\($0): no such PCI device" }
+            if mode == .none {
+                reasons += unique(devices.flatMap(\.reasons))
+                if present.count > 1, devices.allSatisfy({ $0.reasons.isEmpty }) || !present.allSatisfy({ available($0).isEmpty }) {
+                    reasons.append("the devices have no mode in common (\(present.map { "\($0): \(available($0).map(\.rawValue).joined(separator: "/").ifEmpty("none"))" }.joined(separator: ", ")))")
+                }
+            } else if mode < .vfio {
+                reasons += unique(present.flatMap { a in ((hostFx.blocks[.vfio] ?? []) + (deviceFx[a]?.blocks[.vfio] ?? [])).map(\.reason) })
+            }
+            actions = mode == .none ? [] : unique(devices.flatMap(\.actions))
+        } else {
+            mode = modes.first { !hostFx.blocked($0) } ?? .none
+            devices = present.map { a in verdict(a, in: available(a).first ?? .none) }
+            reasons = mode == .vfio ? [] : unique(modes.filter { $0 > mode }.flatMap { (hostFx.blocks[$0] ?? []).map(\.reason) })
+            if mode == .none { reasons = unique(modes.flatMap { (hostFx.blocks[$0] ?? []).map(\.reason) }) }
+            actions = mode == .none ? [] : unique((hostFx.requires[mode] ?? []).flatMap(\.actions))
+        }
+
+        var upgrade: Verdict.Upgrade?
+        if mode < .vfio {
+            let fx = (hostFx.blocks[.vfio] ?? []) + (hostFx.requires[.vfio] ?? [])
+                + (deviceScoped ? present.flatMap { (deviceFx[$0]?.blocks[.vfio] ?? []) } : [])
+            let fixes = unique(fx.flatMap(\.actions))
+            if !fixes.isEmpty { upgrade = Verdict.Upgrade(mode: .vfio, actions: fixes) }
+        }
+        let summary = summarize(mode: mode, reasons: reasons, actions: actions, devices: devices, deviceScoped: deviceScoped, notRun: notRun)
+        return Verdict(mode: mode, summary: summary, actions: actions, reasons: reasons, upgrade: upgrade, devices: devices, notRun: notRun)
+    }
+
+    static func summarize(mode: Mode, reasons: [String], actions: [String], devices: [DeviceVerdict], deviceScoped: Bool, notRun: [String]) -> String {
+        var s: String
+        switch mode {
+        case .vfio:
+            s = "safe VFIO is usable"
+            if deviceScoped {
+                let ready = devices.filter { $0.readiness == .ready }.count
+                s += ready == devices.count ? " and the device\(devices.count == 1 ? " is" : "s are") ready"
+                    : " once the listed actions are done (\(ready) of \(devices.count) ready)"
+            } else if !actions.isEmpty {
+                s += " once the listed actions are done"
+            }
+        case .noiommu:
+            s = "only the unsafe no-IOMMU mode is usable"
+            if let r = reasons.first { s += " (\(r))" }
+            if !actions.isEmpty { s += "; it needs the listed actions" }
+        case .none:
+            s = "VFIO is not usable"
+            if let r = reasons.first { s += ": \(r)" }
+        }
+        if !notRun.isEmpty { s += " [partial verdict: \(notRun.count) check\(notRun.count == 1 ? "" : "s") not run]" }
+        return s
+    }
+}
+
+func unique(_ xs: [String]) -> [String] {
+    var seen: Set<String> = []
+    return xs.filter { seen.insert($0).inserted }
+}
+
+extension String {
+    func ifEmpty(_ other: String) -> String { isEmpty ? other : self }
+}

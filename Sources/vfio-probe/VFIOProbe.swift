@@ -1,0 +1,144 @@
+import ArgumentParser
+import ProbeCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct VFIOProbe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vfio-probe",
+        abstract: "Tell whether VFIO is safe on this host and for each PCI device — safe VFIO, no-IOMMU only, or nothing — why, and what would fix it.",
+        discussion: """
+        Exit status: 0 safe VFIO usable, 2 only no-IOMMU usable, 3 nothing usable, 1 the probe failed, 64 usage error.
+        With --require MODE: 0 when the verdict is at least MODE (vfio > noiommu), else the verdict's own status.
+        """,
+        version: Report.toolVersion,
+        subcommands: [CheckCommand.self, ChecksCommand.self],
+        defaultSubcommand: CheckCommand.self)
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, always, never
+}
+
+enum RequiredMode: String, ExpressibleByArgument, CaseIterable {
+    case vfio, noiommu
+    var mode: Mode { self == .vfio ? .vfio : .noiommu }
+}
+
+extension PCIAddress: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
+struct RootOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Analyse a tree laid out like / (a fixture or a snapshot) instead of this host.", valueName: "dir"))
+    var root: String = "/"
+}
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Probe the host (the default command).")
+
+    @OptionGroup var rootOption: RootOption
+
+    @Option(name: .customLong("device"), help: ArgumentHelp("Only this PCI function (DDDD:BB:DD.F or BB:DD.F) and its IOMMU group; repeatable. The verdict is the best mode all named devices share.", valueName: "bdf"))
+    var devices: [PCIAddress] = []
+
+    @Option(help: "Output format.")
+    var format: OutputFormat = .text
+
+    @Option(help: ArgumentHelp("Exit 0 when the verdict is at least this mode.", valueName: "mode"))
+    var require: RequiredMode?
+
+    @Option(name: .customLong("only"), help: ArgumentHelp("Run only this check (an id, a category, or an id prefix ending in '.'); repeatable.", valueName: "id"))
+    var only: [String] = []
+
+    @Option(name: .customLong("skip"), help: ArgumentHelp("Do not run this check; repeatable.", valueName: "id"))
+    var skip: [String] = []
+
+    @Flag(help: "Print nothing; report through the exit status only.")
+    var quiet = false
+
+    @Flag(help: "Do not look device names up in pci.ids (faster start).")
+    var numeric = false
+
+    @Option(help: "Colour in text output: auto (a terminal, and NO_COLOR unset), always or never.")
+    var color: ColorChoice = .auto
+
+    func validate() throws {
+        do {
+            _ = try CheckRegistry.select(only: only, skip: skip)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    func run() throws {
+        var options = Probe.Options()
+        options.root = rootOption.root
+        options.devices = devices
+        options.only = only
+        options.skip = skip
+        options.lookUpNames = !numeric
+        let report: Report
+        do {
+            report = try Probe.run(options)
+        } catch {
+            Terminal.error(error.description)
+            throw ExitCode(1)
+        }
+        if !quiet {
+            switch format {
+            case .text: Terminal.write(TextReporter(color: Terminal.useColor(color)).render(report))
+            case .json: Terminal.write(JSONReporter.render(report))
+            }
+        }
+        let mode = report.verdict.mode
+        if let required = require?.mode, mode >= required { throw ExitCode(0) }
+        throw ExitCode(report.verdict.exitCode)
+    }
+}
+
+struct ChecksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checks",
+        abstract: "List every registered check: id, title and what it looks at.")
+
+    @Flag(name: .shortAndLong, help: "Also print each check's rationale and remedy.")
+    var verbose = false
+
+    func run() throws {
+        Terminal.write(ChecksListing.render(verbose: verbose))
+    }
+}
+
+enum Terminal {
+    static func write(_ s: String, fd: Int32 = 1) {
+        var bytes = Array(s.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            bytes = bytes.dropFirst(n)
+        }
+    }
+    static func error(_ s: String) {
+        write("vfio-probe: \(s)\n", fd: 2)
+    }
+    static func useColor(_ c: ColorChoice) -> Bool {
+        switch c {
+        case .always: return true
+        case .never: return false
+        case .auto:
+            if let v = getenv("NO_COLOR"), v.pointee != 0 { return false }
+            if let t = getenv("TERM"), String(cString: t) == "dumb" { return false }
+            return isatty(1) == 1
+        }
+    }
+}

@@ -12,6 +12,8 @@ public enum Mode: String, Sendable, Codable, Comparable, CaseIterable {
         }
     }
     public static func < (a: Mode, b: Mode) -> Bool { a.rank < b.rank }
+    /// The modes in which VFIO works, best first.
+    public static let usable: [Mode] = [.vfio, .noiommu]
 
     public var title: String {
         switch self {
@@ -135,18 +137,23 @@ public struct CheckDescriptor: Sendable {
     }
 }
 
-/// "On fixture `fixture`, this check reports `status` (for `device`, when given)."
+/// "On fixture `fixture`, this check reports `status` (about `device`, when given)", and, for warn
+/// and fail, exactly `remedy` (the descriptor's remedy when nil). The registry test runs them all.
 public struct CheckExample: Sendable {
     public var fixture: String
     public var status: Status
     public var device: String?
-    public var scope: [String]?
+    public var remedy: String?
 
     public static func pass(_ fixture: String, device: String? = nil) -> Self { .init(fixture: fixture, status: .pass, device: device) }
-    public static func warn(_ fixture: String, device: String? = nil) -> Self { .init(fixture: fixture, status: .warn, device: device) }
-    public static func fail(_ fixture: String, device: String? = nil) -> Self { .init(fixture: fixture, status: .fail, device: device) }
-    public static func skip(_ fixture: String, device: String? = nil) -> Self { .init(fixture: fixture, status: .skip, device: device) }
     public static func info(_ fixture: String, device: String? = nil) -> Self { .init(fixture: fixture, status: .info, device: device) }
+    public static func skip(_ fixture: String, device: String? = nil) -> Self { .init(fixture: fixture, status: .skip, device: device) }
+    public static func warn(_ fixture: String, device: String? = nil, remedy: String? = nil) -> Self {
+        .init(fixture: fixture, status: .warn, device: device, remedy: remedy)
+    }
+    public static func fail(_ fixture: String, device: String? = nil, remedy: String? = nil) -> Self {
+        .init(fixture: fixture, status: .fail, device: device, remedy: remedy)
+    }
 }
 
 /// What a check sees: the host snapshot (and, once the live half has run, its results).

@@ -114,7 +114,12 @@ public enum VerdictBuilder {
             }
             actions = mode == .none ? [] : unique(devices.flatMap(\.actions))
         } else {
-            mode = modes.first { !hostFx.blocked($0) } ?? .none
+            // No-IOMMU mode applies only to devices outside every IOMMU group: on a host whose
+            // IOMMU is active it is no fallback unless some device has no real group.
+            let outsideGroups = host.iommuActive != true
+                || present.contains { a in host.group(of: a).map(\.isNoIOMMU) ?? true }
+            let candidates = outsideGroups ? modes : [.vfio]
+            mode = candidates.first { !hostFx.blocked($0) } ?? .none
             devices = present.map { a in verdict(a, in: available(a).first ?? .none) }
             reasons = mode == .vfio ? [] : unique(modes.filter { $0 > mode }.flatMap { (hostFx.blocks[$0] ?? []).map(\.reason) })
             if mode == .none { reasons = unique(modes.flatMap { (hostFx.blocks[$0] ?? []).map(\.reason) }) }

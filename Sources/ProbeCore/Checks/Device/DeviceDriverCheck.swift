@@ -8,7 +8,8 @@ public struct DeviceDriverCheck: Check {
         remedy: "Bind the function to vfio-pci through driver_override (the actions list the exact commands).",
         looksAt: ["/sys/bus/pci/devices/BDF/driver", "config space header type"],
         examples: [.pass("intel-vfio-ready", device: "0000:01:00.0"), .info("amd-host", device: "0000:03:00.0"),
-                   .fail("uio-bound", device: "0000:01:00.0"), .fail("intel-vfio-ready", device: "0000:00:01.0")])
+                   .fail("uio-bound", device: "0000:01:00.0", remedy: "Rebind it to vfio-pci: " + Actions.bindToVFIO(PCIAddress("0000:01:00.0")!, currentDriver: "uio_pci_generic").joined(separator: "; ")),
+                   .fail("intel-vfio-ready", device: "0000:00:01.0", remedy: "Assign the devices behind the bridge, not the bridge.")])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         context.host.selectedDevices.map { d in

@@ -12,7 +12,9 @@ public struct VirtioAccessPlatformCheck: Check {
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
         return host.selectedDevices.compactMap { d -> Finding? in
-            guard d.vendorID == 0x1af4, d.deviceID >= 0x1000, d.deviceID <= 0x107f else { return nil }
+            // virtio-pci functions (transitional 0x1000-0x103f, modern 0x1040-0x107f), except the
+            // virtio-iommu (0x1057), which is the IOMMU rather than behind it.
+            guard d.vendorID == 0x1af4, d.deviceID >= 0x1000, d.deviceID <= 0x107f, d.deviceID != 0x1057 else { return nil }
             let s = Subject.device(d.address)
             guard let v = d.virtio.first else {
                 return skipped(s, "the negotiated virtio features are visible only while a virtio driver is bound")

@@ -8,7 +8,7 @@ public struct IOMMUTableCheck: Check {
         remedy: "Enable the IOMMU in the firmware setup (Intel VT-d, AMD-Vi/\"IOMMU\"); in a VM, give the guest a vIOMMU (QEMU: -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on).",
         looksAt: ["/sys/firmware/acpi/tables (listing)"],
         examples: [.pass("intel-vfio-ready"), .pass("amd-host"), .pass("intel-iommu-off"), .fail("noiommu-enabled"),
-                   .fail("hyperv-guest"), .skip("container")])
+                   .fail("hyperv-guest", remedy: hyperVRemedy), .skip("container")])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
@@ -17,9 +17,6 @@ public struct IOMMUTableCheck: Check {
         case .unreadable(let why):
             return [skipped(why)]
         case .absent:
-            if host.iommuActive == true {
-                return [finding(.info, "no ACPI tables (device-tree platform?), but the kernel registered an IOMMU")]
-            }
             return [skipped("\(dir) does not exist (a container without /sys/firmware, or a platform without ACPI)")]
         case .value(let sigs):
             if !sigs.isEmpty {
@@ -31,13 +28,15 @@ public struct IOMMUTableCheck: Check {
             }
             var remedy = descriptor.remedy
             if host.platform.hypervisor == .hyperV {
-                remedy = "Hyper-V offers no virtual IOMMU to its guests: safe VFIO is impossible here; use no-IOMMU mode (unsafe) or another hypervisor."
+                remedy = hyperVRemedy
             }
             return [finding(.fail, "no DMAR, IVRS, IORT or VIOT table: firmware describes no IOMMU", remedy: remedy,
                             evidence: [Evidence(dir, "no IOMMU table")],
                             impacts: [.blocks(.vfio, "the firmware describes no IOMMU (no DMAR/IVRS/IORT/VIOT table)", fix: [remedy])])]
         }
     }
+
+    static let hyperVRemedy = "Hyper-V offers no virtual IOMMU to its guests: safe VFIO is impossible here; use no-IOMMU mode (unsafe) or another hypervisor."
 
     static func name(_ sig: String) -> String {
         switch sig {

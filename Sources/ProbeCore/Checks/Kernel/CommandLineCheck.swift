@@ -7,7 +7,8 @@ public struct CommandLineCheck: Check {
         rationale: "intel_iommu=off, amd_iommu=off and iommu=off turn the IOMMU off whatever the firmware says; many Intel kernels also leave VT-d off unless intel_iommu=on is given. intremap=off, allow_unsafe_interrupts, no-IOMMU mode and vfio-pci.ids change what VFIO can do.",
         remedy: "Fix the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub), run update-grub and reboot.",
         looksAt: ["/proc/cmdline", "CONFIG_INTEL_IOMMU_DEFAULT_ON"],
-        examples: [.pass("intel-vfio-ready"), .fail("intel-iommu-off"), .info("noiommu-enabled"), .warn("intel-no-ir")])
+        examples: [.pass("intel-vfio-ready"), .fail("intel-iommu-off", remedy: Actions.kernelParameter(remove: "intel_iommu=off")), .info("noiommu-enabled"),
+                   .warn("intel-no-ir", remedy: "Enable interrupt remapping and drop iommufd.allow_unsafe_interrupts.")])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host

@@ -7,7 +7,9 @@ public struct NoIOMMUAvailableCheck: Check {
         rationale: "Without an IOMMU, VFIO can still hand devices to userspace in no-IOMMU mode: no DMA isolation at all, the kernel is tainted, and the application must program physical addresses. It exists only when the kernel is built with CONFIG_VFIO_NOIOMMU (Debian's kernels are not) and is off until enable_unsafe_noiommu_mode is set.",
         remedy: "echo 1 > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode (or vfio.enable_unsafe_noiommu_mode=1 on the command line); needs a kernel with CONFIG_VFIO_NOIOMMU=y.",
         looksAt: ["/sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "CONFIG_VFIO_NOIOMMU"],
-        examples: [.warn("noiommu-enabled"), .fail("noiommu-not-compiled"), .info("intel-vfio-ready"), .warn("intel-iommu-off")])
+        examples: [.warn("noiommu-enabled", remedy: "Use a host with an IOMMU for untrusted workloads; no-IOMMU mode trusts the application with all memory."),
+                   .fail("noiommu-not-compiled", remedy: "Enable the IOMMU, or use a kernel built with CONFIG_VFIO_NOIOMMU=y."), .info("intel-vfio-ready"),
+                   .warn("intel-iommu-off", remedy: "\(Actions.enableNoIOMMU)  # unsafe: no isolation, taints the kernel")])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
@@ -15,8 +17,16 @@ public struct NoIOMMUAvailableCheck: Check {
         let needed = host.iommuActive != true
         switch host.noIOMMUCompiledIn {
         case nil:
-            if case .unreadable(let why) = host.modules.parameter("vfio", "enable_unsafe_noiommu_mode") { return [skipped(why)] }
-            return [skipped("vfio is not loaded and no kernel configuration says whether CONFIG_VFIO_NOIOMMU is set")]
+            // Unknown is not available: the verdict never grants a mode on a guess.
+            let unknown = Impact.blocks(.noiommu, "cannot tell whether the kernel has no-IOMMU mode")
+            var f: Finding
+            if case .unreadable(let why) = host.modules.parameter("vfio", "enable_unsafe_noiommu_mode") {
+                f = skipped(why)
+            } else {
+                f = skipped("vfio is not loaded and no kernel configuration says whether CONFIG_VFIO_NOIOMMU is set")
+            }
+            f.impacts = [unknown]
+            return [f]
         case false:
             let fix = "use a kernel built with CONFIG_VFIO_NOIOMMU=y"
             return [finding(needed ? .fail : .info, "the kernel is built without no-IOMMU mode (CONFIG_VFIO_NOIOMMU)",

@@ -7,7 +7,8 @@ public struct DevNodesCheck: Check {
         rationale: "A userspace driver opens /dev/vfio/vfio (the container) and /dev/vfio/GROUP, or /dev/iommu and /dev/vfio/devices/vfioN. The nodes must exist and be readable and writable by the user the driver runs as.",
         remedy: "Run as root, or give the service user the nodes (udev: SUBSYSTEM==\"vfio\", OWNER=\"dpdk\", MODE=\"0660\").",
         looksAt: ["/dev/vfio/vfio", "/dev/vfio/*", "/dev/iommu", "/dev/vfio/devices/*"],
-        examples: [.pass("intel-vfio-ready"), .warn("nonroot"), .pass("noiommu-enabled"), .info("container")])
+        examples: [.pass("intel-vfio-ready"), .warn("nonroot", device: "0000:00:03.0"), .pass("noiommu-enabled"),
+                   .fail("container", remedy: "Mount devtmpfs on /dev (or, in a container, pass --device /dev/vfio/vfio).")])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
@@ -29,7 +30,7 @@ public struct DevNodesCheck: Check {
                 out.append(finding(.fail, "/dev/vfio/vfio is missing although vfio is loaded",
                                    remedy: "Mount devtmpfs on /dev (or, in a container, pass --device /dev/vfio/vfio).",
                                    evidence: [Evidence("/dev/vfio/vfio", "missing")],
-                                   impacts: [.blocks(.vfio, "/dev/vfio/vfio is missing", fix: ["mount devtmpfs on /dev, or pass the node into the container"])]))
+                                   impacts: Mode.usable.map { .blocks($0, "/dev/vfio/vfio is missing", fix: ["mount devtmpfs on /dev, or pass /dev/vfio into the container (docker run --device /dev/vfio/vfio --device /dev/vfio/GROUP)"]) }))
             } else {
                 out.append(finding(.info, "/dev/vfio/vfio does not exist (vfio is not loaded)"))
             }

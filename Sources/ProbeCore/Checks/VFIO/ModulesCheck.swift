@@ -7,7 +7,7 @@ public struct ModulesCheck: Check {
         rationale: "VFIO needs vfio (the core and no-IOMMU mode), vfio-pci (binds PCI functions) and an IOMMU backend: vfio_iommu_type1 for the legacy container, or iommufd for the device cdev.",
         remedy: "modprobe vfio-pci (it loads vfio and vfio_iommu_type1); a kernel without CONFIG_VFIO cannot be fixed at run time.",
         looksAt: ["/sys/module/{vfio,vfio_pci,vfio_iommu_type1,iommufd}", "/lib/modules/RELEASE/modules.builtin", "/proc/config.gz or /boot/config-RELEASE"],
-        examples: [.pass("intel-vfio-ready"), .warn("amd-host"), .pass("noiommu-enabled")])
+        examples: [.pass("intel-vfio-ready"), .warn("amd-host", remedy: Actions.loadVFIO), .pass("noiommu-enabled")])
 
     static let needed: [(module: String, role: String, modes: [Mode])] = [
         ("vfio", "the VFIO core", [.vfio, .noiommu]),
@@ -41,7 +41,9 @@ public struct ModulesCheck: Check {
                                        impacts: modes.map { .blocks($0, "the kernel has no \(name)", fix: ["use \(fix)"]) }))
                 }
             case .unknown:
-                out.append(skipped("\(name): not loaded, and no kernel configuration or modules.builtin says whether it exists"))
+                var f = skipped("\(name): not loaded, and no kernel configuration or modules.builtin says whether it exists")
+                f.impacts = modes.map { .blocks($0, "cannot tell whether the kernel has \(name)") }
+                out.append(f)
             }
         }
         if !present.isEmpty {

@@ -1,0 +1,515 @@
+#!/usr/bin/env python3
+"""Writes the fixture host trees under Tests/Fixtures/hosts/.
+
+Each tree is laid out like / as vfio-probe reads it (sys, proc, boot, lib, and the
+vfio-probe-snapshot/ manifest for /dev nodes and unreadable paths); see README.md beside this file.
+Run it after changing a scenario; CI regenerates the trees into a temporary folder and fails if
+they differ from the committed ones.
+
+    python3 Tests/Fixtures/make-fixtures.py [OUTDIR]
+"""
+import os
+import shutil
+import struct
+import sys
+
+FULL_CAPS = 0x000001FFFFFFFFFF
+DOCKER_CAPS = 0x00000000A80425FB
+
+
+class Tree:
+    def __init__(self, root):
+        self.root = root
+        self.nodes = []
+        self.unreadable = []
+
+    def path(self, p):
+        return os.path.join(self.root, p.lstrip("/"))
+
+    def file(self, p, content):
+        full = self.path(p)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        mode = "wb" if isinstance(content, (bytes, bytearray)) else "w"
+        with open(full, mode) as f:
+            f.write(content)
+
+    def link(self, p, target):
+        """A relative symbolic link at p pointing at the absolute (in-tree) path target."""
+        full = self.path(p)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        rel = os.path.relpath(target, os.path.dirname(p))
+        if os.path.lexists(full):
+            os.remove(full)
+        os.symlink(rel, full)
+
+    def node(self, p, major, minor, mode, uid=0, gid=0, access="rw"):
+        self.nodes.append(f"{p} c {major}:{minor} {mode:o} {uid} {gid} {access}")
+
+    def finish(self):
+        if self.nodes:
+            self.file("/vfio-probe-snapshot/dev-nodes",
+                      "# PATH c MAJOR:MINOR MODE UID GID ACCESS(rw|r|w|-)\n" + "\n".join(sorted(self.nodes)) + "\n")
+        if self.unreadable:
+            self.file("/vfio-probe-snapshot/unreadable", "\n".join(self.unreadable) + "\n")
+
+
+# ---- ACPI ------------------------------------------------------------------------------------
+
+def acpi_table(sig, body, revision=1):
+    length = 36 + len(body)
+    hdr = struct.pack("<4sIBB6s8sI4sI", sig.encode(), length, revision, 0, b"VPROBE", b"FIXTURE ", 1, b"VPRB", 1)
+    data = bytearray(hdr + body)
+    data[9] = (-sum(data)) & 0xFF
+    return bytes(data)
+
+
+def dmar(haw=46, flags=0x1):
+    drhd = struct.pack("<HHBBHQ", 0, 16, 0x01, 0, 0, 0xFED90000)  # INCLUDE_PCI_ALL
+    return acpi_table("DMAR", struct.pack("<BB10x", haw - 1, flags) + drhd)
+
+
+def ivrs():
+    ivhd = struct.pack("<BBHHHQHHI", 0x10, 0xB0, 24, 0x0002, 0x40, 0xFEB80000, 0, 0, 0)
+    return acpi_table("IVRS", struct.pack("<I8x", 0x00203041) + ivhd, revision=2)
+
+
+def viot():
+    return acpi_table("VIOT", struct.pack("<HH4x", 0, 48) + bytes(32))
+
+
+def generic_table(sig):
+    return acpi_table(sig, bytes(8))
+
+
+# ---- PCI config space ------------------------------------------------------------------------
+
+def config_space(vendor, device, cls, header=0, express=None, msix=True, sriov=None, acs=False,
+                 secondary=None, length=4096):
+    b = bytearray(4096)
+    struct.pack_into("<HHHH", b, 0, vendor, device, 0x0406, 0x0010)
+    b[8] = 1
+    b[9] = cls & 0xFF
+    b[10] = (cls >> 8) & 0xFF
+    b[11] = (cls >> 16) & 0xFF
+    b[0x0E] = header
+    if header == 1:
+        b[0x18], b[0x19], b[0x1A] = 0, secondary or 1, secondary or 1
+    caps = []
+    if express is not None:
+        caps.append((0x10, 0x3C))
+    if msix:
+        caps.append((0x11, 0x0C))
+    off = 0x40
+    b[0x34] = off
+    for i, (cid, size) in enumerate(caps):
+        nxt = off + ((size + 15) // 16) * 16 if i + 1 < len(caps) else 0
+        b[off], b[off + 1] = cid, nxt
+        if cid == 0x10:
+            struct.pack_into("<H", b, off + 2, 0x2 | ((express & 0xF) << 4))
+        off = nxt
+    ext = []
+    if sriov is not None:
+        ext.append((0x10, 0x40))
+    if acs:
+        ext.append((0x0D, 0x08))
+    off = 0x100
+    for i, (cid, size) in enumerate(ext):
+        nxt = off + size if i + 1 < len(ext) else 0
+        struct.pack_into("<I", b, off, cid | (1 << 16) | (nxt << 20))
+        if cid == 0x10:
+            total = sriov
+            struct.pack_into("<HH", b, off + 0x0E, total, total)  # InitialVFs, TotalVFs
+        off = nxt
+    return bytes(b[:length])
+
+
+# ---- host building blocks --------------------------------------------------------------------
+
+class Host:
+    def __init__(self, tree, release, cpu="intel", cmdline="", dmi=("Dell Inc.", "PowerEdge R750"),
+                 hypervisor_flag=False, taint=0, uid=0, caps=FULL_CAPS, memlock="8388608",
+                 config=None, config_readable=True, builtin=(), tables=(), interrupts_ir=True):
+        self.t = tree
+        self.release = release
+        self.pci_parent = {}
+        t = tree
+        t.file("/proc/sys/kernel/osrelease", release + "\n")
+        t.file("/proc/cmdline", f"BOOT_IMAGE=/boot/vmlinuz-{release} root=/dev/mapper/vg-root ro {cmdline}".strip() + "\n")
+        t.file("/proc/sys/kernel/tainted", f"{taint}\n")
+        t.file("/proc/self/status", f"Name:\tvfio-probe\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\nGid:\t{uid}\t{uid}\t{uid}\t{uid}\n"
+                                    f"CapInh:\t0000000000000000\nCapPrm:\t{caps:016x}\nCapEff:\t{caps:016x}\n")
+        soft = memlock
+        t.file("/proc/self/limits", "Limit                     Soft Limit           Hard Limit           Units     \n"
+                                    f"Max open files            1024                 524288               files     \n"
+                                    f"Max locked memory         {soft:<20} {soft:<20} bytes     \n")
+        vendor = {"intel": "GenuineIntel", "amd": "AuthenticAMD"}[cpu]
+        flags = "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge x2apic" + (" hypervisor" if hypervisor_flag else "")
+        t.file("/proc/cpuinfo", f"processor\t: 0\nvendor_id\t: {vendor}\ncpu family\t: 6\nflags\t\t: {flags}\n\n")
+        chip = "IR-PCI-MSIX-0000:01:00.0" if interrupts_ir else "PCI-MSIX-0000:01:00.0"
+        ioapic = "IR-IO-APIC" if interrupts_ir else "IO-APIC"
+        t.file("/proc/interrupts", "           CPU0       CPU1       \n"
+                                   f"  0:         36          0   {ioapic}    2-edge      timer\n"
+                                   f" 24:          0          0   {chip}   0-edge      eth0-TxRx-0\n"
+                                   "NMI:          0          0   Non-maskable interrupts\n")
+        if dmi:
+            t.file("/sys/class/dmi/id/sys_vendor", dmi[0] + "\n")
+            t.file("/sys/class/dmi/id/product_name", dmi[1] + "\n")
+        if config is not None:
+            text = "".join(f"# {k} is not set\n" if v == "n" else f"{k}={v}\n" for k, v in config.items())
+            t.file(f"/boot/config-{release}", text)
+            if not config_readable:
+                t.unreadable.append(f"/boot/config-{release}")
+        if builtin:
+            t.file(f"/lib/modules/{release}/modules.builtin", "".join(f"kernel/{m}\n" for m in builtin))
+        for sig, data in tables:
+            t.file(f"/sys/firmware/acpi/tables/{sig}", data)
+
+    def module(self, name, params=None, loadable=True):
+        d = f"/sys/module/{name}"
+        if loadable:
+            self.t.file(f"{d}/initstate", "live\n")
+        else:
+            self.t.file(f"{d}/uevent", "")
+        for k, v in (params or {}).items():
+            self.t.file(f"{d}/parameters/{k}", f"{v}\n")
+
+    def device_dir(self, bdf):
+        chain = [bdf]
+        while chain[-1] in self.pci_parent:
+            chain.append(self.pci_parent[chain[-1]])
+        domain_bus = chain[-1][:7]
+        return "/sys/devices/pci" + domain_bus + "/" + "/".join(reversed(chain))
+
+    def pci(self, bdf, vendor, device, cls, driver=None, group=None, parent=None, header=0, express=0,
+            sriov=None, physfn=None, override=None, numa=0, config_len=4096, secondary=None, vfio_dev=None,
+            subsystem=(0, 0), acs=False, msix=None):
+        if parent:
+            self.pci_parent[bdf] = parent
+        d = self.device_dir(bdf)
+        t = self.t
+        t.link(f"/sys/bus/pci/devices/{bdf}", d)
+        t.file(f"{d}/vendor", f"0x{vendor:04x}\n")
+        t.file(f"{d}/device", f"0x{device:04x}\n")
+        t.file(f"{d}/class", f"0x{cls:06x}\n")
+        t.file(f"{d}/subsystem_vendor", f"0x{subsystem[0]:04x}\n")
+        t.file(f"{d}/subsystem_device", f"0x{subsystem[1]:04x}\n")
+        t.file(f"{d}/numa_node", f"{numa}\n")
+        t.file(f"{d}/driver_override", f"{override or '(null)'}\n")
+        t.file(f"{d}/config", config_space(vendor, device, cls, header=header, express=express,
+                                            msix=(header == 0) if msix is None else msix,
+                                            sriov=sriov[1] if sriov else None, acs=acs, secondary=secondary, length=config_len))
+        if driver:
+            t.file(f"/sys/bus/pci/drivers/{driver}/uevent", "")
+            t.link(f"{d}/driver", f"/sys/bus/pci/drivers/{driver}")
+        if group is not None:
+            t.link(f"{d}/iommu_group", f"/sys/kernel/iommu_groups/{group}")
+        if sriov:
+            numvfs, total, vfs = sriov
+            t.file(f"{d}/sriov_numvfs", f"{numvfs}\n")
+            t.file(f"{d}/sriov_totalvfs", f"{total}\n")
+            for i, vf in enumerate(vfs):
+                t.link(f"{d}/virtfn{i}", self.device_dir(vf) if vf in self.pci_parent else f"/sys/devices/pci{vf[:7]}/{vf}")
+        if physfn:
+            t.link(f"{d}/physfn", self.device_dir(physfn))
+        if vfio_dev:
+            t.file(f"{d}/vfio-dev/{vfio_dev}/uevent", "")
+        return d
+
+    def virtio(self, bdf, name, device_id, access_platform, driver):
+        d = self.device_dir(bdf) + "/" + name
+        bits = ["0"] * 64
+        for b in (0, 5, 16, 32):  # a few ordinary features, VIRTIO_F_VERSION_1 = 32
+            bits[b] = "1"
+        if access_platform:
+            bits[33] = "1"
+        self.t.file(f"{d}/features", "".join(bits) + "\n")
+        self.t.file(f"{d}/device", f"0x{device_id:04x}\n")
+        self.t.file(f"/sys/bus/virtio/drivers/{driver}/uevent", "")
+        self.t.link(f"{d}/driver", f"/sys/bus/virtio/drivers/{driver}")
+        self.t.link(f"/sys/bus/virtio/devices/{name}", d)
+
+    def group(self, gid, members, type_="DMA-FQ", reserved=("0x00000000fee00000 0x00000000feefffff msi",), name=None):
+        g = f"/sys/kernel/iommu_groups/{gid}"
+        for m in members:
+            self.t.link(f"{g}/devices/{m}", self.device_dir(m))
+        if type_:
+            self.t.file(f"{g}/type", type_ + "\n")
+        self.t.file(f"{g}/reserved_regions", "".join(r + "\n" for r in reserved))
+        if name:
+            self.t.file(f"{g}/name", name + "\n")
+
+    def intel_unit(self, name, cap, ecap, devices=()):
+        d = f"/sys/devices/virtual/iommu/{name}"
+        self.t.file(f"{d}/intel-iommu/cap", f"{cap:x}\n")
+        self.t.file(f"{d}/intel-iommu/ecap", f"{ecap:x}\n")
+        self.t.file(f"{d}/intel-iommu/version", "1:0\n")
+        for m in devices:
+            self.t.link(f"{d}/devices/{m}", self.device_dir(m))
+        self.t.link(f"/sys/class/iommu/{name}", d)
+
+    def amd_unit(self, name, features, devices=()):
+        d = f"/sys/devices/pci0000:00/0000:00:00.2/iommu/{name}"
+        self.t.file(f"{d}/amd-iommu/cap", "0x190b0f\n")
+        self.t.file(f"{d}/amd-iommu/features", f"{features:x}:0\n")
+        for m in devices:
+            self.t.link(f"{d}/devices/{m}", self.device_dir(m))
+        self.t.link(f"/sys/class/iommu/{name}", d)
+
+    def virtio_unit(self, name, at, devices=()):
+        d = self.device_dir(at) + f"/virtio2/iommu/{name}"
+        self.t.file(f"{d}/uevent", "")
+        for m in devices:
+            self.t.link(f"{d}/devices/{m}", self.device_dir(m))
+        self.t.link(f"/sys/class/iommu/{name}", d)
+
+
+def vt_d_cap(mgaw=48, caching=False):
+    # SAGAW 4-level, MGAW, ND=2; caching mode is bit 7.
+    return (0xD2008C40660462 & ~(0x3F << 16) & ~(1 << 7)) | ((mgaw - 1) << 16) | ((1 << 7) if caching else 0)
+
+
+VT_D_ECAP_IR = 0xF0205EF  # bit 3 (IR) set
+VT_D_ECAP_NO_IR = VT_D_ECAP_IR & ~(1 << 3)
+
+CONFIG_CUSTOM = {  # ../shared/vm/config, the symbols the probe reads
+    "CONFIG_VFIO": "y", "CONFIG_VFIO_PCI": "y", "CONFIG_VFIO_PCI_CORE": "y", "CONFIG_VFIO_IOMMU_TYPE1": "y",
+    "CONFIG_VFIO_NOIOMMU": "y", "CONFIG_IOMMUFD": "y", "CONFIG_VFIO_DEVICE_CDEV": "y", "CONFIG_INTEL_IOMMU": "y",
+    "CONFIG_AMD_IOMMU": "y", "CONFIG_IRQ_REMAP": "y", "CONFIG_VFIO_MDEV": "y", "CONFIG_UIO": "y", "CONFIG_UIO_PCI_GENERIC": "y",
+}
+CONFIG_DISTRO = {  # Debian's kernels: VFIO as modules, no no-IOMMU, no iommufd
+    "CONFIG_VFIO": "m", "CONFIG_VFIO_PCI": "m", "CONFIG_VFIO_PCI_CORE": "m", "CONFIG_VFIO_IOMMU_TYPE1": "m",
+    "CONFIG_VFIO_NOIOMMU": "n", "CONFIG_IOMMUFD": "n", "CONFIG_INTEL_IOMMU": "y", "CONFIG_INTEL_IOMMU_DEFAULT_ON": "y",
+    "CONFIG_AMD_IOMMU": "y", "CONFIG_IRQ_REMAP": "y", "CONFIG_VFIO_MDEV": "m", "CONFIG_UIO": "m", "CONFIG_UIO_PCI_GENERIC": "m",
+}
+CONFIG_DISTRO_NOT_DEFAULT_ON = dict(CONFIG_DISTRO, CONFIG_INTEL_IOMMU_DEFAULT_ON="n")
+
+
+def vfio_loaded(h, builtin=False, noiommu="N", dma_entry_limit=65535, unsafe="N", iommufd=True, noiommu_param=True):
+    h.module("vfio", {"enable_unsafe_noiommu_mode": noiommu} if noiommu_param else {}, loadable=not builtin)
+    h.module("vfio_pci", {"ids": "", "disable_denylist": "N", "disable_idle_d3": "N", "nointxmask": "N"}, loadable=not builtin)
+    h.module("vfio_pci_core", loadable=not builtin)
+    h.module("vfio_iommu_type1", {"allow_unsafe_interrupts": unsafe, "dma_entry_limit": dma_entry_limit,
+                                  "disable_hugepages": "N"}, loadable=not builtin)
+    if iommufd:
+        h.module("iommufd", {"allow_unsafe_interrupts": "N"}, loadable=not builtin)
+
+
+def intel_server(t, target_driver="vfio-pci", second_driver="i40e", shared=False, reserved=None, dma_entry_limit=65535,
+                 dmi=("Dell Inc.", "PowerEdge R750"), uid=0, caps=FULL_CAPS, memlock="8388608", nic=(0x8086, 0x1572),
+                 override=None, cmdline="intel_iommu=on"):
+    """An Intel server: a root port with a dual-port NIC behind it, VT-d with IR, VFIO loaded."""
+    h = Host(t, "6.12.95-vfiotest", cmdline=cmdline, dmi=dmi, uid=uid, caps=caps, memlock=memlock,
+             config=CONFIG_CUSTOM, tables=[("DMAR", dmar()), ("APIC", generic_table("APIC")), ("FACP", generic_table("FACP"))])
+    h.pci("0000:00:00.0", 0x8086, 0x09A2, 0x060000, group=0, express=9, msix=False)
+    h.pci("0000:00:01.0", 0x8086, 0x347A, 0x060400, driver="pcieport", group=1, header=1, express=4, secondary=1, acs=True)
+    g_a, g_b = (10, 10) if shared else (10, 11)
+    vfio = "vfio0" if target_driver == "vfio-pci" else None
+    h.pci("0000:01:00.0", nic[0], nic[1], 0x020000, driver=target_driver, group=g_a, parent="0000:00:01.0",
+          vfio_dev=vfio, override=override or ("vfio-pci" if target_driver == "vfio-pci" else None), subsystem=(0x8086, 0x0000))
+    h.pci("0000:01:00.1", nic[0], nic[1], 0x020000, driver=second_driver, group=g_b, parent="0000:00:01.0", subsystem=(0x8086, 0x0000))
+    h.pci("0000:00:1f.0", 0x8086, 0xA1C1, 0x060100, driver="lpc_ich", group=12, msix=False)
+    h.pci("0000:00:1f.2", 0x8086, 0xA182, 0x010601, driver="ahci", group=12)
+    h.group(0, ["0000:00:00.0"])
+    h.group(1, ["0000:00:01.0"])
+    h.group(g_a, ["0000:01:00.0", "0000:01:00.1"] if shared else ["0000:01:00.0"],
+            reserved=reserved or ("0x00000000fee00000 0x00000000feefffff msi",))
+    if not shared:
+        h.group(g_b, ["0000:01:00.1"])
+    h.group(12, ["0000:00:1f.0", "0000:00:1f.2"])
+    h.intel_unit("dmar0", vt_d_cap(48), VT_D_ECAP_IR, ["0000:00:01.0", "0000:01:00.0", "0000:01:00.1"])
+    h.intel_unit("dmar1", vt_d_cap(48), VT_D_ECAP_IR, ["0000:00:00.0", "0000:00:1f.0", "0000:00:1f.2"])
+    vfio_loaded(h, dma_entry_limit=dma_entry_limit)
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+    t.node("/dev/iommu", 10, 123, 0o666)
+    if target_driver == "vfio-pci":
+        t.node(f"/dev/vfio/{g_a}", 243, 0, 0o600, access="rw" if uid == 0 else "-")
+        t.node("/dev/vfio/devices/vfio0", 242, 0, 0o600, access="rw" if uid == 0 else "-")
+    return h
+
+
+# ---- scenarios -------------------------------------------------------------------------------
+
+def intel_vfio_ready(t):
+    intel_server(t)
+
+
+def shared_group(t):
+    intel_server(t, second_driver="ixgbe", shared=True, dma_entry_limit=4096, nic=(0x8086, 0x10FB))
+
+
+def rmrr_direct(t):
+    intel_server(t, target_driver="tg3", second_driver="tg3", nic=(0x14E4, 0x1657), dmi=("HP", "ProLiant DL360 Gen9"),
+                 reserved=("0x00000000bdf6e000 0x00000000bdf6efff direct", "0x00000000fee00000 0x00000000feefffff msi"))
+
+
+def uio_bound(t):
+    intel_server(t, target_driver="uio_pci_generic", second_driver="igb", nic=(0x8086, 0x1521), override="uio_pci_generic")
+    t.file("/sys/module/uio_pci_generic/initstate", "live\n")
+    t.node("/dev/uio0", 240, 0, 0o600)
+
+
+def container(t):
+    """The Intel server seen from a container: /sys/firmware masked, no /dev/vfio passed in, Docker's caps."""
+    intel_server(t, caps=DOCKER_CAPS, memlock="65536")
+    shutil.rmtree(t.path("/sys/firmware"))
+    t.nodes = []
+
+
+def intel_iommu_off(t):
+    h = Host(t, "6.12.95-vfiotest", cmdline="intel_iommu=off", dmi=("Supermicro", "SYS-1029P-WTR"), config=CONFIG_CUSTOM,
+             tables=[("DMAR", dmar()), ("APIC", generic_table("APIC"))], interrupts_ir=False)
+    h.pci("0000:00:00.0", 0x8086, 0x2020, 0x060000, msix=False)
+    h.pci("0000:00:02.0", 0x8086, 0x10D3, 0x020000, driver="e1000e")
+    vfio_loaded(h, builtin=True)
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+    t.node("/dev/iommu", 10, 123, 0o666)
+
+
+def amd_host(t):
+    h = Host(t, "6.1.0-27-amd64", cpu="amd", cmdline="iommu=pt", dmi=("ASRockRack", "ROMED8-2T"), config=CONFIG_DISTRO,
+             tables=[("IVRS", ivrs()), ("APIC", generic_table("APIC"))])
+    h.pci("0000:00:00.0", 0x1022, 0x1480, 0x060000, group=0, msix=False)
+    h.pci("0000:00:00.2", 0x1022, 0x1481, 0x080600, group=1, msix=False)
+    h.pci("0000:00:03.1", 0x1022, 0x1483, 0x060400, driver="pcieport", group=2, header=1, express=4, secondary=3, acs=True)
+    h.pci("0000:03:00.0", 0x15B3, 0x1017, 0x020000, driver="mlx5_core", group=20, parent="0000:00:03.1", numa=1)
+    h.group(0, ["0000:00:00.0"], type_="identity")
+    h.group(1, ["0000:00:00.2"], type_="identity")
+    h.group(2, ["0000:00:03.1"], type_="identity")
+    h.group(20, ["0000:03:00.0"], type_="identity")
+    h.amd_unit("ivhd0", 0x58F77EF22294ADE, ["0000:00:00.0", "0000:00:03.1", "0000:03:00.0"])
+
+
+def intel_no_ir(t):
+    """QEMU q35 with -device intel-iommu (no intremap): VT-d without IR, caching mode, 39-bit MGAW."""
+    h = Host(t, "6.12.95-vfiotest", cmdline="intel_iommu=on iommufd.allow_unsafe_interrupts=1", dmi=("QEMU", "Standard PC (Q35 + ICH9, 2009)"),
+             hypervisor_flag=True, config=CONFIG_CUSTOM, tables=[("DMAR", dmar(haw=39, flags=0)), ("APIC", generic_table("APIC"))],
+             interrupts_ir=False)
+    h.pci("0000:00:00.0", 0x8086, 0x29C0, 0x060000, group=0, msix=False)
+    h.pci("0000:00:02.0", 0x8086, 0x10D3, 0x020000, driver="vfio-pci", group=1, vfio_dev="vfio0")
+    h.group(0, ["0000:00:00.0"], type_="DMA")
+    h.group(1, ["0000:00:02.0"], type_="DMA")
+    h.intel_unit("dmar0", vt_d_cap(39, caching=True), VT_D_ECAP_NO_IR, ["0000:00:00.0", "0000:00:02.0"])
+    vfio_loaded(h, builtin=True)
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+    t.node("/dev/vfio/1", 243, 0, 0o600)
+    t.node("/dev/iommu", 10, 123, 0o666)
+    t.node("/dev/vfio/devices/vfio0", 242, 0, 0o600)
+
+
+def kvm_guest(t, release, config, cmdline="", uid=0, caps=FULL_CAPS, taint=0, memlock="8388608", config_readable=True):
+    return Host(t, release, cmdline=cmdline, dmi=("QEMU", "Standard PC (Q35 + ICH9, 2009)"), hypervisor_flag=True,
+                taint=taint, uid=uid, caps=caps, memlock=memlock, config=config, config_readable=config_readable,
+                tables=[("APIC", generic_table("APIC")), ("FACP", generic_table("FACP"))], interrupts_ir=False)
+
+
+def noiommu_enabled(t, uid=0, caps=FULL_CAPS, memlock="8388608", config_readable=True):
+    h = kvm_guest(t, "6.12.95-vfiotest", CONFIG_CUSTOM, cmdline="vfio.enable_unsafe_noiommu_mode=1", taint=64,
+                  uid=uid, caps=caps, memlock=memlock, config_readable=config_readable)
+    h.pci("0000:00:00.0", 0x8086, 0x29C0, 0x060000, msix=False, config_len=4096 if uid == 0 else 64)
+    h.pci("0000:00:03.0", 0x8086, 0x10D3, 0x020000, driver="vfio-pci", group=0, vfio_dev="vfio0", config_len=4096 if uid == 0 else 64)
+    h.group(0, ["0000:00:03.0"], type_=None, reserved=(), name="vfio-noiommu")
+    vfio_loaded(h, builtin=True, noiommu="Y")
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+    t.node("/dev/vfio/noiommu-0", 243, 0, 0o600, access="rw" if uid == 0 else "-")
+    t.node("/dev/iommu", 10, 123, 0o666)
+    return h
+
+
+def nonroot(t):
+    noiommu_enabled(t, uid=1000, caps=0, config_readable=False)
+    t.unreadable += ["/sys/firmware/acpi/tables/APIC", "/sys/firmware/acpi/tables/FACP"]
+
+
+def noiommu_not_compiled(t):
+    h = kvm_guest(t, "6.1.0-27-amd64", CONFIG_DISTRO)
+    h.pci("0000:00:00.0", 0x8086, 0x29C0, 0x060000, msix=False)
+    h.pci("0000:00:03.0", 0x8086, 0x10D3, 0x020000, driver="e1000e")
+    vfio_loaded(h, noiommu_param=False, iommufd=False)
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+
+
+def hyperv_guest(t):
+    h = Host(t, "6.8.0-1015-azure", cmdline="console=ttyS0", dmi=("Microsoft Corporation", "Virtual Machine"), hypervisor_flag=True,
+             config=CONFIG_DISTRO, tables=[("APIC", generic_table("APIC")), ("WAET", generic_table("WAET"))], interrupts_ir=False)
+    h.pci("7870:00:02.0", 0x15B3, 0x1016, 0x020000, driver="mlx5_core", msix=True)
+    for uuid, cls, drv in [("000d3a6f-1b2a-4c3d-8e9f-0a1b2c3d4e5f", "{f8615163-df3e-46c5-913f-f2d2f965ed0e}", "hv_netvsc"),
+                           ("000d3a6f-1b2a-4c3d-8e9f-0a1b2c3d4e60", "{f8615163-df3e-46c5-913f-f2d2f965ed0e}", "uio_hv_generic"),
+                           ("f8b3781b-1e82-4818-a1c3-63d806ec15bb", "{ba6163d9-04a1-4d29-b605-72e2ffb1dc7f}", "hv_storvsc")]:
+        d = f"/sys/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0004:00/VMBUS:00/{uuid}"
+        t.file(f"{d}/class_id", cls + "\n")
+        t.file(f"/sys/bus/vmbus/drivers/{drv}/uevent", "")
+        t.link(f"{d}/driver", f"/sys/bus/vmbus/drivers/{drv}")
+        t.link(f"/sys/bus/vmbus/devices/{uuid}", d)
+
+
+def sriov_pf(t):
+    h = Host(t, "6.12.95-vfiotest", cmdline="intel_iommu=on", config=CONFIG_CUSTOM, tables=[("DMAR", dmar())])
+    h.pci("0000:00:01.0", 0x8086, 0x347A, 0x060400, driver="pcieport", group=1, header=1, express=4, secondary=1, acs=True)
+    vfs = ["0000:01:02.0", "0000:01:02.1"]
+    h.pci_parent.update({vf: "0000:00:01.0" for vf in vfs})
+    h.pci("0000:01:00.0", 0x8086, 0x159B, 0x020000, driver="vfio-pci", group=30, parent="0000:00:01.0", sriov=(2, 64, vfs), vfio_dev="vfio0")
+    h.pci("0000:01:02.0", 0x8086, 0x1889, 0x020000, driver="vfio-pci", group=31, parent="0000:00:01.0", physfn="0000:01:00.0", vfio_dev="vfio1")
+    h.pci("0000:01:02.1", 0x8086, 0x1889, 0x020000, group=32, parent="0000:00:01.0", physfn="0000:01:00.0")
+    h.group(1, ["0000:00:01.0"])
+    h.group(30, ["0000:01:00.0"])
+    h.group(31, ["0000:01:02.0"])
+    h.group(32, ["0000:01:02.1"])
+    h.intel_unit("dmar0", vt_d_cap(48), VT_D_ECAP_IR, ["0000:00:01.0", "0000:01:00.0"] + vfs)
+    vfio_loaded(h)
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+    for g in (30, 31):
+        t.node(f"/dev/vfio/{g}", 243, g - 30, 0o600)
+
+
+def virtio_no_access_platform(t):
+    """QEMU with virtio-iommu: virtio-net without iommu_platform, virtio-blk with it."""
+    h = Host(t, "6.12.95-vfiotest", cmdline="vfio_iommu_type1.allow_unsafe_interrupts=1", dmi=("QEMU", "Standard PC (Q35 + ICH9, 2009)"),
+             hypervisor_flag=True, config=CONFIG_CUSTOM, tables=[("VIOT", viot()), ("APIC", generic_table("APIC"))], interrupts_ir=False)
+    h.pci("0000:00:00.0", 0x8086, 0x29C0, 0x060000, msix=False)
+    h.pci("0000:00:02.0", 0x1AF4, 0x1057, 0x00FF00, driver="virtio-pci")
+    h.virtio("0000:00:02.0", "virtio2", 23, True, "virtio_iommu")
+    h.pci("0000:00:03.0", 0x1AF4, 0x1041, 0x020000, driver="virtio-pci", group=1)
+    h.virtio("0000:00:03.0", "virtio0", 1, False, "virtio_net")
+    h.pci("0000:00:04.0", 0x1AF4, 0x1042, 0x010000, driver="virtio-pci", group=2)
+    h.virtio("0000:00:04.0", "virtio1", 2, True, "virtio_blk")
+    h.group(1, ["0000:00:03.0"], type_="DMA")
+    h.group(2, ["0000:00:04.0"], type_="DMA")
+    h.virtio_unit("virtio2", "0000:00:02.0", ["0000:00:03.0", "0000:00:04.0"])
+    vfio_loaded(h, builtin=True, unsafe="Y")
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+
+
+SCENARIOS = {
+    "intel-vfio-ready": intel_vfio_ready,
+    "intel-iommu-off": intel_iommu_off,
+    "amd-host": amd_host,
+    "noiommu-enabled": noiommu_enabled,
+    "noiommu-not-compiled": noiommu_not_compiled,
+    "shared-group": shared_group,
+    "rmrr-direct": rmrr_direct,
+    "intel-no-ir": intel_no_ir,
+    "uio-bound": uio_bound,
+    "hyperv-guest": hyperv_guest,
+    "sriov-pf": sriov_pf,
+    "virtio-no-access-platform": virtio_no_access_platform,
+    "nonroot": nonroot,
+    "container": container,
+}
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "hosts")
+    for name, build in SCENARIOS.items():
+        root = os.path.join(out, name)
+        if os.path.exists(root):
+            shutil.rmtree(root)
+        os.makedirs(root)
+        t = Tree(root)
+        build(t)
+        t.finish()
+    print(f"wrote {len(SCENARIOS)} fixture hosts to {out}")
+
+
+if __name__ == "__main__":
+    main()

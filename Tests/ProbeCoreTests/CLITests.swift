@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+@testable import ProbeCore
+
+/// The command-line contract scripts rely on: exit statuses and the JSON document.
+struct CLITests {
+    @Test(arguments: [
+        ("intel-vfio-ready", [String](), Int32(0)),
+        ("noiommu-enabled", [], 2),
+        ("noiommu-not-compiled", [], 3),
+        ("noiommu-enabled", ["--require", "noiommu"], 0),
+        ("noiommu-enabled", ["--require", "vfio"], 2),
+        ("intel-vfio-ready", ["--require", "vfio", "--device", "01:00.0"], 0),
+        ("rmrr-direct", ["--device", "0000:01:00.0", "--require", "noiommu"], 3),
+    ])
+    func exitStatus(fixture: String, extra: [String], status: Int32) throws {
+        let r = try runBinary(["--root", Repo.fixture(fixture), "--quiet"] + extra)
+        #expect(r.status == status, "stderr: \(r.stderr)")
+        #expect(r.stdout.isEmpty, "--quiet printed \(r.stdout)")
+    }
+
+    @Test func usageErrorsExit64() throws {
+        #expect(try runBinary(["--device", "not-a-bdf"]).status == 64)
+        #expect(try runBinary(["--only", "no.such-check"]).status == 64)
+        #expect(try runBinary(["--format", "yaml"]).status == 64)
+    }
+
+    @Test func probeFailureExits1() throws {
+        let r = try runBinary(["--root", "/nonexistent/vfio-probe-root"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("cannot open the root"))
+    }
+
+    @Test func checksSubcommandListsEveryCheck() throws {
+        let r = try runBinary(["checks"])
+        #expect(r.status == 0)
+        for c in CheckRegistry.all { #expect(r.stdout.contains(c.descriptor.id)) }
+    }
+
+    @Test func textReportHasVerdictAndRemedies() throws {
+        let r = try runBinary(["--root", Repo.fixture("intel-iommu-off"), "--color", "never"])
+        #expect(r.status == 2)
+        #expect(r.stdout.contains("FAIL  kernel.cmdline"))
+        #expect(r.stdout.contains("→ " + Actions.kernelParameter(remove: "intel_iommu=off")))
+        #expect(r.stdout.contains("Verdict: NO-IOMMU ONLY"))
+        #expect(!r.stdout.contains("\u{1b}["), "no colour with --color never")
+        let coloured = try runBinary(["--root", Repo.fixture("intel-iommu-off"), "--color", "always"])
+        #expect(coloured.stdout.contains("\u{1b}[31mFAIL"))
+    }
+
+    /// Every field the README documents, with its type.
+    @Test(arguments: ["intel-vfio-ready", "noiommu-enabled", "hyperv-guest", "nonroot"])
+    func jsonContract(fixture: String) throws {
+        let r = try runBinary(["--root", Repo.fixture(fixture), "--format", "json"])
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(doc["schema_version"] as? Int == 1)
+        let verdict = try #require(doc["verdict"] as? [String: Any])
+        let mode = try #require(verdict["mode"] as? String)
+        #expect(["vfio", "noiommu", "none"].contains(mode))
+        #expect(verdict["summary"] is String)
+        #expect(verdict["actions"] is [String])
+        #expect(verdict["reasons"] is [String])
+        #expect(verdict["exit_code"] as? Int == Int(r.status))
+        let devices = try #require(doc["devices"] as? [[String: Any]])
+        #expect(!devices.isEmpty)
+        for d in devices {
+            for key in ["bdf", "vendor_id", "device_id", "class", "name", "mode", "readiness"] {
+                #expect(d[key] is String, "device.\(key)")
+            }
+            #expect(d["driver"] is String || d["driver"] is NSNull)
+            #expect(d["iommu_group"] is Int || d["iommu_group"] is NSNull)
+            #expect(["ready", "bindable", "blocked"].contains(d["readiness"] as? String ?? ""))
+            #expect(d["reasons"] is [String] && d["actions"] is [String])
+            #expect((d["vendor_id"] as? String)?.count == 4 && (d["class"] as? String)?.count == 6)
+        }
+        let checks = try #require(doc["checks"] as? [[String: Any]])
+        #expect(!checks.isEmpty)
+        for c in checks {
+            #expect(c["id"] is String && c["title"] is String && c["summary"] is String)
+            #expect(["pass", "warn", "fail", "skip", "info"].contains(c["status"] as? String ?? ""))
+            #expect(c["detail"] is String || c["detail"] is NSNull)
+            #expect(c["remedy"] is String || c["remedy"] is NSNull)
+            #expect(c["device"] == nil || c["device"] is String)
+            #expect(c["evidence"] is [[String: String]])
+        }
+    }
+
+    /// The machine the tests run on: the probe completes with a valid report, whatever it finds.
+    @Test func realHost() throws {
+        let r = try runBinary(["--format", "json"])
+        #expect([0, 2, 3].contains(r.status), "stderr: \(r.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let verdict = try #require(doc["verdict"] as? [String: Any])
+        #expect(verdict["exit_code"] as? Int == Int(r.status))
+        let text = try runBinary(["--color", "never"])
+        #expect(text.status == r.status)
+        #expect(text.stdout.contains("Verdict: "))
+    }
+}
+
+/// README and man page stay true to --help.
+struct DocumentationTests {
+    @Test func everyOptionIsDocumented() throws {
+        let help = try runBinary(["check", "--help"]).stdout
+        let options = Set(help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "[" || $0 == "]" || $0 == "<" })
+            .map(String.init).filter { $0.hasPrefix("--") && $0.count > 2 })
+        #expect(options.contains("--device") && options.contains("--require"))
+        let readme = try String(contentsOfFile: Repo.root + "/README.md", encoding: .utf8)
+        let man = try String(contentsOfFile: Repo.root + "/man/vfio-probe.1", encoding: .utf8)
+        for o in options {
+            #expect(readme.contains(o), "README.md does not document \(o)")
+            #expect(man.contains("Fl -" + o.dropFirst(2)), "man/vfio-probe.1 does not document \(o)")
+        }
+    }
+
+    @Test func readmeNamesEveryCheck() throws {
+        let readme = try String(contentsOfFile: Repo.root + "/README.md", encoding: .utf8)
+        for c in CheckRegistry.all { #expect(readme.contains("`\(c.descriptor.id)`"), "README.md: \(c.descriptor.id)") }
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+@testable import ProbeCore
+
+struct ParsingTests {
+    @Test func pciAddresses() {
+        #expect(PCIAddress("0000:01:00.1")?.description == "0000:01:00.1")
+        #expect(PCIAddress("01:00.1")?.description == "0000:01:00.1")
+        #expect(PCIAddress("7870:00:02.0")?.domain == 0x7870)
+        #expect(PCIAddress("10000:00:02.0")?.domain == 0x10000)
+        for bad in ["", "01:00", "0000:01:32.0", "0000:01:00.8", "0000:100:00.0", "zz:00.0", "0000:01:00.0.1"] {
+            #expect(PCIAddress(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func commandLine() {
+        let c = KernelCommandLine("BOOT_IMAGE=/vmlinuz quiet intel_iommu=on,igfx_off vfio-pci.ids=8086:10fb,8086:1572 \"acpi_osi=Windows 2015\" iommu=pt intel_iommu=off -- init=foo iommu=off")
+        #expect(c.value("intel_iommu") == "off", "the last value wins")
+        #expect(c.options("intel_iommu") == ["on", "igfx_off", "off"])
+        #expect(c.value("vfio_pci.ids") == "8086:10fb,8086:1572", "- and _ are the same")
+        #expect(c.value("acpi_osi") == "Windows 2015")
+        #expect(c.value("quiet") == "")
+        #expect(c.options("iommu") == ["pt"], "words after -- belong to init")
+        #expect(KernelCommandLine.bool("Y") == true && KernelCommandLine.bool("0") == false && KernelCommandLine.bool("maybe") == nil)
+    }
+
+    @Test func kernelConfig() {
+        let k = KernelConfig("CONFIG_VFIO=m\n# CONFIG_VFIO_NOIOMMU is not set\nCONFIG_IOMMUFD=y\nCONFIG_LOCALVERSION=\"-x\"\n")
+        #expect(k.isModule("CONFIG_VFIO"))
+        #expect(k.isEnabled("CONFIG_VFIO_NOIOMMU") == false)
+        #expect(k.isBuiltIn("CONFIG_IOMMUFD"))
+        #expect(k.isEnabled("CONFIG_NOPE") == nil)
+        #expect(k["CONFIG_LOCALVERSION"] == "\"-x\"")
+    }
+
+    @Test func reservedRegions() {
+        let r = ReservedRegion.parse("0x00000000fee00000 0x00000000feefffff msi\n0x00000000bdf6e000 0x00000000bdf6efff direct\ngarbage\n")
+        #expect(r == [ReservedRegion(start: 0xfee00000, end: 0xfeefffff, type: "msi"),
+                      ReservedRegion(start: 0xbdf6e000, end: 0xbdf6efff, type: "direct")])
+    }
+
+    @Test func processFacts() {
+        let s = ProcessFacts.parseStatus("Name:\tx\nUid:\t1000\t0\t0\t0\nCapEff:\t0000000000004000\n")
+        #expect(s.uid == 0, "the effective uid")
+        #expect(s.capEff == 0x4000)
+        #expect(ProcessFacts.parseMemlock("Max locked memory         65536                65536                bytes\n") == .some(65536))
+        #expect(ProcessFacts.parseMemlock("Max locked memory         unlimited            unlimited            bytes\n") == .some(nil))
+        #expect(ProcessFacts.parseMemlock("nothing\n") == nil)
+    }
+
+    @Test func interruptChips() {
+        let chips = HostReader.interruptChips("           CPU0       CPU1\n  0:  36  0  IR-IO-APIC  2-edge  timer\n 24:  1  2  IR-PCI-MSIX-0000:01:00.0  0-edge  eth0\nNMI:  0  0  Non-maskable interrupts\n")
+        #expect(chips.contains("IR-IO-APIC") && chips.contains("IR-PCI-MSIX-0000:01:00.0"))
+    }
+
+    @Test func vtdRegisters() {
+        let u = IOMMUUnit(name: "dmar0", kind: .intel, intelCap: 0xd2008c40660462, intelEcap: 0xf0205ef)
+        #expect(u.addressWidth == 39, "QEMU's emulated VT-d: MGAW 39")
+        #expect(u.interruptRemapping == true)
+        #expect(u.cachingMode == false)
+    }
+
+    @Test func jsonEscaping() {
+        let v = JSONValue.object([("a\"b", .string("line\nnext\u{1}\\")), ("n", .null), ("x", .array([.int(-3), .bool(true)]))])
+        #expect(v.render(pretty: false) == #"{"a\"b":"line\nnext\u0001\\","n":null,"x":[-3,true]}"#)
+        let parsed = try? JSONSerialization.jsonObject(with: Data(v.render(pretty: true).utf8)) as? [String: Any]
+        #expect(parsed?["a\"b"] as? String == "line\nnext\u{1}\\")
+    }
+}
+
+/// HostFS: rooted, read-only, typed errors.
+struct HostFSTests {
+    @Test func typedErrors() throws {
+        let fs = try HostFS(root: Repo.fixture("intel-vfio-ready"))
+        #expect(throws: HostFSError.missing("/sys/nope")) { try fs.text("/sys/nope") }
+        #expect(throws: HostFSError.notALink("/proc/cmdline")) { try fs.link("/proc/cmdline") }
+        #expect(try fs.linkName("/sys/bus/pci/devices/0000:01:00.0/driver") == "vfio-pci")
+        #expect(try fs.linkName("/sys/bus/pci/devices/0000:01:00.0/iommu_group") == "10")
+        #expect(try fs.entries("/sys/kernel/iommu_groups/12/devices") == ["0000:00:1f.0", "0000:00:1f.2"])
+    }
+
+    @Test func linksCannotLeaveTheRoot() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/root/sys", withIntermediateDirectories: true)
+        try "outside\n".write(toFile: dir + "/secret", atomically: true, encoding: .utf8)
+        try "inside\n".write(toFile: dir + "/root/secret", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/root/sys/up", withDestinationPath: "../../secret")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/root/sys/abs", withDestinationPath: "/secret")
+        let fs = try HostFS(root: dir + "/root")
+        // Both resolve inside the root, as they would on a host whose / is the root.
+        #expect(try fs.text("/sys/up") == "inside")
+        #expect(try fs.text("/sys/abs") == "inside")
+        #expect(try fs.text("/../secret") == "inside")
+    }
+
+    @Test func manifestNodesAndUnreadablePaths() throws {
+        let fs = try HostFS(root: Repo.fixture("nonroot"))
+        let n = try fs.deviceNode("/dev/vfio/noiommu-0")
+        #expect(n.major == 243 && n.mode == 0o600 && !n.readable && !n.writable)
+        #expect(try fs.deviceNode("/dev/vfio/vfio").usable)
+        #expect(throws: HostFSError.missing("/dev/vfio/7")) { try fs.deviceNode("/dev/vfio/7") }
+        #expect(throws: HostFSError.permissionDenied("/boot/config-6.12.95-vfiotest")) { try fs.text("/boot/config-6.12.95-vfiotest") }
+        #expect(try fs.deviceNodes(in: "/dev/vfio").map(\.path) == ["/dev/vfio/noiommu-0", "/dev/vfio/vfio"])
+    }
+
+    @Test func manifestRoundTrip() {
+        let nodes = [DeviceNode(path: "/dev/vfio/vfio", major: 10, minor: 196, mode: 0o666, uid: 0, gid: 0, readable: true, writable: true),
+                     DeviceNode(path: "/dev/vfio/3", major: 243, minor: 1, mode: 0o600, uid: 0, gid: 0, readable: false, writable: false)]
+        let parsed = DeviceNodeManifest.parse(DeviceNodeManifest.render(nodes))
+        #expect(parsed["/dev/vfio/vfio"] == nodes[0])
+        #expect(parsed["/dev/vfio/3"] == nodes[1])
+    }
+
+    @Test func configSpaceThroughLibpci() throws {
+        let r = try probe("sriov-pf", devices: ["0000:01:00.0"])
+        let pf = try #require(r.host.devices[PCIAddress("0000:01:00.0")!])
+        #expect(pf.configComplete)
+        #expect(pf.headerType == 0)
+        #expect(pf.expressType == 0)
+        #expect(pf.capabilities.contains { $0.id == PCICapability.sriovExtended && $0.space == .extended })
+        #expect(pf.capabilities.contains { $0.id == PCICapability.msix && $0.space == .normal })
+        #expect(pf.sriov == SRIOV(totalVFs: 64, numVFs: 2, vfs: [PCIAddress("0000:01:02.0")!, PCIAddress("0000:01:02.1")!]))
+        #expect(pf.deviceName == "Ethernet Controller E810-XXV for SFP", "pci.ids name through libpci")
+        let port = try #require(try probe("sriov-pf", devices: ["0000:00:01.0"]).host.devices[PCIAddress("0000:00:01.0")!])
+        #expect(port.headerType == 1 && port.secondaryBus == 1 && port.expressType == 4)
+    }
+
+    @Test func brokenDeviceIsAProblemNotACrash() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dev = dir + "/sys/devices/pci0000:00/0000:00:05.0"
+        try FileManager.default.createDirectory(atPath: dev, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/sys/bus/pci/devices", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/sys/bus/pci/devices/0000:00:05.0", withDestinationPath: "../../../devices/pci0000:00/0000:00:05.0")
+        try "0x8086\n".write(toFile: dev + "/vendor", atomically: true, encoding: .utf8)  // no device, class or config
+        var o = Probe.Options()
+        o.root = dir
+        let r = try Probe.run(o)
+        #expect(r.host.devices.isEmpty)
+        #expect(r.host.readProblems.contains { $0.contains("0000:00:05.0") })
+        #expect(r.verdict.mode == .none)
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+@testable import ProbeCore
+
+/// Paths into the repository, found from this file.
+enum Repo {
+    static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+    static func fixture(_ name: String) -> String { "\(root)/Tests/Fixtures/hosts/\(name)" }
+    static var fixtureNames: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "\(root)/Tests/Fixtures/hosts")) ?? []).sorted()
+    }
+    /// The vfio-probe binary `swift build` / `swift test` made beside the tests.
+    static var binary: String { "\(root)/.build/debug/vfio-probe" }
+}
+
+/// Runs the whole probe on a fixture.
+func probe(_ fixture: String, devices: [String] = [], only: [String] = [], skip: [String] = []) throws -> Report {
+    var o = Probe.Options()
+    o.root = Repo.fixture(fixture)
+    o.devices = devices.compactMap(PCIAddress.init)
+    o.only = only
+    o.skip = skip
+    return try Probe.run(o)
+}
+
+/// Runs the vfio-probe binary; returns its exit status and standard output.
+func runBinary(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: Repo.binary)
+    p.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+/// A scratch directory, removed by the caller.
+func scratchDirectory() throws -> String {
+    let dir = NSTemporaryDirectory() + "vfio-probe-test-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}

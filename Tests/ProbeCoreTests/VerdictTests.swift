@@ -1,0 +1,160 @@
+import Testing
+@testable import ProbeCore
+
+/// The verdict on each fixture: mode, readiness and the exact actions.
+struct VerdictTests {
+    func device(_ r: Report, _ bdf: String) -> DeviceVerdict? {
+        r.verdict.devices.first { $0.address.description == bdf }
+    }
+
+    @Test func intelReady() throws {
+        let r = try probe("intel-vfio-ready")
+        #expect(r.verdict.mode == .vfio)
+        #expect(r.verdict.actions.isEmpty)
+        #expect(r.verdict.exitCode == 0)
+        #expect(device(r, "0000:01:00.0")?.readiness == .ready)
+        let other = try #require(device(r, "0000:01:00.1"))
+        #expect(other.readiness == .bindable)
+        #expect(other.actions == Actions.bindToVFIO(PCIAddress("0000:01:00.1")!, currentDriver: "i40e"))
+        #expect(device(r, "0000:00:01.0")?.readiness == .blocked)
+    }
+
+    @Test func deviceScopeReadsOnlyTheDeviceAndItsGroup() throws {
+        let r = try probe("intel-vfio-ready", devices: ["0000:01:00.0"])
+        #expect(r.verdict.mode == .vfio)
+        #expect(Set(r.host.devices.keys.map(\.description)) == ["0000:01:00.0"])
+        #expect(Set(r.host.groups.keys) == [10])
+        #expect(r.verdict.devices.map(\.readiness) == [.ready])
+        #expect(r.verdict.summary == "safe VFIO is usable and the device is ready")
+    }
+
+    @Test func sharedGroupNeedsTheCompanionBound() throws {
+        let r = try probe("shared-group", devices: ["0000:01:00.0"])
+        #expect(r.verdict.mode == .vfio)
+        #expect(Set(r.host.devices.keys.map(\.description)) == ["0000:01:00.0", "0000:01:00.1"])
+        let d = try #require(device(r, "0000:01:00.0"))
+        #expect(d.readiness == .bindable)
+        #expect(d.actions == Actions.bindToVFIO(PCIAddress("0000:01:00.1")!, currentDriver: "ixgbe"))
+        #expect(d.reasons == ["IOMMU group 10 is shared with 0000:01:00.1 on ixgbe"])
+    }
+
+    @Test func iommuOffFallsBackToNoIOMMUWithTheFix() throws {
+        let r = try probe("intel-iommu-off")
+        #expect(r.verdict.mode == .noiommu)
+        #expect(r.verdict.exitCode == 2)
+        #expect(r.verdict.actions == [Actions.enableNoIOMMU])
+        #expect(r.verdict.upgrade?.mode == .vfio)
+        #expect(r.verdict.upgrade?.actions.contains(Actions.kernelParameter(remove: "intel_iommu=off")) == true)
+        let d = try #require(device(r, "0000:00:02.0"))
+        #expect(d.mode == .noiommu && d.readiness == .bindable)
+        #expect(d.actions == [Actions.enableNoIOMMU] + Actions.bindToVFIO(PCIAddress("0000:00:02.0")!, currentDriver: "e1000e"))
+    }
+
+    @Test func amdHostNeedsTheModuleAndBinding() throws {
+        let r = try probe("amd-host", devices: ["0000:03:00.0"])
+        #expect(r.verdict.mode == .vfio)
+        let d = try #require(device(r, "0000:03:00.0"))
+        #expect(d.readiness == .bindable)
+        #expect(d.actions == [Actions.loadVFIO] + Actions.bindToVFIO(PCIAddress("0000:03:00.0")!, currentDriver: "mlx5_core"))
+    }
+
+    @Test func noIOMMUEnabledDeviceReady() throws {
+        let r = try probe("noiommu-enabled", devices: ["0000:00:03.0"])
+        #expect(r.verdict.mode == .noiommu)
+        #expect(device(r, "0000:00:03.0")?.readiness == .ready)
+        #expect(r.verdict.upgrade?.actions.first == IOMMUTableCheck.descriptor.remedy)
+    }
+
+    @Test func noIOMMUNotCompiledIsNothing() throws {
+        let r = try probe("noiommu-not-compiled")
+        #expect(r.verdict.mode == .none)
+        #expect(r.verdict.exitCode == 3)
+        #expect(r.verdict.reasons.contains("the kernel is built without CONFIG_VFIO_NOIOMMU"))
+        #expect(device(r, "0000:00:03.0")?.readiness == .blocked)
+    }
+
+    @Test func rmrrBlocksTheDevice() throws {
+        let r = try probe("rmrr-direct", devices: ["0000:01:00.0"])
+        #expect(r.verdict.mode == .none)
+        let d = try #require(device(r, "0000:01:00.0"))
+        #expect(d.readiness == .blocked)
+        #expect(d.reasons.contains { $0.contains("RMRR") })
+        #expect(d.actions == [ReservedRegionsCheck.descriptor.remedy])
+        // The host as a whole still offers VFIO.
+        #expect(try probe("rmrr-direct").verdict.mode == .vfio)
+    }
+
+    @Test func noInterruptRemappingNeedsTheUnsafeParameter() throws {
+        let r = try probe("intel-no-ir", devices: ["0000:00:02.0"])
+        #expect(r.verdict.mode == .vfio)
+        let d = try #require(device(r, "0000:00:02.0"))
+        #expect(d.readiness == .bindable)
+        #expect(d.actions == [Actions.allowUnsafeInterrupts])
+    }
+
+    @Test func uioBindingIsRebindable() throws {
+        let r = try probe("uio-bound", devices: ["0000:01:00.0"])
+        #expect(r.verdict.mode == .vfio)
+        let d = try #require(device(r, "0000:01:00.0"))
+        #expect(d.readiness == .bindable)
+        #expect(d.actions == Actions.bindToVFIO(PCIAddress("0000:01:00.0")!, currentDriver: "uio_pci_generic"))
+    }
+
+    @Test func hyperVGuestHasNothing() throws {
+        let r = try probe("hyperv-guest")
+        #expect(r.verdict.mode == .none)
+        #expect(r.host.devices.keys.map(\.description) == ["7870:00:02.0"])
+        #expect(r.verdict.reasons.contains("the kernel is built without CONFIG_VFIO_NOIOMMU"))
+    }
+
+    @Test func sriovVFsAreReadyWithTheTokenWarning() throws {
+        let r = try probe("sriov-pf", devices: ["0000:01:02.0"])
+        #expect(r.verdict.mode == .vfio)
+        #expect(r.host.devices[PCIAddress("0000:01:00.0")!] != nil, "the PF is read for a VF")
+        #expect(device(r, "0000:01:02.0")?.readiness == .ready)
+        #expect(r.findings.contains { $0.checkID == "device.sriov" && $0.status == .warn })
+    }
+
+    @Test func virtioWithoutAccessPlatformIsBlocked() throws {
+        let r = try probe("virtio-no-access-platform", devices: ["0000:00:03.0"])
+        #expect(r.verdict.mode == .none)
+        #expect(try probe("virtio-no-access-platform", devices: ["0000:00:04.0"]).verdict.mode == .vfio)
+    }
+
+    @Test func containerWithoutNodesHasNothing() throws {
+        let r = try probe("container")
+        #expect(r.verdict.mode == .none)
+        #expect(r.verdict.reasons == ["/dev/vfio/vfio is missing"])
+    }
+
+    @Test func nonRootSeesLessButDoesNotPass() throws {
+        let r = try probe("nonroot", devices: ["0000:00:03.0"])
+        #expect(r.verdict.mode == .noiommu)
+        let d = try #require(device(r, "0000:00:03.0"))
+        #expect(d.readiness == .bindable)
+        #expect(d.actions.contains(NoIOMMUPrivilegesCheck.descriptor.remedy))
+        #expect(r.host.devices[PCIAddress("0000:00:03.0")!]?.configComplete == false)
+        #expect(r.host.kernel.config.isUnreadable)
+        #expect(!r.findings.contains { $0.checkID == "noiommu.privileges" && $0.status == .pass })
+    }
+
+    @Test func mixedModesHaveNothingInCommon() throws {
+        // A device in an IOMMU group and one outside every group: type1 and no-IOMMU cannot mix.
+        let r = try probe("virtio-no-access-platform", devices: ["0000:00:04.0", "0000:00:00.0"])
+        #expect(r.verdict.mode == .none)
+        #expect(r.verdict.reasons.contains { $0.hasPrefix("the devices have no mode in common") })
+    }
+
+    @Test func missingDeviceIsNothing() throws {
+        let r = try probe("intel-vfio-ready", devices: ["0000:09:00.0"])
+        #expect(r.verdict.mode == .none)
+        #expect(r.host.missing.map(\.description) == ["0000:09:00.0"])
+        #expect(r.verdict.reasons == ["0000:09:00.0: no such PCI device"])
+    }
+
+    @Test func partialVerdictSaysSo() throws {
+        let r = try probe("intel-vfio-ready", only: ["device"])
+        #expect(!r.verdict.notRun.isEmpty)
+        #expect(r.verdict.summary.contains("partial verdict"))
+    }
+}

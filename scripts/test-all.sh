@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test vfio-probe has, on a fresh Debian or Ubuntu machine with a Swift 6 toolchain:
+# installs the Debian packages it needs, checks that the committed fixture trees are what
+# Tests/Fixtures/make-fixtures.py writes, lints the man page, and runs `swift test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+packages=(libpci-dev pci.ids pkg-config zlib1g-dev mandoc python3)
+missing=()
+for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing ${missing[*]}"
+    $SUDO apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+echo "== fixture trees are current"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+python3 Tests/Fixtures/make-fixtures.py "$tmp" >/dev/null
+if ! diff -r --no-dereference "$tmp" Tests/Fixtures/hosts; then
+    echo "Tests/Fixtures/hosts is stale: run python3 Tests/Fixtures/make-fixtures.py and commit the result" >&2
+    exit 1
+fi
+
+echo "== man page lint"
+mandoc -T lint -W warning man/vfio-probe.1
+
+echo "== swift test"
+swift build
+swift test

@@ -390,6 +390,25 @@ def intel_no_ir(t):
     h.group(1, ["0000:00:02.0"], type_="DMA")
     h.intel_unit("dmar0", vt_d_cap(39, caching=True), VT_D_ECAP_NO_IR, ["0000:00:00.0", "0000:00:02.0"])
     vfio_loaded(h, builtin=True)
+    # The mtty sample mdev parent with one mtty-2 instance in its own group (as in the VM matrix).
+    uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
+    parent = "/sys/devices/virtual/mtty/mtty"
+    for typ, name, avail, inst in [("mtty-1", "Single port serial", 23, []), ("mtty-2", "Dual port serial", 11, [uuid])]:
+        td = f"{parent}/mdev_supported_types/{typ}"
+        t.file(f"{td}/name", name + "\n")
+        t.file(f"{td}/device_api", "vfio-pci\n")
+        t.file(f"{td}/available_instances", f"{avail}\n")
+        for u in inst:
+            t.link(f"{td}/devices/{u}", f"{parent}/{u}")
+    t.link("/sys/class/mdev_bus/mtty", parent)
+    t.file(f"/sys/bus/mdev/drivers/vfio_mdev/uevent", "")
+    t.link(f"{parent}/{uuid}/mdev_type", f"{parent}/mdev_supported_types/mtty-2")
+    t.link(f"{parent}/{uuid}/iommu_group", "/sys/kernel/iommu_groups/2")
+    t.link(f"{parent}/{uuid}/driver", "/sys/bus/mdev/drivers/vfio_mdev")
+    t.link(f"/sys/bus/mdev/devices/{uuid}", f"{parent}/{uuid}")
+    t.link(f"/sys/kernel/iommu_groups/2/devices/{uuid}", f"{parent}/{uuid}")
+    t.file("/sys/kernel/iommu_groups/2/reserved_regions", "")
+    t.node("/dev/vfio/2", 243, 1, 0o600)
     t.node("/dev/vfio/vfio", 10, 196, 0o666)
     t.node("/dev/vfio/1", 243, 0, 0o600)
     t.node("/dev/iommu", 10, 123, 0o666)

@@ -7,7 +7,7 @@ public struct DevNodesCheck: Check {
         rationale: "A userspace driver opens /dev/vfio/vfio (the container) and /dev/vfio/GROUP, or /dev/iommu and /dev/vfio/devices/vfioN. The nodes must exist and be readable and writable by the user the driver runs as.",
         remedy: "Run as root, or give the service user the nodes (udev: SUBSYSTEM==\"vfio\", OWNER=\"dpdk\", MODE=\"0660\").",
         looksAt: ["/dev/vfio/vfio", "/dev/vfio/*", "/dev/iommu", "/dev/vfio/devices/*"],
-        examples: [.pass("intel-vfio-ready"), .warn("nonroot", device: "0000:00:03.0"), .pass("noiommu-enabled"),
+        examples: [.pass("intel-vfio-ready"), .pass("intel-vfio-ready", device: "0000:01:00.0"), .warn("nonroot", device: "0000:00:03.0"), .pass("noiommu-enabled"),
                    .fail("container", remedy: "Mount devtmpfs on /dev (or, in a container, pass --device /dev/vfio/vfio).")])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
@@ -42,11 +42,24 @@ public struct DevNodesCheck: Check {
             let name = g.isNoIOMMU ? "noiommu-\(g.id)" : "\(g.id)"
             guard let n = nodes.groups[name] else { continue }
             let mode: Mode = g.isNoIOMMU ? .noiommu : .vfio
+            let s = Subject.device(d.address)
+            var ev = [Evidence(n.path, "\(String(n.mode, radix: 8)) uid \(n.uid) gid \(n.gid)")]
             if !n.usable {
-                out.append(finding(.warn, .device(d.address), "/dev/vfio/\(name) is not readable and writable by this user",
-                                   evidence: [Evidence(n.path, "\(String(n.mode, radix: 8)) uid \(n.uid) gid \(n.gid)")],
+                out.append(finding(.warn, s, "/dev/vfio/\(name) is not readable and writable by this user", evidence: ev,
                                    impacts: [.requires(mode, "this user cannot open /dev/vfio/\(name)", [userFix])]))
+                continue
             }
+            // The device cdev (iommufd path): absent by design in no-IOMMU mode.
+            var cdev = ""
+            if let v = d.vfioDevice, !g.isNoIOMMU {
+                if let c = nodes.cdevs[v] {
+                    ev.append(Evidence(c.path, "\(String(c.mode, radix: 8)) uid \(c.uid) gid \(c.gid)"))
+                    cdev = c.usable ? "; cdev /dev/vfio/devices/\(v) too" : "; cdev /dev/vfio/devices/\(v) is not usable by this user"
+                } else if nodes.iommufd.value != nil {
+                    cdev = "; no /dev/vfio/devices/\(v) node (vfio cdev not built or not created)"
+                }
+            }
+            out.append(finding(.pass, s, "/dev/vfio/\(name) is usable\(cdev)", evidence: ev))
         }
         return out
     }

@@ -37,16 +37,24 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // The live half: every ioctl behind the VFIOKernel protocol, the uapi object types, the walks.
+        .target(
+            name: "Live",
+            dependencies: [
+                "ProbeCore", "CShim",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         .executableTarget(
             name: "vfio-probe",
             dependencies: [
-                "ProbeCore",
+                "ProbeCore", "Live",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "ProbeCoreTests",
-            dependencies: ["ProbeCore", "vfio-probe"],
+            dependencies: ["ProbeCore", "Live", "vfio-probe"],
             resources: []
         ),
     ],

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Live
 import ProbeCore
 #if canImport(Glibc)
 import Glibc
@@ -62,6 +63,12 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .customLong("skip"), help: ArgumentHelp("Do not run this check; repeatable.", valueName: "id"))
     var skip: [String] = []
 
+    @Flag(help: "Skip the live proof: read sysfs, procfs and /dev only, make no ioctl.")
+    var noLive = false
+
+    @Flag(help: "Stop each live walk before opening the device fd (opening a vfio-pci device can make the kernel reset it).")
+    var noDeviceOpen = false
+
     @Flag(help: "Print nothing; report through the exit status only.")
     var quiet = false
 
@@ -86,9 +93,13 @@ struct CheckCommand: ParsableCommand {
         options.only = only
         options.skip = skip
         options.lookUpNames = !numeric
+        options.noLive = noLive
+        let deviceOpen = !noDeviceOpen
         let report: Report
         do {
-            report = try Probe.run(options)
+            report = try Probe.run(options) { host, fs in
+                LiveProber(kernel: LinuxVFIOKernel(), fs: fs, deviceOpen: deviceOpen).run(host: host)
+            }
         } catch {
             Terminal.error(error.description)
             throw ExitCode(1)

@@ -331,6 +331,10 @@ def intel_server(t, target_driver="vfio-pci", second_driver="i40e", shared=False
 
 def intel_vfio_ready(t):
     intel_server(t)
+    # A DPDK process holding group 10 open, for the live EBUSY diagnosis.
+    t.file("/proc/4242/comm", "dpdk-testpmd\n")
+    t.link("/proc/4242/fd/0", "/dev/null")
+    os.symlink("/dev/vfio/10", t.path("/proc/4242/fd/17"))
 
 
 def shared_group(t):

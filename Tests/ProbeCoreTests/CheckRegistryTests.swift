@@ -58,7 +58,9 @@ struct CheckRegistryTests {
         for c in CheckRegistry.all {
             let d = c.descriptor
             #expect(!d.title.isEmpty && !d.rationale.isEmpty && !d.remedy.isEmpty && !d.looksAt.isEmpty, "\(d.id)")
-            #expect(!d.examples.isEmpty, "\(d.id) has no examples")
+            // Live checks need a kernel's answers, which no fixture holds: LiveTests drive them
+            // through the scripted fake kernel instead.
+            #expect(!d.examples.isEmpty || d.category == .live, "\(d.id) has no examples")
             for e in d.examples {
                 #expect(Repo.fixtureNames.contains(e.fixture), "\(d.id): no fixture \(e.fixture)")
             }

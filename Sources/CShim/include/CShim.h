@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pci/pci.h>
+#include <sys/types.h>
 
 /* ---- files ---------------------------------------------------------------------------- */
 
@@ -25,6 +26,12 @@ unsigned int vp_minor(unsigned long long dev);
 
 /// ioctl(fd, request, arg) where the argument is a pointer.
 int vp_ioctl_ptr(int fd, unsigned long request, void *arg);
+/// pread(2), retried on EINTR; -1 with errno.
+long vp_pread(int fd, void *buf, size_t count, long long offset);
+/// An anonymous, populated, private mapping of `length` bytes (a DMA buffer); NULL with errno.
+void *vp_map_buffer(size_t length);
+int vp_unmap_buffer(void *addr, size_t length);
+
 /// ioctl(fd, request, arg) where the argument is passed by value (VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU).
 int vp_ioctl_val(int fd, unsigned long request, unsigned long arg);
 
@@ -46,5 +53,7 @@ int vp_pci_read_block(struct pci_dev *d, int pos, uint8_t *buf, int len);
 const char *vp_pci_device_name(struct pci_access *acc, char *buf, int size, int vendor, int device);
 const char *vp_pci_vendor_name(struct pci_access *acc, char *buf, int size, int vendor);
 const char *vp_pci_class_name(struct pci_access *acc, char *buf, int size, int class_id);
+
+#include "vfio_uapi.h"
 
 #endif

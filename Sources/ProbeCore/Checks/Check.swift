@@ -29,7 +29,7 @@ public enum Status: String, Sendable, Codable, CaseIterable {
 }
 
 public enum Category: String, Sendable, Codable, CaseIterable {
-    case firmware, iommu, interrupts, kernel, vfio, noiommu, process, platform, device
+    case firmware, iommu, interrupts, kernel, vfio, noiommu, process, platform, device, live
     public var title: String {
         switch self {
         case .firmware: "Firmware"
@@ -41,6 +41,7 @@ public enum Category: String, Sendable, Codable, CaseIterable {
         case .process: "This process"
         case .platform: "Platform"
         case .device: "Devices"
+        case .live: "Live proof (ioctls)"
         }
     }
 }
@@ -159,7 +160,12 @@ public struct CheckExample: Sendable {
 /// What a check sees: the host snapshot (and, once the live half has run, its results).
 public struct CheckContext: Sendable {
     public var host: Host
-    public init(host: Host) { self.host = host }
+    /// What the kernel answered to the live ioctl walks; nil when they did not run.
+    public var live: LiveReport?
+    public init(host: Host, live: LiveReport? = nil) {
+        self.host = host
+        self.live = live
+    }
 }
 
 /// A check: a descriptor and a pure, non-throwing function of what the probe saw.

@@ -34,6 +34,11 @@ public enum CheckRegistry {
         SRIOVCheck.self,
         ReservedRegionsCheck.self,
         VirtioAccessPlatformCheck.self,
+        // the live proof (runs only on this host, without --no-live)
+        LiveContainerCheck.self,
+        LiveType1Check.self,
+        LiveNoIOMMUCheck.self,
+        LiveIOMMUFDCheck.self,
     ]
 
     public enum SelectionError: Error, Equatable, CustomStringConvertible {

@@ -21,8 +21,10 @@ public enum JSONReporter {
                 ("upgrade", v.upgrade.map { .object([("mode", .string($0.mode.rawValue)), ("actions", JSONValue($0.actions))]) } ?? .null),
                 ("exit_code", .int(Int64(v.exitCode))),
                 ("checks_not_run", JSONValue(v.notRun)),
+                ("disagreements", JSONValue(v.disagreements)),
             ])),
-            ("devices", .array(v.devices.compactMap { dv in h.device(dv.address).map { device($0, dv) } })),
+            ("live", liveObject(r.live)),
+            ("devices", .array(v.devices.compactMap { dv in h.device(dv.address).map { device($0, dv, live: r.live) } })),
             ("missing_devices", JSONValue(h.missing.map(\.description))),
             ("checks", .array(r.findings.map { finding($0, r) })),
             ("read_problems", JSONValue(h.readProblems)),
@@ -54,7 +56,7 @@ public enum JSONReporter {
         ])
     }
 
-    static func device(_ d: PCIDevice, _ v: DeviceVerdict) -> JSONValue {
+    static func device(_ d: PCIDevice, _ v: DeviceVerdict, live: LiveReport?) -> JSONValue {
         .object([
             ("bdf", .string(d.address.description)),
             ("vendor_id", .string(hex(d.vendorID, 4))),
@@ -68,6 +70,61 @@ public enum JSONReporter {
             ("readiness", .string(v.readiness.rawValue)),
             ("reasons", JSONValue(v.reasons)),
             ("actions", JSONValue(v.actions)),
+            ("live", live.flatMap { $0.notRun == nil ? $0 : nil }.map { .array(($0.devices[d.address] ?? []).map(walk)) } ?? .null),
+        ])
+    }
+
+    static func liveObject(_ live: LiveReport?) -> JSONValue {
+        guard let live else { return .object([("ran", .bool(false)), ("reason", .string("not available in this build"))]) }
+        if let why = live.notRun { return .object([("ran", .bool(false)), ("reason", .string(why))]) }
+        return .object([("ran", .bool(true)), ("device_open", .bool(live.deviceOpen)), ("container", live.container.map(walk) ?? .null)])
+    }
+
+    static func walk(_ w: LiveWalk) -> JSONValue {
+        let f = w.facts
+        func h(_ v: UInt64?) -> JSONValue { v.map { .string("0x" + hex($0, 1)) } ?? .null }
+        func n<T: BinaryInteger>(_ v: T?) -> JSONValue { v.map { .int(Int64($0)) } ?? .null }
+        var facts: [(String, JSONValue)] = []
+        if let v = f.apiVersion { facts.append(("api_version", .int(Int64(v)))) }
+        if !f.extensions.isEmpty { facts.append(("extensions", .object(f.extensions.keys.sorted().map { ($0, .bool(f.extensions[$0]!)) }))) }
+        if let t = f.iommuType { facts.append(("iommu_type", .string(t))) }
+        if let g = f.groupFlags { facts.append(("group_flags", n(g))) }
+        if f.iovaPageSizes != nil { facts.append(("iova_page_sizes", h(f.iovaPageSizes))) }
+        if !f.iovaRanges.isEmpty { facts.append(("iova_ranges", .array(f.iovaRanges.map { .object([("start", h($0.start)), ("last", h($0.last))]) }))) }
+        if f.dmaAvailable != nil { facts.append(("dma_available", n(f.dmaAvailable))) }
+        if f.mappedIOVA != nil { facts.append(("mapped_iova", h(f.mappedIOVA))); facts.append(("mapped_size", h(f.mappedSize))) }
+        if f.unmappedSize != nil { facts.append(("unmapped_size", h(f.unmappedSize))) }
+        if f.deviceFlags != nil {
+            facts.append(("device_flags", n(f.deviceFlags)))
+            facts.append(("num_regions", n(f.numRegions)))
+            facts.append(("num_irqs", n(f.numIRQs)))
+        }
+        if let v = f.configVendorID, let d = f.configDeviceID {
+            facts.append(("config_vendor_id", .string(hex(v, 4))))
+            facts.append(("config_device_id", .string(hex(d, 4))))
+        }
+        if !f.irqCounts.isEmpty { facts.append(("irq_counts", .object(f.irqCounts.keys.sorted().map { ($0, n(f.irqCounts[$0])) }))) }
+        if f.ioasID != nil { facts.append(("ioas_id", n(f.ioasID))) }
+        if f.devID != nil { facts.append(("dev_id", n(f.devID))) }
+        if f.iovaAlignment != nil { facts.append(("iova_alignment", h(f.iovaAlignment))) }
+        if let t = f.hwInfoType { facts.append(("hw_info", .object([("type", n(t)), ("intel_cap", h(f.hwIntelCap)), ("intel_ecap", h(f.hwIntelEcap))]))) }
+        if !f.holders.isEmpty { facts.append(("holders", JSONValue(f.holders))) }
+        return .object([
+            ("path", .string(w.kind.rawValue)),
+            ("succeeded", .bool(w.succeeded)),
+            ("failed_step", JSONValue(w.failure?.name)),
+            ("steps", .array(w.steps.map { s in
+                let outcome: String
+                switch s.outcome {
+                case .ok: outcome = "ok"
+                case .failed: outcome = "failed"
+                case .rejected: outcome = "rejected"
+                case .skipped: outcome = "skipped"
+                }
+                return .object([("step", .string(s.name)), ("outcome", .string(outcome)), ("errno", JSONValue(s.errnoName)),
+                                ("detail", .string(s.detail))])
+            })),
+            ("facts", .object(facts)),
         ])
     }
 

@@ -5,11 +5,13 @@ public struct Report: Sendable {
     public var findings: [Finding]
     public var verdict: Verdict
     public var deviceScoped: Bool
+    public var live: LiveReport?
 
     public static let schemaVersion = 1
     public static let toolVersion = "0.1.0"
 
-    public init(host: Host, checks: [CheckDescriptor], findings: [Finding], verdict: Verdict, deviceScoped: Bool) {
+    public init(host: Host, checks: [CheckDescriptor], findings: [Finding], verdict: Verdict, deviceScoped: Bool, live: LiveReport? = nil) {
+        self.live = live
         self.host = host
         self.checks = checks
         self.findings = findings
@@ -35,8 +37,13 @@ public enum Probe {
         public var only: [String] = []
         public var skip: [String] = []
         public var lookUpNames = true
+        /// Skip the live ioctl walks.
+        public var noLive = false
         public init() {}
     }
+
+    /// The live half, supplied by the caller (the Live module): ProbeCore never touches an ioctl.
+    public typealias LiveWalker = @Sendable (Host, HostFS) -> LiveReport
 
     public enum Failure: Error, CustomStringConvertible {
         case root(HostFSError)
@@ -49,7 +56,7 @@ public enum Probe {
         }
     }
 
-    public static func run(_ options: Options) throws(Failure) -> Report {
+    public static func run(_ options: Options, live walker: LiveWalker? = nil) throws(Failure) -> Report {
         let checks: [any Check.Type]
         do {
             checks = try CheckRegistry.select(only: options.only, skip: options.skip, from: try CheckRegistry.validated())
@@ -58,10 +65,21 @@ public enum Probe {
         do { fs = try HostFS(root: options.root) } catch { throw .root(error) }
         let scoped = !options.devices.isEmpty
         let host = HostReader(fs: fs, lookUpNames: options.lookUpNames).read(scope: scoped ? .devices(options.devices) : .all)
-        let findings = CheckRegistry.run(checks, CheckContext(host: host))
+        let live: LiveReport?
+        if options.noLive {
+            live = .skipped("--no-live")
+        } else if !fs.isHostRoot {
+            live = .skipped("--root: the live ioctls run only against this host")
+        } else if let walker {
+            live = walker(host, fs)
+        } else {
+            live = nil
+        }
+        let findings = CheckRegistry.run(checks, CheckContext(host: host, live: live))
         let ran = Set(checks.map { $0.descriptor.id })
-        let notRun = CheckRegistry.all.map { $0.descriptor.id }.filter { !ran.contains($0) }
-        let verdict = VerdictBuilder.build(host: host, findings: findings, deviceScoped: scoped, notRun: notRun)
-        return Report(host: host, checks: checks.map { $0.descriptor }, findings: findings, verdict: verdict, deviceScoped: scoped)
+        let liveIDs = Set(CheckRegistry.all.filter { $0.descriptor.category == .live }.map { $0.descriptor.id })
+        let notRun = CheckRegistry.all.map { $0.descriptor.id }.filter { !ran.contains($0) && !(live?.notRun != nil && liveIDs.contains($0)) }
+        let verdict = VerdictBuilder.build(host: host, findings: findings, live: live, deviceScoped: scoped, notRun: notRun)
+        return Report(host: host, checks: checks.map { $0.descriptor }, findings: findings, verdict: verdict, deviceScoped: scoped, live: live)
     }
 }

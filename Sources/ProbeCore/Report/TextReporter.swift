@@ -29,7 +29,7 @@ public struct TextReporter {
                 let group = d.iommuGroup.map { "group \($0)" } ?? "no group"
                 out.append("  \(bold(d.address.description))  \(d.displayName)  [\(d.driver ?? "no driver")]  \(group)  → \(dv.mode.rawValue) \(readiness(dv.readiness))")
                 let fs = r.findings(for: d.address)
-                let shown = r.deviceScoped ? fs : fs.filter { $0.status != .pass && $0.status != .info }
+                let shown = r.deviceScoped ? fs : fs.filter { ($0.status != .pass && $0.status != .info) || $0.checkID.hasPrefix("live.") }
                 for f in shown { out += lines(f, indent: "    ") }
                 if dv.readiness != .ready {
                     for reason in r.deviceScoped ? dv.reasons : dv.deviceReasons { out.append("      " + dim("because \(reason)")) }
@@ -51,6 +51,7 @@ public struct TextReporter {
             out.append("Actions:")
             for (i, a) in v.actions.enumerated() { out.append("  \(i + 1). \(a)") }
         }
+        for d in v.disagreements { out.append(paint("Live disagrees: ", .yellow) + d) }
         if let u = v.upgrade {
             out.append("For \(u.mode.title):")
             for a in u.actions { out.append("  - \(a)") }

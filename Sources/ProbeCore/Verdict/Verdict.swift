@@ -31,6 +31,8 @@ public struct Verdict: Sendable, Equatable {
     public var devices: [DeviceVerdict]
     /// Checks that did not run (--only/--skip): the verdict is drawn without them.
     public var notRun: [String]
+    /// Where the kernel's live answers contradict the sysfs analysis (live wins).
+    public var disagreements: [String]
 
     public struct Upgrade: Sendable, Equatable {
         public var mode: Mode
@@ -49,6 +51,10 @@ public struct Verdict: Sendable, Equatable {
 }
 
 /// Folds findings into the verdict. Pure.
+///
+/// When the live walks ran, the kernel's answers win: a walk that went through proves its mode for
+/// that device whatever sysfs suggested, and a failed step blocks or requires through its finding's
+/// impacts. Every place where the kernel and the static analysis disagree is reported.
 public enum VerdictBuilder {
     struct Effects {
         var blocks: [Mode: [Impact]] = [:]
@@ -62,9 +68,52 @@ public enum VerdictBuilder {
         func blocked(_ m: Mode) -> Bool { !(blocks[m] ?? []).isEmpty }
     }
 
-    static let modes: [Mode] = [.vfio, .noiommu]
+    static let modes: [Mode] = Mode.usable
 
-    public static func build(host: Host, findings: [Finding], deviceScoped: Bool, notRun: [String] = []) -> Verdict {
+    struct Fold {
+        var mode: Mode
+        var devices: [DeviceVerdict]
+        var reasons: [String]
+        var actions: [String]
+        var upgrade: Verdict.Upgrade?
+    }
+
+    public static func build(host: Host, findings: [Finding], live: LiveReport? = nil, deviceScoped: Bool, notRun: [String] = []) -> Verdict {
+        var proven: [PCIAddress: Set<Mode>] = [:]
+        if let live, live.notRun == nil {
+            for (a, walks) in live.devices {
+                for w in walks where w.succeeded {
+                    switch w.kind {
+                    case .type1: proven[a, default: []].insert(.vfio)
+                    case .noiommu: proven[a, default: []].insert(.noiommu)
+                    case .iommufd, .container: break
+                    }
+                }
+            }
+        }
+        let full = fold(host, findings, deviceScoped: deviceScoped, proven: proven)
+        var disagreements: [String] = []
+        if let live, live.notRun == nil {
+            let staticOnly = fold(host, findings.filter { !$0.checkID.hasPrefix("live.") }, deviceScoped: deviceScoped, proven: [:])
+            if staticOnly.mode != full.mode {
+                disagreements.append("the host: sysfs analysis gives \(staticOnly.mode.rawValue), the kernel's answers give \(full.mode.rawValue)")
+            }
+            for dv in full.devices {
+                guard let sv = staticOnly.devices.first(where: { $0.address == dv.address }),
+                      sv.mode != dv.mode || sv.readiness != dv.readiness else { continue }
+                let why = findings.first { $0.subject == .device(dv.address) && $0.checkID.hasPrefix("live.") && $0.status == .fail }?.summary
+                    ?? (proven[dv.address].map { "the kernel completed the \($0.map(\.rawValue).sorted().joined(separator: "/")) walk" } ?? "")
+                disagreements.append("\(dv.address): sysfs analysis says \(sv.mode.rawValue) \(sv.readiness.rawValue), the kernel says \(dv.mode.rawValue) \(dv.readiness.rawValue)\(why.isEmpty ? "" : " (\(why))")")
+            }
+        }
+        var summary = summarize(mode: full.mode, reasons: full.reasons, actions: full.actions, devices: full.devices,
+                                deviceScoped: deviceScoped, notRun: notRun)
+        if !disagreements.isEmpty { summary += " [the kernel disagreed with sysfs: live wins]" }
+        return Verdict(mode: full.mode, summary: summary, actions: full.actions, reasons: full.reasons, upgrade: full.upgrade,
+                       devices: full.devices, notRun: notRun, disagreements: disagreements)
+    }
+
+    static func fold(_ host: Host, _ findings: [Finding], deviceScoped: Bool, proven: [PCIAddress: Set<Mode>]) -> Fold {
         var hostFx = Effects()
         var deviceFx: [PCIAddress: Effects] = [:]
         for f in findings {
@@ -77,7 +126,7 @@ public enum VerdictBuilder {
         }
         func available(_ a: PCIAddress) -> [Mode] {
             let fx = deviceFx[a] ?? Effects()
-            return modes.filter { !hostFx.blocked($0) && !fx.blocked($0) }
+            return modes.filter { proven[a]?.contains($0) == true || (!hostFx.blocked($0) && !fx.blocked($0)) }
         }
         func verdict(_ a: PCIAddress, in mode: Mode) -> DeviceVerdict {
             let fx = deviceFx[a] ?? Effects()
@@ -87,6 +136,9 @@ public enum VerdictBuilder {
                 return DeviceVerdict(address: a, mode: .none, readiness: .blocked, reasons: unique(blockers.map(\.reason)),
                                      actions: unique(blockers.flatMap(\.actions)), deviceReasons: unique(own.map(\.reason)))
             }
+            if proven[a]?.contains(mode) == true {
+                return DeviceVerdict(address: a, mode: mode, readiness: .ready, reasons: [], actions: [], deviceReasons: [])
+            }
             let needs = (hostFx.requires[mode] ?? []) + (fx.requires[mode] ?? [])
             return DeviceVerdict(address: a, mode: mode, readiness: needs.isEmpty ? .ready : .bindable,
                                  reasons: unique(needs.map(\.reason)), actions: unique(needs.flatMap(\.actions)),
@@ -94,10 +146,10 @@ public enum VerdictBuilder {
         }
 
         let present = host.selected.filter { host.devices[$0] != nil }
-        var devices: [DeviceVerdict]
+        let devices: [DeviceVerdict]
         let mode: Mode
         var reasons: [String]
-        var actions: [String]
+        let actions: [String]
         if deviceScoped {
             // The best mode all named devices share: one process cannot mix type1 and no-IOMMU.
             let shared = modes.filter { m in present.allSatisfy { available($0).contains(m) } }
@@ -106,7 +158,7 @@ public enum VerdictBuilder {
             reasons = host.missing.map { "\($0): no such PCI device" }
             if mode == .none {
                 reasons += unique(devices.flatMap(\.reasons))
-                if present.count > 1, devices.allSatisfy({ $0.reasons.isEmpty }) || !present.allSatisfy({ available($0).isEmpty }) {
+                if present.count > 1, !present.allSatisfy({ available($0).isEmpty }) {
                     reasons.append("the devices have no mode in common (\(present.map { "\($0): \(available($0).map(\.rawValue).joined(separator: "/").ifEmpty("none"))" }.joined(separator: ", ")))")
                 }
             } else if mode < .vfio {
@@ -119,11 +171,15 @@ public enum VerdictBuilder {
             let outsideGroups = host.iommuActive != true
                 || present.contains { a in host.group(of: a).map(\.isNoIOMMU) ?? true }
             let candidates = outsideGroups ? modes : [.vfio]
-            mode = candidates.first { !hostFx.blocked($0) } ?? .none
+            let provenBest = proven.values.flatMap { $0 }.max()
+            mode = max(candidates.first { !hostFx.blocked($0) } ?? .none, provenBest ?? .none)
             devices = present.map { a in verdict(a, in: available(a).first ?? .none) }
-            reasons = mode == .vfio ? [] : unique(modes.filter { $0 > mode }.flatMap { (hostFx.blocks[$0] ?? []).map(\.reason) })
-            if mode == .none { reasons = unique(modes.flatMap { (hostFx.blocks[$0] ?? []).map(\.reason) }) }
-            actions = mode == .none ? [] : unique((hostFx.requires[mode] ?? []).flatMap(\.actions))
+            if mode == .none {
+                reasons = unique(modes.flatMap { (hostFx.blocks[$0] ?? []).map(\.reason) })
+            } else {
+                reasons = unique(modes.filter { $0 > mode }.flatMap { (hostFx.blocks[$0] ?? []).map(\.reason) })
+            }
+            actions = mode == .none || provenBest == mode ? [] : unique((hostFx.requires[mode] ?? []).flatMap(\.actions))
         }
 
         var upgrade: Verdict.Upgrade?
@@ -133,8 +189,7 @@ public enum VerdictBuilder {
             let fixes = unique(fx.flatMap(\.actions))
             if !fixes.isEmpty { upgrade = Verdict.Upgrade(mode: .vfio, actions: fixes) }
         }
-        let summary = summarize(mode: mode, reasons: reasons, actions: actions, devices: devices, deviceScoped: deviceScoped, notRun: notRun)
-        return Verdict(mode: mode, summary: summary, actions: actions, reasons: reasons, upgrade: upgrade, devices: devices, notRun: notRun)
+        return Fold(mode: mode, devices: devices, reasons: reasons, actions: actions, upgrade: upgrade)
     }
 
     static func summarize(mode: Mode, reasons: [String], actions: [String], devices: [DeviceVerdict], deviceScoped: Bool, notRun: [String]) -> String {

@@ -1,0 +1,367 @@
+import ProbeCore
+import SystemPackage
+
+/// Walks the ioctl paths a userspace driver walks — legacy container + type1, no-IOMMU, iommufd +
+/// cdev — for every selected device whose group node exists, and records every step.
+///
+/// Read-only toward the host: no bind or unbind, no driver_override, no module loading, no
+/// VFIO_DEVICE_RESET, no sysfs writes; every fd is closed and every mapping removed on every path.
+/// Opening a vfio-pci device fd can make the kernel reset the function (vfio_pci_core_enable);
+/// `deviceOpen: false` stops each walk before that.
+public struct LiveProber {
+    let kernel: any VFIOKernel
+    let fs: HostFS
+    public var deviceOpen: Bool
+    /// Bytes mapped for the DMA trial: small, so it fits any memlock limit worth having.
+    public var bufferLength = 4 * 4096
+
+    public init(kernel: any VFIOKernel, fs: HostFS, deviceOpen: Bool = true) {
+        self.kernel = kernel
+        self.fs = fs
+        self.deviceOpen = deviceOpen
+    }
+
+    public func run(host: Host) -> LiveReport {
+        var report = LiveReport(container: containerWalk(), deviceOpen: deviceOpen)
+        for d in host.selectedDevices {
+            guard let g = host.group(of: d.address) else { continue }
+            let node = g.isNoIOMMU ? "noiommu-\(g.id)" : "\(g.id)"
+            guard host.devNodes.groups[node] != nil else { continue }
+            var walks: [LiveWalk] = []
+            if g.isNoIOMMU {
+                walks.append(noIOMMUWalk(d, node: "/dev/vfio/\(node)"))
+            } else {
+                walks.append(type1Walk(d, node: "/dev/vfio/\(node)"))
+                if let v = d.vfioDevice, host.devNodes.cdevs[v] != nil, host.devNodes.iommufd.value != nil {
+                    walks.append(iommufdWalk(d, cdev: "/dev/vfio/devices/\(v)"))
+                }
+            }
+            report.devices[d.address] = walks
+        }
+        return report
+    }
+
+    // MARK: walks
+
+    func containerWalk() -> LiveWalk {
+        var w = Recorder(.container)
+        let container = w.step("open /dev/vfio/vfio") { () throws(Errno) in try VFIOContainer(kernel: kernel) }
+        defer { container?.handle.close() }
+        let api = w.step("VFIO_GET_API_VERSION", detail: { "API version \($0)" }) { () throws(Errno) in try container!.apiVersion() }
+        w.walk.facts.apiVersion = api
+        if let api, api != 0 { w.reject("VFIO_API_VERSION is 0; this kernel says \(api)") }
+        if let ext = w.step("VFIO_CHECK_EXTENSION", detail: Self.extensionText, { () throws(Errno) in try container!.extensions() }) {
+            w.walk.facts.extensions = Dictionary(uniqueKeysWithValues: ext.map { ($0.key.name, $0.value) })
+        }
+        return w.walk
+    }
+
+    func type1Walk(_ d: PCIDevice, node: String) -> LiveWalk {
+        var w = Recorder(.type1)
+        var container: VFIOContainer?
+        var group: VFIOGroup?
+        var device: VFIODevice?
+        var buffer: DMABuffer?
+        defer {
+            device?.handle.close()
+            group?.handle.close()
+            container?.handle.close()
+            buffer?.release()
+        }
+        container = w.step("open /dev/vfio/vfio") { () throws(Errno) in try VFIOContainer(kernel: kernel) }
+        let api = w.step("VFIO_GET_API_VERSION", detail: { "API version \($0)" }) { () throws(Errno) in try container!.apiVersion() }
+        if let api, api != 0 { w.reject("VFIO_API_VERSION is 0; this kernel says \(api)") }
+        var type: VFIOExtension?
+        if let ext = w.step("VFIO_CHECK_EXTENSION", detail: Self.extensionText, { () throws(Errno) in try container!.extensions() }) {
+            w.walk.facts.extensions = Dictionary(uniqueKeysWithValues: ext.map { ($0.key.name, $0.value) })
+            type = ext[.type1v2] == true ? .type1v2 : ext[.type1] == true ? .type1 : nil
+            if type == nil { w.reject("the container offers neither TYPE1v2 nor TYPE1") }
+        }
+        group = openGroup(&w, node)
+        groupStatus(&w, group)
+        w.step("VFIO_GROUP_SET_CONTAINER") { () throws(Errno) in try group!.setContainer(container!) }
+        w.step("VFIO_SET_IOMMU(\(type?.name ?? "TYPE1v2"))") { () throws(Errno) in try container!.setIOMMU(type!) }
+        w.walk.facts.iommuType = type?.name
+        let info = w.step("VFIO_IOMMU_GET_INFO", detail: { i in
+            "page sizes 0x\(hex(i.pageSizes, 1)), IOVA ranges \(i.ranges.map(\.description).joined(separator: " "))"
+                + (i.dmaAvailable.map { ", \($0) DMA mappings available" } ?? "")
+        }) { () throws(Errno) in try container!.info() }
+        if let info {
+            w.walk.facts.iovaPageSizes = info.pageSizes
+            w.walk.facts.iovaRanges = info.ranges
+            w.walk.facts.dmaAvailable = info.dmaAvailable
+            w.walk.facts.migration = info.migration
+        }
+        buffer = w.step("mmap DMA buffer", detail: { "\($0.length) bytes at 0x\(hex($0.address, 1))" }) { () throws(Errno) in
+            try DMABuffer(kernel: kernel, length: bufferLength)
+        }
+        var iova: UInt64?
+        if let info {
+            let page = info.pageSizes == 0 ? 4096 : max(UInt64(4096), info.pageSizes & (~info.pageSizes &+ 1))
+            iova = Self.chooseIOVA(info.ranges.isEmpty ? [IOVARange(start: 0, last: (1 << 39) - 1)] : info.ranges,
+                                   length: UInt64(bufferLength), alignment: page)
+            if iova == nil { w.reject("no IOVA range can hold a \(bufferLength)-byte mapping") }
+        }
+        w.step("VFIO_IOMMU_MAP_DMA", detail: { _ in "iova 0x\(hex(iova!, 1)) size 0x\(hex(bufferLength, 1))" }) { () throws(Errno) in
+            try container!.map(buffer!, iova: iova!)
+        }
+        if w.lastSucceeded {
+            w.walk.facts.mappedIOVA = iova
+            w.walk.facts.mappedSize = UInt64(bufferLength)
+        }
+        if let unmapped = w.step("VFIO_IOMMU_UNMAP_DMA", detail: { "unmapped 0x\(hex($0, 1))" }, { () throws(Errno) in
+            try container!.unmap(iova: iova!, size: UInt64(bufferLength))
+        }) {
+            w.walk.facts.unmappedSize = unmapped
+            if unmapped != UInt64(bufferLength) { w.reject("unmapped 0x\(hex(unmapped, 1)) bytes of 0x\(hex(bufferLength, 1))") }
+        }
+        device = deviceSteps(&w, d, group: group)
+        return w.walk
+    }
+
+    func noIOMMUWalk(_ d: PCIDevice, node: String) -> LiveWalk {
+        var w = Recorder(.noiommu)
+        var container: VFIOContainer?
+        var group: VFIOGroup?
+        var device: VFIODevice?
+        defer {
+            device?.handle.close()
+            group?.handle.close()
+            container?.handle.close()
+        }
+        container = w.step("open /dev/vfio/vfio") { () throws(Errno) in try VFIOContainer(kernel: kernel) }
+        let api = w.step("VFIO_GET_API_VERSION", detail: { "API version \($0)" }) { () throws(Errno) in try container!.apiVersion() }
+        if let api, api != 0 { w.reject("VFIO_API_VERSION is 0; this kernel says \(api)") }
+        if let ext = w.step("VFIO_CHECK_EXTENSION", detail: Self.extensionText, { () throws(Errno) in try container!.extensions() }) {
+            w.walk.facts.extensions = Dictionary(uniqueKeysWithValues: ext.map { ($0.key.name, $0.value) })
+            if ext[.noIOMMU] != true { w.reject("the container does not offer NOIOMMU (no-IOMMU mode is off)") }
+        }
+        group = openGroup(&w, node)
+        groupStatus(&w, group)
+        w.step("VFIO_GROUP_SET_CONTAINER") { () throws(Errno) in try group!.setContainer(container!) }
+        w.step("VFIO_SET_IOMMU(NOIOMMU)") { () throws(Errno) in try container!.setIOMMU(.noIOMMU) }
+        w.walk.facts.iommuType = "NOIOMMU"
+        device = deviceSteps(&w, d, group: group)
+        return w.walk
+    }
+
+    func iommufdWalk(_ d: PCIDevice, cdev: String) -> LiveWalk {
+        var w = Recorder(.iommufd)
+        var iommufd: IOMMUFD?
+        var device: VFIODevice?
+        var buffer: DMABuffer?
+        defer {
+            device?.handle.close()
+            iommufd?.handle.close()
+            buffer?.release()
+        }
+        iommufd = w.step("open /dev/iommu") { () throws(Errno) in try IOMMUFD(kernel: kernel) }
+        let ioas = w.step("IOMMU_IOAS_ALLOC", detail: { "IOAS \($0.id)" }) { () throws(Errno) in try iommufd!.allocateIOAS() }
+        w.walk.facts.ioasID = ioas?.id
+        if !deviceOpen { w.skipRest("--no-device-open") }
+        device = w.step("open \(cdev)") { () throws(Errno) in try VFIODevice(kernel: kernel, cdev: cdev) }
+        if w.lastFailed(with: .resourceBusy) { w.walk.facts.holders = Holders.of(cdev, fs: fs) }
+        let devID = w.step("VFIO_DEVICE_BIND_IOMMUFD", detail: { "device id \($0)" }) { () throws(Errno) in try device!.bind(iommufd!) }
+        w.walk.facts.devID = devID
+        w.step("VFIO_DEVICE_ATTACH_IOMMUFD_PT", detail: { _ in "attached to IOAS \(ioas!.id)" }) { () throws(Errno) in try device!.attach(ioas!) }
+        let ranges = w.step("IOMMU_IOAS_IOVA_RANGES", detail: { r in
+            "IOVA ranges \(r.ranges.map(\.description).joined(separator: " ")), alignment 0x\(hex(r.alignment, 1))"
+        }) { () throws(Errno) in try ioas!.ranges() }
+        if let ranges {
+            w.walk.facts.iovaRanges = ranges.ranges
+            w.walk.facts.iovaAlignment = ranges.alignment
+        }
+        buffer = w.step("mmap DMA buffer", detail: { "\($0.length) bytes at 0x\(hex($0.address, 1))" }) { () throws(Errno) in
+            try DMABuffer(kernel: kernel, length: bufferLength)
+        }
+        var iova: UInt64?
+        if let ranges {
+            iova = Self.chooseIOVA(ranges.ranges, length: UInt64(bufferLength), alignment: max(4096, ranges.alignment))
+            if iova == nil { w.reject("no IOVA range can hold a \(bufferLength)-byte mapping") }
+        }
+        w.step("IOMMU_IOAS_MAP", detail: { _ in "iova 0x\(hex(iova!, 1)) length 0x\(hex(bufferLength, 1))" }) { () throws(Errno) in
+            try ioas!.map(buffer!, iova: iova!)
+        }
+        if w.lastSucceeded {
+            w.walk.facts.mappedIOVA = iova
+            w.walk.facts.mappedSize = UInt64(bufferLength)
+        }
+        if let unmapped = w.step("IOMMU_IOAS_UNMAP", detail: { "unmapped 0x\(hex($0, 1))" }, { () throws(Errno) in
+            try ioas!.unmap(iova: iova!, length: UInt64(bufferLength))
+        }) {
+            w.walk.facts.unmappedSize = unmapped
+            if unmapped != UInt64(bufferLength) { w.reject("unmapped 0x\(hex(unmapped, 1)) bytes of 0x\(hex(bufferLength, 1))") }
+        }
+        if let hw = w.step("IOMMU_GET_HW_INFO", detail: Self.hwText, { () throws(Errno) in try iommufd!.hardwareInfo(devID: devID!) }) {
+            w.walk.facts.hwInfoType = hw.type
+            w.walk.facts.hwIntelCap = hw.intelCap
+            w.walk.facts.hwIntelEcap = hw.intelEcap
+        }
+        if let info = w.step("VFIO_DEVICE_GET_INFO", detail: { "flags \($0.flagNames), \($0.numRegions) regions, \($0.numIRQs) IRQ indexes" }, { () throws(Errno) in try device!.info() }) {
+            w.walk.facts.deviceFlags = info.flags
+            w.walk.facts.numRegions = info.numRegions
+            w.walk.facts.numIRQs = info.numIRQs
+        }
+        // The device must let go of the IOAS before it can be destroyed.
+        device?.handle.close()
+        w.step("IOMMU_DESTROY", detail: { _ in "IOAS \(ioas!.id)" }) { () throws(Errno) in try ioas!.destroy() }
+        return w.walk
+    }
+
+    // MARK: shared steps
+
+    func openGroup(_ w: inout Recorder, _ node: String) -> VFIOGroup? {
+        let g = w.step("open \(node)") { () throws(Errno) in try VFIOGroup(kernel: kernel, path: node) }
+        if w.lastFailed(with: .resourceBusy) { w.walk.facts.holders = Holders.of(node, fs: fs) }
+        return g
+    }
+
+    func groupStatus(_ w: inout Recorder, _ group: VFIOGroup?) {
+        if let flags = w.step("VFIO_GROUP_GET_STATUS", detail: { "flags \($0.description)" }, { () throws(Errno) in try group!.status() }) {
+            w.walk.facts.groupFlags = flags.rawValue
+            if !flags.contains(.viable) { w.reject("the group is not viable: a member is bound to a driver that does DMA") }
+        }
+    }
+
+    /// Device fd, info, config space (checked against sysfs) and IRQs.
+    func deviceSteps(_ w: inout Recorder, _ d: PCIDevice, group: VFIOGroup?) -> VFIODevice? {
+        let names = ["VFIO_GROUP_GET_DEVICE_FD", "VFIO_DEVICE_GET_INFO", "VFIO_DEVICE_GET_REGION_INFO(config)", "pread config space", "VFIO_DEVICE_GET_IRQ_INFO"]
+        if !deviceOpen {
+            w.skip(names, because: "--no-device-open")
+            return nil
+        }
+        guard let device = w.step("VFIO_GROUP_GET_DEVICE_FD", { () throws(Errno) in try group!.device(d.address.description) }) else {
+            w.skip(Array(names.dropFirst()))
+            return nil
+        }
+        if let info = w.step("VFIO_DEVICE_GET_INFO", detail: { "flags \($0.flagNames), \($0.numRegions) regions, \($0.numIRQs) IRQ indexes" }, { () throws(Errno) in try device.info() }) {
+            w.walk.facts.deviceFlags = info.flags
+            w.walk.facts.numRegions = info.numRegions
+            w.walk.facts.numIRQs = info.numIRQs
+        }
+        let region = w.step("VFIO_DEVICE_GET_REGION_INFO(config)", detail: { "size 0x\(hex($0.size, 1)) at offset 0x\(hex($0.offset, 1))" }) { () throws(Errno) in
+            try device.region(VFIODevice.configRegion)
+        }
+        w.walk.facts.configRegionSize = region?.size
+        if let bytes = w.step("pread config space", detail: { b in b.count >= 4 ? "vendor \(hex(UInt16(b[0]) | UInt16(b[1]) << 8, 4)) device \(hex(UInt16(b[2]) | UInt16(b[3]) << 8, 4))" : "\(b.count) bytes" }, { () throws(Errno) in
+            try device.read(count: 4, at: region!.offset)
+        }) {
+            if bytes.count == 4 {
+                let v = UInt16(bytes[0]) | UInt16(bytes[1]) << 8
+                let dev = UInt16(bytes[2]) | UInt16(bytes[3]) << 8
+                w.walk.facts.configVendorID = v
+                w.walk.facts.configDeviceID = dev
+                if v != d.vendorID || dev != d.deviceID {
+                    w.reject("config space says \(hex(v, 4)):\(hex(dev, 4)), sysfs says \(hex(d.vendorID, 4)):\(hex(d.deviceID, 4))")
+                }
+            } else {
+                w.reject("read \(bytes.count) of 4 bytes")
+            }
+        }
+        let n = min(UInt32(VFIODevice.irqNames.count), w.walk.facts.numIRQs ?? 3)
+        let irqs = w.step("VFIO_DEVICE_GET_IRQ_INFO", detail: { (l: [(String, UInt32)]) in l.map { "\($0.0) \($0.1)" }.joined(separator: ", ") }) { () throws(Errno) -> [(String, UInt32)] in
+            var out: [(String, UInt32)] = []
+            for i in 0..<n { out.append((VFIODevice.irqNames[Int(i)], try device.irq(i).count)) }
+            return out
+        }
+        for (name, count) in irqs ?? [] { w.walk.facts.irqCounts[name] = count }
+        return device
+    }
+
+    // MARK: helpers
+
+    /// The first address at or above 4 GiB (or above zero, for narrow ranges) where `length`
+    /// bytes fit inside one range, aligned.
+    static func chooseIOVA(_ ranges: [IOVARange], length: UInt64, alignment: UInt64) -> UInt64? {
+        let align = max(alignment, 1)
+        for floor in [UInt64(1) << 32, align] {
+            for r in ranges {
+                let start = max(r.start, floor)
+                let (rounded, overflow) = start.addingReportingOverflow(align - 1)
+                if overflow { continue }
+                let base = rounded / align * align
+                let (end, o2) = base.addingReportingOverflow(length - 1)
+                if !o2, base >= r.start, end <= r.last { return base }
+            }
+        }
+        return nil
+    }
+
+    static func extensionText(_ e: [VFIOExtension: Bool]) -> String {
+        VFIOExtension.allCases.map { "\($0.name)=\(e[$0] == true ? 1 : 0)" }.joined(separator: " ")
+    }
+
+    static func hwText(_ h: HWInfo) -> String {
+        switch h.type {
+        case 1:
+            let cap = h.intelCap ?? 0
+            let ecap = h.intelEcap ?? 0
+            return "Intel VT-d: cap 0x\(hex(cap, 1)) (MGAW \(((cap >> 16) & 0x3f) + 1) bits\(cap & (1 << 7) != 0 ? ", caching mode" : "")), ecap 0x\(hex(ecap, 1)) (IR \(ecap & (1 << 3) != 0 ? "yes" : "no"))"
+        case 2: return "Arm SMMUv3"
+        case 0: return "type 0 (no driver-specific data: AMD-Vi, virtio-iommu)"
+        default: return "type \(h.type)"
+        }
+    }
+}
+
+/// Records each step of a walk; after a failure, later steps are recorded as skipped.
+struct Recorder {
+    var walk: LiveWalk
+    private var stopped = false
+
+    init(_ kind: LiveWalk.Kind) { walk = LiveWalk(kind: kind) }
+
+    var lastSucceeded: Bool { walk.steps.last?.outcome == .ok }
+    func lastFailed(with e: Errno) -> Bool { walk.steps.last?.outcome == .failed(e.rawValue) }
+
+    @discardableResult
+    mutating func step<T>(_ name: String, detail: (T) -> String = { _ in "" }, _ body: () throws(Errno) -> T) -> T? {
+        if stopped {
+            walk.steps.append(LiveStep(name, .skipped))
+            return nil
+        }
+        do {
+            let v = try body()
+            walk.steps.append(LiveStep(name, .ok, detail(v)))
+            return v
+        } catch {
+            walk.steps.append(LiveStep(name, .failed(error.rawValue), ErrnoName.of(error.rawValue)))
+            stopped = true
+            return nil
+        }
+    }
+
+    /// The last call succeeded but its answer ends the walk.
+    mutating func reject(_ why: String) {
+        guard !walk.steps.isEmpty else { return }
+        walk.steps[walk.steps.count - 1].outcome = .rejected
+        walk.steps[walk.steps.count - 1].detail = why
+        stopped = true
+    }
+
+    mutating func skip(_ names: [String], because why: String = "") {
+        for n in names { walk.steps.append(LiveStep(n, .skipped, why)) }
+    }
+
+    /// Every later step is skipped, without counting as a failure.
+    mutating func skipRest(_ why: String) {
+        stopped = true
+        walk.steps.append(LiveStep("(rest of the walk)", .skipped, why))
+    }
+}
+
+/// Who holds a VFIO node open: /proc/PID/fd links, where this user may read them.
+enum Holders {
+    static func of(_ node: String, fs: HostFS) -> [String] {
+        guard let pids = try? fs.entries("/proc") else { return [] }
+        var out: [String] = []
+        for pid in pids where Int(pid) != nil {
+            guard let fds = try? fs.entries("/proc/\(pid)/fd") else { continue }
+            if fds.contains(where: { (try? fs.link("/proc/\(pid)/fd/\($0)")) == node }) {
+                let comm = (try? fs.text("/proc/\(pid)/comm")) ?? "?"
+                out.append("pid \(pid) (\(comm))")
+            }
+        }
+        return out
+    }
+}

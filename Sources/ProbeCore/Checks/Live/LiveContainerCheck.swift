@@ -1,0 +1,23 @@
+/// The legacy container, as the kernel answers it.
+public struct LiveContainerCheck: Check {
+    public static let descriptor = CheckDescriptor(
+        id: "live.container",
+        title: "The VFIO container answers",
+        category: .live,
+        rationale: "Every legacy VFIO user starts by opening /dev/vfio/vfio, checking VFIO_GET_API_VERSION and asking VFIO_CHECK_EXTENSION which IOMMU backends exist (TYPE1v2, TYPE1, sPAPR, NOIOMMU). This is the kernel's own answer, not sysfs's.",
+        remedy: "modprobe vfio-pci; give the user access to /dev/vfio/vfio.",
+        looksAt: ["open /dev/vfio/vfio", "VFIO_GET_API_VERSION", "VFIO_CHECK_EXTENSION"],
+        examples: [])
+
+    public static func evaluate(_ context: CheckContext) -> [Finding] {
+        guard let live = context.live else { return [] }
+        if let why = live.notRun { return [finding(.info, "the live ioctls did not run: \(why)")] }
+        guard let walk = live.container else { return [] }
+        if let diag = LiveDiagnosis.of(walk, device: nil, host: context.host) {
+            // Without an IOMMU-backed or no-IOMMU device there is nothing to lose here but the container.
+            return [finding(.fail, diag.cause, remedy: diag.remedy, evidence: walk.evidence, impacts: diag.impacts)]
+        }
+        let ext = walk.facts.extensions.filter(\.value).keys.sorted().joined(separator: ", ")
+        return [finding(.pass, "API version \(walk.facts.apiVersion ?? -1); extensions: \(ext.isEmpty ? "none" : ext)", evidence: walk.evidence)]
+    }
+}

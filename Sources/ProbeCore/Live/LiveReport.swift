@@ -1,0 +1,141 @@
+/// What the kernel answered when the probe walked the VFIO ioctl paths. Produced by the Live
+/// module, read by the live checks and the verdict; plain values, no file descriptors.
+public struct LiveReport: Sendable {
+    /// Why the live half did not run (`--no-live`, `--root`), when it did not.
+    public var notRun: String?
+    /// Opening /dev/vfio/vfio, the API version and the extensions.
+    public var container: LiveWalk?
+    public var devices: [PCIAddress: [LiveWalk]]
+    public var deviceOpen: Bool
+
+    public init(notRun: String? = nil, container: LiveWalk? = nil, devices: [PCIAddress: [LiveWalk]] = [:], deviceOpen: Bool = true) {
+        self.notRun = notRun
+        self.container = container
+        self.devices = devices
+        self.deviceOpen = deviceOpen
+    }
+
+    public static func skipped(_ why: String) -> LiveReport { LiveReport(notRun: why) }
+
+    public func walk(_ kind: LiveWalk.Kind, for a: PCIAddress) -> LiveWalk? {
+        devices[a]?.first { $0.kind == kind }
+    }
+}
+
+/// One path through the uapi, step by step. Every step is kept, including the one that failed.
+public struct LiveWalk: Sendable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case container
+        /// Legacy container + vfio_iommu_type1.
+        case type1
+        /// Legacy container in no-IOMMU mode.
+        case noiommu
+        /// /dev/iommu + the vfio device cdev.
+        case iommufd
+    }
+    public var kind: Kind
+    public var steps: [LiveStep]
+    public var facts: LiveFacts
+
+    public init(kind: Kind, steps: [LiveStep] = [], facts: LiveFacts = LiveFacts()) {
+        self.kind = kind
+        self.steps = steps
+        self.facts = facts
+    }
+
+    /// The step that failed, if one did.
+    public var failure: LiveStep? {
+        steps.first {
+            switch $0.outcome {
+            case .failed, .rejected: true
+            case .ok, .skipped: false
+            }
+        }
+    }
+    /// No step failed (steps skipped by --no-device-open do not count against it).
+    public var succeeded: Bool { failure == nil && steps.contains { $0.outcome == .ok } }
+}
+
+public struct LiveStep: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
+        case ok
+        case failed(Int32)
+        /// The call succeeded, but what it returned stops the walk (a group that is not viable, a
+        /// missing extension, config space that does not match sysfs).
+        case rejected
+        /// Not attempted (an earlier step failed, or --no-device-open).
+        case skipped
+    }
+    /// The ioctl (`VFIO_GROUP_GET_STATUS`) or call (`open /dev/vfio/10`).
+    public var name: String
+    public var outcome: Outcome
+    /// What came back: "flags VIABLE|CONTAINER_SET", "iova 0x100000000 size 0x4000".
+    public var detail: String
+
+    public init(_ name: String, _ outcome: Outcome, _ detail: String = "") {
+        self.name = name
+        self.outcome = outcome
+        self.detail = detail
+    }
+
+    public var errno: Int32? { if case .failed(let e) = outcome { e } else { nil } }
+    public var errnoName: String? { errno.map(ErrnoName.of) }
+}
+
+/// Facts a walk established.
+public struct LiveFacts: Sendable, Equatable {
+    public var apiVersion: Int32?
+    /// VFIO_CHECK_EXTENSION answers, by name (TYPE1v2, TYPE1, SPAPR_TCE, SPAPR_TCE_v2, NOIOMMU).
+    public var extensions: [String: Bool] = [:]
+    public var iommuType: String?
+    public var groupFlags: UInt32?
+    public var iovaPageSizes: UInt64?
+    public var iovaRanges: [IOVARange] = []
+    public var dmaAvailable: UInt32?
+    public var migration: Bool?
+    public var mappedIOVA: UInt64?
+    public var mappedSize: UInt64?
+    public var unmappedSize: UInt64?
+    public var deviceFlags: UInt32?
+    public var numRegions: UInt32?
+    public var numIRQs: UInt32?
+    public var configRegionSize: UInt64?
+    /// Vendor and device id read through the config-space region.
+    public var configVendorID: UInt16?
+    public var configDeviceID: UInt16?
+    /// IRQ counts by index name (INTx, MSI, MSI-X).
+    public var irqCounts: [String: UInt32] = [:]
+    /// iommufd: device id, IOAS id, IOVA alignment, hardware info.
+    public var devID: UInt32?
+    public var ioasID: UInt32?
+    public var iovaAlignment: UInt64?
+    public var hwInfoType: UInt32?
+    public var hwIntelCap: UInt64?
+    public var hwIntelEcap: UInt64?
+    /// Processes that hold the group or device open (from /proc/*/fd), on EBUSY.
+    public var holders: [String] = []
+
+    public init() {}
+}
+
+public struct IOVARange: Sendable, Equatable {
+    public var start: UInt64
+    /// Inclusive.
+    public var last: UInt64
+    public init(start: UInt64, last: UInt64) {
+        self.start = start
+        self.last = last
+    }
+    public var description: String { "0x\(hex(start, 1))-0x\(hex(last, 1))" }
+}
+
+/// errno names, as the kernel's uapi spells them.
+public enum ErrnoName {
+    static let names: [Int32: String] = [
+        1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 9: "EBADF", 11: "EAGAIN",
+        12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST", 19: "ENODEV", 20: "ENOTDIR",
+        22: "EINVAL", 24: "EMFILE", 25: "ENOTTY", 28: "ENOSPC", 34: "ERANGE", 38: "ENOSYS", 75: "EOVERFLOW",
+        90: "EMSGSIZE", 95: "EOPNOTSUPP",
+    ]
+    public static func of(_ e: Int32) -> String { names[e] ?? "errno \(e)" }
+}

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test vfio-probe has, on a fresh Debian or Ubuntu machine with a Swift 6 toolchain:
 # installs the Debian packages it needs, checks that the committed fixture trees are what
-# Tests/Fixtures/make-fixtures.py writes, lints the man page, and runs `swift test`.
+# Tests/Fixtures/make-fixtures.py writes, lints the man page, runs `swift test`, and boots the
+# real-kernel VM matrix (Tests/VM/matrix.py; its custom-kernel scenarios need ../shared/vm/bzImage
+# and are reported as skipped without it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
-packages=(libpci-dev pci.ids pkg-config zlib1g-dev mandoc python3)
+packages=(libpci-dev pci.ids pkg-config zlib1g-dev mandoc python3 qemu-system-x86 busybox-static cpio xz-utils kmod)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -31,3 +33,6 @@ mandoc -T lint -W warning man/vfio-probe.1
 echo "== swift test"
 swift build
 swift test
+
+echo "== VM matrix (real kernels under QEMU)"
+python3 Tests/VM/matrix.py

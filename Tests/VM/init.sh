@@ -1,0 +1,98 @@
+#!/bin/busybox sh
+# /init of the VM matrix's initramfs. Prepares the scenario named on the kernel command line
+# (vp.* words), runs vfio-probe, prints its JSON between markers on the serial console, and checks
+# that the probe changed nothing. The preparation (binding, mdev creation) is this script's doing;
+# the probe itself only reads.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /tmp /etc
+echo 1 > /proc/sys/kernel/printk
+echo "root:x:0:0::/:/bin/sh" > /etc/passwd
+echo "probe:x:1000:1000::/tmp:/bin/sh" >> /etc/passwd
+
+VP_name=unnamed VP_bind= VP_device= VP_mdev= VP_user= VP_modules= VP_args=
+for w in $(cat /proc/cmdline); do
+    case "$w" in
+        vp.*=*) k=${w%%=*}; k=${k#vp.}; v=${w#*=}; eval "VP_$k=\"\$v\"" ;;
+    esac
+done
+
+say() { echo "VP: $*"; }
+
+# Stock kernels: load the VFIO modules the host packed, in dependency order.
+if [ -f /modules/order ]; then
+    for m in $(cat /modules/order); do insmod "/modules/$m" || say "insmod $m failed"; done
+fi
+
+find_bdf() {  # VVVV:DDDD -> the first matching function
+    for d in /sys/bus/pci/devices/*; do
+        [ "$(cat $d/vendor):$(cat $d/device)" = "0x${1%%:*}:0x${1##*:}" ] && { basename "$d"; return; }
+    done
+}
+
+if [ -n "$VP_bind" ]; then
+    bdf=$(find_bdf "$VP_bind")
+    say "binding $bdf to vfio-pci"
+    echo vfio-pci > /sys/bus/pci/devices/$bdf/driver_override
+    [ -e /sys/bus/pci/devices/$bdf/driver ] && echo "$bdf" > /sys/bus/pci/devices/$bdf/driver/unbind
+    echo "$bdf" > /sys/bus/pci/drivers_probe
+fi
+if [ -n "$VP_mdev" ]; then
+    echo 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 > /sys/class/mdev_bus/mtty/mdev_supported_types/$VP_mdev/create && say "created an $VP_mdev mdev"
+fi
+
+args="--format json --color never $(echo "$VP_args" | tr ',' ' ')"
+if [ -n "$VP_device" ]; then
+    bdf=$(find_bdf "$VP_device")
+    args="$args --device $bdf"
+fi
+
+state() {
+    for d in /sys/bus/pci/devices/*; do
+        echo "$(basename $d) driver=$(basename "$(readlink $d/driver)" 2>/dev/null) override=$(cat $d/driver_override)"
+    done
+    for p in /sys/module/vfio*/parameters/* /sys/module/iommufd/parameters/*; do
+        [ -f "$p" ] && echo "$p=$(cat $p)"
+    done
+    echo "tainted=$(cat /proc/sys/kernel/tainted)"
+    echo "groups=$(ls /sys/kernel/iommu_groups | tr '\n' ' ')"
+    echo "mdevs=$(ls /sys/bus/mdev/devices 2>/dev/null | tr '\n' ' ')"
+}
+
+holders() {  # processes with a VFIO or iommufd node open
+    for f in /proc/[0-9]*/fd/*; do
+        case "$(readlink $f 2>/dev/null)" in /dev/vfio/*|/dev/iommu) echo "$f" ;; esac
+    done
+}
+
+state > /tmp/before
+chmod 1777 /tmp
+if [ -n "$VP_user" ]; then
+    # su to a uid other than 0 drops every capability, as for any unprivileged user.
+    say "running as uid $VP_user: /bin/vfio-probe $args"
+    su -s /bin/sh probe -c "/bin/vfio-probe $args > /tmp/report.json 2> /tmp/stderr; echo \$? > /tmp/status"
+else
+    say "running: /bin/vfio-probe $args"
+    /bin/vfio-probe $args > /tmp/report.json 2> /tmp/stderr
+    echo $? > /tmp/status
+fi
+echo "VP-EXIT $(cat /tmp/status)"
+state > /tmp/after
+left=$(holders)
+
+echo "===VP-JSON-BEGIN==="
+base64 /tmp/report.json
+echo "===VP-JSON-END==="
+sed 's/^/VP-STDERR /' /tmp/stderr
+if cmp -s /tmp/before /tmp/after && [ -z "$left" ]; then
+    echo "VP-NOCHANGE ok"
+else
+    echo "VP-NOCHANGE changed"
+    diff /tmp/before /tmp/after | sed 's/^/VP-DIFF /'
+    for l in $left; do echo "VP-DIFF left open: $l"; done
+fi
+echo "===VP-DONE==="
+poweroff -f

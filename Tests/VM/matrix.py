@@ -1,0 +1,334 @@
+#!/usr/bin/env python3
+"""The real-kernel matrix: boots Linux under QEMU (TCG) with emulated IOMMUs and real VFIO, runs
+vfio-probe inside, and asserts its verdicts, readiness, actions, live walks, and that the probe
+changed nothing.
+
+    Tests/VM/matrix.py [SCENARIO ...]
+
+Kernels: ../shared/vm/bzImage (6.12 with VFIO, type1, no-IOMMU, iommufd + cdev, mdev/mtty, uio all
+built in), or $VFIO_PROBE_KERNEL; and Debian's stock kernel (apt-get download), for the "distro
+kernel without no-IOMMU" case. Scenarios whose kernel is missing are reported as SKIPPED, loudly.
+"""
+import base64
+import concurrent.futures
+import glob
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+WORK = os.path.join(REPO, ".build-vm")
+SHARED_KERNEL = os.environ.get("VFIO_PROBE_KERNEL", os.path.join(REPO, "..", "shared", "vm", "bzImage"))
+E1000E = "8086:10d3"
+BIND = f"vp.bind={E1000E} vp.device={E1000E}"
+INTEL = "-machine q35,accel=tcg -device intel-iommu,intremap=on -device e1000e,romfile="
+AMD = "-machine q35,accel=tcg -device amd-iommu -device e1000e,romfile="
+PLAIN = "-machine q35,accel=tcg -device e1000e,romfile="
+
+
+def device(doc, vendor_device=E1000E):
+    v, d = vendor_device.split(":")
+    return next((x for x in doc["devices"] if x["vendor_id"] == v and x["device_id"] == d), None)
+
+
+def finding(doc, check_id, device_bdf=None):
+    return [c for c in doc["checks"] if c["id"] == check_id and (device_bdf is None or c.get("device") == device_bdf)]
+
+
+def walk(dev, path):
+    return next((w for w in (dev.get("live") or []) if w["path"] == path), None)
+
+
+def expect(cond, what, errors):
+    if not cond:
+        errors.append(what)
+
+
+# ---- scenarios: qemu devices, kernel command line, kernel, and the assertions -------------------
+
+def s_intel_vfio(doc, errors):
+    d = device(doc)
+    expect(doc["verdict"]["mode"] == "vfio", f"mode {doc['verdict']['mode']}", errors)
+    expect(d and d["readiness"] == "ready", f"readiness {d and d['readiness']}: {d and d['reasons']}", errors)
+    t1 = walk(d or {}, "type1")
+    expect(t1 and t1["succeeded"], f"type1 walk: {t1 and t1['failed_step']}", errors)
+    expect(t1 and t1["facts"].get("mapped_iova") and t1["facts"].get("unmapped_size") == t1["facts"].get("mapped_size"),
+           "type1 mapped and unmapped DMA", errors)
+    expect(t1 and t1["facts"].get("config_vendor_id") == "8086" and t1["facts"].get("config_device_id") == "10d3",
+           "config space read through VFIO matches", errors)
+    fd = walk(d or {}, "iommufd")
+    expect(fd and fd["succeeded"], f"iommufd walk: {fd and fd['failed_step']} {fd and [s for s in fd['steps'] if s['outcome'] != 'ok']}", errors)
+    expect(fd and fd["facts"].get("hw_info", {}).get("type") == 1, "IOMMU_GET_HW_INFO says VT-d", errors)
+    expect(finding(doc, "iommu.irq-remapping") and finding(doc, "iommu.irq-remapping")[0]["status"] == "pass", "IR pass", errors)
+    expect(not doc["verdict"]["disagreements"], f"disagreements {doc['verdict']['disagreements']}", errors)
+
+
+def s_intel_bindable(doc, errors):
+    d = device(doc)
+    expect(doc["verdict"]["mode"] == "vfio", f"mode {doc['verdict']['mode']}", errors)
+    expect(d and d["readiness"] == "bindable", f"readiness {d and d['readiness']}", errors)
+    bdf = d["bdf"] if d else "?"
+    want = [f"echo vfio-pci > /sys/bus/pci/devices/{bdf}/driver_override",
+            f"echo {bdf} > /sys/bus/pci/devices/{bdf}/driver/unbind",
+            f"echo {bdf} > /sys/bus/pci/drivers_probe"]
+    expect(d and d["actions"] == want, f"actions {d and d['actions']}", errors)
+    expect(d and d["driver"] == "e1000e", f"driver {d and d['driver']}", errors)
+
+
+def s_amd(doc, errors):
+    d = device(doc)
+    expect(doc["verdict"]["mode"] == "vfio", f"mode {doc['verdict']['mode']}", errors)
+    expect(d and d["readiness"] == "ready", f"readiness {d and d['readiness']}: {d and d['reasons']}", errors)
+    t1 = walk(d or {}, "type1")
+    expect(t1 and t1["succeeded"], f"type1 walk: {t1 and t1['failed_step']}", errors)
+    expect("IVRS" in (doc["host"]["firmware_tables"] or []), "IVRS present", errors)
+    expect(any(u["kind"] == "amd" for u in doc["host"]["iommu"]["units"]), "AMD-Vi unit", errors)
+
+
+def s_noiommu_on(doc, errors):
+    d = device(doc)
+    expect(doc["verdict"]["mode"] == "noiommu", f"mode {doc['verdict']['mode']}", errors)
+    expect(d and d["readiness"] == "ready", f"readiness {d and d['readiness']}: {d and d['reasons']}", errors)
+    n = walk(d or {}, "noiommu")
+    expect(n and n["succeeded"], f"noiommu walk: {n and n['failed_step']}", errors)
+    expect(doc["host"]["noiommu"] == {"compiled_in": True, "enabled": True}, f"noiommu {doc['host']['noiommu']}", errors)
+
+
+def s_noiommu_off(doc, errors):
+    v = doc["verdict"]
+    expect(v["mode"] == "noiommu", f"mode {v['mode']}", errors)
+    expect("echo 1 > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode" in v["actions"], f"actions {v['actions']}", errors)
+    f = finding(doc, "noiommu.available")
+    expect(f and f[0]["status"] == "warn" and "taints the kernel" in (f[0]["remedy"] or ""), "the enabling action warns", errors)
+    expect(doc["host"]["noiommu"] == {"compiled_in": True, "enabled": False}, f"noiommu {doc['host']['noiommu']}", errors)
+
+
+def s_debian(doc, errors):
+    v = doc["verdict"]
+    expect(v["mode"] == "none", f"mode {v['mode']}", errors)
+    expect("the kernel is built without CONFIG_VFIO_NOIOMMU" in v["reasons"], f"reasons {v['reasons']}", errors)
+    expect(doc["host"]["noiommu"]["compiled_in"] is False, f"noiommu {doc['host']['noiommu']}", errors)
+
+
+def s_intel_off(doc, errors):
+    v = doc["verdict"]
+    expect(v["mode"] != "vfio", f"mode {v['mode']}", errors)
+    ups = (v["upgrade"] or {}).get("actions", [])
+    expect(any("intel_iommu=off" in a for a in ups), f"upgrade {ups}", errors)
+    expect(finding(doc, "kernel.cmdline") and finding(doc, "kernel.cmdline")[0]["status"] == "fail", "cmdline fail", errors)
+
+
+def s_unprivileged(doc, errors):
+    d = device(doc)
+    expect(doc["host"]["process"]["uid"] == 1000, f"uid {doc['host']['process']['uid']}", errors)
+    expect(d and d["readiness"] != "ready", f"no false pass: readiness {d and d['readiness']}", errors)
+    expect(finding(doc, "process.privileges") and finding(doc, "process.privileges")[0]["status"] == "warn", "privileges warn", errors)
+    t1 = walk(d or {}, "type1")
+    expect(t1 and t1["failed_step"] and t1["failed_step"].startswith("open /dev/vfio/"), f"type1 walk stops at the group: {t1 and t1['failed_step']}", errors)
+
+
+def s_mdev(doc, errors):
+    f = finding(doc, "vfio.mdev")
+    expect(f and "mtty-2" in (f[0]["detail"] or "") and "group" in (f[0]["detail"] or ""), f"mdev finding {f}", errors)
+    expect(doc["verdict"]["mode"] == "vfio", f"mode {doc['verdict']['mode']}", errors)
+
+
+SCENARIOS = [
+    # name, kernel, qemu args, kernel command line, assertion
+    ("intel-vfio", "custom", INTEL, f"intel_iommu=on {BIND}", s_intel_vfio),
+    ("intel-bindable", "custom", INTEL, f"intel_iommu=on vp.device={E1000E}", s_intel_bindable),
+    ("amd-vfio", "custom", AMD, BIND, s_amd),
+    ("noiommu-on", "custom", PLAIN, f"vfio.enable_unsafe_noiommu_mode=1 {BIND}", s_noiommu_on),
+    ("noiommu-off", "custom", PLAIN, f"vp.device={E1000E}", s_noiommu_off),
+    ("debian-kernel", "debian", PLAIN, f"vp.device={E1000E}", s_debian),
+    ("intel-iommu-off", "custom", INTEL, f"intel_iommu=off vp.device={E1000E}", s_intel_off),
+    ("unprivileged", "custom", INTEL, f"intel_iommu=on {BIND} vp.user=1000", s_unprivileged),
+    ("mdev", "custom", INTEL, "intel_iommu=on vp.mdev=mtty-2", s_mdev),
+]
+
+
+# ---- building -------------------------------------------------------------------------------
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def build_probe():
+    run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", "vfio-probe"], cwd=REPO,
+        stdout=subprocess.DEVNULL)
+    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=REPO, capture_output=True, text=True, check=True)
+    return os.path.join(out.stdout.strip(), "vfio-probe")
+
+
+def debian_kernel():
+    """Debian's current bookworm kernel and its VFIO modules, downloaded once into .build-vm."""
+    d = os.path.join(WORK, "debian")
+    marker = os.path.join(d, "ok")
+    if not os.path.exists(marker):
+        os.makedirs(d, exist_ok=True)
+        deps = subprocess.run(["apt-cache", "depends", "linux-image-amd64"], capture_output=True, text=True).stdout
+        pkg = next((m.group(1) for m in re.finditer(r"Depends: (linux-image-[0-9][^\s]*)", deps)), None)
+        if not pkg:
+            return None
+        for f in glob.glob(os.path.join(d, "*.deb")):
+            os.remove(f)
+        subprocess.run(["apt-get", "download", pkg], cwd=d, check=True, stdout=subprocess.DEVNULL)
+        deb = glob.glob(os.path.join(d, "*.deb"))[0]
+        run(["dpkg-deb", "-x", deb, os.path.join(d, "root")])
+        # The package leaves modules.dep to depmod at install time.
+        version = os.path.basename(sorted(glob.glob(os.path.join(d, "root", "lib", "modules", "*")))[-1])
+        run(["depmod", "-b", os.path.join(d, "root"), version])
+        open(marker, "w").write(pkg)
+    root = os.path.join(d, "root")
+    vmlinuz = sorted(glob.glob(os.path.join(root, "boot", "vmlinuz-*")))[-1]
+    moddir = sorted(glob.glob(os.path.join(root, "lib", "modules", "*")))[-1]
+    return vmlinuz, moddir
+
+
+def module_order(moddir, wanted):
+    deps = {}
+    for line in open(os.path.join(moddir, "modules.dep")):
+        path, _, rest = line.partition(":")
+        deps[os.path.basename(path).split(".ko")[0].replace("-", "_")] = (path, rest.split())
+    order, seen = [], set()
+
+    def visit(name):
+        if name in seen or name not in deps:
+            return
+        seen.add(name)
+        for dep in deps[name][1]:
+            visit(os.path.basename(dep).split(".ko")[0].replace("-", "_"))
+        order.append(deps[name][0])
+    for w in wanted:
+        visit(w)
+    return order
+
+
+def initramfs(probe, kernel_kind):
+    root = os.path.join(WORK, f"initramfs-{kernel_kind}")
+    if os.path.exists(root):
+        shutil.rmtree(root)
+    for sub in ("bin", "lib64", "lib/x86_64-linux-gnu", "usr/share/misc", "proc", "sys", "dev", "tmp", "modules"):
+        os.makedirs(os.path.join(root, sub), exist_ok=True)
+    shutil.copy("/bin/busybox", os.path.join(root, "bin", "busybox"))
+    shutil.copy(probe, os.path.join(root, "bin", "vfio-probe"))
+    shutil.copy(os.path.join(REPO, "Tests", "VM", "init.sh"), os.path.join(root, "init"))
+    os.chmod(os.path.join(root, "init"), 0o755)
+    if os.path.exists("/usr/share/misc/pci.ids"):
+        shutil.copy("/usr/share/misc/pci.ids", os.path.join(root, "usr/share/misc/pci.ids"))
+    libs = subprocess.run(["ldd", probe], capture_output=True, text=True, check=True).stdout
+    for m in re.finditer(r"(/\S+\.so[^\s]*)", libs):
+        lib = m.group(1)
+        dest = os.path.join(root, lib.lstrip("/"))
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copy(os.path.realpath(lib), dest)
+    if kernel_kind == "debian":
+        _, moddir = debian_kernel()
+        order = module_order(moddir, ["vfio_pci", "vfio_iommu_type1"])
+        names = []
+        for rel in order:
+            src = os.path.join(moddir, rel)
+            name = os.path.basename(rel)
+            if name.endswith(".xz"):
+                data = subprocess.run(["xz", "-dc", src], capture_output=True, check=True).stdout
+                name = name[:-3]
+                open(os.path.join(root, "modules", name), "wb").write(data)
+            else:
+                shutil.copy(src, os.path.join(root, "modules", name))
+            names.append(name)
+        open(os.path.join(root, "modules", "order"), "w").write("\n".join(names) + "\n")
+    image = os.path.join(WORK, f"initrd-{kernel_kind}.gz")
+    files = subprocess.run("find . | sort", shell=True, cwd=root, capture_output=True, check=True).stdout
+    cpio = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=root, input=files, capture_output=True, check=True).stdout
+    open(image, "wb").write(gzip.compress(cpio, 6))
+    return image
+
+
+# ---- running --------------------------------------------------------------------------------
+
+def boot(name, kernel, initrd, qemu_args, cmdline):
+    log = os.path.join(WORK, f"{name}.log")
+    cmd = (["qemu-system-x86_64"] + qemu_args.split() +
+           ["-m", "512", "-smp", "1", "-no-reboot", "-net", "none", "-display", "none", "-monitor", "none",
+            "-serial", f"file:{log}", "-kernel", kernel, "-initrd", initrd,
+            "-append", f"console=ttyS0 quiet loglevel=1 panic=-1 vp.name={name} {cmdline}"])
+    t0 = time.time()
+    try:
+        subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=240, check=False)
+    except subprocess.TimeoutExpired:
+        pass
+    return open(log, errors="replace").read(), time.time() - t0
+
+
+def parse(console):
+    m = re.search(r"===VP-JSON-BEGIN===\s*(.*?)===VP-JSON-END===", console, re.S)
+    if not m:
+        return None, None, None
+    b64 = "".join(l.strip() for l in m.group(1).splitlines() if re.fullmatch(r"[A-Za-z0-9+/=]+", l.strip()))
+    try:
+        doc = json.loads(base64.b64decode(b64))
+    except ValueError:
+        doc = None
+    ex = re.search(r"VP-EXIT (\d+)", console)
+    nochange = re.search(r"VP-NOCHANGE (\w+)", console)
+    return doc, int(ex.group(1)) if ex else None, nochange.group(1) if nochange else None
+
+
+def main():
+    wanted = set(sys.argv[1:])
+    scenarios = [s for s in SCENARIOS if not wanted or s[0] in wanted]
+    os.makedirs(WORK, exist_ok=True)
+    probe = build_probe()
+    kernels = {}
+    if os.path.exists(SHARED_KERNEL):
+        kernels["custom"] = (SHARED_KERNEL, initramfs(probe, "custom"))
+    else:
+        print(f"SKIPPED: no test kernel at {SHARED_KERNEL} (../shared/vm/bzImage): the custom-kernel scenarios do not run", flush=True)
+    if any(s[1] == "debian" for s in scenarios):
+        try:
+            dk = debian_kernel()
+            if dk:
+                kernels["debian"] = (dk[0], initramfs(probe, "debian"))
+        except (subprocess.CalledProcessError, OSError) as e:
+            print(f"SKIPPED: Debian's kernel could not be fetched ({e})", flush=True)
+    passed = failed = skipped = 0
+
+    def one(s):
+        name, kind, qemu_args, cmdline, check = s
+        if kind not in kernels:
+            return name, None, [f"no {kind} kernel"], 0
+        console, secs = boot(name, kernels[kind][0], kernels[kind][1], qemu_args, cmdline)
+        doc, status, nochange = parse(console)
+        errors = []
+        if doc is None:
+            stderr = " | ".join(re.findall(r"VP-STDERR (.*)", console)[:3])
+            return name, False, [f"no report on the console ({stderr}); see .build-vm/{name}.log"], secs
+        check(doc, errors)
+        expect(status == doc["verdict"]["exit_code"], f"exit status {status} vs verdict {doc['verdict']['exit_code']}", errors)
+        expect(nochange == "ok", "the probe changed the host: " + " | ".join(re.findall(r"VP-DIFF (.*)", console)), errors)
+        return name, not errors, errors, secs
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for name, ok, errors, secs in pool.map(one, scenarios):
+            if ok is None:
+                skipped += 1
+                print(f"SKIPPED  {name}: {errors[0]}", flush=True)
+            elif ok:
+                passed += 1
+                print(f"PASS     {name} ({secs:.0f}s)", flush=True)
+            else:
+                failed += 1
+                print(f"FAIL     {name} ({secs:.0f}s)", flush=True)
+                for e in errors:
+                    print(f"         - {e}", flush=True)
+    print(f"vm-matrix: {passed} passed, {failed} failed, {skipped} skipped")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

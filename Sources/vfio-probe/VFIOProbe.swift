@@ -15,7 +15,7 @@ struct VFIOProbe: ParsableCommand {
         With --require MODE: 0 when the verdict is at least MODE (vfio > noiommu), else the verdict's own status.
         """,
         version: Report.toolVersion,
-        subcommands: [CheckCommand.self, ChecksCommand.self],
+        subcommands: [CheckCommand.self, ChecksCommand.self, SnapshotCommand.self],
         defaultSubcommand: CheckCommand.self)
 }
 
@@ -126,6 +126,31 @@ struct ChecksCommand: ParsableCommand {
 
     func run() throws {
         Terminal.write(ChecksListing.render(verbose: verbose))
+    }
+}
+
+struct SnapshotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapshot",
+        abstract: "Copy, read-only, exactly the files the probe reads into a tree that --root reads: the thing to attach to a bug report.")
+
+    @OptionGroup var rootOption: RootOption
+
+    @Option(help: ArgumentHelp("Where to write the tree (created; must be empty if it exists).", valueName: "dir"))
+    var output: String
+
+    @Option(name: .customLong("device"), help: ArgumentHelp("Only what --device BDF reads; repeatable.", valueName: "bdf"))
+    var devices: [PCIAddress] = []
+
+    func run() throws {
+        do {
+            let s = try Snapshot.capture(root: rootOption.root, scope: devices.isEmpty ? .all : .devices(devices), output: output)
+            Terminal.write("wrote \(s.files) files (\(s.bytes) bytes), \(s.links) links, \(s.directories) directories, \(s.nodes) device nodes and \(s.unreadable) unreadable paths to \(output)\n")
+            Terminal.write("read it with: vfio-probe --root \(output) --no-live\n")
+        } catch {
+            Terminal.error(error.description)
+            throw ExitCode(1)
+        }
     }
 }
 

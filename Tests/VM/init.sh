@@ -68,24 +68,36 @@ holders() {  # processes with a VFIO or iommufd node open
     done
 }
 
+probe() {  # probe ARGS... > OUT: as root, or as the scenario's unprivileged user
+    if [ -n "$VP_user" ]; then
+        # su to a uid other than 0 drops every capability, as for any unprivileged user.
+        su -s /bin/sh probe -c "/bin/vfio-probe $*"
+    else
+        /bin/vfio-probe "$@"
+    fi
+}
+
 state > /tmp/before
 chmod 1777 /tmp
-if [ -n "$VP_user" ]; then
-    # su to a uid other than 0 drops every capability, as for any unprivileged user.
-    say "running as uid $VP_user: /bin/vfio-probe $args"
-    su -s /bin/sh probe -c "/bin/vfio-probe $args > /tmp/report.json 2> /tmp/stderr; echo \$? > /tmp/status"
-else
-    say "running: /bin/vfio-probe $args"
-    /bin/vfio-probe $args > /tmp/report.json 2> /tmp/stderr
-    echo $? > /tmp/status
-fi
-echo "VP-EXIT $(cat /tmp/status)"
+say "running: vfio-probe $args${VP_user:+ as uid $VP_user}"
+probe $args > /tmp/report.json 2> /tmp/stderr
+echo "VP-EXIT $?"
+devarg=""
+[ -n "$VP_device" ] && devarg="--device $(find_bdf "$VP_device")"
+probe snapshot --output /tmp/snap $devarg > /tmp/snapshot.log 2>> /tmp/stderr || say "snapshot failed"
+probe --no-live --format json $devarg > /tmp/static.json 2>> /tmp/stderr
 state > /tmp/after
 left=$(holders)
 
 echo "===VP-JSON-BEGIN==="
 base64 /tmp/report.json
 echo "===VP-JSON-END==="
+echo "===VP-STATIC-BEGIN==="
+base64 /tmp/static.json
+echo "===VP-STATIC-END==="
+echo "===VP-SNAP-BEGIN==="
+tar czf - -C /tmp/snap . | base64
+echo "===VP-SNAP-END==="
 sed 's/^/VP-STDERR /' /tmp/stderr
 if cmp -s /tmp/before /tmp/after && [ -z "$left" ]; then
     echo "VP-NOCHANGE ok"

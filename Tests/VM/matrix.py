@@ -3,7 +3,11 @@
 vfio-probe inside, and asserts its verdicts, readiness, actions, live walks, and that the probe
 changed nothing.
 
-    Tests/VM/matrix.py [SCENARIO ...]
+    Tests/VM/matrix.py [--update-snapshots] [SCENARIO ...]
+
+Every scenario also takes `vfio-probe snapshot` inside the VM, and the host checks that
+`--root SNAPSHOT --no-live` reproduces the static report the VM gave; --update-snapshots copies
+the snapshots into Tests/Fixtures/snapshots as regression fixtures.
 
 Kernels: ../shared/vm/bzImage (6.12 with VFIO, type1, no-IOMMU, iommufd + cdev, mdev/mtty, uio all
 built in), or $VFIO_PROBE_KERNEL; and Debian's stock kernel (apt-get download), for the "distro
@@ -265,13 +269,73 @@ def boot(name, kernel, initrd, qemu_args, cmdline):
     return open(log, errors="replace").read(), time.time() - t0
 
 
-def parse(console):
-    m = re.search(r"===VP-JSON-BEGIN===\s*(.*?)===VP-JSON-END===", console, re.S)
+def section(console, name):
+    m = re.search(rf"==={name}-BEGIN===\s*(.*?)==={name}-END===", console, re.S)
     if not m:
-        return None, None, None
+        return None
     b64 = "".join(l.strip() for l in m.group(1).splitlines() if re.fullmatch(r"[A-Za-z0-9+/=]+", l.strip()))
     try:
-        doc = json.loads(base64.b64decode(b64))
+        return base64.b64decode(b64)
+    except ValueError:
+        return None
+
+
+def digest(doc):
+    """What a snapshot must reproduce (the same as VMExpectation.digest in the Swift tests)."""
+    v = doc["verdict"]
+    out = [f"mode {v['mode']}"] + [f"action {a}" for a in v["actions"]]
+    for d in doc["devices"]:
+        out.append(f"device {d['bdf']} {d['mode']} {d['readiness']} {swift_list(d['actions'])}")
+    for c in doc["checks"]:
+        if not c["id"].startswith("live."):
+            out.append(f"check {c['id']} {c.get('device', 'host')} {c['status']}")
+    return out
+
+
+def swift_list(xs):
+    return "[" + ", ".join('"' + x.replace("\\", "\\\\").replace('"', '\\"') + '"' for x in xs) + "]"
+
+
+def check_snapshot(name, console, probe, update):
+    """Unpacks the VM's snapshot, reads it on the host, compares with the VM's static report."""
+    static, tarball = section(console, "VP-STATIC"), section(console, "VP-SNAP")
+    if not static or not tarball:
+        return ["no snapshot or static report on the console"]
+    try:
+        static_doc = json.loads(static)
+    except ValueError:
+        return ["the static report is not JSON"]
+    dest = os.path.join(WORK, "snapshots", name)
+    if os.path.exists(dest):
+        shutil.rmtree(dest)
+    os.makedirs(os.path.join(dest, "tree"))
+    subprocess.run(["tar", "xzf", "-", "-C", os.path.join(dest, "tree")], input=tarball, check=True)
+    scope = static_doc["scope"]
+    devices = [] if scope == "all" else scope
+    args = [probe, "--root", os.path.join(dest, "tree"), "--no-live", "--format", "json"] + sum((["--device", d] for d in devices), [])
+    host_doc = json.loads(subprocess.run(args, capture_output=True, text=True).stdout)
+    want, got = digest(static_doc), digest(host_doc)
+    errors = []
+    if want != got:
+        errors.append("--root SNAPSHOT --no-live differs from the VM's static report: " +
+                      "; ".join([f"-{x}" for x in want if x not in got] + [f"+{x}" for x in got if x not in want]))
+    if update and not errors:
+        fixture = os.path.join(REPO, "Tests", "Fixtures", "snapshots", name)
+        if os.path.exists(fixture):
+            shutil.rmtree(fixture)
+        shutil.copytree(os.path.join(dest, "tree"), os.path.join(fixture, "tree"), symlinks=True)
+        with open(os.path.join(fixture, "expected.json"), "w") as f:
+            json.dump({"scenario": name, "devices_arg": devices, "digest": want}, f, indent=1)
+            f.write("\n")
+    return errors
+
+
+def parse(console):
+    raw = section(console, "VP-JSON")
+    if raw is None:
+        return None, None, None
+    try:
+        doc = json.loads(raw)
     except ValueError:
         doc = None
     ex = re.search(r"VP-EXIT (\d+)", console)
@@ -280,7 +344,8 @@ def parse(console):
 
 
 def main():
-    wanted = set(sys.argv[1:])
+    update = "--update-snapshots" in sys.argv
+    wanted = set(a for a in sys.argv[1:] if not a.startswith("--"))
     scenarios = [s for s in SCENARIOS if not wanted or s[0] in wanted]
     os.makedirs(WORK, exist_ok=True)
     probe = build_probe()
@@ -311,6 +376,7 @@ def main():
         check(doc, errors)
         expect(status == doc["verdict"]["exit_code"], f"exit status {status} vs verdict {doc['verdict']['exit_code']}", errors)
         expect(nochange == "ok", "the probe changed the host: " + " | ".join(re.findall(r"VP-DIFF (.*)", console)), errors)
+        errors += check_snapshot(name, console, probe, update)
         return name, not errors, errors, secs
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CShim
+import Synchronization
 import SystemPackage
 
 /// Why a read of the host failed. Checks turn these into `skip` findings ("cannot tell without
@@ -57,11 +58,14 @@ public final class HostFS: Sendable {
     private let rootFD: CInt
     private let unreadable: [String]
     private let manifestNodes: [String: DeviceNode]
+    /// When set, every access is recorded: what `vfio-probe snapshot` copies.
+    public let log: AccessLog?
 
     /// Where a tree keeps what cannot be files.
     public static let manifestDirectory = "/vfio-probe-snapshot"
 
-    public init(root: String = "/") throws(HostFSError) {
+    public init(root: String = "/", log: AccessLog? = nil) throws(HostFSError) {
+        self.log = log
         let normalized = root == "/" ? "/" : HostFS.trimTrailingSlash(root)
         self.root = normalized
         let fd = open(normalized, vp_O_PATH | O_DIRECTORY | O_CLOEXEC)
@@ -86,6 +90,17 @@ public final class HostFS: Sendable {
 
     /// The bytes of a file, at most `limit` of them.
     public func bytes(_ path: String, limit: Int = 4 << 20) throws(HostFSError) -> [UInt8] {
+        do {
+            let b = try readBytes(path, limit: limit)
+            log?.record(path, .file(b))
+            return b
+        } catch {
+            if case .permissionDenied = error { log?.record(path, .unreadable) }
+            throw error
+        }
+    }
+
+    private func readBytes(_ path: String, limit: Int) throws(HostFSError) -> [UInt8] {
         try guardReadable(path)
         let fd = try openInRoot(path, O_RDONLY)
         defer { close(fd) }
@@ -127,7 +142,9 @@ public final class HostFS: Sendable {
             }
             if name != "." && name != ".." { names.append(name) }
         }
-        return names.sorted()
+        names.sort()
+        log?.record(path, .directory(names))
+        return names
     }
 
     /// The target of a symbolic link, as stored in the link.
@@ -142,7 +159,9 @@ public final class HostFS: Sendable {
             if errno == EINVAL { throw .notALink(path) }
             throw HostFS.error(errno, path)
         }
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let target = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        log?.record(path, .link(target))
+        return target
     }
 
     /// The last component of a link's target: a driver's name from `driver`, a group number from
@@ -156,18 +175,45 @@ public final class HostFS: Sendable {
         if isUnreadable(path) { return true }
         guard let fd = try? openInRoot(path, vp_O_PATH) else { return false }
         close(fd)
+        log?.record(path, .exists)
         return true
     }
 
     public func isDirectory(_ path: String) -> Bool {
         guard let fd = try? openInRoot(path, vp_O_PATH | O_DIRECTORY) else { return false }
         close(fd)
+        log?.record(path, .exists)
         return true
+    }
+
+    public enum Kind: Sendable, Equatable { case file, directory, link, characterDevice, other, missing }
+
+    /// What a path is, without following a final symbolic link (lstat).
+    public func kind(_ path: String) -> Kind {
+        if path == "/" { return .directory }
+        let (parent, name) = HostFS.split(path)
+        guard let dfd = try? openInRoot(parent, vp_O_PATH | O_DIRECTORY) else { return .missing }
+        defer { close(dfd) }
+        var st = stat()
+        if fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 { return .missing }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .link
+        case S_IFCHR: return .characterDevice
+        default: return .other
+        }
     }
 
     /// A character device node and this process's access to it. In a tree that is not "/", the
     /// node comes from the `dev-nodes` manifest.
     public func deviceNode(_ path: String) throws(HostFSError) -> DeviceNode {
+        let node = try readDeviceNode(path)
+        log?.record(path, .node(node))
+        return node
+    }
+
+    private func readDeviceNode(_ path: String) throws(HostFSError) -> DeviceNode {
         if !isHostRoot {
             guard let node = manifestNodes[path] else { throw .missing(path) }
             return node
@@ -192,7 +238,9 @@ public final class HostFS: Sendable {
             if nodes.isEmpty && !manifestNodes.keys.contains(where: { $0.hasPrefix(prefix) }) {
                 throw .missing(dir)
             }
-            return nodes.sorted { $0.path < $1.path }
+            let sorted = nodes.sorted { $0.path < $1.path }
+            for n in sorted { log?.record(n.path, .node(n)) }
+            return sorted
         }
         return try entries(dir).compactMap { try? deviceNode(dir + "/" + $0) }
     }

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+@testable import ProbeCore
+
+/// A snapshot read back with --root gives the same static answer as the tree it was taken from.
+struct SnapshotTests {
+    static func summary(_ r: Report) -> [String] {
+        [r.verdict.mode.rawValue, r.verdict.summary] + r.verdict.actions
+            + r.verdict.devices.map { "\($0.address) \($0.mode) \($0.readiness) \($0.actions)" }
+            + r.findings.map { "\($0.checkID) \($0.subject) \($0.status) \($0.summary)" }
+    }
+
+    @Test(arguments: Repo.fixtureNames)
+    func roundTrip(fixture: String) throws {
+        let out = try scratchDirectory() + "/snap"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let s = try Snapshot.capture(root: Repo.fixture(fixture), scope: .all, output: out)
+        #expect(s.files > 10)
+        var o = Probe.Options()
+        o.root = Repo.fixture(fixture)
+        let original = try Probe.run(o)
+        o.root = out
+        let copy = try Probe.run(o)
+        #expect(Self.summary(copy) == Self.summary(original))
+    }
+
+    @Test func deviceScopeCopiesOnlyWhatItReads() throws {
+        let out = try scratchDirectory() + "/snap"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let s = try Snapshot.capture(root: Repo.fixture("shared-group"), scope: .devices([PCIAddress("0000:01:00.0")!]), output: out)
+        let devices = try FileManager.default.contentsOfDirectory(atPath: out + "/sys/bus/pci/devices")
+        #expect(Set(devices) == ["0000:01:00.0", "0000:01:00.1"], "the device and its group companion, nothing else")
+        #expect(s.links > 0)
+        let target = try FileManager.default.destinationOfSymbolicLink(atPath: out + "/sys/bus/pci/devices/0000:01:00.0")
+        #expect(!target.hasPrefix("/"), "links stay relative: \(target)")
+    }
+
+    @Test func manifestsSurvive() throws {
+        let out = try scratchDirectory() + "/snap"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let s = try Snapshot.capture(root: Repo.fixture("nonroot"), scope: .all, output: out)
+        #expect(s.nodes >= 2 && s.unreadable >= 1)
+        let fs = try HostFS(root: out)
+        #expect(try !fs.deviceNode("/dev/vfio/noiommu-0").usable)
+        #expect(throws: HostFSError.permissionDenied("/boot/config-6.12.95-vfiotest")) { try fs.text("/boot/config-6.12.95-vfiotest") }
+    }
+
+    @Test func refusesANonEmptyOutput() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "x".write(toFile: dir + "/keep", atomically: true, encoding: .utf8)
+        #expect(throws: Snapshot.Failure.self) { try Snapshot.capture(root: Repo.fixture("amd-host"), scope: .all, output: dir) }
+        #expect(FileManager.default.fileExists(atPath: dir + "/keep"))
+    }
+
+    @Test func pathHelpers() {
+        #expect(Snapshot.normalize("/sys/bus/pci/devices/../../../devices/x") == "/sys/devices/x")
+        #expect(Snapshot.normalize("/../../x") == "/x")
+        #expect(Snapshot.relative(from: "/proc/12/fd", to: "/dev/vfio/10") == "../../../dev/vfio/10")
+    }
+}
+
+/// Snapshots taken inside the VM matrix's real kernels, committed as regression fixtures: each
+/// must still give the static verdict it gave when it was taken.
+struct RecordedSnapshotTests {
+    static let root = Repo.root + "/Tests/Fixtures/snapshots"
+    static var names: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { !$0.hasPrefix(".") }.sorted() }
+
+    @Test(arguments: names)
+    func reproducesTheRecordedVerdict(name: String) throws {
+        let dir = Self.root + "/" + name
+        let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/expected.json"))) as? [String: Any])
+        var o = Probe.Options()
+        o.root = dir + "/tree"
+        o.devices = ((expected["devices_arg"] as? [String]) ?? []).compactMap(PCIAddress.init)
+        o.noLive = true
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(JSONReporter.render(try Probe.run(o)).utf8)) as? [String: Any])
+        #expect(VMExpectation.digest(doc) == expected["digest"] as? [String])
+    }
+}
+
+/// The part of a report a snapshot must reproduce: verdict, device answers, check statuses.
+enum VMExpectation {
+    static func digest(_ doc: [String: Any]) -> [String] {
+        let v = doc["verdict"] as? [String: Any] ?? [:]
+        var out = ["mode \(v["mode"] ?? "")"] + ((v["actions"] as? [String]) ?? []).map { "action \($0)" }
+        for d in (doc["devices"] as? [[String: Any]]) ?? [] {
+            out.append("device \(d["bdf"] ?? "") \(d["mode"] ?? "") \(d["readiness"] ?? "") \((d["actions"] as? [String]) ?? [])")
+        }
+        for c in (doc["checks"] as? [[String: Any]]) ?? [] where !((c["id"] as? String) ?? "").hasPrefix("live.") {
+            out.append("check \(c["id"] ?? "") \(c["device"] ?? "host") \(c["status"] ?? "")")
+        }
+        return out
+    }
+}

@@ -30,10 +30,12 @@ let package = Package(
             name: "CShim",
             dependencies: ["CPCI"]
         ),
+        // ACPI table decoders: bytes in, values out. No I/O; the fuzz targets build from these files.
+        .target(name: "ACPI"),
         .target(
             name: "ProbeCore",
             dependencies: [
-                "CShim", "CPCI", "CZlib",
+                "ACPI", "CShim", "CPCI", "CZlib",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -54,7 +56,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProbeCoreTests",
-            dependencies: ["ProbeCore", "Live", "vfio-probe"],
+            dependencies: ["ACPI", "ProbeCore", "Live", "vfio-probe"],
             resources: []
         ),
     ],

@@ -15,7 +15,7 @@ struct VFIOProbe: ParsableCommand {
         With --require MODE: 0 when the verdict is at least MODE (vfio > noiommu), else the verdict's own status.
         """,
         version: Report.toolVersion,
-        subcommands: [CheckCommand.self, ChecksCommand.self, SnapshotCommand.self],
+        subcommands: [CheckCommand.self, ChecksCommand.self, SnapshotCommand.self, ACPICommand.self],
         defaultSubcommand: CheckCommand.self)
 }
 
@@ -154,7 +154,60 @@ struct SnapshotCommand: ParsableCommand {
     }
 }
 
+struct ACPICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "acpi",
+        abstract: "Decode the IOMMU tables (DMAR, IVRS, IORT, VIOT): the host's (root only) or the given files.",
+        discussion: "Exit status 0 when every table decoded, 1 when one could not be read or decoded.")
+
+    @OptionGroup var rootOption: RootOption
+
+    @Option(help: "Output format.")
+    var format: OutputFormat = .text
+
+    @Argument(help: ArgumentHelp("Table files (raw bytes, as in /sys/firmware/acpi/tables or from acpixtract).", valueName: "file"))
+    var files: [String] = []
+
+    func run() throws {
+        var inputs: [ACPIReporter.Input] = []
+        if files.isEmpty {
+            do { inputs = try ACPIReporter.hostTables(root: rootOption.root) } catch {
+                Terminal.error("cannot list the ACPI tables: \(error)")
+                throw ExitCode(1)
+            }
+        } else {
+            for f in files {
+                guard let bytes = Terminal.readFile(f) else {
+                    inputs.append(ACPIReporter.Input(source: f, result: nil, unreadable: String(cString: strerror(errno))))
+                    continue
+                }
+                inputs.append(ACPIReporter.decode(file: f, bytes: bytes))
+            }
+        }
+        Terminal.write(format == .json ? ACPIReporter.json(inputs) : ACPIReporter.text(inputs))
+        let ok = inputs.allSatisfy { if case .success? = $0.result { true } else { false } }
+        throw ExitCode(ok ? 0 : 1)
+    }
+}
+
 enum Terminal {
+    /// A file named on the command line (not the host: that is HostFS's), at most 1 MiB.
+    static func readFile(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while out.count <= 1 << 20 {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { break }
+            out += buf[0..<n]
+        }
+        return out
+    }
+
     static func write(_ s: String, fd: Int32 = 1) {
         var bytes = Array(s.utf8)[...]
         while !bytes.isEmpty {

@@ -63,14 +63,30 @@ def acpi_table(sig, body, revision=1):
     return bytes(data)
 
 
-def dmar(haw=46, flags=0x1):
-    drhd = struct.pack("<HHBBHQ", 0, 16, 0x01, 0, 0, 0xFED90000)  # INCLUDE_PCI_ALL
-    return acpi_table("DMAR", struct.pack("<BB10x", haw - 1, flags) + drhd)
+def scope(type_, bus, path):
+    """A DMAR device scope: type, start bus, and (device, function) hops."""
+    hops = b"".join(struct.pack("<BB", d, f) for d, f in path)
+    return struct.pack("<BBBBBB", type_, 6 + len(hops), 0, 0, 0, bus) + hops
 
 
-def ivrs():
-    ivhd = struct.pack("<BBHHHQHHI", 0x10, 0xB0, 24, 0x0002, 0x40, 0xFEB80000, 0, 0, 0)
-    return acpi_table("IVRS", struct.pack("<I8x", 0x00203041) + ivhd, revision=2)
+def dmar(haw=46, flags=0x1, rmrrs=()):
+    """One INCLUDE_PCI_ALL unit for segment 0, and RMRRs given as (base, limit, [scope bytes])."""
+    body = struct.pack("<BB10x", haw - 1, flags)
+    body += struct.pack("<HHBBHQ", 0, 16, 0x01, 0, 0, 0xFED90000)
+    for base, limit, scopes in rmrrs:
+        sc = b"".join(scopes)
+        body += struct.pack("<HHHHQQ", 1, 24 + len(sc), 0, 0, base, limit) + sc
+    return acpi_table("DMAR", body)
+
+
+def ivrs(ivmds=()):
+    """One IVHD covering requester ids 0000-ffff, and IVMDs (type, device id, aux, start, length)."""
+    entries = struct.pack("<BHB", 3, 0x0000, 0) + struct.pack("<BHB", 4, 0xFFFF, 0)
+    ivhd = struct.pack("<BBHHHQHHI", 0x10, 0xB0, 24 + len(entries), 0x0002, 0x40, 0xFEB80000, 0, 0, 0) + entries
+    body = struct.pack("<I8x", 0x00203041) + ivhd
+    for type_, dev, aux, start, length in ivmds:
+        body += struct.pack("<BBHHH8xQQ", type_, 0x08, 32, dev, aux, start, length)
+    return acpi_table("IVRS", body, revision=2)
 
 
 def viot():
@@ -296,19 +312,24 @@ def vfio_loaded(h, builtin=False, noiommu="N", dma_entry_limit=65535, unsafe="N"
 
 def intel_server(t, target_driver="vfio-pci", second_driver="i40e", shared=False, reserved=None, dma_entry_limit=65535,
                  dmi=("Dell Inc.", "PowerEdge R750"), uid=0, caps=FULL_CAPS, memlock="8388608", nic=(0x8086, 0x1572),
-                 override=None, cmdline="intel_iommu=on"):
-    """An Intel server: a root port with a dual-port NIC behind it, VT-d with IR, VFIO loaded."""
+                 override=None, cmdline="intel_iommu=on", dmar_table=None):
+    """An Intel server: a root port with a dual-port NIC behind it, VT-d with IR, VFIO loaded.
+    A uid other than 0 sees what an unprivileged user sees: 64 bytes of config space, no table
+    contents."""
     h = Host(t, "6.12.95-vfiotest", cmdline=cmdline, dmi=dmi, uid=uid, caps=caps, memlock=memlock,
-             config=CONFIG_CUSTOM, tables=[("DMAR", dmar()), ("APIC", generic_table("APIC")), ("FACP", generic_table("FACP"))])
-    h.pci("0000:00:00.0", 0x8086, 0x09A2, 0x060000, group=0, express=9, msix=False)
-    h.pci("0000:00:01.0", 0x8086, 0x347A, 0x060400, driver="pcieport", group=1, header=1, express=4, secondary=1, acs=True)
+             config=CONFIG_CUSTOM, tables=[("DMAR", dmar_table or dmar()), ("APIC", generic_table("APIC")), ("FACP", generic_table("FACP"))])
+    cfg = 4096 if uid == 0 else 64
+    if uid != 0:
+        t.unreadable += ["/sys/firmware/acpi/tables/DMAR", "/sys/firmware/acpi/tables/APIC", "/sys/firmware/acpi/tables/FACP"]
+    h.pci("0000:00:00.0", 0x8086, 0x09A2, 0x060000, group=0, express=9, msix=False, config_len=cfg)
+    h.pci("0000:00:01.0", 0x8086, 0x347A, 0x060400, driver="pcieport", group=1, header=1, express=4, secondary=1, acs=True, config_len=cfg)
     g_a, g_b = (10, 10) if shared else (10, 11)
     vfio = "vfio0" if target_driver == "vfio-pci" else None
     h.pci("0000:01:00.0", nic[0], nic[1], 0x020000, driver=target_driver, group=g_a, parent="0000:00:01.0",
-          vfio_dev=vfio, override=override or ("vfio-pci" if target_driver == "vfio-pci" else None), subsystem=(0x8086, 0x0000))
-    h.pci("0000:01:00.1", nic[0], nic[1], 0x020000, driver=second_driver, group=g_b, parent="0000:00:01.0", subsystem=(0x8086, 0x0000))
-    h.pci("0000:00:1f.0", 0x8086, 0xA1C1, 0x060100, driver="lpc_ich", group=12, msix=False)
-    h.pci("0000:00:1f.2", 0x8086, 0xA182, 0x010601, driver="ahci", group=12)
+          vfio_dev=vfio, override=override or ("vfio-pci" if target_driver == "vfio-pci" else None), subsystem=(0x8086, 0x0000), config_len=cfg)
+    h.pci("0000:01:00.1", nic[0], nic[1], 0x020000, driver=second_driver, group=g_b, parent="0000:00:01.0", subsystem=(0x8086, 0x0000), config_len=cfg)
+    h.pci("0000:00:1f.0", 0x8086, 0xA1C1, 0x060100, driver="lpc_ich", group=12, msix=False, config_len=cfg)
+    h.pci("0000:00:1f.2", 0x8086, 0xA182, 0x010601, driver="ahci", group=12, config_len=cfg)
     h.group(0, ["0000:00:00.0"])
     h.group(1, ["0000:00:01.0"])
     h.group(g_a, ["0000:01:00.0", "0000:01:00.1"] if shared else ["0000:01:00.0"],
@@ -342,14 +363,25 @@ def shared_group(t):
 
 
 def rmrr_direct(t):
-    intel_server(t, target_driver="tg3", second_driver="tg3", nic=(0x14E4, 0x1657), dmi=("HP", "ProLiant DL360 Gen9"),
-                 reserved=("0x00000000bdf6e000 0x00000000bdf6efff direct", "0x00000000fee00000 0x00000000feefffff msi"))
+    """HP ProLiant: an RMRR whose two-hop scope (bus 0, 01.0 then 00.0) names the NIC behind the
+    root port, as HP firmware does for shared-NIC ports; x2APIC opt-out; and an NVMe on PCI
+    segment 1, which no DRHD covers."""
+    table = dmar(haw=46, flags=0x3, rmrrs=[(0xBDF6E000, 0xBDF6EFFF, [scope(1, 0, [(0x01, 0), (0x00, 0)])])])
+    h = intel_server(t, target_driver="tg3", second_driver="tg3", nic=(0x14E4, 0x1657), dmi=("HP", "ProLiant DL360 Gen9"),
+                     reserved=("0x00000000bdf6e000 0x00000000bdf6efff direct", "0x00000000fee00000 0x00000000feefffff msi"),
+                     dmar_table=table)
+    h.pci("0001:01:00.0", 0x144D, 0xA808, 0x010802, driver="nvme")
 
 
 def uio_bound(t):
     intel_server(t, target_driver="uio_pci_generic", second_driver="igb", nic=(0x8086, 0x1521), override="uio_pci_generic")
     t.file("/sys/module/uio_pci_generic/initstate", "live\n")
     t.node("/dev/uio0", 240, 0, 0o600)
+
+
+def intel_nonroot(t):
+    """intel-vfio-ready as the DPDK service user sees it: uid 1000, no capabilities."""
+    intel_server(t, uid=1000, caps=0)
 
 
 def container(t):
@@ -371,7 +403,7 @@ def intel_iommu_off(t):
 
 def amd_host(t):
     h = Host(t, "6.1.0-27-amd64", cpu="amd", cmdline="iommu=pt", dmi=("ASRockRack", "ROMED8-2T"), config=CONFIG_DISTRO,
-             tables=[("IVRS", ivrs()), ("APIC", generic_table("APIC"))])
+             tables=[("IVRS", ivrs(ivmds=[(0x21, 0x0403, 0, 0x9A000000, 0x1000)])), ("APIC", generic_table("APIC"))])
     h.pci("0000:00:00.0", 0x1022, 0x1480, 0x060000, group=0, msix=False)
     h.pci("0000:00:00.2", 0x1022, 0x1481, 0x080600, group=1, msix=False)
     h.pci("0000:00:03.1", 0x1022, 0x1483, 0x060400, driver="pcieport", group=2, header=1, express=4, secondary=3, acs=True)
@@ -380,6 +412,9 @@ def amd_host(t):
     h.group(1, ["0000:00:00.2"], type_="identity")
     h.group(2, ["0000:00:03.1"], type_="identity")
     h.group(20, ["0000:03:00.0"], type_="identity")
+    # A USB controller the firmware gives a unity mapping (IVMD 21h): blocked for VFIO.
+    h.pci("0000:04:00.3", 0x1022, 0x149C, 0x0C0330, driver="xhci_hcd", group=21)
+    h.group(21, ["0000:04:00.3"], type_="identity", reserved=("0x000000009a000000 0x000000009a000fff direct", "0x00000000fee00000 0x00000000feefffff msi"))
     h.amd_unit("ivhd0", 0x58F77EF22294ADE, ["0000:00:00.0", "0000:00:03.1", "0000:03:00.0"])
 
 
@@ -517,6 +552,7 @@ SCENARIOS = {
     "virtio-no-access-platform": virtio_no_access_platform,
     "nonroot": nonroot,
     "container": container,
+    "intel-nonroot": intel_nonroot,
 }
 
 

@@ -100,7 +100,7 @@ struct CLITests {
 
 /// README and man page stay true to --help.
 struct DocumentationTests {
-    @Test(arguments: ["check", "checks", "snapshot"])
+    @Test(arguments: ["check", "checks", "snapshot", "acpi"])
     func everyOptionIsDocumented(subcommand: String) throws {
         let help = try runBinary([subcommand, "--help"]).stdout
         let options = Set(help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "[" || $0 == "]" || $0 == "<" })
@@ -117,5 +117,41 @@ struct DocumentationTests {
     @Test func readmeNamesEveryCheck() throws {
         let readme = try String(contentsOfFile: Repo.root + "/README.md", encoding: .utf8)
         for c in CheckRegistry.all { #expect(readme.contains("`\(c.descriptor.id)`"), "README.md: \(c.descriptor.id)") }
+    }
+}
+
+struct ACPICommandTests {
+    @Test(.enabled(if: SharedTables.available, Comment(rawValue: SharedTables.absent)))
+    func decodesFiles() throws {
+        let r = try runBinary(["acpi", SharedTables.dir + "/dmar/hp-proliant-dl360-g7.DMAR.bin", "--format", "json"])
+        #expect(r.status == 0)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let t = try #require((doc["tables"] as? [[String: Any]])?.first)
+        #expect(t["signature"] as? String == "DMAR")
+        #expect((t["fields"] as? [[String: Any]])?.contains { $0["name"] as? String == "End Address (limit)" } == true)
+        let text = try runBinary(["acpi", SharedTables.dir + "/dmar/hp-proliant-dl360-g7.DMAR.bin"])
+        #expect(text.stdout.contains("RMRR 2 segment 0000 0xdf61e000-0xdf61ffff: PCI endpoint 0:1.0/0.0"))
+    }
+
+    @Test func saysPlainlyWhenNotRoot() throws {
+        let r = try runBinary(["acpi", "--root", Repo.fixture("intel-nonroot")])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("readable only by root"))
+    }
+
+    @Test func badFilesAreErrorsNotCrashes() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data([0x44, 0x4d, 0x41, 0x52, 0xff, 0, 0, 0]).write(to: URL(fileURLWithPath: dir + "/bad"))
+        let r = try runBinary(["acpi", dir + "/bad", dir + "/missing", "--format", "json"])
+        #expect(r.status == 1)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect((doc["tables"] as? [[String: Any]])?.count == 2)
+    }
+
+    @Test func fixtureTablesDecode() throws {
+        let r = try runBinary(["acpi", "--root", Repo.fixture("amd-host")])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("IVMD 21h: device 04:00.3 0x9a000000 length 0x1000"))
     }
 }

@@ -4,6 +4,10 @@ public enum CheckRegistry {
     public static let all: [any Check.Type] = [
         // firmware and IOMMU
         IOMMUTableCheck.self,
+        TablesDecodeCheck.self,
+        FirmwareInterruptRemappingCheck.self,
+        DMAProtectionCheck.self,
+        FirmwareAddressWidthCheck.self,
         IOMMUUnitsCheck.self,
         IOMMUGroupsCheck.self,
         DefaultDomainCheck.self,
@@ -34,6 +38,8 @@ public enum CheckRegistry {
         SRIOVCheck.self,
         ReservedRegionsCheck.self,
         VirtioAccessPlatformCheck.self,
+        FirmwareIdentityMapCheck.self,
+        IOMMUCoverageCheck.self,
         // the live proof (runs only on this host, without --no-live)
         LiveContainerCheck.self,
         LiveType1Check.self,

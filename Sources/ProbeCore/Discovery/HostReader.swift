@@ -1,3 +1,5 @@
+import ACPI
+
 /// Builds the immutable `Host` from a `HostFS`. Reads only what the scope needs: with
 /// `.devices`, the named functions, the members of their IOMMU groups and their PFs; never the
 /// whole bus.
@@ -76,7 +78,7 @@ public struct HostReader {
             root: fs.root, scope: scope, devices: devices, selected: selected, missing: missing,
             groups: groups, groupCount: groupCount,
             iommuUnits: readIOMMUUnits(countDevices: scope == .all),
-            firmware: readFirmware(),
+            firmware: readFirmware(pci: pci, devices: devices),
             kernel: kernel,
             modules: readModules(release: release.value, config: config.value),
             devNodes: readDevNodes(scope: scope, groups: groups, devices: devices),
@@ -101,6 +103,9 @@ public struct HostReader {
                           classCode: UInt32(truncatingIfNeeded: cls))
         d.subsystemVendorID = hexAttr("subsystem_vendor").map { UInt16(truncatingIfNeeded: $0) }
         d.subsystemDeviceID = hexAttr("subsystem_device").map { UInt16(truncatingIfNeeded: $0) }
+        if let target = try? fs.link(dir) {
+            d.parents = target.split(separator: "/").dropLast().reversed().compactMap { PCIAddress(String($0)) }
+        }
         d.driver = try? fs.linkName("\(dir)/driver")
         if let o = try? fs.text("\(dir)/driver_override"), o != "(null)", !o.isEmpty { d.driverOverride = o }
         d.iommuGroup = (try? fs.linkName("\(dir)/iommu_group")).flatMap { Int($0) }
@@ -181,16 +186,113 @@ public struct HostReader {
         })
     }
 
-    func readFirmware() -> FirmwareTables {
+    func readFirmware(pci: PCIConfigReader, devices: [PCIAddress: PCIDevice]) -> FirmwareTables {
         let dir = "/sys/firmware/acpi/tables"
         let present = Reading({ () throws(HostFSError) in
             try fs.entries(dir).filter { FirmwareTables.iommuSignatures.contains($0) }
         })
-        var contents: [String: Reading<[UInt8]>] = [:]
+        var t = FirmwareTables(present: present, contents: [:])
         for sig in present.value ?? [] {
-            contents[sig] = Reading({ () throws(HostFSError) in try fs.bytes("\(dir)/\(sig)", limit: 1 << 20) })
+            let bytes = Reading({ () throws(HostFSError) in try fs.bytes("\(dir)/\(sig)", limit: 1 << 20) })
+            t.contents[sig] = bytes
+            if let b = bytes.value {
+                do { t.decoded[sig] = .success(try ACPI.decode(b)) } catch { t.decoded[sig] = .failure(error) }
+            }
         }
-        return FirmwareTables(present: present, contents: contents)
+        var resolver = ScopeResolver(fs: fs, pci: pci, devices: devices)
+        t.identityMaps = identityMaps(t, &resolver)
+        t.coverage = coverage(t, &resolver)
+        return t
+    }
+
+    /// Walks DMAR scope paths hop by hop: the first hop is on the start bus; each further hop is
+    /// on the secondary bus of the bridge before it (config space via libpci, read only for the
+    /// bridges a path names).
+    struct ScopeResolver {
+        let fs: HostFS
+        let pci: PCIConfigReader
+        let devices: [PCIAddress: PCIDevice]
+        var secondary: [PCIAddress: UInt8?] = [:]
+
+        mutating func secondaryBus(_ a: PCIAddress) -> UInt8? {
+            if let known = devices[a]?.secondaryBus { return known }
+            if let cached = secondary[a] { return cached }
+            let bus: UInt8? = fs.exists("\(HostReader.pciDevices)/\(a)") ? (try? pci.config(a).get())?.secondaryBus : nil
+            secondary[a] = bus
+            return bus
+        }
+
+        mutating func resolve(_ s: DeviceScope, segment: UInt16) -> PCIAddress? {
+            var bus: UInt8? = s.startBus
+            var addr: PCIAddress?
+            for (h, hop) in s.path.enumerated() {
+                guard let b = bus else { return nil }
+                addr = PCIAddress(domain: UInt32(segment), bus: b, device: hop.device & 0x1f, function: hop.function & 0x7)
+                if h < s.path.count - 1 { bus = secondaryBus(addr!) }
+            }
+            return bus == nil ? nil : addr
+        }
+    }
+
+    func coverage(_ t: FirmwareTables, _ r: inout ScopeResolver) -> IOMMUCoverage? {
+        if let dmar = t.dmar {
+            var c = IOMMUCoverage(source: "DMAR")
+            for u in dmar.units {
+                if u.includePCIAll { c.wholeSegments.insert(UInt32(u.segment)) }
+                for s in u.scopes {
+                    guard let a = r.resolve(s, segment: u.segment) else { continue }
+                    if s.type == 1 { c.endpoints.insert(a) } else if s.type == 2 { c.bridges.insert(a) }
+                }
+            }
+            return c
+        }
+        if let ivrs = t.ivrs {
+            var c = IOMMUCoverage(source: "IVRS")
+            for h in ivrs.hardware {
+                let seg = UInt32(h.segment)
+                var start: UInt16?
+                for e in h.entries {
+                    switch e.kind {
+                    case .all: c.wholeSegments.insert(seg)
+                    case .select, .alias, .extendedSelect: c.ranges[seg, default: []].append(e.deviceID...e.deviceID)
+                    case .rangeStart, .aliasRangeStart, .extendedRangeStart: start = e.deviceID
+                    case .rangeEnd:
+                        if let s = start, s <= e.deviceID { c.ranges[seg, default: []].append(s...e.deviceID) }
+                        start = nil
+                    default: break
+                    }
+                }
+            }
+            return c
+        }
+        return nil
+    }
+
+    /// RMRRs and IVMDs, with the devices they name.
+    func identityMaps(_ t: FirmwareTables, _ resolver: inout ScopeResolver) -> [IdentityMap] {
+        var out: [IdentityMap] = []
+        if let dmar = t.dmar {
+            for (i, r) in dmar.reservedMemory.enumerated() {
+                var m = IdentityMap(source: .rmrr, index: i, base: r.base, end: r.limit, allDevices: false, devices: [], ranges: [], unresolved: [])
+                for s in r.scopes where s.type == 1 || s.type == 2 {
+                    if let a = resolver.resolve(s, segment: r.segment) { m.devices.append(a) } else { m.unresolved.append(s.pathText) }
+                }
+                out.append(m)
+            }
+        }
+        if let ivrs = t.ivrs {
+            for (i, v) in ivrs.memory.enumerated() {
+                var m = IdentityMap(source: .ivmd, index: i, base: v.start, end: v.length == 0 ? v.start : v.start &+ v.length &- 1,
+                                    allDevices: v.type == 0x20, devices: [], ranges: [], unresolved: [])
+                if v.type == 0x21 {
+                    m.devices.append(PCIAddress(domain: 0, bus: UInt8(v.deviceID >> 8), device: UInt8((v.deviceID >> 3) & 0x1f), function: UInt8(v.deviceID & 7)))
+                } else if v.type == 0x22, v.deviceID <= v.auxiliaryData {
+                    m.ranges.append(v.deviceID...v.auxiliaryData)
+                }
+                out.append(m)
+            }
+        }
+        return out
     }
 
     // MARK: kernel

@@ -30,6 +30,8 @@ public struct PCIDevice: Sendable, Identifiable {
     public var sriov: SRIOV?
     /// For a VF: its PF.
     public var physfn: PCIAddress?
+    /// The bridges above it, nearest first, from its place in /sys/devices.
+    public var parents: [PCIAddress] = []
     /// `vfio-dev/vfioN` when vfio-pci exposes a device cdev.
     public var vfioDevice: String?
     /// virtio devices on top of this PCI function (virtio-pci transport).

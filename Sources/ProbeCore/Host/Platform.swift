@@ -1,3 +1,5 @@
+public import ACPI
+
 public enum CPUVendor: String, Sendable, Codable {
     case intel, amd, arm, other
 }
@@ -33,6 +35,65 @@ public struct FirmwareTables: Sendable {
     public var present: Reading<[String]>
     /// Raw bytes of each present IOMMU table, when readable.
     public var contents: [String: Reading<[UInt8]>]
+    /// Each readable table decoded, or why it could not be.
+    public var decoded: [String: Result<DecodedTable, ACPIDecodeError>] = [:]
+    /// Memory the firmware requires mapped 1:1 (DMAR RMRR, IVRS IVMD), with the PCI functions it
+    /// names resolved through the bridges' secondary bus numbers.
+    public var identityMaps: [IdentityMap] = []
+
+    /// Which devices the firmware puts behind an IOMMU (DRHD and IVHD scopes); nil when no
+    /// DMAR or IVRS could be read.
+    public var coverage: IOMMUCoverage?
+
+    public var dmar: DMAR? { if case .success(let t)? = decoded["DMAR"], case .dmar(let d) = t.body { d } else { nil } }
+    public var ivrs: IVRS? { if case .success(let t)? = decoded["IVRS"], case .ivrs(let i) = t.body { i } else { nil } }
+}
+
+/// The devices DRHD (VT-d) or IVHD (AMD-Vi) structures claim.
+public struct IOMMUCoverage: Sendable, Equatable {
+    /// Segments a unit covers whole (DRHD INCLUDE_PCI_ALL, IVHD "all" entries).
+    public var wholeSegments: Set<UInt32> = []
+    /// Functions named as endpoints.
+    public var endpoints: Set<PCIAddress> = []
+    /// Bridges whose whole sub-hierarchy is covered.
+    public var bridges: Set<PCIAddress> = []
+    /// Requester-id ranges per segment (IVHD select, range, alias and extended entries).
+    public var ranges: [UInt32: [ClosedRange<UInt16>]] = [:]
+    public var source: String
+
+    public func covers(_ d: PCIDevice) -> Bool {
+        let a = d.address
+        if wholeSegments.contains(a.domain) || endpoints.contains(a) || bridges.contains(a) { return true }
+        if d.parents.contains(where: bridges.contains) { return true }
+        let rid = UInt16(a.bus) << 8 | UInt16(a.device) << 3 | UInt16(a.function)
+        return ranges[a.domain]?.contains { $0.contains(rid) } == true
+    }
+}
+
+/// A firmware-mandated identity mapping and the devices it applies to.
+public struct IdentityMap: Sendable, Equatable {
+    public enum Source: String, Sendable { case rmrr = "RMRR", ivmd = "IVMD" }
+    public var source: Source
+    public var index: Int
+    public var base: UInt64
+    /// Inclusive.
+    public var end: UInt64
+    /// Applies to every device (IVMD type 20h).
+    public var allDevices: Bool
+    /// Functions named, resolved to addresses.
+    public var devices: [PCIAddress]
+    /// Requester-id ranges (IVMD type 22h), segment 0.
+    public var ranges: [ClosedRange<UInt16>]
+    /// Scope paths that did not resolve (a bridge on the path was not found).
+    public var unresolved: [String]
+
+    public func covers(_ a: PCIAddress) -> Bool {
+        if allDevices || devices.contains(a) { return true }
+        let rid = UInt16(a.bus) << 8 | UInt16(a.device) << 3 | UInt16(a.function)
+        return a.domain == 0 && ranges.contains { $0.contains(rid) }
+    }
+
+    public var description: String { "\(source.rawValue) \(index) 0x\(hex(base, 1))-0x\(hex(end, 1))" }
 }
 
 /// VFIO and iommufd character devices.

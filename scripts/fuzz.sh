@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Fuzzes each ACPI decoder with libFuzzer, seeded with the real tables in ../shared/fixtures/acpi.
+#   scripts/fuzz.sh [SECONDS-PER-DECODER] [dmar|ivrs|iort|viot ...]
+# Crashes land in .build-fuzz/crashes-NAME/; a crash makes the script fail. Turn each one into a
+# regression test in Tests/ProbeCoreTests/ACPITests.swift (FuzzRegressionTests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-600}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(dmar ivrs iort viot)
+shared=../shared/fixtures/acpi
+out=.build-fuzz
+mkdir -p "$out"
+status=0
+for t in "${targets[@]}"; do
+    bin="$out/fuzz-$t"
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name ACPI Sources/ACPI/*.swift "Fuzz/fuzz-$t.swift" -o "$bin"
+    corpus="$out/corpus-$t"
+    crashes="$out/crashes-$t"
+    mkdir -p "$corpus" "$crashes"
+    sig=$(echo "$t" | tr a-z A-Z)
+    if [ -d "$shared" ]; then
+        find "$shared" -name "*.$sig*.bin" -exec cp {} "$corpus/" \;
+    else
+        echo "fuzz: $shared is absent: $t starts from an empty corpus"
+    fi
+    echo "== fuzzing the $sig decoder for ${seconds}s"
+    if ! "$bin" "$corpus" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -artifact_prefix="$crashes/" \
+            -print_final_stats=1 > "$out/fuzz-$t.log" 2>&1; then
+        echo "fuzz: $sig decoder CRASHED; see $out/fuzz-$t.log and $crashes/" >&2
+        tail -30 "$out/fuzz-$t.log" >&2
+        status=1
+    else
+        grep -E "stat::number_of_executed_units|cov:" "$out/fuzz-$t.log" | tail -2
+    fi
+done
+exit $status

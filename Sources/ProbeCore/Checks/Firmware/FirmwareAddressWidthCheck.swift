@@ -17,6 +17,10 @@ public struct FirmwareAddressWidthCheck: Check {
         }
         if let i = fw.ivrs {
             let ev = [Evidence("/sys/firmware/acpi/tables/IVRS", "IVinfo 0x\(hex(i.ivinfo, 8)): VA \(i.virtualAddressSize), PA \(i.physicalAddressSize)")]
+            if i.virtualAddressSize == 0 {
+                // QEMU's emulated AMD-Vi leaves the field at 0: not reported, not zero bits.
+                return [finding(.info, "IVRS does not report a virtual address size (physical \(i.physicalAddressSize) bits)", evidence: ev)]
+            }
             if i.virtualAddressSize < 48 { return [finding(.warn, "IVRS virtual address size is \(i.virtualAddressSize) bits, below 48", evidence: ev)] }
             return [finding(.pass, "IVRS virtual address size \(i.virtualAddressSize) bits, physical \(i.physicalAddressSize)", evidence: ev)]
         }

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
-packages=(libpci-dev pci.ids pkg-config zlib1g-dev mandoc python3 qemu-system-x86 busybox-static cpio xz-utils kmod)
+packages=(libpci-dev pci.ids pkg-config zlib1g-dev mandoc python3 qemu-system-x86 busybox-static cpio xz-utils kmod prometheus)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -33,6 +33,20 @@ mandoc -T lint -W warning man/vfio-probe.1
 echo "== swift test"
 swift build
 swift test
+
+echo "== make install"
+make install DESTDIR="$tmp/install" PREFIX=/usr > /dev/null
+for f in usr/bin/vfio-probe usr/share/man/man1/vfio-probe.1 usr/share/bash-completion/completions/vfio-probe \
+         usr/share/zsh/site-functions/_vfio-probe usr/share/fish/vendor_completions.d/vfio-probe.fish; do
+    [ -s "$tmp/install/$f" ] || { echo "make install did not install $f" >&2; exit 1; }
+done
+
+echo "== fuzz smoke (15 s per decoder; scripts/fuzz.sh 600 is the full run)"
+if [ -d ../shared/fixtures/acpi ]; then
+    ./scripts/fuzz.sh 15
+else
+    echo "SKIPPED: ../shared/fixtures/acpi is absent: no seed corpus for the fuzz smoke"
+fi
 
 echo "== VM matrix (real kernels under QEMU)"
 python3 Tests/VM/matrix.py

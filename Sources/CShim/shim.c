@@ -27,6 +27,7 @@ int vp_openat_in_root(int rootfd, const char *path, int flags) {
 }
 
 const int vp_O_PATH = O_PATH;
+int vp_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 unsigned int vp_major(unsigned long long dev) { return major(dev); }
 unsigned int vp_minor(unsigned long long dev) { return minor(dev); }
 

@@ -15,12 +15,16 @@ struct VFIOProbe: ParsableCommand {
         With --require MODE: 0 when the verdict is at least MODE (vfio > noiommu), else the verdict's own status.
         """,
         version: Report.toolVersion,
-        subcommands: [CheckCommand.self, ChecksCommand.self, SnapshotCommand.self, ACPICommand.self],
+        subcommands: [CheckCommand.self, ChecksCommand.self, GroupsCommand.self, SnapshotCommand.self, ACPICommand.self],
         defaultSubcommand: CheckCommand.self)
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
+}
+
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, prometheus, nfd
 }
 
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
@@ -51,8 +55,8 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .customLong("device"), help: ArgumentHelp("Only this PCI function (DDDD:BB:DD.F or BB:DD.F) and its IOMMU group; repeatable. The verdict is the best mode all named devices share.", valueName: "bdf"))
     var devices: [PCIAddress] = []
 
-    @Option(help: "Output format.")
-    var format: OutputFormat = .text
+    @Option(help: "Output format: text, json, prometheus (a node_exporter textfile) or nfd (a node-feature-discovery feature file).")
+    var format: ReportFormat = .text
 
     @Option(help: ArgumentHelp("Exit 0 when the verdict is at least this mode.", valueName: "mode"))
     var require: RequiredMode?
@@ -68,6 +72,9 @@ struct CheckCommand: ParsableCommand {
 
     @Flag(help: "Stop each live walk before opening the device fd (opening a vfio-pci device can make the kernel reset it).")
     var noDeviceOpen = false
+
+    @Option(help: ArgumentHelp("Run the site checks in this directory (executables printing findings as JSON lines; see the README). Default: /etc/vfio-probe/checks.d when it exists.", valueName: "dir"))
+    var checksDir: String?
 
     @Flag(help: "Print nothing; report through the exit status only.")
     var quiet = false
@@ -94,6 +101,7 @@ struct CheckCommand: ParsableCommand {
         options.skip = skip
         options.lookUpNames = !numeric
         options.noLive = noLive
+        options.externalChecks = ExternalChecks(directory: checksDir ?? "/etc/vfio-probe/checks.d", root: rootOption.root, explicit: checksDir != nil)
         let deviceOpen = !noDeviceOpen
         let report: Report
         do {
@@ -108,6 +116,8 @@ struct CheckCommand: ParsableCommand {
             switch format {
             case .text: Terminal.write(TextReporter(color: Terminal.useColor(color)).render(report))
             case .json: Terminal.write(JSONReporter.render(report))
+            case .prometheus: Terminal.write(PrometheusReporter.render(report))
+            case .nfd: Terminal.write(NFDReporter.render(report))
             }
         }
         let mode = report.verdict.mode
@@ -126,6 +136,32 @@ struct ChecksCommand: ParsableCommand {
 
     func run() throws {
         Terminal.write(ChecksListing.render(verbose: verbose))
+    }
+}
+
+struct GroupsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "groups",
+        abstract: "List every IOMMU group: its type, its devices (class, vendor:device, driver, NUMA node), viability and readiness.")
+
+    @OptionGroup var rootOption: RootOption
+
+    @Option(help: "Output format.")
+    var format: OutputFormat = .text
+
+    @Option(help: "Colour in text output: auto, always or never.")
+    var color: ColorChoice = .auto
+
+    func run() throws {
+        var options = Probe.Options()
+        options.root = rootOption.root
+        options.noLive = true
+        let report: Report
+        do { report = try Probe.run(options) } catch {
+            Terminal.error(error.description)
+            throw ExitCode(1)
+        }
+        Terminal.write(format == .json ? GroupsReporter.json(report) : GroupsReporter.text(report, color: Terminal.useColor(color)))
     }
 }
 

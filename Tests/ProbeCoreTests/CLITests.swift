@@ -100,7 +100,7 @@ struct CLITests {
 
 /// README and man page stay true to --help.
 struct DocumentationTests {
-    @Test(arguments: ["check", "checks", "snapshot", "acpi"])
+    @Test(arguments: ["check", "checks", "groups", "snapshot", "acpi"])
     func everyOptionIsDocumented(subcommand: String) throws {
         let help = try runBinary([subcommand, "--help"]).stdout
         let options = Set(help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "[" || $0 == "]" || $0 == "<" })

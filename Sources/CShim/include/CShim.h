@@ -19,6 +19,8 @@ int vp_openat_in_root(int rootfd, const char *path, int flags);
 
 /// Constants and macros Swift's Glibc module does not export (they need _GNU_SOURCE).
 extern const int vp_O_PATH;
+/// pipe2(fds, O_CLOEXEC).
+int vp_pipe_cloexec(int fds[2]);
 unsigned int vp_major(unsigned long long dev);
 unsigned int vp_minor(unsigned long long dev);
 

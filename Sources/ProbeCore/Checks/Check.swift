@@ -29,7 +29,7 @@ public enum Status: String, Sendable, Codable, CaseIterable {
 }
 
 public enum Category: String, Sendable, Codable, CaseIterable {
-    case firmware, iommu, interrupts, kernel, vfio, noiommu, process, platform, device, live
+    case firmware, iommu, interrupts, kernel, vfio, noiommu, process, platform, device, live, site
     public var title: String {
         switch self {
         case .firmware: "Firmware"
@@ -42,6 +42,7 @@ public enum Category: String, Sendable, Codable, CaseIterable {
         case .platform: "Platform"
         case .device: "Devices"
         case .live: "Live proof (ioctls)"
+        case .site: "Site checks"
         }
     }
 }

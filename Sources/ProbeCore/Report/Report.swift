@@ -39,6 +39,8 @@ public enum Probe {
         public var lookUpNames = true
         /// Skip the live ioctl walks.
         public var noLive = false
+        /// Site checks to run (nil: none).
+        public var externalChecks: ExternalChecks?
         public init() {}
     }
 
@@ -75,11 +77,21 @@ public enum Probe {
         } else {
             live = nil
         }
-        let findings = CheckRegistry.run(checks, CheckContext(host: host, live: live))
+        var findings = CheckRegistry.run(checks, CheckContext(host: host, live: live))
+        var descriptors = checks.map { $0.descriptor }
+        if let ext = options.externalChecks {
+            let siteFindings = ext.run(builtinIDs: Set(CheckRegistry.all.map { $0.descriptor.id }))
+            for id in Set(siteFindings.map(\.checkID)) where !descriptors.contains(where: { $0.id == id }) {
+                descriptors.append(CheckDescriptor(id: id, title: id.hasPrefix("plugins.") ? "Site check plugin" : "Site check", category: .site,
+                                                   rationale: "Reported by a site check in \(ext.directory).", remedy: "See the plugin.",
+                                                   looksAt: [ext.directory], examples: []))
+            }
+            findings += siteFindings
+        }
         let ran = Set(checks.map { $0.descriptor.id })
         let liveIDs = Set(CheckRegistry.all.filter { $0.descriptor.category == .live }.map { $0.descriptor.id })
         let notRun = CheckRegistry.all.map { $0.descriptor.id }.filter { !ran.contains($0) && !(live?.notRun != nil && liveIDs.contains($0)) }
         let verdict = VerdictBuilder.build(host: host, findings: findings, live: live, deviceScoped: scoped, notRun: notRun)
-        return Report(host: host, checks: checks.map { $0.descriptor }, findings: findings, verdict: verdict, deviceScoped: scoped, live: live)
+        return Report(host: host, checks: descriptors, findings: findings, verdict: verdict, deviceScoped: scoped, live: live)
     }
 }

@@ -82,7 +82,7 @@ public struct TextReporter {
         case .info: paint("INFO", .blue)
         }
     }
-    func readiness(_ r: Readiness) -> String {
+    public func readiness(_ r: Readiness) -> String {
         switch r {
         case .ready: paint("READY", .green)
         case .bindable: paint("BINDABLE", .yellow)
@@ -90,7 +90,7 @@ public struct TextReporter {
         }
     }
     func paint(_ s: String, _ c: Colour) -> String { color ? "\u{1b}[\(c.rawValue)m\(s)\u{1b}[0m" : s }
-    func bold(_ s: String) -> String { color ? "\u{1b}[1m\(s)\u{1b}[0m" : s }
+    public func bold(_ s: String) -> String { color ? "\u{1b}[1m\(s)\u{1b}[0m" : s }
     func dim(_ s: String) -> String { color ? "\u{1b}[2m\(s)\u{1b}[0m" : s }
     func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 }

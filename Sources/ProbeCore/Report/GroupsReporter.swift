@@ -1,0 +1,100 @@
+/// `vfio-probe groups`: every IOMMU group, its type, its members and whether it can go to
+/// userspace — what ls-iommu scripts print, but right about sparse group numbers, no-IOMMU
+/// groups and mdevs.
+public enum GroupsReporter {
+    public struct Group: Sendable {
+        public var id: Int
+        public var type: String?
+        public var noIOMMU: Bool
+        public var viable: Bool
+        public var readiness: Readiness
+        public var members: [Member]
+    }
+
+    public struct Member: Sendable {
+        public var name: String
+        public var device: PCIDevice?
+        public var mdev: MdevDevice?
+        public var readiness: Readiness?
+    }
+
+    public static func groups(_ r: Report) -> [Group] {
+        let h = r.host
+        let mdevs = Dictionary((h.mdevs.value ?? []).map { ($0.uuid, $0) }, uniquingKeysWith: { a, _ in a })
+        return h.groups.values.sorted { $0.id < $1.id }.map { g in
+            let members = g.members.map { name -> Member in
+                let a = PCIAddress(name)
+                return Member(name: name, device: a.flatMap { h.device($0) }, mdev: mdevs[name],
+                              readiness: a.flatMap { addr in r.verdict.devices.first { $0.address == addr }?.readiness })
+            }
+            let viable = members.allSatisfy { m in
+                if let d = m.device { return DriverClass(d.driver).keepsGroupViable }
+                if let md = m.mdev { return md.driver == nil || md.driver!.contains("vfio") }
+                return true
+            }
+            // Bridges on pcieport are companions, not candidates; the group is as ready as its endpoints.
+            let states = members.filter { !($0.device?.isBridge ?? false) }.compactMap(\.readiness)
+            let onlyBridges = !members.isEmpty && members.allSatisfy { $0.device?.isBridge == true }
+            let readiness: Readiness = onlyBridges || states.contains(.blocked) ? .blocked
+                : (states.contains(.bindable) || !viable) ? .bindable : .ready
+            return Group(id: g.id, type: g.type.value, noIOMMU: g.isNoIOMMU, viable: viable, readiness: readiness, members: members)
+        }
+    }
+
+    public static func text(_ r: Report, color: Bool) -> String {
+        let tr = TextReporter(color: color)
+        var out: [String] = []
+        let gs = groups(r)
+        if gs.isEmpty {
+            out.append("no IOMMU groups\(r.host.iommuActive == true ? "" : " (no IOMMU is active)")")
+        }
+        for g in gs {
+            let kind = g.noIOMMU ? "vfio-noiommu" : (g.type ?? "?")
+            out.append(tr.bold("IOMMU group \(g.id)") + " (\(kind)) \(g.viable ? "viable" : "not viable"), \(tr.readiness(g.readiness))")
+            for m in g.members {
+                if let d = m.device {
+                    let cls = d.className.map { "\($0) [\(hex(d.classCode >> 8, 4))]" } ?? "[\(hex(d.classCode >> 8, 4))]"
+                    out.append("  \(d.address)  \(cls): \(d.displayName) [\(hex(d.vendorID, 4)):\(hex(d.deviceID, 4))]  driver \(d.driver ?? "none")  numa \(d.numaNode.map(String.init) ?? "?")")
+                } else if let md = m.mdev {
+                    out.append("  \(md.uuid)  mdev \(md.type ?? "?") on \(md.parent ?? "?")  driver \(md.driver ?? "none")")
+                } else {
+                    out.append("  \(m.name)")
+                }
+            }
+        }
+        let loose = r.verdict.devices.filter { r.host.device($0.address)?.iommuGroup == nil }
+        if !loose.isEmpty {
+            out.append(tr.bold("No IOMMU group"))
+            for dv in loose {
+                if let d = r.host.device(dv.address) { out.append("  \(d.address)  \(d.displayName)  driver \(d.driver ?? "none")") }
+            }
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    public static func json(_ r: Report) -> String {
+        JSONValue.object([
+            ("schema_version", .int(1)),
+            ("groups", .array(groups(r).map { g in
+                .object([
+                    ("id", .int(Int64(g.id))), ("type", JSONValue(g.type)), ("noiommu", .bool(g.noIOMMU)),
+                    ("viable", .bool(g.viable)), ("readiness", .string(g.readiness.rawValue)),
+                    ("devices", .array(g.members.map { m in
+                        if let d = m.device {
+                            return .object([("bdf", .string(d.address.description)), ("class", .string(hex(d.classCode, 6))),
+                                            ("class_name", JSONValue(d.className)), ("vendor_id", .string(hex(d.vendorID, 4))),
+                                            ("device_id", .string(hex(d.deviceID, 4))), ("name", .string(d.displayName)),
+                                            ("driver", JSONValue(d.driver)), ("numa_node", JSONValue(d.numaNode)),
+                                            ("readiness", JSONValue(m.readiness?.rawValue))])
+                        }
+                        if let md = m.mdev {
+                            return .object([("mdev", .string(md.uuid)), ("type", JSONValue(md.type)), ("parent", JSONValue(md.parent)), ("driver", JSONValue(md.driver))])
+                        }
+                        return .object([("name", .string(m.name))])
+                    })),
+                ])
+            })),
+            ("devices_without_group", JSONValue(r.verdict.devices.filter { r.host.device($0.address)?.iommuGroup == nil }.map(\.address.description))),
+        ]).render() + "\n"
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+@testable import ProbeCore
+
+/// Prometheus, NFD, groups and site checks: what fleets and operators wire in.
+struct FleetOutputTests {
+    static let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test(.enabled(if: promtool != nil, "promtool (Debian package prometheus) is not installed: the lint does not run"),
+          arguments: ["intel-vfio-ready", "noiommu-enabled", "hyperv-guest", "rmrr-direct", "intel-nonroot"])
+    func prometheusPassesPromtool(fixture: String) throws {
+        let r = try runBinary(["--root", Repo.fixture(fixture), "--format", "prometheus"])
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try r.stdout.write(toFile: dir + "/vfio_probe.prom", atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.promtool!)
+        p.arguments = ["check", "metrics"]
+        p.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: dir + "/vfio_probe.prom"))
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = err
+        try p.run()
+        p.waitUntilExit()
+        let lint = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 0, "promtool: \(lint)")
+        #expect(r.stdout.contains("vfio_probe_mode "))
+    }
+
+    @Test func prometheusSamples() throws {
+        let report = try probe("rmrr-direct", devices: ["0000:01:00.0"])
+        let text = PrometheusReporter.render(report, now: 1_700_000_000)
+        #expect(text.contains("vfio_probe_mode 0\n"))
+        #expect(text.contains("vfio_probe_verdict{mode=\"none\"} 1"))
+        #expect(text.contains("vfio_probe_check_status{check=\"device.reserved-regions\",device=\"0000:01:00.0\",status=\"fail\"} 1"))
+        #expect(text.contains("vfio_probe_device_readiness{device=\"0000:01:00.0\",vendor_device=\"14e4:1657\",driver=\"tg3\",mode=\"none\",readiness=\"blocked\"} 1"))
+        #expect(text.contains("vfio_probe_last_run_timestamp_seconds 1700000000"))
+    }
+
+    @Test(arguments: [("intel-vfio-ready", "vfio", "available"), ("noiommu-enabled", "noiommu", "enabled"), ("noiommu-not-compiled", "none", "unavailable")])
+    func nfdLabels(fixture: String, mode: String, noiommu: String) throws {
+        let text = NFDReporter.render(try probe(fixture))
+        let lines = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        for l in lines {
+            // Label names and values Kubernetes accepts.
+            #expect(l.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*=[A-Za-z0-9._-]{0,63}$"#, options: .regularExpression) != nil, "\(l)")
+        }
+        #expect(lines.contains("vfio.mode=\(mode)"[...]))
+        #expect(lines.contains("vfio.noiommu=\(noiommu)"[...]))
+    }
+}
+
+struct GroupsTests {
+    @Test func sparseGroupsViabilityAndMdev() throws {
+        let r = try runBinary(["groups", "--root", Repo.fixture("shared-group"), "--format", "json"])
+        #expect(r.status == 0)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let groups = try #require(doc["groups"] as? [[String: Any]])
+        #expect(groups.map { $0["id"] as? Int } == [0, 1, 10, 12], "sparse numbers, in order")
+        let g10 = try #require(groups.first { $0["id"] as? Int == 10 })
+        #expect(g10["viable"] as? Bool == false && g10["readiness"] as? String == "bindable")
+        #expect((g10["devices"] as? [[String: Any]])?.map { $0["driver"] as? String } == ["vfio-pci", "ixgbe"])
+        #expect(groups.first { $0["id"] as? Int == 1 }?["readiness"] as? String == "blocked", "a bridge alone cannot be assigned")
+        let text = try runBinary(["groups", "--root", Repo.fixture("intel-no-ir"), "--color", "never"]).stdout
+        #expect(text.contains("83b8f4f2-509f-382f-3c1e-e6bfe0fa1001  mdev mtty-2 on mtty"))
+        let noiommu = try runBinary(["groups", "--root", Repo.fixture("noiommu-enabled"), "--color", "never"]).stdout
+        #expect(noiommu.contains("IOMMU group 0 (vfio-noiommu) viable, READY"))
+        #expect(noiommu.contains("No IOMMU group"))
+    }
+}
+
+struct ExternalCheckTests {
+    func plugins(_ scripts: [String: String]) throws -> String {
+        let dir = try scratchDirectory()
+        for (name, body) in scripts {
+            try ("#!/bin/sh\n" + body + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+            chmod(dir + "/" + name, 0o755)
+        }
+        try "not executable".write(toFile: dir + "/README", atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    @Test func protocolAndFailures() throws {
+        let dir = try plugins([
+            "good": #"echo '{"id": "site.bios", "status": "warn", "summary": "BIOS too old", "remedy": "update it"}'; echo '# a comment'; echo"#,
+            "broken": #"echo '{"id": "site.x", "status": "maybe", "summary": "?"}'; echo '{oops'; echo '{"id": "vfio.modules", "status": "pass", "summary": "s"}'; exit 4"#,
+            "slow": "sleep 5",
+            "veto": #"echo '{"id": "site.slot", "status": "fail", "summary": "wrong slot", "device": "0000:01:00.0", "blocks": ["vfio"]}'"#,
+            "root": #"echo "{\"id\": \"site.root\", \"status\": \"info\", \"summary\": \"$VFIO_PROBE_ROOT $1 $2\"}""#,
+        ])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var ext = ExternalChecks(directory: dir, root: Repo.fixture("intel-vfio-ready"), explicit: true)
+        ext.timeoutMilliseconds = 500
+        var o = Probe.Options()
+        o.root = Repo.fixture("intel-vfio-ready")
+        o.devices = [PCIAddress("0000:01:00.0")!]
+        o.externalChecks = ext
+        let r = try Probe.run(o)
+        func f(_ id: String) -> [Finding] { r.findings.filter { $0.checkID == id } }
+        #expect(f("site.bios").first?.status == .warn && f("site.bios").first?.remedy == "update it")
+        #expect(f("plugins.broken").map(\.summary) == [
+            "plugin broken, line 1: status \"maybe\" is not pass, warn, fail, skip or info",
+            "plugin broken, line 2: not JSON",
+            "plugin broken, line 3: id \"vfio.modules\" must start with \"site.\"",
+            "plugin broken exited with status 4"])
+        #expect(f("plugins.slow").first?.status == .fail)
+        #expect(f("plugins.README").isEmpty, "only executables run")
+        #expect(f("site.root").first?.summary == "\(Repo.fixture("intel-vfio-ready")) --root \(Repo.fixture("intel-vfio-ready"))")
+        #expect(r.verdict.mode == .none, "a site veto decides")
+        #expect(r.verdict.reasons.contains("site.slot: wrong slot"))
+        #expect(r.checks.contains { $0.id == "site.slot" && $0.category == .site })
+    }
+
+    @Test func missingDirectory() throws {
+        #expect(ExternalChecks(directory: "/nonexistent/checks.d", root: "/", explicit: false).run(builtinIDs: []).isEmpty)
+        #expect(ExternalChecks(directory: "/nonexistent/checks.d", root: "/", explicit: true).run(builtinIDs: []).first?.status == .warn)
+    }
+
+    @Test func jsonParser() throws {
+        let v = try JSONParser.parse(#"{"a": [1, -2, true, null, "x\n\u00e9"], "b": {"c": 1.5}}"#)
+        #expect(v["a"] == .array([.int(1), .int(-2), .bool(true), .null, .string("x\né")]))
+        for bad in ["{", "[1,]", #"{"a" 1}"#, "tru", #""unterminated"#, "{} x", String(repeating: "[", count: 100)] {
+            #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(bad) }
+        }
+    }
+}

@@ -53,11 +53,18 @@ public struct IORT: Sendable, Equatable {
             let mapCount = Int(try r.u32(off + 8, "Mapping Count"))
             let mapOffset = Int(try r.u32(off + 12, "Mapping Offset"))
             let d = off + 16
+            // Each type's fixed part must fit in the node before any of it is read (the fuzzer
+            // found named components shorter than their name's offset).
+            let minimum = [0: 20, 1: 30, 2: 33, 3: 76, 4: 68, 5: 32, 6: 28][Int(type)] ?? 16
+            guard length >= minimum else {
+                throw ACPIDecodeError(off, "IORT node type \(type) has length \(length), shorter than its \(minimum)-byte fixed part")
+            }
             var kind: Node.Kind = .unknown
             switch type {
             case 0:
                 let n = Int(try r.u32(d, "ItsCount"))
                 var ids: [UInt32] = []
+                // A node too short for all its identifiers holds as many as fit.
                 for i in 0..<min(n, (length - 20) / 4) { ids.append(try r.u32(d + 4 + 4 * i, "Identifiers")) }
                 kind = .itsGroup(identifiers: ids)
             case 1:

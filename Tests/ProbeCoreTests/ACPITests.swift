@@ -196,3 +196,26 @@ struct ACPIDecoderTests {
         #expect(throws: ACPIDecodeError.self) { try ACPI.decode(Array(b.prefix(20))) }
     }
 }
+
+/// Inputs the fuzzers found, kept as tests (Tests/Fixtures/fuzz, named after what they broke).
+struct FuzzRegressionTests {
+    static let dir = Repo.root + "/Tests/Fixtures/fuzz"
+    static var files: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".bin") }.sorted() }
+
+    /// Decodes the input the way its fuzz target does: the signature from the file name and the
+    /// length forced to the input's size.
+    @Test(arguments: files)
+    func decodesWithoutTrapping(file: String) throws {
+        var b = Array(try Data(contentsOf: URL(fileURLWithPath: Self.dir + "/" + file)))
+        let sig = file.prefix(4).uppercased()
+        b.replaceSubrange(0..<4, with: Array(sig.utf8))
+        let n = UInt32(b.count)
+        b.replaceSubrange(4..<8, with: [UInt8(n & 0xff), UInt8((n >> 8) & 0xff), UInt8((n >> 16) & 0xff), UInt8(n >> 24)])
+        do {
+            let t = try ACPI.decode(b)
+            #expect(t.header.signature == sig)
+        } catch {
+            #expect(error.offset >= 0)
+        }
+    }
+}

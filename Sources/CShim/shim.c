@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -94,24 +95,40 @@ void vp_pci_close(struct pci_access *acc) {
     if (acc) pci_cleanup(acc);
 }
 
-struct pci_dev *vp_pci_device(struct pci_access *acc, int domain, int bus, int dev, int func,
-                              unsigned int fill, char *err, size_t errlen) {
-    struct pci_dev *volatile d = NULL;
+struct vp_pci_function *vp_pci_device(struct pci_access *acc, int domain, int bus, int dev, int func,
+                                      unsigned int fill, char *err, size_t errlen) {
+    struct vp_pci_function *volatile f = calloc(1, sizeof *f);
+    if (!f) return NULL;
     jmp_buf env;
     vp_guard = &env;
     if (setjmp(env)) {
         vp_guard = NULL;
         vp_copy_message(err, errlen);
+        if (f->dev) pci_free_dev(f->dev);
+        free(f);
         return NULL;
     }
-    d = pci_get_dev(acc, domain, bus, dev, func);
-    if (d) pci_fill_info(d, (int)fill);
+    f->dev = pci_get_dev(acc, domain, bus, dev, func);
+    if (f->dev) {
+        /* A short read fails as a whole, so step down to what this user may read. */
+        static const int sizes[] = {4096, 256, 64};
+        for (int i = 0; i < 3; i++) {
+            if (pci_read_block(f->dev, 0, f->config, sizes[i])) {
+                f->config_length = sizes[i];
+                pci_setup_cache(f->dev, f->config, sizes[i]);
+                break;
+            }
+        }
+        pci_fill_info(f->dev, (int)fill);
+    }
     vp_guard = NULL;
-    return d;
+    return f;
 }
 
-void vp_pci_free_device(struct pci_dev *d) {
-    if (d) pci_free_dev(d);
+void vp_pci_free_device(struct vp_pci_function *f) {
+    if (!f) return;
+    if (f->dev) pci_free_dev(f->dev); /* the cache is ours: libpci does not free it */
+    free(f);
 }
 
 int vp_pci_read_block(struct pci_dev *d, int pos, uint8_t *buf, int len) {

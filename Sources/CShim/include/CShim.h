@@ -44,11 +44,19 @@ int vp_ioctl_val(int fd, unsigned long request, unsigned long arg);
 /// the caller, which gets NULL and the message in `err`.
 struct pci_access *vp_pci_open(const char *sysfs_path, char *err, size_t errlen);
 void vp_pci_close(struct pci_access *acc);
-/// pci_get_dev + pci_fill_info under the guard: one device, without scanning the bus.
+/// One function, read the way lspci reads it: config space in a single read (4096, 256 or 64
+/// bytes, whatever this user may read), handed to libpci as its cache, then pci_fill_info.
+struct vp_pci_function {
+    struct pci_dev *dev;
+    int config_length;
+    uint8_t config[4096];
+};
+
+/// pci_get_dev + one config read + pci_fill_info under the guard, without scanning the bus.
 /// Returns NULL (and the message in `err`) when libpci reports an error.
-struct pci_dev *vp_pci_device(struct pci_access *acc, int domain, int bus, int dev, int func,
-                              unsigned int fill, char *err, size_t errlen);
-void vp_pci_free_device(struct pci_dev *d);
+struct vp_pci_function *vp_pci_device(struct pci_access *acc, int domain, int bus, int dev, int func,
+                                      unsigned int fill, char *err, size_t errlen);
+void vp_pci_free_device(struct vp_pci_function *f);
 /// pci_read_block under the guard; returns 1 on success.
 int vp_pci_read_block(struct pci_dev *d, int pos, uint8_t *buf, int len);
 /// pci_lookup_name(PCI_LOOKUP_VENDOR|PCI_LOOKUP_DEVICE), NULL when pci.ids does not know it.

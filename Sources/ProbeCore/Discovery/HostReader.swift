@@ -1,9 +1,13 @@
 import ACPI
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Builds the immutable `Host` from a `HostFS`. Reads only what the scope needs: with
 /// `.devices`, the named functions, the members of their IOMMU groups and their PFs; never the
 /// whole bus.
-public struct HostReader {
+public struct HostReader: Sendable {
     public let fs: HostFS
     /// Look up names in pci.ids (libpci). Off for the fastest `--device` start.
     public var lookUpNames: Bool
@@ -44,7 +48,13 @@ public struct HostReader {
             guard devices[a] == nil, let d = readDevice(a, pci: pci, problems: &problems) else { return }
             devices[a] = d
         }
-        selected.forEach(load)
+        if selected.count >= HostReader.parallelThreshold {
+            let read = parallelMap(selected) { a, reader, p in readDevice(a, pci: reader, problems: &p) }
+            for d in read.results.compactMap({ $0 }) { devices[d.address] = d }
+            problems += read.problems
+        } else {
+            selected.forEach(load)
+        }
 
         var groups: [Int: IOMMUGroup] = [:]
         var groupCount: Reading<Int> = .absent
@@ -52,9 +62,8 @@ public struct HostReader {
         case .all:
             let ids = Reading({ () throws(HostFSError) in try fs.entries(HostReader.iommuGroups) })
             groupCount = ids.map(\.count)
-            for name in ids.value ?? [] {
-                if let id = Int(name) { groups[id] = readGroup(id) }
-            }
+            let numbers = (ids.value ?? []).compactMap { Int($0) }
+            for g in parallelMap(numbers, { id, _, _ in readGroup(id) }).results.compactMap({ $0 }) { groups[g.id] = g }
         case .devices:
             for d in devices.values {
                 if let g = d.iommuGroup, groups[g] == nil { groups[g] = readGroup(g) }
@@ -74,7 +83,7 @@ public struct HostReader {
             interruptChips: Reading({ () throws(HostFSError) in HostReader.interruptChips(try fs.text("/proc/interrupts")) }))
 
         let mdevs = readMdevs()
-        return Host(
+        var host = Host(
             root: fs.root, scope: scope, devices: devices, selected: selected, missing: missing,
             groups: groups, groupCount: groupCount,
             iommuUnits: readIOMMUUnits(countDevices: scope == .all),
@@ -88,50 +97,90 @@ public struct HostReader {
             mdevs: mdevs.devices,
             mdevParents: mdevs.parents,
             readProblems: problems)
+        host.seal()
+        return host
     }
 
     // MARK: PCI
 
+    /// Below this many items the reader stays on one thread.
+    static let parallelThreshold = 64
+
+    /// Runs `body` over `items` on a few threads (one libpci handle each: libpci is not
+    /// thread-safe), keeping the items' order. HostFS is safe to share.
+    func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (T, PCIConfigReader, inout [String]) -> R?) -> (results: [R?], problems: [String]) {
+        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let workers = items.count < HostReader.parallelThreshold ? 1 : min(4, cores)
+        let out = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
+        out.initialize(repeating: nil)
+        let notes = UnsafeMutableBufferPointer<[String]>.allocate(capacity: workers)
+        notes.initialize(repeating: [])
+        defer {
+            out.deinitialize()
+            out.deallocate()
+            notes.deinitialize()
+            notes.deallocate()
+        }
+        nonisolated(unsafe) let results = out
+        nonisolated(unsafe) let problems = notes
+        let root = fs.root
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let reader = PCIConfigReader(root: root)
+            var mine: [String] = []
+            for i in stride(from: w, to: items.count, by: workers) { results[i] = body(items[i], reader, &mine) }
+            problems[w] = mine
+        }
+        return (Array(out), notes.flatMap { $0 })
+    }
+
+    /// One function: its directory is opened once and listed, so only attributes that exist are
+    /// read; identity and capabilities come from one read of config space (libpci), with the
+    /// sysfs attributes as the fallback when config space cannot be read.
     func readDevice(_ a: PCIAddress, pci: PCIConfigReader, problems: inout [String]) -> PCIDevice? {
-        let dir = "\(HostReader.pciDevices)/\(a)"
-        func hexAttr(_ name: String) -> UInt64? { (try? fs.text("\(dir)/\(name)")).flatMap { UInt64(hexText: $0) } }
-        guard let vendor = hexAttr("vendor"), let device = hexAttr("device"), let cls = hexAttr("class") else {
-            problems.append("\(dir): vendor, device or class unreadable")
+        let path = "\(HostReader.pciDevices)/\(a)"
+        guard let dir = try? fs.directory(path) else {
+            problems.append("\(path): unreadable")
             return nil
         }
-        var d = PCIDevice(address: a, vendorID: UInt16(truncatingIfNeeded: vendor), deviceID: UInt16(truncatingIfNeeded: device),
-                          classCode: UInt32(truncatingIfNeeded: cls))
-        d.subsystemVendorID = hexAttr("subsystem_vendor").map { UInt16(truncatingIfNeeded: $0) }
-        d.subsystemDeviceID = hexAttr("subsystem_device").map { UInt16(truncatingIfNeeded: $0) }
-        if let target = try? fs.link(dir) {
-            d.parents = target.split(separator: "/").dropLast().reversed().compactMap { PCIAddress(String($0)) }
-        }
-        d.driver = try? fs.linkName("\(dir)/driver")
-        if let o = try? fs.text("\(dir)/driver_override"), o != "(null)", !o.isEmpty { d.driverOverride = o }
-        d.iommuGroup = (try? fs.linkName("\(dir)/iommu_group")).flatMap { Int($0) }
-        d.numaNode = (try? fs.text("\(dir)/numa_node")).flatMap { Int($0) }
-        d.physfn = (try? fs.linkName("\(dir)/physfn")).flatMap(PCIAddress.init)
-        if let total = (try? fs.text("\(dir)/sriov_totalvfs")).flatMap({ Int($0) }) {
-            let num = (try? fs.text("\(dir)/sriov_numvfs")).flatMap { Int($0) } ?? 0
-            let names = (try? fs.entries(dir)) ?? []
-            let vfs = names.filter { $0.hasPrefix("virtfn") }
-                .compactMap { try? fs.linkName("\(dir)/\($0)") }.compactMap(PCIAddress.init).sorted()
-            d.sriov = SRIOV(totalVFs: total, numVFs: num, vfs: vfs)
-        }
-        d.vfioDevice = (try? fs.entries("\(dir)/vfio-dev"))?.first { $0.hasPrefix("vfio") }
-        if d.vendorID == 0x1af4 {
-            d.virtio = ((try? fs.entries(dir)) ?? []).filter { $0.hasPrefix("virtio") && Int($0.dropFirst(6)) != nil }
-                .map { readVirtio("\(dir)/\($0)", name: $0) }
-        }
-        switch pci.config(a) {
+        let names = Set((try? dir.names()) ?? [])
+        let config = pci.config(a)
+        var d: PCIDevice
+        switch config {
         case .success(let info):
+            d = PCIDevice(address: a, vendorID: info.vendorID, deviceID: info.deviceID, classCode: info.classCode)
             d.headerType = info.headerType
             d.capabilities = info.capabilities
             d.expressType = info.expressType
             d.secondaryBus = info.secondaryBus
             d.configComplete = info.complete
         case .failure(let e):
-            problems.append("\(dir)/config: libpci: \(e.message)")
+            func hexAttr(_ name: String) -> UInt64? { (try? dir.text(name)).flatMap { UInt64(hexText: $0) } }
+            guard let vendor = hexAttr("vendor"), let device = hexAttr("device"), let cls = hexAttr("class") else {
+                problems.append("\(path): vendor, device or class unreadable (\(e.message))")
+                return nil
+            }
+            problems.append("\(path)/config: libpci: \(e.message)")
+            d = PCIDevice(address: a, vendorID: UInt16(truncatingIfNeeded: vendor), deviceID: UInt16(truncatingIfNeeded: device),
+                          classCode: UInt32(truncatingIfNeeded: cls))
+        }
+        if let target = try? fs.link(path) {
+            d.parents = target.split(separator: "/").dropLast().reversed().compactMap { PCIAddress(String($0)) }
+        }
+        if names.contains("driver") { d.driver = try? dir.linkName("driver") }
+        if names.contains("driver_override"), let o = try? dir.text("driver_override"), o != "(null)", !o.isEmpty { d.driverOverride = o }
+        if names.contains("iommu_group") { d.iommuGroup = (try? dir.linkName("iommu_group")).flatMap { Int($0) } }
+        if names.contains("numa_node") { d.numaNode = (try? dir.text("numa_node")).flatMap { Int($0) } }
+        if names.contains("physfn") { d.physfn = (try? dir.linkName("physfn")).flatMap(PCIAddress.init) }
+        if names.contains("sriov_totalvfs"), let total = (try? dir.text("sriov_totalvfs")).flatMap({ Int($0) }) {
+            let num = (try? dir.text("sriov_numvfs")).flatMap { Int($0) } ?? 0
+            let vfs = names.filter { $0.hasPrefix("virtfn") }.sorted()
+                .compactMap { try? dir.linkName($0) }.compactMap(PCIAddress.init).sorted()
+            d.sriov = SRIOV(totalVFs: total, numVFs: num, vfs: vfs)
+        }
+        if names.contains("vfio-dev") { d.vfioDevice = (try? dir.subdirectory("vfio-dev").names())?.first { $0.hasPrefix("vfio") } }
+        if d.vendorID == 0x1af4 {
+            d.virtio = names.filter { $0.hasPrefix("virtio") && Int($0.dropFirst(6)) != nil }.sorted()
+                .map { readVirtio("\(path)/\($0)", name: $0) }
         }
         if lookUpNames {
             let n = pci.names(vendor: d.vendorID, device: d.deviceID, classCode: d.classCode)
@@ -149,13 +198,18 @@ public struct HostReader {
     }
 
     func readGroup(_ id: Int) -> IOMMUGroup {
-        let dir = "\(HostReader.iommuGroups)/\(id)"
+        let path = "\(HostReader.iommuGroups)/\(id)"
+        guard let dir = try? fs.directory(path) else {
+            return IOMMUGroup(id: id, members: [], type: .unreadable("\(path): unreadable"), name: nil, reservedRegions: .unreadable("\(path): unreadable"))
+        }
+        let names = Set((try? dir.names()) ?? [])
         return IOMMUGroup(
             id: id,
-            members: (try? fs.entries("\(dir)/devices")) ?? [],
-            type: Reading({ () throws(HostFSError) in try fs.text("\(dir)/type") }),
-            name: try? fs.text("\(dir)/name"),
-            reservedRegions: Reading({ () throws(HostFSError) in ReservedRegion.parse(try fs.text("\(dir)/reserved_regions")) }))
+            members: (try? dir.subdirectory("devices").names()) ?? [],
+            type: names.contains("type") ? Reading({ () throws(HostFSError) in try dir.text("type") }) : .absent,
+            name: names.contains("name") ? try? dir.text("name") : nil,
+            reservedRegions: names.contains("reserved_regions")
+                ? Reading({ () throws(HostFSError) in ReservedRegion.parse(try dir.text("reserved_regions")) }) : .absent)
     }
 
     // MARK: IOMMU units and firmware

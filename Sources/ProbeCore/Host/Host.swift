@@ -36,7 +36,14 @@ public struct Host: Sendable {
 
     public func device(_ a: PCIAddress) -> PCIDevice? { devices[a] }
     public func group(of a: PCIAddress) -> IOMMUGroup? { devices[a]?.iommuGroup.flatMap { groups[$0] } }
-    public var selectedDevices: [PCIDevice] { selected.compactMap { devices[$0] } }
+    /// The selected devices that exist, in address order.
+    public var selectedDevices: [PCIDevice] {
+        get { _selectedDevices ?? selected.compactMap { devices[$0] } }
+    }
+    var _selectedDevices: [PCIDevice]?
+
+    /// Freezes derived lists once the snapshot is complete (every check reads them).
+    mutating func seal() { _selectedDevices = selected.compactMap { devices[$0] } }
     /// Real IOMMU groups (not vfio-noiommu) among those read.
     public var hasRealGroups: Bool { groups.values.contains { !$0.isNoIOMMU } }
 }

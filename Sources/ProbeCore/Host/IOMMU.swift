@@ -10,11 +10,13 @@ public struct IOMMUGroup: Sendable, Identifiable {
     public var reservedRegions: Reading<[ReservedRegion]>
 
     public var isNoIOMMU: Bool { name == "vfio-noiommu" }
-    public var pciMembers: [PCIAddress] { members.compactMap(PCIAddress.init) }
+    /// Members that are PCI functions.
+    public let pciMembers: [PCIAddress]
 
     public init(id: Int, members: [String], type: Reading<String>, name: String?, reservedRegions: Reading<[ReservedRegion]>) {
         self.id = id
         self.members = members
+        pciMembers = members.compactMap(PCIAddress.init)
         self.type = type
         self.name = name
         self.reservedRegions = reservedRegions

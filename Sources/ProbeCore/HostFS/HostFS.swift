@@ -104,6 +104,10 @@ public final class HostFS: Sendable {
         try guardReadable(path)
         let fd = try openInRoot(path, O_RDONLY)
         defer { close(fd) }
+        return try HostFS.readAll(fd, path: path, limit: limit)
+    }
+
+    static func readAll(_ fd: CInt, path: String, limit: Int) throws(HostFSError) -> [UInt8] {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while out.count < limit {
@@ -123,6 +127,13 @@ public final class HostFS: Sendable {
     public func text(_ path: String, limit: Int = 4 << 20) throws(HostFSError) -> String {
         let b = try bytes(path, limit: limit)
         return String(decoding: b, as: UTF8.self).trimmingTrailingWhitespace
+    }
+
+    /// A directory opened once, whose entries are read relative to it: what the reader uses for
+    /// each device and group, so a path is resolved once rather than for every attribute.
+    public func directory(_ path: String) throws(HostFSError) -> HostDirectory {
+        try guardReadable(path)
+        return HostDirectory(fs: self, path: path, fd: try openInRoot(path, O_RDONLY | O_DIRECTORY))
     }
 
     /// The names in a directory, sorted, without "." and "..".
@@ -247,7 +258,7 @@ public final class HostFS: Sendable {
 
     // MARK: internals
 
-    private func isUnreadable(_ path: String) -> Bool {
+    func isUnreadable(_ path: String) -> Bool {
         unreadable.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
     }
 
@@ -278,6 +289,88 @@ public final class HostFS: Sendable {
         var s = s
         while s.count > 1 && s.hasSuffix("/") { s.removeLast() }
         return s
+    }
+}
+
+/// An open directory of the host. Entries are single names opened relative to it with
+/// O_NOFOLLOW (so no link is followed out of it); links are read, never followed. Every access is
+/// recorded under its full path, as HostFS records its own.
+public final class HostDirectory {
+    public let path: String
+    private let fs: HostFS
+    private let fd: CInt
+
+    init(fs: HostFS, path: String, fd: CInt) {
+        self.fs = fs
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    func full(_ name: String) -> String { path + "/" + name }
+
+    /// The entries, sorted.
+    public func names() throws(HostFSError) -> [String] {
+        let dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        guard dupfd >= 0, let dir = fdopendir(dupfd) else { throw HostFS.error(errno, path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let ent = readdir(dir) {
+            let name = withUnsafePointer(to: ent.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        names.sort()
+        fs.log?.record(path, .directory(names))
+        return names
+    }
+
+    public func bytes(_ name: String, limit: Int = 64 << 10) throws(HostFSError) -> [UInt8] {
+        let p = full(name)
+        if fs.isUnreadable(p) {
+            fs.log?.record(p, .unreadable)
+            throw .permissionDenied(p)
+        }
+        let f = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        if f < 0 {
+            let e = HostFS.error(errno, p)
+            if case .permissionDenied = e { fs.log?.record(p, .unreadable) }
+            throw e
+        }
+        defer { close(f) }
+        let b = try HostFS.readAll(f, path: p, limit: limit)
+        fs.log?.record(p, .file(b))
+        return b
+    }
+
+    public func text(_ name: String) throws(HostFSError) -> String {
+        String(decoding: try bytes(name), as: UTF8.self).trimmingTrailingWhitespace
+    }
+
+    /// The last component of a link's target.
+    public func linkName(_ name: String) throws(HostFSError) -> String {
+        let p = full(name)
+        if fs.isUnreadable(p) { throw .permissionDenied(p) }
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlinkat(fd, name, &buf, buf.count - 1)
+        if n < 0 {
+            if errno == EINVAL { throw .notALink(p) }
+            throw HostFS.error(errno, p)
+        }
+        let target = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        fs.log?.record(p, .link(target))
+        return String(target.split(separator: "/").last ?? Substring(target))
+    }
+
+    /// A subdirectory, opened relative to this one.
+    public func subdirectory(_ name: String) throws(HostFSError) -> HostDirectory {
+        let p = full(name)
+        if fs.isUnreadable(p) { throw .permissionDenied(p) }
+        let f = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if f < 0 { throw HostFS.error(errno, p) }
+        return HostDirectory(fs: fs, path: p, fd: f)
     }
 }
 

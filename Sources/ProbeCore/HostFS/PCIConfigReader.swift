@@ -9,6 +9,10 @@ public struct PCIConfigInfo: Sendable {
     public var secondaryBus: UInt8?
     /// False when config space past the first 64 bytes could not be read (not root).
     public var complete: Bool
+    /// Identity from the config header (the same values sysfs shows).
+    public var vendorID: UInt16
+    public var deviceID: UInt16
+    public var classCode: UInt32
 }
 
 /// libpci on its sysfs method, rooted at ROOT/sys/bus/pci, used for what libpci does well:
@@ -31,14 +35,17 @@ final class PCIConfigReader {
         guard let access else { return .failure(PCIReadError(message: openError ?? "libpci unavailable")) }
         var err = [CChar](repeating: 0, count: 256)
         let fill = UInt32(PCI_FILL_CAPS | PCI_FILL_EXT_CAPS)
-        guard let d = vp_pci_device(access, Int32(a.domain), Int32(a.bus), Int32(a.device), Int32(a.function), fill, &err, err.count) else {
+        guard let f = vp_pci_device(access, Int32(a.domain), Int32(a.bus), Int32(a.device), Int32(a.function), fill, &err, err.count) else {
             return .failure(PCIReadError(message: cString(err)))
         }
-        defer { vp_pci_free_device(d) }
-        var probe = [UInt8](repeating: 0, count: 4)
-        let complete = vp_pci_read_block(d, 0x40, &probe, 4) != 0
-        var header = [UInt8](repeating: 0, count: 1)
-        let headerType: UInt8? = vp_pci_read_block(d, 0x0e, &header, 1) != 0 ? header[0] & 0x7f : nil
+        defer { vp_pci_free_device(f) }
+        let length = Int(f.pointee.config_length)
+        guard length >= 64, let d = f.pointee.dev else {
+            return .failure(PCIReadError(message: "config space unreadable"))
+        }
+        let cfg: [UInt8] = withUnsafeBytes(of: &f.pointee.config) { Array($0.prefix(64)) }
+        let complete = length > 64
+        let headerType: UInt8? = cfg[0x0e] & 0x7f
         var caps: [PCICapability] = []
         var cap = d.pointee.first_cap
         while let c = cap {
@@ -57,7 +64,9 @@ final class PCIConfigReader {
             if vp_pci_read_block(d, 0x19, &b, 1) != 0 { secondary = b[0] }
         }
         return .success(PCIConfigInfo(headerType: headerType, capabilities: caps, expressType: expressType,
-                                      secondaryBus: secondary, complete: complete))
+                                      secondaryBus: secondary, complete: complete,
+                                      vendorID: UInt16(cfg[0]) | UInt16(cfg[1]) << 8, deviceID: UInt16(cfg[2]) | UInt16(cfg[3]) << 8,
+                                      classCode: UInt32(cfg[0x0b]) << 16 | UInt32(cfg[0x0a]) << 8 | UInt32(cfg[0x09])))
     }
 
     func names(vendor: UInt16, device: UInt16, classCode: UInt32) -> (vendor: String?, device: String?, cls: String?) {

@@ -24,6 +24,19 @@ struct SnapshotTests {
         #expect(Self.summary(copy) == Self.summary(original))
     }
 
+    /// A snapshot of the whole host, read later for one device, still knows its companions.
+    @Test func fullSnapshotServesADeviceRead() throws {
+        let out = try scratchDirectory() + "/snap"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        _ = try Snapshot.capture(root: Repo.fixture("shared-group"), scope: .all, output: out)
+        var o = Probe.Options()
+        o.root = out
+        o.devices = [PCIAddress("0000:01:00.0")!]
+        let r = try Probe.run(o)
+        #expect(r.verdict.devices.first?.readiness == .bindable)
+        #expect(r.verdict.devices.first?.reasons == ["IOMMU group 10 is shared with 0000:01:00.1 on ixgbe"])
+    }
+
     @Test func deviceScopeCopiesOnlyWhatItReads() throws {
         let out = try scratchDirectory() + "/snap"
         defer { try? FileManager.default.removeItem(atPath: out) }

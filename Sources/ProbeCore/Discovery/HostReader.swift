@@ -44,8 +44,9 @@ public struct HostReader: Sendable {
 
         // 2. Devices, then their groups' companions and PFs (device scope) or everything (all scope).
         var devices: [PCIAddress: PCIDevice] = [:]
+        let named: Set<PCIAddress> = scope == .all ? [] : Set(selected)
         func load(_ a: PCIAddress) {
-            guard devices[a] == nil, let d = readDevice(a, pci: pci, problems: &problems) else { return }
+            guard devices[a] == nil, let d = readDevice(a, pci: pci, problems: &problems, listVFs: named.contains(a)) else { return }
             devices[a] = d
         }
         if selected.count >= HostReader.parallelThreshold {
@@ -62,8 +63,15 @@ public struct HostReader: Sendable {
         case .all:
             let ids = Reading({ () throws(HostFSError) in try fs.entries(HostReader.iommuGroups) })
             groupCount = ids.map(\.count)
+            // Members come from each function's iommu_group link; only groups no PCI function
+            // names (mdev instances, platform devices) are listed. A group never mixes the two.
+            var pciMembers: [Int: [String]] = [:]
+            for d in devices.values.sorted(by: { $0.address < $1.address }) {
+                if let g = d.iommuGroup { pciMembers[g, default: []].append(d.address.description) }
+            }
             let numbers = (ids.value ?? []).compactMap { Int($0) }
-            for g in parallelMap(numbers, { id, _, _ in readGroup(id) }).results.compactMap({ $0 }) { groups[g.id] = g }
+            let known = pciMembers
+            for g in parallelMap(numbers, { id, _, _ in readGroup(id, members: known[id]) }).results.compactMap({ $0 }) { groups[g.id] = g }
         case .devices:
             for d in devices.values {
                 if let g = d.iommuGroup, groups[g] == nil { groups[g] = readGroup(g) }
@@ -136,7 +144,7 @@ public struct HostReader: Sendable {
     /// One function: its directory is opened once and listed, so only attributes that exist are
     /// read; identity and capabilities come from one read of config space (libpci), with the
     /// sysfs attributes as the fallback when config space cannot be read.
-    func readDevice(_ a: PCIAddress, pci: PCIConfigReader, problems: inout [String]) -> PCIDevice? {
+    func readDevice(_ a: PCIAddress, pci: PCIConfigReader, problems: inout [String], listVFs: Bool = false) -> PCIDevice? {
         let path = "\(HostReader.pciDevices)/\(a)"
         guard let dir = try? fs.directory(path) else {
             problems.append("\(path): unreadable")
@@ -173,7 +181,8 @@ public struct HostReader: Sendable {
         if names.contains("physfn") { d.physfn = (try? dir.linkName("physfn")).flatMap(PCIAddress.init) }
         if names.contains("sriov_totalvfs"), let total = (try? dir.text("sriov_totalvfs")).flatMap({ Int($0) }) {
             let num = (try? dir.text("sriov_numvfs")).flatMap { Int($0) } ?? 0
-            let vfs = names.filter { $0.hasPrefix("virtfn") }.sorted()
+            // The VF list costs a readlink per VF; it is read only for a PF the user named.
+            let vfs = !listVFs ? [] : names.filter { $0.hasPrefix("virtfn") }.sorted()
                 .compactMap { try? dir.linkName($0) }.compactMap(PCIAddress.init).sorted()
             d.sriov = SRIOV(totalVFs: total, numVFs: num, vfs: vfs)
         }
@@ -197,19 +206,20 @@ public struct HostReader: Sendable {
             driver: try? fs.linkName("\(dir)/driver"))
     }
 
-    func readGroup(_ id: Int) -> IOMMUGroup {
+    /// One group; `members`, when the caller already knows them from the devices' links, saves
+    /// listing its devices folder.
+    func readGroup(_ id: Int, members known: [String]? = nil) -> IOMMUGroup {
         let path = "\(HostReader.iommuGroups)/\(id)"
         guard let dir = try? fs.directory(path) else {
-            return IOMMUGroup(id: id, members: [], type: .unreadable("\(path): unreadable"), name: nil, reservedRegions: .unreadable("\(path): unreadable"))
+            return IOMMUGroup(id: id, members: known ?? [], type: .unreadable("\(path): unreadable"), name: nil, reservedRegions: .unreadable("\(path): unreadable"))
         }
-        let names = Set((try? dir.names()) ?? [])
+        func attribute(_ name: String) -> Reading<String> { Reading({ () throws(HostFSError) in try dir.text(name) }) }
         return IOMMUGroup(
             id: id,
-            members: (try? dir.subdirectory("devices").names()) ?? [],
-            type: names.contains("type") ? Reading({ () throws(HostFSError) in try dir.text("type") }) : .absent,
-            name: names.contains("name") ? try? dir.text("name") : nil,
-            reservedRegions: names.contains("reserved_regions")
-                ? Reading({ () throws(HostFSError) in ReservedRegion.parse(try dir.text("reserved_regions")) }) : .absent)
+            members: known ?? (try? dir.subdirectory("devices").names()) ?? [],
+            type: attribute("type"),
+            name: attribute("name").value,
+            reservedRegions: attribute("reserved_regions").map(ReservedRegion.parse))
     }
 
     // MARK: IOMMU units and firmware

@@ -57,7 +57,11 @@ public final class HostFS: Sendable {
     public var isHostRoot: Bool { root == "/" }
     private let rootFD: CInt
     private let unreadable: [String]
-    private let manifestNodes: [String: DeviceNode]
+    /// The dev-nodes manifest's text; a node is looked up by scanning for its line, so a
+    /// --device run does not parse a large host's whole manifest.
+    private let manifestLines: [Substring]
+    /// Path → line of the manifest, built on the first lookup.
+    private let manifestIndex = Mutex<[Substring: Int]?>(nil)
     /// When set, every access is recorded: what `vfio-probe snapshot` copies.
     public let log: AccessLog?
 
@@ -73,14 +77,13 @@ public final class HostFS: Sendable {
         self.rootFD = fd
         if normalized == "/" {
             unreadable = []
-            manifestNodes = [:]
+            manifestLines = []
         } else {
             let reader = RootedOpener(rootFD: fd, root: normalized)
             let unreadableText = (try? reader.readText(HostFS.manifestDirectory + "/unreadable")) ?? ""
             unreadable = unreadableText.split(separator: "\n").map { String($0).trimmed }
                 .filter { $0.hasPrefix("/") }
-            let nodesText = (try? reader.readText(HostFS.manifestDirectory + "/dev-nodes")) ?? ""
-            manifestNodes = DeviceNodeManifest.parse(nodesText)
+            manifestLines = ((try? reader.readText(HostFS.manifestDirectory + "/dev-nodes")) ?? "").split(separator: "\n")
         }
     }
 
@@ -226,7 +229,18 @@ public final class HostFS: Sendable {
 
     private func readDeviceNode(_ path: String) throws(HostFSError) -> DeviceNode {
         if !isHostRoot {
-            guard let node = manifestNodes[path] else { throw .missing(path) }
+            let index = manifestIndex.withLock { idx in
+                if idx == nil {
+                    var built: [Substring: Int] = [:]
+                    for (i, l) in manifestLines.enumerated() {
+                        if let sp = l.firstIndex(of: " ") { built[l[..<sp]] = i }
+                    }
+                    idx = built
+                }
+                return idx!
+            }
+            guard let i = index[Substring(path)], let node = DeviceNodeManifest.parse(String(manifestLines[i]))[path]
+            else { throw .missing(path) }
             return node
         }
         var st = stat()
@@ -243,10 +257,11 @@ public final class HostFS: Sendable {
     public func deviceNodes(in dir: String) throws(HostFSError) -> [DeviceNode] {
         if !isHostRoot {
             let prefix = dir.hasSuffix("/") ? dir : dir + "/"
-            let nodes = manifestNodes.values.filter {
+            let all = DeviceNodeManifest.parse(manifestLines.joined(separator: "\n"))
+            let nodes = all.values.filter {
                 $0.path.hasPrefix(prefix) && !$0.path.dropFirst(prefix.count).contains("/")
             }
-            if nodes.isEmpty && !manifestNodes.keys.contains(where: { $0.hasPrefix(prefix) }) {
+            if nodes.isEmpty && !all.keys.contains(where: { $0.hasPrefix(prefix) }) {
                 throw .missing(dir)
             }
             let sorted = nodes.sorted { $0.path < $1.path }

@@ -50,7 +50,8 @@ public struct HostReader: Sendable {
             devices[a] = d
         }
         if selected.count >= HostReader.parallelThreshold {
-            let read = parallelMap(selected) { a, reader, p in readDevice(a, pci: reader, problems: &p) }
+            nonisolated(unsafe) let devicesDir = try? fs.directory(HostReader.pciDevices)
+            let read = parallelMap(selected) { a, reader, p in readDevice(a, pci: reader, problems: &p, devicesDir: devicesDir) }
             for d in read.results.compactMap({ $0 }) { devices[d.address] = d }
             problems += read.problems
         } else {
@@ -71,7 +72,8 @@ public struct HostReader: Sendable {
             }
             let numbers = (ids.value ?? []).compactMap { Int($0) }
             let known = pciMembers
-            for g in parallelMap(numbers, { id, _, _ in readGroup(id, members: known[id]) }).results.compactMap({ $0 }) { groups[g.id] = g }
+            nonisolated(unsafe) let groupsDir = try? fs.directory(HostReader.iommuGroups)
+            for g in parallelMap(numbers, { id, _, _ in readGroup(id, members: known[id], in: groupsDir) }).results.compactMap({ $0 }) { groups[g.id] = g }
         case .devices:
             for d in devices.values {
                 if let g = d.iommuGroup, groups[g] == nil { groups[g] = readGroup(g) }
@@ -141,16 +143,18 @@ public struct HostReader: Sendable {
         return (Array(out), notes.flatMap { $0 })
     }
 
-    /// One function: its directory is opened once and listed, so only attributes that exist are
-    /// read; identity and capabilities come from one read of config space (libpci), with the
-    /// sysfs attributes as the fallback when config space cannot be read.
-    func readDevice(_ a: PCIAddress, pci: PCIConfigReader, problems: inout [String], listVFs: Bool = false) -> PCIDevice? {
-        let path = "\(HostReader.pciDevices)/\(a)"
+    /// One function: its directory is opened once and its attributes read relative to it;
+    /// identity and capabilities come from one read of config space (libpci), with the sysfs
+    /// attributes as the fallback when config space cannot be read. Optional attributes are
+    /// simply tried (a failed open is cheaper than listing the directory).
+    func readDevice(_ a: PCIAddress, pci: PCIConfigReader, problems: inout [String], listVFs: Bool = false,
+                    devicesDir: HostDirectory? = nil) -> PCIDevice? {
+        let name = a.description
+        let path = "\(HostReader.pciDevices)/\(name)"
         guard let dir = try? fs.directory(path) else {
             problems.append("\(path): unreadable")
             return nil
         }
-        let names = Set((try? dir.names()) ?? [])
         let config = pci.config(a)
         var d: PCIDevice
         switch config {
@@ -171,24 +175,28 @@ public struct HostReader: Sendable {
             d = PCIDevice(address: a, vendorID: UInt16(truncatingIfNeeded: vendor), deviceID: UInt16(truncatingIfNeeded: device),
                           classCode: UInt32(truncatingIfNeeded: cls))
         }
-        if let target = try? fs.link(path) {
+        // Its place in the hierarchy: the /sys/bus/pci/devices link names every bridge above it.
+        let target = devicesDir.map { try? $0.link(name) } ?? (try? fs.link(path))
+        if let target {
             d.parents = target.split(separator: "/").dropLast().reversed().compactMap { PCIAddress(String($0)) }
         }
-        if names.contains("driver") { d.driver = try? dir.linkName("driver") }
-        if names.contains("driver_override"), let o = try? dir.text("driver_override"), o != "(null)", !o.isEmpty { d.driverOverride = o }
-        if names.contains("iommu_group") { d.iommuGroup = (try? dir.linkName("iommu_group")).flatMap { Int($0) } }
-        if names.contains("numa_node") { d.numaNode = (try? dir.text("numa_node")).flatMap { Int($0) } }
-        if names.contains("physfn") { d.physfn = (try? dir.linkName("physfn")).flatMap(PCIAddress.init) }
-        if names.contains("sriov_totalvfs"), let total = (try? dir.text("sriov_totalvfs")).flatMap({ Int($0) }) {
+        d.driver = try? dir.linkName("driver")
+        if let o = try? dir.text("driver_override"), o != "(null)", !o.isEmpty { d.driverOverride = o }
+        d.iommuGroup = (try? dir.linkName("iommu_group")).flatMap { Int($0) }
+        d.numaNode = (try? dir.text("numa_node")).flatMap { Int($0) }
+        d.physfn = (try? dir.linkName("physfn")).flatMap(PCIAddress.init)
+        if let total = (try? dir.text("sriov_totalvfs")).flatMap({ Int($0) }) {
             let num = (try? dir.text("sriov_numvfs")).flatMap { Int($0) } ?? 0
             // The VF list costs a readlink per VF; it is read only for a PF the user named.
-            let vfs = !listVFs ? [] : names.filter { $0.hasPrefix("virtfn") }.sorted()
+            let vfs = !listVFs ? [] : ((try? dir.names()) ?? []).filter { $0.hasPrefix("virtfn") }
                 .compactMap { try? dir.linkName($0) }.compactMap(PCIAddress.init).sorted()
             d.sriov = SRIOV(totalVFs: total, numVFs: num, vfs: vfs)
         }
-        if names.contains("vfio-dev") { d.vfioDevice = (try? dir.subdirectory("vfio-dev").names())?.first { $0.hasPrefix("vfio") } }
+        if d.driver.map(DriverClass.init) == .vfio || dir.has("vfio-dev") {
+            d.vfioDevice = (try? dir.subdirectory("vfio-dev").names())?.first { $0.hasPrefix("vfio") }
+        }
         if d.vendorID == 0x1af4 {
-            d.virtio = names.filter { $0.hasPrefix("virtio") && Int($0.dropFirst(6)) != nil }.sorted()
+            d.virtio = ((try? dir.names()) ?? []).filter { $0.hasPrefix("virtio") && Int($0.dropFirst(6)) != nil }.sorted()
                 .map { readVirtio("\(path)/\($0)", name: $0) }
         }
         if lookUpNames {
@@ -208,9 +216,10 @@ public struct HostReader: Sendable {
 
     /// One group; `members`, when the caller already knows them from the devices' links, saves
     /// listing its devices folder.
-    func readGroup(_ id: Int, members known: [String]? = nil) -> IOMMUGroup {
+    func readGroup(_ id: Int, members known: [String]? = nil, in groupsDir: HostDirectory? = nil) -> IOMMUGroup {
         let path = "\(HostReader.iommuGroups)/\(id)"
-        guard let dir = try? fs.directory(path) else {
+        // Group folders are real directories: one relative open, no path walk from the root.
+        guard let dir = groupsDir.map({ try? $0.subdirectory(String(id)) }) ?? (try? fs.directory(path)) else {
             return IOMMUGroup(id: id, members: known ?? [], type: .unreadable("\(path): unreadable"), name: nil, reservedRegions: .unreadable("\(path): unreadable"))
         }
         func attribute(_ name: String) -> Reading<String> { Reading({ () throws(HostFSError) in try dir.text(name) }) }

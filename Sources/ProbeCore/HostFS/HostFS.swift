@@ -110,18 +110,26 @@ public final class HostFS: Sendable {
         return try HostFS.readAll(fd, path: path, limit: limit)
     }
 
+    /// Reads to the end (or `limit`) into the array itself: most sysfs attributes are a few bytes,
+    /// so no scratch buffer is allocated or zeroed per read.
     static func readAll(_ fd: CInt, path: String, limit: Int) throws(HostFSError) -> [UInt8] {
         var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
+        var capacity = min(limit, 256)
         while out.count < limit {
-            let want = min(chunk.count, limit - out.count)
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw HostFS.error(errno, path)
+            if out.count == capacity { capacity = min(limit, capacity * 4) }
+            let start = out.count
+            let want = capacity - start
+            var err: CInt = 0
+            var got = 0
+            out.append(contentsOf: repeatElement(0, count: want))
+            out.withUnsafeMutableBytes { buf in
+                let n = read(fd, buf.baseAddress! + start, want)
+                if n < 0 { err = errno } else { got = n }
             }
-            if n == 0 { break }
-            out.append(contentsOf: chunk[0..<n])
+            out.removeLast(want - got)
+            if err == EINTR { continue }
+            if err != 0 { throw HostFS.error(err, path) }
+            if got == 0 { break }
         }
         return out
     }
@@ -273,6 +281,8 @@ public final class HostFS: Sendable {
 
     // MARK: internals
 
+    var hasUnreadableManifest: Bool { !unreadable.isEmpty }
+
     func isUnreadable(_ path: String) -> Bool {
         unreadable.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
     }
@@ -343,20 +353,20 @@ public final class HostDirectory {
     }
 
     public func bytes(_ name: String, limit: Int = 64 << 10) throws(HostFSError) -> [UInt8] {
-        let p = full(name)
-        if fs.isUnreadable(p) {
-            fs.log?.record(p, .unreadable)
-            throw .permissionDenied(p)
+        // Full paths are built only when an error, the manifest or the access log needs one.
+        if fs.hasUnreadableManifest, fs.isUnreadable(full(name)) {
+            fs.log?.record(full(name), .unreadable)
+            throw .permissionDenied(full(name))
         }
         let f = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         if f < 0 {
-            let e = HostFS.error(errno, p)
-            if case .permissionDenied = e { fs.log?.record(p, .unreadable) }
+            let e = HostFS.error(errno, full(name))
+            if case .permissionDenied = e { fs.log?.record(full(name), .unreadable) }
             throw e
         }
         defer { close(f) }
-        let b = try HostFS.readAll(f, path: p, limit: limit)
-        fs.log?.record(p, .file(b))
+        let b = try HostFS.readAll(f, path: name, limit: limit)
+        if let log = fs.log { log.record(full(name), .file(b)) }
         return b
     }
 
@@ -366,17 +376,30 @@ public final class HostDirectory {
 
     /// The last component of a link's target.
     public func linkName(_ name: String) throws(HostFSError) -> String {
-        let p = full(name)
-        if fs.isUnreadable(p) { throw .permissionDenied(p) }
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlinkat(fd, name, &buf, buf.count - 1)
-        if n < 0 {
-            if errno == EINVAL { throw .notALink(p) }
-            throw HostFS.error(errno, p)
+        let target = try link(name)
+        guard let slash = target.lastIndex(of: "/") else { return target }
+        return String(target[target.index(after: slash)...])
+    }
+
+    /// Whether an entry exists (without following a link).
+    public func has(_ name: String) -> Bool {
+        var st = stat()
+        return fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+    }
+
+    /// A link's target, as stored.
+    public func link(_ name: String) throws(HostFSError) -> String {
+        if fs.hasUnreadableManifest, fs.isUnreadable(full(name)) { throw .permissionDenied(full(name)) }
+        let target: String = try withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { (buf) throws(HostFSError) -> String in
+            let n = readlinkat(fd, name, buf.baseAddress!, 4095)
+            if n < 0 {
+                if errno == EINVAL { throw .notALink(full(name)) }
+                throw HostFS.error(errno, full(name))
+            }
+            return String(decoding: UnsafeRawBufferPointer(start: buf.baseAddress, count: n), as: UTF8.self)
         }
-        let target = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        fs.log?.record(p, .link(target))
-        return String(target.split(separator: "/").last ?? Substring(target))
+        if let log = fs.log { log.record(full(name), .link(target)) }
+        return target
     }
 
     /// A subdirectory, opened relative to this one.

@@ -102,19 +102,9 @@ public struct LiveProber {
                                    length: UInt64(bufferLength), alignment: page)
             if iova == nil { w.reject("no IOVA range can hold a \(bufferLength)-byte mapping") }
         }
-        w.step("VFIO_IOMMU_MAP_DMA", detail: { _ in "iova 0x\(hex(iova!, 1)) size 0x\(hex(bufferLength, 1))" }) { () throws(Errno) in
-            try container!.map(buffer!, iova: iova!)
-        }
-        if w.lastSucceeded {
-            w.walk.facts.mappedIOVA = iova
-            w.walk.facts.mappedSize = UInt64(bufferLength)
-        }
-        if let unmapped = w.step("VFIO_IOMMU_UNMAP_DMA", detail: { "unmapped 0x\(hex($0, 1))" }, { () throws(Errno) in
-            try container!.unmap(iova: iova!, size: UInt64(bufferLength))
-        }) {
-            w.walk.facts.unmappedSize = unmapped
-            if unmapped != UInt64(bufferLength) { w.reject("unmapped 0x\(hex(unmapped, 1)) bytes of 0x\(hex(bufferLength, 1))") }
-        }
+        dmaTrial(&w, map: "VFIO_IOMMU_MAP_DMA", unmap: "VFIO_IOMMU_UNMAP_DMA", iova: iova,
+                 { () throws(Errno) in try container!.map(buffer!, iova: iova!) },
+                 { () throws(Errno) in try container!.unmap(iova: iova!, size: UInt64(bufferLength)) })
         device = deviceSteps(&w, d, group: group)
         return w.walk
     }
@@ -179,19 +169,9 @@ public struct LiveProber {
             iova = Self.chooseIOVA(ranges.ranges, length: UInt64(bufferLength), alignment: max(4096, ranges.alignment))
             if iova == nil { w.reject("no IOVA range can hold a \(bufferLength)-byte mapping") }
         }
-        w.step("IOMMU_IOAS_MAP", detail: { _ in "iova 0x\(hex(iova!, 1)) length 0x\(hex(bufferLength, 1))" }) { () throws(Errno) in
-            try ioas!.map(buffer!, iova: iova!)
-        }
-        if w.lastSucceeded {
-            w.walk.facts.mappedIOVA = iova
-            w.walk.facts.mappedSize = UInt64(bufferLength)
-        }
-        if let unmapped = w.step("IOMMU_IOAS_UNMAP", detail: { "unmapped 0x\(hex($0, 1))" }, { () throws(Errno) in
-            try ioas!.unmap(iova: iova!, length: UInt64(bufferLength))
-        }) {
-            w.walk.facts.unmappedSize = unmapped
-            if unmapped != UInt64(bufferLength) { w.reject("unmapped 0x\(hex(unmapped, 1)) bytes of 0x\(hex(bufferLength, 1))") }
-        }
+        dmaTrial(&w, map: "IOMMU_IOAS_MAP", unmap: "IOMMU_IOAS_UNMAP", iova: iova,
+                 { () throws(Errno) in try ioas!.map(buffer!, iova: iova!) },
+                 { () throws(Errno) in try ioas!.unmap(iova: iova!, length: UInt64(bufferLength)) })
         if let hw = w.step("IOMMU_GET_HW_INFO", detail: Self.hwText, { () throws(Errno) in try iommufd!.hardwareInfo(devID: devID!) }) {
             w.walk.facts.hwInfoType = hw.type
             w.walk.facts.hwIntelCap = hw.intelCap
@@ -209,6 +189,21 @@ public struct LiveProber {
     }
 
     // MARK: shared steps
+
+    /// Maps the trial buffer at `iova`, unmaps it, and checks the kernel unmapped all of it.
+    func dmaTrial(_ w: inout Recorder, map: String, unmap: String, iova: UInt64?,
+                  _ doMap: () throws(Errno) -> Void, _ doUnmap: () throws(Errno) -> UInt64) {
+        let size = UInt64(bufferLength)
+        w.step(map, detail: { _ in "iova 0x\(hex(iova ?? 0, 1)) size 0x\(hex(size, 1))" }, doMap)
+        if w.lastSucceeded {
+            w.walk.facts.mappedIOVA = iova
+            w.walk.facts.mappedSize = size
+        }
+        if let unmapped = w.step(unmap, detail: { "unmapped 0x\(hex($0, 1))" }, doUnmap) {
+            w.walk.facts.unmappedSize = unmapped
+            if unmapped != size { w.reject("unmapped 0x\(hex(unmapped, 1)) bytes of 0x\(hex(size, 1))") }
+        }
+    }
 
     func openGroup(_ w: inout Recorder, _ node: String) -> VFIOGroup? {
         let g = w.step("open \(node)") { () throws(Errno) in try VFIOGroup(kernel: kernel, path: node) }

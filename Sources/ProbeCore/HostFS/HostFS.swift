@@ -149,13 +149,11 @@ public final class HostFS: Sendable {
 
     /// The names in a directory, sorted, without "." and "..".
     public func entries(_ path: String) throws(HostFSError) -> [String] {
-        try guardReadable(path)
-        let fd = try openInRoot(path, O_RDONLY | O_DIRECTORY)
-        guard let dir = fdopendir(fd) else {
-            let e = errno
-            close(fd)
-            throw HostFS.error(e, path)
-        }
+        try directory(path).names()
+    }
+
+    /// Every name a directory stream yields, without "." and "..", sorted. Closes the stream.
+    public static func names(of dir: OpaquePointer) -> [String] {
         defer { closedir(dir) }
         var names: [String] = []
         while let ent = readdir(dir) {
@@ -164,9 +162,7 @@ public final class HostFS: Sendable {
             }
             if name != "." && name != ".." { names.append(name) }
         }
-        names.sort()
-        log?.record(path, .directory(names))
-        return names
+        return names.sorted()
     }
 
     /// The target of a symbolic link, as stored in the link.
@@ -338,16 +334,13 @@ public final class HostDirectory {
     /// The entries, sorted.
     public func names() throws(HostFSError) -> [String] {
         let dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)
-        guard dupfd >= 0, let dir = fdopendir(dupfd) else { throw HostFS.error(errno, path) }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let ent = readdir(dir) {
-            let name = withUnsafePointer(to: ent.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
+        guard dupfd >= 0 else { throw HostFS.error(errno, path) }
+        guard let dir = fdopendir(dupfd) else {
+            let e = errno
+            close(dupfd)
+            throw HostFS.error(e, path)
         }
-        names.sort()
+        let names = HostFS.names(of: dir)
         fs.log?.record(path, .directory(names))
         return names
     }

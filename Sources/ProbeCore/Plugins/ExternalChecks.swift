@@ -33,14 +33,8 @@ public struct ExternalChecks: Sendable {
             return explicit ? [Finding("plugins.directory", .warn, .host, "cannot read the checks directory \(directory): \(String(cString: strerror(errno)))",
                                        remedy: "Create it, or point --checks-dir at an existing directory.")] : []
         }
-        var names: [String] = []
-        while let e = readdir(dir) {
-            let n = withUnsafePointer(to: e.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
-            if !n.hasPrefix(".") { names.append(n) }
-        }
-        closedir(dir)
         var out: [Finding] = []
-        for name in names.sorted() {
+        for name in HostFS.names(of: dir) where !name.hasPrefix(".") {
             let path = directory + "/" + name
             var st = stat()
             guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, access(path, X_OK) == 0 else { continue }

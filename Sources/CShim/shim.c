@@ -29,6 +29,26 @@ int vp_openat_in_root(int rootfd, const char *path, int flags) {
 
 const int vp_O_PATH = O_PATH;
 int vp_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+long vp_read_small(int dirfd, const char *name, char *buf, long cap) {
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return -1;
+    long total = 0;
+    while (total < cap) {
+        long n = read(fd, buf + total, (size_t)(cap - total));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (n == 0) break;
+        total += n;
+    }
+    close(fd);
+    return total;
+}
 unsigned int vp_major(unsigned long long dev) { return major(dev); }
 unsigned int vp_minor(unsigned long long dev) { return minor(dev); }
 

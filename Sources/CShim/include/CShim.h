@@ -19,6 +19,9 @@ int vp_openat_in_root(int rootfd, const char *path, int flags);
 
 /// Constants and macros Swift's Glibc module does not export (they need _GNU_SOURCE).
 extern const int vp_O_PATH;
+/// openat(dirfd, name, O_RDONLY|O_NOFOLLOW) + read + close of a small file (a sysfs attribute)
+/// into buf; returns its length, or -1 with errno. A file longer than cap returns cap.
+long vp_read_small(int dirfd, const char *name, char *buf, long cap);
 /// pipe2(fds, O_CLOEXEC).
 int vp_pipe_cloexec(int fds[2]);
 unsigned int vp_major(unsigned long long dev);

@@ -363,8 +363,19 @@ public final class HostDirectory {
         return b
     }
 
+    /// A sysfs attribute as text, trailing white space removed. Attributes are at most a page;
+    /// they are read into a stack buffer without an intermediate array.
     public func text(_ name: String) throws(HostFSError) -> String {
-        String(decoding: try bytes(name), as: UTF8.self).trimmingTrailingWhitespace
+        if fs.hasUnreadableManifest || fs.log != nil {
+            return String(decoding: try bytes(name), as: UTF8.self).trimmingTrailingWhitespace
+        }
+        return try withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { (buf) throws(HostFSError) -> String in
+            let n = vp_read_small(fd, name, buf.baseAddress!, 4096)
+            if n < 0 { throw HostFS.error(errno, full(name)) }
+            var end = Int(n)
+            while end > 0, [0x0a, 0x20, 0x09, 0x00].contains(UInt8(bitPattern: buf[end - 1])) { end -= 1 }
+            return String(decoding: UnsafeRawBufferPointer(start: buf.baseAddress, count: end), as: UTF8.self)
+        }
     }
 
     /// The last component of a link's target.

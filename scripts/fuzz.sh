@@ -12,10 +12,10 @@ targets=("$@")
 shared=../shared/fixtures/acpi
 out=.build-fuzz
 mkdir -p "$out"
+bin="$out/fuzz-acpi"
+swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name ACPI Sources/ACPI/*.swift Fuzz/fuzz-acpi.swift -o "$bin"
 status=0
 for t in "${targets[@]}"; do
-    bin="$out/fuzz-$t"
-    swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name ACPI Sources/ACPI/*.swift "Fuzz/fuzz-$t.swift" -o "$bin"
     corpus="$out/corpus-$t"
     crashes="$out/crashes-$t"
     mkdir -p "$corpus" "$crashes"
@@ -26,7 +26,7 @@ for t in "${targets[@]}"; do
         echo "fuzz: $shared is absent: $t starts from an empty corpus"
     fi
     echo "== fuzzing the $sig decoder for ${seconds}s"
-    if ! "$bin" "$corpus" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -artifact_prefix="$crashes/" \
+    if ! VP_FUZZ_SIGNATURE="$sig" "$bin" "$corpus" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -artifact_prefix="$crashes/" \
             -print_final_stats=1 > "$out/fuzz-$t.log" 2>&1; then
         echo "fuzz: $sig decoder CRASHED; see $out/fuzz-$t.log and $crashes/" >&2
         tail -30 "$out/fuzz-$t.log" >&2

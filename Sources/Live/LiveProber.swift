@@ -45,14 +45,8 @@ public struct LiveProber {
 
     func containerWalk() -> LiveWalk {
         var w = Recorder(.container)
-        let container = w.step("open /dev/vfio/vfio") { () throws(Errno) in try VFIOContainer(kernel: kernel) }
-        defer { container?.handle.close() }
-        let api = w.step("VFIO_GET_API_VERSION", detail: { "API version \($0)" }) { () throws(Errno) in try container!.apiVersion() }
-        w.walk.facts.apiVersion = api
-        if let api, api != 0 { w.reject("VFIO_API_VERSION is 0; this kernel says \(api)") }
-        if let ext = w.step("VFIO_CHECK_EXTENSION", detail: Self.extensionText, { () throws(Errno) in try container!.extensions() }) {
-            w.walk.facts.extensions = Dictionary(uniqueKeysWithValues: ext.map { ($0.key.name, $0.value) })
-        }
+        let (container, _) = openContainer(&w)
+        container?.handle.close()
         return w.walk
     }
 
@@ -68,12 +62,10 @@ public struct LiveProber {
             container?.handle.close()
             buffer?.release()
         }
-        container = w.step("open /dev/vfio/vfio") { () throws(Errno) in try VFIOContainer(kernel: kernel) }
-        let api = w.step("VFIO_GET_API_VERSION", detail: { "API version \($0)" }) { () throws(Errno) in try container!.apiVersion() }
-        if let api, api != 0 { w.reject("VFIO_API_VERSION is 0; this kernel says \(api)") }
+        let opened = openContainer(&w)
+        container = opened.container
         var type: VFIOExtension?
-        if let ext = w.step("VFIO_CHECK_EXTENSION", detail: Self.extensionText, { () throws(Errno) in try container!.extensions() }) {
-            w.walk.facts.extensions = Dictionary(uniqueKeysWithValues: ext.map { ($0.key.name, $0.value) })
+        if let ext = opened.extensions {
             type = ext[.type1v2] == true ? .type1v2 : ext[.type1] == true ? .type1 : nil
             if type == nil { w.reject("the container offers neither TYPE1v2 nor TYPE1") }
         }
@@ -119,13 +111,9 @@ public struct LiveProber {
             group?.handle.close()
             container?.handle.close()
         }
-        container = w.step("open /dev/vfio/vfio") { () throws(Errno) in try VFIOContainer(kernel: kernel) }
-        let api = w.step("VFIO_GET_API_VERSION", detail: { "API version \($0)" }) { () throws(Errno) in try container!.apiVersion() }
-        if let api, api != 0 { w.reject("VFIO_API_VERSION is 0; this kernel says \(api)") }
-        if let ext = w.step("VFIO_CHECK_EXTENSION", detail: Self.extensionText, { () throws(Errno) in try container!.extensions() }) {
-            w.walk.facts.extensions = Dictionary(uniqueKeysWithValues: ext.map { ($0.key.name, $0.value) })
-            if ext[.noIOMMU] != true { w.reject("the container does not offer NOIOMMU (no-IOMMU mode is off)") }
-        }
+        let opened = openContainer(&w)
+        container = opened.container
+        if let ext = opened.extensions, ext[.noIOMMU] != true { w.reject("the container does not offer NOIOMMU (no-IOMMU mode is off)") }
         group = openGroup(&w, node)
         groupStatus(&w, group)
         w.step("VFIO_GROUP_SET_CONTAINER") { () throws(Errno) in try group!.setContainer(container!) }
@@ -189,6 +177,18 @@ public struct LiveProber {
     }
 
     // MARK: shared steps
+
+    /// Open /dev/vfio/vfio, VFIO_GET_API_VERSION (must be 0), VFIO_CHECK_EXTENSION for every
+    /// extension: how every legacy walk begins.
+    func openContainer(_ w: inout Recorder) -> (container: VFIOContainer?, extensions: [VFIOExtension: Bool]?) {
+        let container = w.step("open /dev/vfio/vfio") { () throws(Errno) in try VFIOContainer(kernel: kernel) }
+        let api = w.step("VFIO_GET_API_VERSION", detail: { "API version \($0)" }) { () throws(Errno) in try container!.apiVersion() }
+        w.walk.facts.apiVersion = api
+        if let api, api != 0 { w.reject("VFIO_API_VERSION is 0; this kernel says \(api)") }
+        let ext = w.step("VFIO_CHECK_EXTENSION", detail: Self.extensionText, { () throws(Errno) in try container!.extensions() })
+        if let ext { w.walk.facts.extensions = Dictionary(uniqueKeysWithValues: ext.map { ($0.key.name, $0.value) }) }
+        return (container, ext)
+    }
 
     /// Maps the trial buffer at `iova`, unmaps it, and checks the kernel unmapped all of it.
     func dmaTrial(_ w: inout Recorder, map: String, unmap: String, iova: UInt64?,

@@ -1,12 +1,21 @@
-// libFuzzer target for the VIOT decoder. Built by scripts/fuzz.sh with
+// libFuzzer target for the ACPI decoders, built by scripts/fuzz.sh with
 // swiftc -sanitize=fuzzer,address -parse-as-library over Sources/ACPI/*.swift and this file.
-// The signature and length are forced so the fuzzer spends its time inside the VIOT body.
+// VP_FUZZ_SIGNATURE (DMAR, IVRS, IORT or VIOT) picks the decoder: the signature and the length
+// are forced so the fuzzer spends its time inside that table's body.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let fuzzSignature: [UInt8] = {
+    guard let p = getenv("VP_FUZZ_SIGNATURE") else { return Array("DMAR".utf8) }
+    return Array(String(cString: p).utf8.prefix(4))
+}()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     var bytes = Array(UnsafeBufferPointer(start: data, count: size))
     if bytes.count >= 8 {
-        bytes.replaceSubrange(0..<4, with: Array("VIOT".utf8))
+        bytes.replaceSubrange(0..<4, with: fuzzSignature)
         let n = UInt32(bytes.count)
         bytes.replaceSubrange(4..<8, with: [UInt8(n & 0xff), UInt8((n >> 8) & 0xff), UInt8((n >> 16) & 0xff), UInt8(n >> 24)])
     }

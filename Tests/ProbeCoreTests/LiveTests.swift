@@ -221,6 +221,16 @@ struct LiveWalkTests {
         #expect(k.leftNothingBehind)
     }
 
+    @Test func containerMissingWithoutVFIOIsNoNews() throws {
+        let k = ScriptedKernel()
+        k.failures["open /dev/vfio/vfio"] = .noSuchFileOrDirectory
+        let r = try liveProbe("amd-host", devices: ["0000:03:00.0"], kernel: k)
+        let f = try #require(r.finding("live.container"))
+        #expect(f.status == .info, "vfio is not loaded: the static check carries the fix")
+        #expect(f.impacts.isEmpty)
+        #expect(r.verdict.mode == .vfio && r.device.actions.first == Actions.loadVFIO)
+    }
+
     @Test func everyFailurePointLeavesNothingBehind() throws {
         let points = ["open /dev/vfio/vfio", "VFIO_GET_API_VERSION", "VFIO_CHECK_EXTENSION", "open /dev/vfio/10", "VFIO_GROUP_GET_STATUS",
                       "VFIO_GROUP_SET_CONTAINER", "VFIO_SET_IOMMU", "VFIO_IOMMU_GET_INFO", "mmap", "VFIO_IOMMU_MAP_DMA", "VFIO_IOMMU_UNMAP_DMA",

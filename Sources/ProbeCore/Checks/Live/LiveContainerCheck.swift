@@ -13,6 +13,11 @@ public struct LiveContainerCheck: Check {
         guard let live = context.live else { return [] }
         if let why = live.notRun { return [finding(.info, "the live ioctls did not run: \(why)")] }
         guard let walk = live.container else { return [] }
+        // Without vfio loaded there is no node to open; vfio.modules already says why and what to do.
+        if walk.failure?.name == "open /dev/vfio/vfio", walk.failure?.errno == LiveDiagnosis.ENOENT,
+           !context.host.modules.state("vfio").isPresent {
+            return [finding(.info, "no /dev/vfio/vfio to open: vfio is not loaded (see vfio.modules)", evidence: walk.evidence)]
+        }
         if let diag = LiveDiagnosis.of(walk, device: nil, host: context.host) {
             // Without an IOMMU-backed or no-IOMMU device there is nothing to lose here but the container.
             return [finding(.fail, diag.cause, remedy: diag.remedy, evidence: walk.evidence, impacts: diag.impacts)]

@@ -24,11 +24,14 @@ public struct TextReporter {
         if !r.verdict.devices.isEmpty || !h.missing.isEmpty {
             out.append("")
             out.append(bold("Devices"))
+            // Findings grouped once: filtering them per device would be quadratic on a large host.
+            var byDevice: [PCIAddress: [Finding]] = [:]
+            for f in r.findings { if case .device(let a) = f.subject { byDevice[a, default: []].append(f) } }
             for dv in r.verdict.devices {
                 guard let d = h.device(dv.address) else { continue }
                 let group = d.iommuGroup.map { "group \($0)" } ?? "no group"
                 out.append("  \(bold(d.address.description))  \(d.displayName)  [\(d.driver ?? "no driver")]  \(group)  → \(dv.mode.rawValue) \(readiness(dv.readiness))")
-                let fs = r.findings(for: d.address)
+                let fs = byDevice[d.address] ?? []
                 let shown = r.deviceScoped ? fs : fs.filter { ($0.status != .pass && $0.status != .info) || $0.checkID.hasPrefix("live.") }
                 for f in shown { out += lines(f, indent: "    ") }
                 if dv.readiness != .ready {

@@ -115,7 +115,7 @@ struct CheckCommand: ParsableCommand {
         if !quiet {
             switch format {
             case .text: Terminal.write(TextReporter(color: Terminal.useColor(color)).render(report))
-            case .json: Terminal.write(JSONReporter.render(report))
+            case .json: JSONReporter.write(report) { Terminal.write(bytes: $0) }
             case .prometheus: Terminal.write(PrometheusReporter.render(report))
             case .nfd: Terminal.write(NFDReporter.render(report))
             }
@@ -244,8 +244,10 @@ enum Terminal {
         return out
     }
 
-    static func write(_ s: String, fd: Int32 = 1) {
-        var bytes = Array(s.utf8)[...]
+    static func write(_ s: String, fd: Int32 = 1) { write(bytes: Array(s.utf8), fd: fd) }
+
+    static func write(bytes all: [UInt8], fd: Int32 = 1) {
+        var bytes = all[...]
         while !bytes.isEmpty {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }

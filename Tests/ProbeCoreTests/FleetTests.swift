@@ -124,3 +124,16 @@ struct ExternalCheckTests {
         }
     }
 }
+
+struct JSONStreamingTests {
+    /// The streamed document is byte for byte the document rendered whole.
+    @Test(arguments: ["intel-vfio-ready", "rmrr-direct", "noiommu-enabled"])
+    func streamedEqualsWhole(fixture: String) throws {
+        let r = try probe(fixture)
+        var chunks = 0
+        var streamed: [UInt8] = []
+        JSONReporter.write(r) { streamed += $0; chunks += 1 }
+        #expect(String(decoding: streamed, as: UTF8.self) == JSONReporter.document(r).render(pretty: true) + "\n")
+        #expect(chunks >= 1)
+    }
+}

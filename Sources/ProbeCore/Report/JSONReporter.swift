@@ -1,19 +1,77 @@
 /// The JSON contract (schema_version 1), documented field by field in README.md.
 public enum JSONReporter {
     public static func render(_ r: Report) -> String {
-        document(r).render(pretty: true) + "\n"
+        var all: [UInt8] = []
+        write(r) { all += $0 }
+        return String(decoding: all, as: UTF8.self)
     }
 
+    /// A member of the document: a value, or an array written element by element.
+    enum Part {
+        case value(JSONValue)
+        case elements(Int, (Int) -> JSONValue)
+    }
+
+    /// Writes the document in 64 KiB pieces: the devices and findings of a large host are rendered
+    /// one at a time, so the document is never whole in memory.
+    public static func write(_ r: Report, _ emit: ([UInt8]) -> Void) {
+        var buf: [UInt8] = []
+        buf.reserveCapacity(1 << 16)
+        func flush(_ force: Bool = false) {
+            if force || buf.count >= 1 << 16 {
+                emit(buf)
+                buf.removeAll(keepingCapacity: true)
+            }
+        }
+        buf.append(UInt8(ascii: "{"))
+        for (i, (key, part)) in parts(r).enumerated() {
+            if i > 0 { buf.append(UInt8(ascii: ",")) }
+            JSONValue.newline(&buf, 1)
+            JSONValue.escape(key, into: &buf)
+            buf += [UInt8(ascii: ":"), UInt8(ascii: " ")]
+            switch part {
+            case .value(let v):
+                v.write(into: &buf, indent: 1)
+            case .elements(let n, let element):
+                if n == 0 { buf += [UInt8(ascii: "["), UInt8(ascii: "]")]; continue }
+                buf.append(UInt8(ascii: "["))
+                for e in 0..<n {
+                    if e > 0 { buf.append(UInt8(ascii: ",")) }
+                    JSONValue.newline(&buf, 2)
+                    element(e).write(into: &buf, indent: 2)
+                    flush()
+                }
+                JSONValue.newline(&buf, 1)
+                buf.append(UInt8(ascii: "]"))
+            }
+        }
+        JSONValue.newline(&buf, 0)
+        buf += [UInt8(ascii: "}"), 0x0a]
+        flush(true)
+    }
+
+    /// The whole document as one value (small reports and tests).
     public static func document(_ r: Report) -> JSONValue {
+        .object(parts(r).map { key, part in
+            switch part {
+            case .value(let v): (key, v)
+            case .elements(let n, let element): (key, .array((0..<n).map(element)))
+            }
+        })
+    }
+
+    static func parts(_ r: Report) -> [(String, Part)] {
         let h = r.host
         let v = r.verdict
-        return .object([
-            ("schema_version", .int(Int64(Report.schemaVersion))),
-            ("tool", .object([("name", .string("vfio-probe")), ("version", .string(Report.toolVersion))])),
-            ("root", .string(h.root)),
-            ("scope", h.scope == .all ? .string("all") : JSONValue(h.selected.map(\.description) + h.missing.map(\.description))),
-            ("host", hostObject(h)),
-            ("verdict", .object([
+        let devices = v.devices.compactMap { dv in h.device(dv.address).map { ($0, dv) } }
+        let titles = Dictionary(r.checks.map { ($0.id, ($0.title, $0.category)) }, uniquingKeysWith: { a, _ in a })
+        return [
+            ("schema_version", .value(.int(Int64(Report.schemaVersion)))),
+            ("tool", .value(.object([("name", .string("vfio-probe")), ("version", .string(Report.toolVersion))]))),
+            ("root", .value(.string(h.root))),
+            ("scope", .value(h.scope == .all ? .string("all") : JSONValue(h.selected.map(\.description) + h.missing.map(\.description)))),
+            ("host", .value(hostObject(h))),
+            ("verdict", .value(.object([
                 ("mode", .string(v.mode.rawValue)),
                 ("summary", .string(v.summary)),
                 ("actions", JSONValue(v.actions)),
@@ -22,13 +80,13 @@ public enum JSONReporter {
                 ("exit_code", .int(Int64(v.exitCode))),
                 ("checks_not_run", JSONValue(v.notRun)),
                 ("disagreements", JSONValue(v.disagreements)),
-            ])),
-            ("live", liveObject(r.live)),
-            ("devices", .array(v.devices.compactMap { dv in h.device(dv.address).map { device($0, dv, live: r.live) } })),
-            ("missing_devices", JSONValue(h.missing.map(\.description))),
-            ("checks", .array(r.findings.map { finding($0, r) })),
-            ("read_problems", JSONValue(h.readProblems)),
-        ])
+            ]))),
+            ("live", .value(liveObject(r.live))),
+            ("devices", .elements(devices.count) { device(devices[$0].0, devices[$0].1, live: r.live) }),
+            ("missing_devices", .value(JSONValue(h.missing.map(\.description)))),
+            ("checks", .elements(r.findings.count) { finding(r.findings[$0], titles) }),
+            ("read_problems", .value(JSONValue(h.readProblems))),
+        ]
     }
 
     static func hostObject(_ h: Host) -> JSONValue {
@@ -128,11 +186,11 @@ public enum JSONReporter {
         ])
     }
 
-    static func finding(_ f: Finding, _ r: Report) -> JSONValue {
+    static func finding(_ f: Finding, _ titles: [String: (String, Category)]) -> JSONValue {
         var kvs: [(String, JSONValue)] = [
             ("id", .string(f.checkID)),
-            ("title", .string(r.title(of: f.checkID))),
-            ("category", .string(r.category(of: f.checkID).rawValue)),
+            ("title", .string(titles[f.checkID]?.0 ?? f.checkID)),
+            ("category", .string((titles[f.checkID]?.1 ?? .platform).rawValue)),
             ("status", .string(f.status.rawValue)),
             ("summary", .string(f.summary)),
             ("detail", JSONValue(f.detail)),

@@ -16,7 +16,7 @@ public indirect enum JSONValue: Equatable, Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private func write(into out: inout [UInt8], indent: Int?) {
+    func write(into out: inout [UInt8], indent: Int?) {
         switch self {
         case .null: out += Self.nullBytes
         case .bool(let b): out += b ? Self.trueBytes : Self.falseBytes
@@ -50,7 +50,7 @@ public indirect enum JSONValue: Equatable, Sendable {
 
     private static let nullBytes = Array("null".utf8), trueBytes = Array("true".utf8), falseBytes = Array("false".utf8)
 
-    private static func newline(_ out: inout [UInt8], _ indent: Int?) {
+    static func newline(_ out: inout [UInt8], _ indent: Int?) {
         guard let n = indent else { return }
         out.append(0x0a)
         out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * n))

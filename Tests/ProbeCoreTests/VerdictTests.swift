@@ -138,6 +138,16 @@ struct VerdictTests {
         #expect(!r.findings.contains { $0.checkID == "noiommu.privileges" && $0.status == .pass })
     }
 
+    /// A DPDK user's view: the group node is root's and 8 MiB of locked memory starves DMA.
+    @Test func serviceUserNeedsNodeAccessAndMemlock() throws {
+        let r = try probe("intel-nonroot", devices: ["0000:01:00.0"])
+        #expect(r.verdict.mode == .vfio)
+        let d = try #require(device(r, "0000:01:00.0"))
+        #expect(d.readiness == .bindable)
+        #expect(d.actions == [MemlockCheck.descriptor.remedy, DevNodesCheck.descriptor.remedy])
+        #expect(d.reasons.contains("locked memory is limited to 8 MiB (below 64 MiB) without CAP_IPC_LOCK"))
+    }
+
     @Test func mixedModesHaveNothingInCommon() throws {
         // A device in an IOMMU group and one outside every group: type1 and no-IOMMU cannot mix.
         let r = try probe("virtio-no-access-platform", devices: ["0000:00:04.0", "0000:00:00.0"])

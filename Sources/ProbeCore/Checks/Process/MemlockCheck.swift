@@ -23,7 +23,10 @@ public struct MemlockCheck: Check {
             if limit == nil { return [finding(.pass, "locked memory unlimited", evidence: ev)] }
             if ipcLock { return [finding(.pass, "locked memory \(text), but CAP_IPC_LOCK lifts the limit", evidence: ev)] }
             if limit! < minimum {
-                return [finding(.warn, "locked memory limited to \(text) without CAP_IPC_LOCK: DMA maps beyond it fail with ENOMEM", evidence: ev)]
+                // A userspace driver pins its DMA memory (hugepages, rings): below SPDK's floor it
+                // will not start, so raising the limit is an action, not only a warning.
+                return [finding(.warn, "locked memory limited to \(text) without CAP_IPC_LOCK: DMA maps beyond it fail with ENOMEM", evidence: ev,
+                                impacts: Mode.usable.map { .requires($0, "locked memory is limited to \(text) (below \(Self.bytes(minimum))) without CAP_IPC_LOCK", [descriptor.remedy]) })]
             }
             return [finding(.pass, "locked memory \(text)", evidence: ev)]
         }

@@ -29,16 +29,35 @@ public struct LiveProber {
             guard host.devNodes.groups[node] != nil else { continue }
             var walks: [LiveWalk] = []
             if g.isNoIOMMU {
-                walks.append(noIOMMUWalk(d, node: "/dev/vfio/\(node)"))
+                walks.append(noIOMMUWalk(Target(d), node: "/dev/vfio/\(node)"))
             } else {
-                walks.append(type1Walk(d, node: "/dev/vfio/\(node)"))
+                walks.append(type1Walk(Target(d), node: "/dev/vfio/\(node)"))
                 if let v = d.vfioDevice, host.devNodes.cdevs[v] != nil, host.devNodes.iommufd.value != nil {
                     walks.append(iommufdWalk(d, cdev: "/dev/vfio/devices/\(v)"))
                 }
             }
             report.devices[d.address] = walks
         }
+        // mdev instances (whole-host runs): each has its own group, opened by its UUID.
+        if host.scope == .all {
+            for m in host.mdevs.value ?? [] {
+                guard let g = m.iommuGroup, host.devNodes.groups["\(g)"] != nil else { continue }
+                report.mdevs[m.uuid] = [type1Walk(Target(name: m.uuid, expected: nil), node: "/dev/vfio/\(g)")]
+            }
+        }
         return report
+    }
+
+    /// What a walk opens: the name VFIO_GROUP_GET_DEVICE_FD takes (a PCI address, an mdev UUID)
+    /// and, for PCI functions, the vendor and device ids config space must show.
+    struct Target {
+        var name: String
+        var expected: (vendor: UInt16, device: UInt16)?
+        init(name: String, expected: (vendor: UInt16, device: UInt16)?) {
+            self.name = name
+            self.expected = expected
+        }
+        init(_ d: PCIDevice) { self.init(name: d.address.description, expected: (d.vendorID, d.deviceID)) }
     }
 
     // MARK: walks
@@ -50,7 +69,7 @@ public struct LiveProber {
         return w.walk
     }
 
-    func type1Walk(_ d: PCIDevice, node: String) -> LiveWalk {
+    func type1Walk(_ d: Target, node: String) -> LiveWalk {
         var w = Recorder(.type1)
         var container: VFIOContainer?
         var group: VFIOGroup?
@@ -101,7 +120,7 @@ public struct LiveProber {
         return w.walk
     }
 
-    func noIOMMUWalk(_ d: PCIDevice, node: String) -> LiveWalk {
+    func noIOMMUWalk(_ d: Target, node: String) -> LiveWalk {
         var w = Recorder(.noiommu)
         var container: VFIOContainer?
         var group: VFIOGroup?
@@ -219,13 +238,13 @@ public struct LiveProber {
     }
 
     /// Device fd, info, config space (checked against sysfs) and IRQs.
-    func deviceSteps(_ w: inout Recorder, _ d: PCIDevice, group: VFIOGroup?) -> VFIODevice? {
+    func deviceSteps(_ w: inout Recorder, _ d: Target, group: VFIOGroup?) -> VFIODevice? {
         let names = ["VFIO_GROUP_GET_DEVICE_FD", "VFIO_DEVICE_GET_INFO", "VFIO_DEVICE_GET_REGION_INFO(config)", "pread config space", "VFIO_DEVICE_GET_IRQ_INFO"]
         if !deviceOpen {
             w.skip(names, because: "--no-device-open")
             return nil
         }
-        guard let device = w.step("VFIO_GROUP_GET_DEVICE_FD", { () throws(Errno) in try group!.device(d.address.description) }) else {
+        guard let device = w.step("VFIO_GROUP_GET_DEVICE_FD", { () throws(Errno) in try group!.device(d.name) }) else {
             w.skip(Array(names.dropFirst()))
             return nil
         }
@@ -246,20 +265,25 @@ public struct LiveProber {
                 let dev = UInt16(bytes[2]) | UInt16(bytes[3]) << 8
                 w.walk.facts.configVendorID = v
                 w.walk.facts.configDeviceID = dev
-                if v != d.vendorID || dev != d.deviceID {
-                    w.reject("config space says \(hex(v, 4)):\(hex(dev, 4)), sysfs says \(hex(d.vendorID, 4)):\(hex(d.deviceID, 4))")
+                if let e = d.expected, v != e.vendor || dev != e.device {
+                    w.reject("config space says \(hex(v, 4)):\(hex(dev, 4)), sysfs says \(hex(e.vendor, 4)):\(hex(e.device, 4))")
                 }
             } else {
                 w.reject("read \(bytes.count) of 4 bytes")
             }
         }
+        // One answer per index; an index the driver does not implement (mtty answers EINVAL for
+        // MSI-X, vfio-pci a count of 0) is recorded, not a failed walk.
         let n = min(UInt32(VFIODevice.irqNames.count), w.walk.facts.numIRQs ?? 3)
-        let irqs = w.step("VFIO_DEVICE_GET_IRQ_INFO", detail: { (l: [(String, UInt32)]) in l.map { "\($0.0) \($0.1)" }.joined(separator: ", ") }) { () throws(Errno) -> [(String, UInt32)] in
-            var out: [(String, UInt32)] = []
-            for i in 0..<n { out.append((VFIODevice.irqNames[Int(i)], try device.irq(i).count)) }
+        let irqs = w.step("VFIO_DEVICE_GET_IRQ_INFO", detail: { (l: [(String, String)]) in l.map { "\($0.0) \($0.1)" }.joined(separator: ", ") }) { () throws(Errno) -> [(String, String)] in
+            var out: [(String, String)] = []
+            for i in 0..<n {
+                let name = VFIODevice.irqNames[Int(i)]
+                do throws(Errno) { out.append((name, String(try device.irq(i).count))) } catch { out.append((name, ErrnoName.of(error.rawValue))) }
+            }
             return out
         }
-        for (name, count) in irqs ?? [] { w.walk.facts.irqCounts[name] = count }
+        for (name, count) in irqs ?? [] { if let c = UInt32(count) { w.walk.facts.irqCounts[name] = c } }
         return device
     }
 

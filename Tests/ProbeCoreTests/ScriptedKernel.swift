@@ -71,8 +71,12 @@ final class ScriptedKernel: VFIOKernel {
         try call("VFIO_DEVICE_GET_REGION_INFO")
         return RegionInfo(flags: 3, size: 4096, offset: UInt64(index) << 40)
     }
+    /// IRQ indexes the scripted device does not implement (EINVAL, as mtty answers for MSI-X).
+    var unsupportedIRQs: Set<UInt32> = []
+
     func irqInfo(_ device: Int32, index: UInt32) throws(Errno) -> IRQInfo {
         try call("VFIO_DEVICE_GET_IRQ_INFO")
+        if unsupportedIRQs.contains(index) { throw .invalidArgument }
         return IRQInfo(flags: 1, count: [1, 1, 64][Int(index)])
     }
     func pread(_ fd: Int32, count: Int, offset: UInt64) throws(Errno) -> [UInt8] {

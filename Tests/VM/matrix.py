@@ -139,6 +139,8 @@ def s_unprivileged(doc, errors):
 def s_mdev(doc, errors):
     f = finding(doc, "vfio.mdev")
     expect(f and "mtty-2" in (f[0]["detail"] or "") and "group" in (f[0]["detail"] or ""), f"mdev finding {f}", errors)
+    walks = (doc["live"].get("mdevs") or {}).get("83b8f4f2-509f-382f-3c1e-e6bfe0fa1001") or []
+    expect(walks and walks[0]["succeeded"], f"the mdev's type1 walk: {walks and walks[0]['failed_step']}", errors)
     expect(doc["verdict"]["mode"] == "vfio", f"mode {doc['verdict']['mode']}", errors)
 
 

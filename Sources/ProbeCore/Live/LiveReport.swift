@@ -6,6 +6,8 @@ public struct LiveReport: Sendable {
     /// Opening /dev/vfio/vfio, the API version and the extensions.
     public var container: LiveWalk?
     public var devices: [PCIAddress: [LiveWalk]]
+    /// Walks of mdev instances, by UUID (whole-host runs).
+    public var mdevs: [String: [LiveWalk]] = [:]
     public var deviceOpen: Bool
 
     public init(notRun: String? = nil, container: LiveWalk? = nil, devices: [PCIAddress: [LiveWalk]] = [:], deviceOpen: Bool = true) {

@@ -135,7 +135,8 @@ public enum JSONReporter {
     static func liveObject(_ live: LiveReport?) -> JSONValue {
         guard let live else { return .object([("ran", .bool(false)), ("reason", .string("not available in this build"))]) }
         if let why = live.notRun { return .object([("ran", .bool(false)), ("reason", .string(why))]) }
-        return .object([("ran", .bool(true)), ("device_open", .bool(live.deviceOpen)), ("container", live.container.map(walk) ?? .null)])
+        return .object([("ran", .bool(true)), ("device_open", .bool(live.deviceOpen)), ("container", live.container.map(walk) ?? .null),
+                        ("mdevs", .object(live.mdevs.keys.sorted().map { ($0, .array(live.mdevs[$0]!.map(walk))) }))])
     }
 
     static func walk(_ w: LiveWalk) -> JSONValue {

@@ -42,6 +42,28 @@ public struct LiveType1Check: Check {
         examples: [])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
+        device(context) + mdevs(context)
+    }
+
+    /// mdev instances are not PCI functions of the verdict: their walks are reported, and decide
+    /// nothing.
+    static func mdevs(_ context: CheckContext) -> [Finding] {
+        guard let live = context.live, live.notRun == nil else { return [] }
+        return live.mdevs.keys.sorted().compactMap { uuid -> Finding? in
+            guard let w = live.mdevs[uuid]?.first else { return nil }
+            if let diag = LiveDiagnosis.of(w, device: nil, host: context.host) {
+                return Finding(descriptor.id, .warn, .host, "mdev \(uuid): \(diag.cause)", remedy: diag.remedy, evidence: w.evidence)
+            }
+            let f = w.facts
+            let map = f.mappedIOVA.map { "mapped 0x\(hex(f.mappedSize ?? 0, 1)) bytes at IOVA 0x\(hex($0, 1)) and unmapped them" } ?? "mapped and unmapped DMA"
+            var detail = ["config space through VFIO: \(f.configVendorID.map { hex($0, 4) } ?? "?"):\(f.configDeviceID.map { hex($0, 4) } ?? "?")"]
+            if !f.irqCounts.isEmpty { detail.append("IRQs: " + f.irqCounts.keys.sorted().map { "\($0) \(f.irqCounts[$0]!)" }.joined(separator: ", ")) }
+            return Finding(descriptor.id, .pass, .host, "mdev \(uuid): type1 (\(f.iommuType ?? "?")) works: \(map)",
+                           detail: detail.joined(separator: "\n"), evidence: w.evidence)
+        }
+    }
+
+    static func device(_ context: CheckContext) -> [Finding] {
         LiveWalkFindings.evaluate(Self.self, kind: .type1, context) { w, d in
             let f = w.facts
             var lines = ["IOVA page sizes 0x\(hex(f.iovaPageSizes ?? 0, 1)); IOVA ranges \(f.iovaRanges.map(\.description).joined(separator: " "))"]

@@ -19,13 +19,9 @@ public struct Report: Sendable {
         self.deviceScoped = deviceScoped
     }
 
-    public func title(of checkID: String) -> String {
-        checks.first { $0.id == checkID }?.title ?? checkID
-    }
     public func category(of checkID: String) -> Category {
         checks.first { $0.id == checkID }?.category ?? .platform
     }
-    public func findings(for a: PCIAddress) -> [Finding] { findings.filter { $0.subject == .device(a) } }
     public var hostFindings: [Finding] { findings.filter { $0.subject == .host } }
 }
 

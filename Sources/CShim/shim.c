@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -30,12 +31,13 @@ int vp_openat_in_root(int rootfd, const char *path, int flags) {
 const int vp_O_PATH = O_PATH;
 int vp_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
-long vp_read_small(int dirfd, const char *name, char *buf, long cap) {
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+long vp_read_attribute(int dirfd, const char *name, void *buf, long cap) {
+    int fd;
+    do { fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
     if (fd < 0) return -1;
     long total = 0;
     while (total < cap) {
-        long n = read(fd, buf + total, (size_t)(cap - total));
+        long n = read(fd, (char *)buf + total, (size_t)(cap - total));
         if (n < 0) {
             if (errno == EINTR) continue;
             int e = errno;
@@ -43,12 +45,45 @@ long vp_read_small(int dirfd, const char *name, char *buf, long cap) {
             errno = e;
             return -1;
         }
-        if (n == 0) break;
         total += n;
+        if (n == 0 || total < cap) break; /* a short read is the whole attribute */
     }
     close(fd);
     return total;
 }
+
+int vp_first_entry(int dirfd, const char *name, const char *prefix, char *out, size_t outlen) {
+    int fd;
+    do { fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return -1;
+    size_t plen = strlen(prefix);
+    int found = 0;
+    char buf[4096] __attribute__((aligned(8)));
+    for (;;) {
+        ssize_t n = getdents64(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (n == 0) break;
+        for (ssize_t off = 0; off < n;) {
+            struct dirent64 *d = (struct dirent64 *)(buf + off);
+            off += d->d_reclen;
+            size_t len = strlen(d->d_name);
+            if (len < plen || strncmp(d->d_name, prefix, plen) != 0 || len + 1 > outlen) continue;
+            if (!found || strcmp(d->d_name, out) < 0) {
+                memcpy(out, d->d_name, len + 1);
+                found = 1;
+            }
+        }
+    }
+    close(fd);
+    return found;
+}
+
 unsigned int vp_major(unsigned long long dev) { return major(dev); }
 unsigned int vp_minor(unsigned long long dev) { return minor(dev); }
 
@@ -115,52 +150,42 @@ void vp_pci_close(struct pci_access *acc) {
     if (acc) pci_cleanup(acc);
 }
 
-struct vp_pci_function *vp_pci_device(struct pci_access *acc, int domain, int bus, int dev, int func,
-                                      unsigned int fill, char *err, size_t errlen) {
-    struct vp_pci_function *volatile f = calloc(1, sizeof *f);
-    if (!f) return NULL;
+static void vp_release_dev(struct vp_pci_function *f) {
+    if (f->dev) {
+        pci_free_dev(f->dev);
+        f->dev = NULL;
+    }
+}
+
+int vp_pci_parse(struct pci_access *acc, struct vp_pci_function *f, int domain, int bus, int dev, int func,
+                 const uint8_t *config, int length, char *err, size_t errlen) {
+    vp_release_dev(f);
+    if (length < 0) length = 0;
+    if (length > (int)sizeof f->config) length = (int)sizeof f->config;
+    memcpy(f->config, config, (size_t)length);
+    f->config_length = length;
+    unsigned int fill = 0;
+    if (length >= 256) fill |= PCI_FILL_CAPS;
+    if (length >= 4096) fill |= PCI_FILL_EXT_CAPS;
     jmp_buf env;
     vp_guard = &env;
     if (setjmp(env)) {
         vp_guard = NULL;
         vp_copy_message(err, errlen);
-        if (f->dev) pci_free_dev(f->dev);
-        free(f);
-        return NULL;
+        vp_release_dev(f);
+        return -1;
     }
     f->dev = pci_get_dev(acc, domain, bus, dev, func);
     if (f->dev) {
-        /* A short read fails as a whole, so step down to what this user may read. */
-        static const int sizes[] = {4096, 256, 64};
-        for (int i = 0; i < 3; i++) {
-            if (pci_read_block(f->dev, 0, f->config, sizes[i])) {
-                f->config_length = sizes[i];
-                pci_setup_cache(f->dev, f->config, sizes[i]);
-                break;
-            }
-        }
-        pci_fill_info(f->dev, (int)fill);
+        pci_setup_cache(f->dev, f->config, length);
+        if (fill) pci_fill_info(f->dev, (int)fill);
     }
     vp_guard = NULL;
-    return f;
+    return f->dev ? 0 : -1;
 }
 
-void vp_pci_free_device(struct vp_pci_function *f) {
-    if (!f) return;
-    if (f->dev) pci_free_dev(f->dev); /* the cache is ours: libpci does not free it */
-    free(f);
-}
-
-int vp_pci_read_block(struct pci_dev *d, int pos, uint8_t *buf, int len) {
-    jmp_buf env;
-    vp_guard = &env;
-    if (setjmp(env)) {
-        vp_guard = NULL;
-        return 0;
-    }
-    int ok = pci_read_block(d, pos, buf, len);
-    vp_guard = NULL;
-    return ok;
+void vp_pci_release(struct vp_pci_function *f) {
+    if (f) vp_release_dev(f); /* the cache is f->config: libpci does not free it */
 }
 
 static const char *vp_lookup(struct pci_access *acc, char *buf, int size, int flags, int a, int b) {

@@ -19,9 +19,16 @@ int vp_openat_in_root(int rootfd, const char *path, int flags);
 
 /// Constants and macros Swift's Glibc module does not export (they need _GNU_SOURCE).
 extern const int vp_O_PATH;
-/// openat(dirfd, name, O_RDONLY|O_NOFOLLOW) + read + close of a small file (a sysfs attribute)
-/// into buf; returns its length, or -1 with errno. A file longer than cap returns cap.
-long vp_read_small(int dirfd, const char *name, char *buf, long cap);
+/// One sysfs attribute relative to `dirfd` (its last component not followed): openat, one
+/// read, close. The kernel produces an attribute in one show() (and a binary attribute such as
+/// `config` in one read of what this user may see), so a read shorter than `cap` is all of it,
+/// as it is for a regular file in a fixture; only a full buffer reads on. Returns the length
+/// (at most `cap`), or -1 with errno.
+long vp_read_attribute(int dirfd, const char *name, void *buf, long cap);
+/// The smallest entry of directory `dirfd`/`name` (not followed) whose name starts with
+/// `prefix` (`vfio-dev/vfio3`), NUL-terminated into `out`, with getdents64 on one descriptor.
+/// Returns 1 when found, 0 when there is none, -1 with errno.
+int vp_first_entry(int dirfd, const char *name, const char *prefix, char *out, size_t outlen);
 /// pipe2(fds, O_CLOEXEC).
 int vp_pipe_cloexec(int fds[2]);
 unsigned int vp_major(unsigned long long dev);
@@ -47,21 +54,23 @@ int vp_ioctl_val(int fd, unsigned long request, unsigned long arg);
 /// the caller, which gets NULL and the message in `err`.
 struct pci_access *vp_pci_open(const char *sysfs_path, char *err, size_t errlen);
 void vp_pci_close(struct pci_access *acc);
-/// One function, read the way lspci reads it: config space in a single read (4096, 256 or 64
-/// bytes, whatever this user may read), handed to libpci as its cache, then pci_fill_info.
+/// libpci's view of one function whose config space HostFS read: the bytes are copied here and
+/// handed to libpci as its cache (`pci_setup_cache`, as lspci does with the bytes it reads), so
+/// pci_fill_info walks the capability lists without any I/O of its own. Capabilities are asked
+/// for only where the bytes hold them: the list when at least 256 bytes were read, the
+/// extended list when all 4096 were (a user who is not root sees 64).
 struct vp_pci_function {
     struct pci_dev *dev;
     int config_length;
     uint8_t config[4096];
 };
-
-/// pci_get_dev + one config read + pci_fill_info under the guard, without scanning the bus.
-/// Returns NULL (and the message in `err`) when libpci reports an error.
-struct vp_pci_function *vp_pci_device(struct pci_access *acc, int domain, int bus, int dev, int func,
-                                      unsigned int fill, char *err, size_t errlen);
-void vp_pci_free_device(struct vp_pci_function *f);
-/// pci_read_block under the guard; returns 1 on success.
-int vp_pci_read_block(struct pci_dev *d, int pos, uint8_t *buf, int len);
+/// Parses `length` bytes of config space for domain:bus:dev.func into `f` (which the caller
+/// owns and may reuse: the previous function is released first). Returns 0, or -1 with
+/// libpci's message in `err`.
+int vp_pci_parse(struct pci_access *acc, struct vp_pci_function *f, int domain, int bus, int dev, int func,
+                 const uint8_t *config, int length, char *err, size_t errlen);
+/// Releases the libpci device `f` holds (not `f`).
+void vp_pci_release(struct vp_pci_function *f);
 /// pci_lookup_name(PCI_LOOKUP_VENDOR|PCI_LOOKUP_DEVICE), NULL when pci.ids does not know it.
 const char *vp_pci_device_name(struct pci_access *acc, char *buf, int size, int vendor, int device);
 const char *vp_pci_vendor_name(struct pci_access *acc, char *buf, int size, int vendor);

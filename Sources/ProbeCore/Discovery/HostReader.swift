@@ -143,10 +143,11 @@ public struct HostReader: Sendable {
         return (Array(out), notes.flatMap { $0 })
     }
 
-    /// One function: its directory is opened once and its attributes read relative to it;
-    /// identity and capabilities come from one read of config space (libpci), with the sysfs
-    /// attributes as the fallback when config space cannot be read. Optional attributes are
-    /// simply tried (a failed open is cheaper than listing the directory).
+    /// One function: its directory is opened once and its attributes read relative to it, each
+    /// with one read. Identity and capabilities come from one read of config space (decoded by
+    /// libpci), with the sysfs attributes as the fallback when config space cannot be read.
+    /// Optional attributes are simply tried (a failed open is cheaper than listing the
+    /// directory), and skipped where config space already says they cannot exist.
     func readDevice(_ a: PCIAddress, pci: PCIConfigReader, problems: inout [String], listVFs: Bool = false,
                     devicesDir: HostDirectory? = nil) -> PCIDevice? {
         let name = a.description
@@ -155,7 +156,15 @@ public struct HostReader: Sendable {
             problems.append("\(path): unreadable")
             return nil
         }
-        let config = pci.config(a)
+        let config: Result<PCIConfigInfo, PCIReadError>
+        var extendedSpaceRead = false
+        do {
+            let bytes = try dir.bytes("config", limit: 4096)
+            extendedSpaceRead = bytes.count >= 4096
+            config = pci.decode(a, config: bytes)
+        } catch {
+            config = .failure(PCIReadError(message: error.description))
+        }
         var d: PCIDevice
         switch config {
         case .success(let info):
@@ -171,30 +180,31 @@ public struct HostReader: Sendable {
                 problems.append("\(path): vendor, device or class unreadable (\(e.message))")
                 return nil
             }
-            problems.append("\(path)/config: libpci: \(e.message)")
+            problems.append("\(path)/config: \(e.message)")
             d = PCIDevice(address: a, vendorID: UInt16(truncatingIfNeeded: vendor), deviceID: UInt16(truncatingIfNeeded: device),
                           classCode: UInt32(truncatingIfNeeded: cls))
         }
         // Its place in the hierarchy: the /sys/bus/pci/devices link names every bridge above it.
-        let target = devicesDir.map { try? $0.link(name) } ?? (try? fs.link(path))
-        if let target {
-            d.parents = target.split(separator: "/").dropLast().reversed().compactMap { PCIAddress(String($0)) }
+        if let target = devicesDir.map({ try? $0.link(name) }) ?? (try? fs.link(path)) {
+            d.parents = PCIAddress.bridges(inDevicePath: target)
         }
         d.driver = try? dir.linkName("driver")
         if let o = try? dir.text("driver_override"), o != "(null)", !o.isEmpty { d.driverOverride = o }
         d.iommuGroup = (try? dir.linkName("iommu_group")).flatMap { Int($0) }
         d.numaNode = (try? dir.text("numa_node")).flatMap { Int($0) }
         d.physfn = (try? dir.linkName("physfn")).flatMap(PCIAddress.init)
-        if let total = (try? dir.text("sriov_totalvfs")).flatMap({ Int($0) }) {
+        // sriov_* exist only for a function with the SR-IOV capability; all of config space says
+        // whether it has one.
+        let mayBePF = !extendedSpaceRead || d.capabilities.contains { $0.space == .extended && $0.id == PCICapability.sriovExtended }
+        if mayBePF, let total = (try? dir.text("sriov_totalvfs")).flatMap({ Int($0) }) {
             let num = (try? dir.text("sriov_numvfs")).flatMap { Int($0) } ?? 0
             // The VF list costs a readlink per VF; it is read only for a PF the user named.
             let vfs = !listVFs ? [] : ((try? dir.names()) ?? []).filter { $0.hasPrefix("virtfn") }
                 .compactMap { try? dir.linkName($0) }.compactMap(PCIAddress.init).sorted()
             d.sriov = SRIOV(totalVFs: total, numVFs: num, vfs: vfs)
         }
-        if d.driver.map(DriverClass.init) == .vfio || dir.has("vfio-dev") {
-            d.vfioDevice = (try? dir.subdirectory("vfio-dev").names())?.first { $0.hasPrefix("vfio") }
-        }
+        // vfio-dev/vfioN: only a function with a driver can have one.
+        if d.driver != nil { d.vfioDevice = dir.firstEntry(in: "vfio-dev", prefix: "vfio") }
         if d.vendorID == 0x1af4 {
             d.virtio = ((try? dir.names()) ?? []).filter { $0.hasPrefix("virtio") && Int($0.dropFirst(6)) != nil }.sorted()
                 .map { readVirtio("\(path)/\($0)", name: $0) }
@@ -290,7 +300,8 @@ public struct HostReader: Sendable {
         mutating func secondaryBus(_ a: PCIAddress) -> UInt8? {
             if let known = devices[a]?.secondaryBus { return known }
             if let cached = secondary[a] { return cached }
-            let bus: UInt8? = fs.exists("\(HostReader.pciDevices)/\(a)") ? (try? pci.config(a).get())?.secondaryBus : nil
+            let bytes = try? fs.bytes("\(HostReader.pciDevices)/\(a)/config", limit: 4096)
+            let bus: UInt8? = bytes.flatMap { try? pci.decode(a, config: $0).get() }?.secondaryBus
             secondary[a] = bus
             return bus
         }

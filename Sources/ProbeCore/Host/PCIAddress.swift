@@ -13,23 +13,31 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     /// Parses "0000:00:02.0" or "00:02.0" (domain 0): hexadecimal fields of at most 8, 2 and 2
-    /// digits, a function of 0-7, a device below 32. A byte-level parser: it runs for every name
-    /// in /sys/bus/pci/devices.
+    /// digits, a function of 0-7, a device below 32. A byte-level parser without allocation: it
+    /// runs for every name in /sys/bus/pci/devices and every component of their links.
     public init?(_ text: String) {
-        var fields: [UInt32] = [0, 0, 0, 0]
-        var widths = [0, 0, 0, 0]
+        self.init(utf8: text.utf8)
+    }
+
+    public init?<Bytes: Sequence<UInt8>>(utf8 text: Bytes) {
+        // Fields and their digit counts, in order: [domain,] bus, device, function.
+        var f0: UInt32 = 0, f1: UInt32 = 0, f2: UInt32 = 0, f3: UInt32 = 0
+        var w0 = 0, w1 = 0, w2 = 0, w3 = 0
         var n = 0
         var colons = 0
         var sawDot = false
-        for c in text.utf8 {
+        for c in text {
             switch c {
-            case UInt8(ascii: ":"):
-                guard !sawDot, colons < 2, widths[n] > 0 else { return nil }
-                colons += 1
-                n += 1
-            case UInt8(ascii: "."):
-                guard !sawDot, colons >= 1, widths[n] > 0 else { return nil }
-                sawDot = true
+            case UInt8(ascii: ":"), UInt8(ascii: "."):
+                let width = n == 0 ? w0 : n == 1 ? w1 : n == 2 ? w2 : w3
+                guard !sawDot, width > 0 else { return nil }
+                if c == UInt8(ascii: ":") {
+                    guard colons < 2 else { return nil }
+                    colons += 1
+                } else {
+                    guard colons >= 1 else { return nil }
+                    sawDot = true
+                }
                 n += 1
             default:
                 let v: UInt8
@@ -39,16 +47,36 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
                 case UInt8(ascii: "A")...UInt8(ascii: "F"): v = c - UInt8(ascii: "A") + 10
                 default: return nil
                 }
-                guard n < 4, widths[n] < 8 else { return nil }
-                fields[n] = fields[n] << 4 | UInt32(v)
-                widths[n] += 1
+                switch n {
+                case 0: guard w0 < 8 else { return nil }; f0 = f0 << 4 | UInt32(v); w0 += 1
+                case 1: guard w1 < 8 else { return nil }; f1 = f1 << 4 | UInt32(v); w1 += 1
+                case 2: guard w2 < 8 else { return nil }; f2 = f2 << 4 | UInt32(v); w2 += 1
+                case 3: guard w3 < 8 else { return nil }; f3 = f3 << 4 | UInt32(v); w3 += 1
+                default: return nil
+                }
             }
         }
-        guard sawDot, widths[n] == 1 else { return nil }
+        guard sawDot else { return nil }
         // With two colons: domain, bus, device, function; with one: bus, device, function.
-        let (d, b, dev, fn) = colons == 2 ? (0, 1, 2, 3) : (-1, 0, 1, 2)
-        guard n == (colons == 2 ? 3 : 2), widths[b] <= 2, widths[dev] <= 2, fields[dev] < 32, fields[fn] < 8 else { return nil }
-        self.init(domain: d >= 0 ? fields[d] : 0, bus: UInt8(fields[b]), device: UInt8(fields[dev]), function: UInt8(fields[fn]))
+        if colons == 2 {
+            guard n == 3, w3 == 1, w1 <= 2, w2 <= 2, f2 < 32, f3 < 8 else { return nil }
+            self.init(domain: f0, bus: UInt8(f1), device: UInt8(f2), function: UInt8(f3))
+        } else {
+            guard n == 2, w2 == 1, w0 <= 2, w1 <= 2, f1 < 32, f2 < 8 else { return nil }
+            self.init(domain: 0, bus: UInt8(f0), device: UInt8(f1), function: UInt8(f2))
+        }
+    }
+
+    /// The bridges above a function, nearest first, from the target of its
+    /// /sys/bus/pci/devices link ("../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0"):
+    /// every component before the last that is a PCI address.
+    public static func bridges(inDevicePath target: String) -> [PCIAddress] {
+        var out: [PCIAddress] = []
+        let components = target.utf8.split(separator: UInt8(ascii: "/"))
+        for c in components.dropLast().reversed() {
+            if let a = PCIAddress(utf8: c) { out.append(a) }
+        }
+        return out
     }
 
     /// "dddd:bb:dd.f", built without intermediate strings: it is in every path and message.

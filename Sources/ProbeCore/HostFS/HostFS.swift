@@ -313,9 +313,11 @@ public final class HostFS: Sendable {
     }
 }
 
-/// An open directory of the host. Entries are single names opened relative to it with
-/// O_NOFOLLOW (so no link is followed out of it); links are read, never followed. Every access is
-/// recorded under its full path, as HostFS records its own.
+/// An open sysfs directory of the host (a device's, a group's). Entries are single names opened
+/// relative to it with O_NOFOLLOW (so no link is followed out of it); links are read, never
+/// followed. Its files are attributes: each is read with one read(2), which is how the kernel
+/// hands out an attribute (see `vp_read_attribute`). Every access is recorded under its full
+/// path, as HostFS records its own.
 public final class HostDirectory {
     public let path: String
     private let fs: HostFS
@@ -331,6 +333,10 @@ public final class HostDirectory {
 
     func full(_ name: String) -> String { path + "/" + name }
 
+    /// Whether reads must pass the unreadable manifest or be recorded (fixtures and snapshots):
+    /// otherwise the fast paths build no path strings at all.
+    private var plain: Bool { !fs.hasUnreadableManifest && fs.log == nil }
+
     /// The entries, sorted.
     public func names() throws(HostFSError) -> [String] {
         let dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)
@@ -345,9 +351,18 @@ public final class HostDirectory {
         return names
     }
 
+    /// An attribute's bytes, at most `limit` of them (a page on 64 KiB-page hosts).
     public func bytes(_ name: String, limit: Int = 64 << 10) throws(HostFSError) -> [UInt8] {
-        // Full paths are built only when an error, the manifest or the access log needs one.
-        if fs.hasUnreadableManifest, fs.isUnreadable(full(name)) {
+        if plain {
+            var err: CInt = 0
+            let b = [UInt8](unsafeUninitializedCapacity: limit) { buf, count in
+                let n = vp_read_attribute(fd, name, buf.baseAddress!, limit)
+                if n < 0 { err = errno; count = 0 } else { count = n }
+            }
+            if err != 0 { throw HostFS.error(err, full(name)) }
+            return b
+        }
+        if fs.isUnreadable(full(name)) {
             fs.log?.record(full(name), .unreadable)
             throw .permissionDenied(full(name))
         }
@@ -363,18 +378,27 @@ public final class HostDirectory {
         return b
     }
 
-    /// A sysfs attribute as text, trailing white space removed. Attributes are at most a page;
-    /// they are read into a stack buffer without an intermediate array.
+    /// An attribute as text, trailing white space (and NULs) removed. Attributes are at most a
+    /// page; they are read into a stack buffer without an intermediate array.
     public func text(_ name: String) throws(HostFSError) -> String {
-        if fs.hasUnreadableManifest || fs.log != nil {
-            return String(decoding: try bytes(name), as: UTF8.self).trimmingTrailingWhitespace
-        }
-        return try withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { (buf) throws(HostFSError) -> String in
-            let n = vp_read_small(fd, name, buf.baseAddress!, 4096)
+        guard plain else { return String(decoding: try bytes(name), as: UTF8.self).trimmingTrailingWhitespace }
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { (buf) throws(HostFSError) -> String in
+            let n = vp_read_attribute(fd, name, buf.baseAddress!, 4096)
             if n < 0 { throw HostFS.error(errno, full(name)) }
+            // A full buffer: a longer attribute (64 KiB pages), read again whole.
+            if n == 4096 { return String(decoding: try bytes(name), as: UTF8.self).trimmingTrailingWhitespace }
             var end = Int(n)
-            while end > 0, [0x0a, 0x20, 0x09, 0x00].contains(UInt8(bitPattern: buf[end - 1])) { end -= 1 }
-            return String(decoding: UnsafeRawBufferPointer(start: buf.baseAddress, count: end), as: UTF8.self)
+            while end > 0, buf[end - 1] == 0x0a || buf[end - 1] == 0x20 || buf[end - 1] == 0x09 || buf[end - 1] == 0 { end -= 1 }
+            return String(decoding: UnsafeBufferPointer(rebasing: buf[..<end]), as: UTF8.self)
+        }
+    }
+
+    /// The smallest name in subdirectory `name` that starts with `prefix` (`vfio-dev/vfioN`);
+    /// nil when the subdirectory is missing or has no such entry.
+    public func firstEntry(in name: String, prefix: String) -> String? {
+        guard plain else { return ((try? subdirectory(name).names()) ?? []).first { $0.hasPrefix(prefix) } }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 256) { buf -> String? in
+            vp_first_entry(fd, name, prefix, buf.baseAddress!, 256) == 1 ? String(cString: buf.baseAddress!) : nil
         }
     }
 

@@ -1,7 +1,8 @@
 import CPCI
 import CShim
 
-/// Config-space facts libpci reads for one function.
+/// Config-space facts of one function, from the bytes HostFS read (libpci walks the capability
+/// lists in them).
 public struct PCIConfigInfo: Sendable {
     public var headerType: UInt8?
     public var capabilities: [PCICapability]
@@ -15,37 +16,54 @@ public struct PCIConfigInfo: Sendable {
     public var classCode: UInt32
 }
 
-/// libpci on its sysfs method, rooted at ROOT/sys/bus/pci, used for what libpci does well:
-/// capability walks and pci.ids names. It reads one device at a time (`pci_get_dev`), never
-/// scanning the bus, so `--device` costs the same on any host.
+/// libpci on its sysfs method, used for what libpci does well: capability walks and pci.ids
+/// names. It never reads the host itself: HostFS reads config space (one read per function,
+/// relative to the device's directory) and the bytes become libpci's cache, so libpci's
+/// accessors see exactly what the snapshot and the access log see. Not thread-safe: one per
+/// worker.
 final class PCIConfigReader {
     private let access: UnsafeMutablePointer<pci_access>?
     let openError: String?
+    /// The one libpci device this reader parses into, reused for every function.
+    private let scratch: UnsafeMutablePointer<vp_pci_function>
+    /// pci.ids names by vendor, device and class: SR-IOV hosts repeat a few identities thousands of times.
+    private var nameCache: [UInt64: Names] = [:]
+
+    struct Names {
+        var vendor: String?
+        var device: String?
+        var cls: String?
+    }
 
     init(root: String) {
         var err = [CChar](repeating: 0, count: 256)
         let path = (root == "/" ? "" : root) + "/sys/bus/pci"
         access = vp_pci_open(path, &err, err.count)
         openError = access == nil ? cString(err) : nil
+        scratch = .allocate(capacity: 1)
+        scratch.pointee.dev = nil
+        scratch.pointee.config_length = 0
     }
 
-    deinit { vp_pci_close(access) }
+    deinit {
+        vp_pci_release(scratch)
+        scratch.deallocate()
+        vp_pci_close(access)
+    }
 
-    func config(_ a: PCIAddress) -> Result<PCIConfigInfo, PCIReadError> {
+    /// Decodes config space as read from sysfs (64, 256 or 4096 bytes, or a fixture's file).
+    func decode(_ a: PCIAddress, config bytes: [UInt8]) -> Result<PCIConfigInfo, PCIReadError> {
+        guard bytes.count >= 64 else {
+            return .failure(PCIReadError(message: bytes.isEmpty ? "config space empty" : "config space is \(bytes.count) bytes, shorter than its 64-byte header"))
+        }
         guard let access else { return .failure(PCIReadError(message: openError ?? "libpci unavailable")) }
         var err = [CChar](repeating: 0, count: 256)
-        let fill = UInt32(PCI_FILL_CAPS | PCI_FILL_EXT_CAPS)
-        guard let f = vp_pci_device(access, Int32(a.domain), Int32(a.bus), Int32(a.device), Int32(a.function), fill, &err, err.count) else {
+        guard vp_pci_parse(access, scratch, Int32(a.domain), Int32(a.bus), Int32(a.device), Int32(a.function),
+                           bytes, Int32(bytes.count), &err, err.count) == 0, let d = scratch.pointee.dev else {
             return .failure(PCIReadError(message: cString(err)))
         }
-        defer { vp_pci_free_device(f) }
-        let length = Int(f.pointee.config_length)
-        guard length >= 64, let d = f.pointee.dev else {
-            return .failure(PCIReadError(message: "config space unreadable"))
-        }
-        let cfg: [UInt8] = withUnsafeBytes(of: &f.pointee.config) { Array($0.prefix(64)) }
-        let complete = length > 64
-        let headerType: UInt8? = cfg[0x0e] & 0x7f
+        defer { vp_pci_release(scratch) }
+        let headerType = bytes[0x0e] & 0x7f
         var caps: [PCICapability] = []
         var cap = d.pointee.first_cap
         while let c = cap {
@@ -54,29 +72,26 @@ final class PCIConfigReader {
             cap = c.pointee.next
         }
         var expressType: UInt8?
-        if let e = caps.first(where: { $0.space == .normal && $0.id == PCICapability.express }) {
-            var flags = [UInt8](repeating: 0, count: 2)
-            if vp_pci_read_block(d, Int32(e.offset) + 2, &flags, 2) != 0 { expressType = (flags[0] >> 4) & 0xf }
-        }
-        var secondary: UInt8?
-        if headerType == 1 {
-            var b = [UInt8](repeating: 0, count: 1)
-            if vp_pci_read_block(d, 0x19, &b, 1) != 0 { secondary = b[0] }
+        if let e = caps.first(where: { $0.space == .normal && $0.id == PCICapability.express }), Int(e.offset) + 2 < bytes.count {
+            expressType = (bytes[Int(e.offset) + 2] >> 4) & 0xf
         }
         return .success(PCIConfigInfo(headerType: headerType, capabilities: caps, expressType: expressType,
-                                      secondaryBus: secondary, complete: complete,
-                                      vendorID: UInt16(cfg[0]) | UInt16(cfg[1]) << 8, deviceID: UInt16(cfg[2]) | UInt16(cfg[3]) << 8,
-                                      classCode: UInt32(cfg[0x0b]) << 16 | UInt32(cfg[0x0a]) << 8 | UInt32(cfg[0x09])))
+                                      secondaryBus: headerType == 1 ? bytes[0x19] : nil, complete: bytes.count > 64,
+                                      vendorID: UInt16(bytes[0]) | UInt16(bytes[1]) << 8, deviceID: UInt16(bytes[2]) | UInt16(bytes[3]) << 8,
+                                      classCode: UInt32(bytes[0x0b]) << 16 | UInt32(bytes[0x0a]) << 8 | UInt32(bytes[0x09])))
     }
 
-    func names(vendor: UInt16, device: UInt16, classCode: UInt32) -> (vendor: String?, device: String?, cls: String?) {
-        guard let access else { return (nil, nil, nil) }
+    func names(vendor: UInt16, device: UInt16, classCode: UInt32) -> Names {
+        guard let access else { return Names() }
+        let key = UInt64(vendor) << 48 | UInt64(device) << 32 | UInt64(classCode)
+        if let known = nameCache[key] { return known }
         var buf = [CChar](repeating: 0, count: 256)
         func str(_ p: UnsafePointer<CChar>?) -> String? { p.map { String(cString: $0) } }
-        let v = str(vp_pci_vendor_name(access, &buf, 256, Int32(vendor)))
-        let d = str(vp_pci_device_name(access, &buf, 256, Int32(vendor), Int32(device)))
-        let c = str(vp_pci_class_name(access, &buf, 256, Int32(classCode >> 8)))
-        return (v, d, c)
+        let n = Names(vendor: str(vp_pci_vendor_name(access, &buf, 256, Int32(vendor))),
+                      device: str(vp_pci_device_name(access, &buf, 256, Int32(vendor), Int32(device))),
+                      cls: str(vp_pci_class_name(access, &buf, 256, Int32(classCode >> 8))))
+        nameCache[key] = n
+        return n
     }
 }
 

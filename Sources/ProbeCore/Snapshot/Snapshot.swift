@@ -38,8 +38,6 @@ public enum Snapshot {
         let fs: HostFS
         do { fs = try HostFS(root: root, log: log) } catch { throw .read(error) }
         let host = HostReader(fs: fs, lookUpNames: false).read(scope: scope)
-        // libpci reads config space itself; record it for every device the probe read.
-        for a in host.devices.keys { _ = try? fs.bytes("/sys/bus/pci/devices/\(a)/config", limit: 4096) }
         // A full scan takes group members from the devices' links; a --device read of the
         // snapshot lists the groups' devices folders, so copy those too.
         for g in host.groups.keys { _ = try? fs.entries("\(HostReader.iommuGroups)/\(g)/devices") }

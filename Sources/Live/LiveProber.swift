@@ -25,7 +25,7 @@ public struct LiveProber {
         var report = LiveReport(container: containerWalk(), deviceOpen: deviceOpen)
         for d in host.selectedDevices {
             guard let g = host.group(of: d.address) else { continue }
-            let node = g.isNoIOMMU ? "noiommu-\(g.id)" : "\(g.id)"
+            let node = g.nodeName
             guard host.devNodes.groups[node] != nil else { continue }
             var walks: [LiveWalk] = []
             if g.isNoIOMMU {

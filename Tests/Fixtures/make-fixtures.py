@@ -429,7 +429,16 @@ def intel_no_ir(t):
     h.group(1, ["0000:00:02.0"], type_="DMA")
     h.intel_unit("dmar0", vt_d_cap(39, caching=True), VT_D_ECAP_NO_IR, ["0000:00:00.0", "0000:00:02.0"])
     vfio_loaded(h, builtin=True)
-    # The mtty sample mdev parent with one mtty-2 instance in its own group (as in the VM matrix).
+    mtty(t, group=2, minor=1)
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+    t.node("/dev/vfio/1", 243, 0, 0o600)
+    t.node("/dev/iommu", 10, 123, 0o666)
+    t.node("/dev/vfio/devices/vfio0", 242, 0, 0o600)
+
+
+def mtty(t, group, minor):
+    """The mtty sample mdev parent with one mtty-2 instance, bound to mtty, in the group VFIO
+    makes for it (named vfio-noiommu, node /dev/vfio/N), as the VM matrix's kernel shows it."""
     uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
     parent = "/sys/devices/virtual/mtty/mtty"
     for typ, name, avail, inst in [("mtty-1", "Single port serial", 23, []), ("mtty-2", "Dual port serial", 11, [uuid])]:
@@ -440,18 +449,23 @@ def intel_no_ir(t):
         for u in inst:
             t.link(f"{td}/devices/{u}", f"{parent}/{u}")
     t.link("/sys/class/mdev_bus/mtty", parent)
-    t.file(f"/sys/bus/mdev/drivers/vfio_mdev/uevent", "")
+    t.file("/sys/bus/mdev/drivers/mtty/uevent", "")
     t.link(f"{parent}/{uuid}/mdev_type", f"{parent}/mdev_supported_types/mtty-2")
-    t.link(f"{parent}/{uuid}/iommu_group", "/sys/kernel/iommu_groups/2")
-    t.link(f"{parent}/{uuid}/driver", "/sys/bus/mdev/drivers/vfio_mdev")
+    t.link(f"{parent}/{uuid}/iommu_group", f"/sys/kernel/iommu_groups/{group}")
+    t.link(f"{parent}/{uuid}/driver", "/sys/bus/mdev/drivers/mtty")
     t.link(f"/sys/bus/mdev/devices/{uuid}", f"{parent}/{uuid}")
-    t.link(f"/sys/kernel/iommu_groups/2/devices/{uuid}", f"{parent}/{uuid}")
-    t.file("/sys/kernel/iommu_groups/2/reserved_regions", "")
-    t.node("/dev/vfio/2", 243, 1, 0o600)
-    t.node("/dev/vfio/vfio", 10, 196, 0o666)
-    t.node("/dev/vfio/1", 243, 0, 0o600)
-    t.node("/dev/iommu", 10, 123, 0o666)
-    t.node("/dev/vfio/devices/vfio0", 242, 0, 0o600)
+    t.link(f"/sys/kernel/iommu_groups/{group}/devices/{uuid}", f"{parent}/{uuid}")
+    t.file(f"/sys/kernel/iommu_groups/{group}/name", "vfio-noiommu\n")
+    t.file(f"/sys/kernel/iommu_groups/{group}/type", "unknown\n")
+    t.file(f"/sys/kernel/iommu_groups/{group}/reserved_regions", "")
+    t.node(f"/dev/vfio/{group}", 243, minor, 0o600)
+
+
+def mdev_no_iommu(t):
+    """No IOMMU (intel_iommu=off), an mdev instance in the group VFIO emulates for it: mdev is
+    usable, PCI passthrough is not, and the group is no no-IOMMU stand-in."""
+    intel_iommu_off(t)
+    mtty(t, group=0, minor=0)
 
 
 def kvm_guest(t, release, config, cmdline="", uid=0, caps=FULL_CAPS, taint=0, memlock="8388608", config_readable=True):
@@ -540,6 +554,7 @@ def virtio_no_access_platform(t):
 SCENARIOS = {
     "intel-vfio-ready": intel_vfio_ready,
     "intel-iommu-off": intel_iommu_off,
+    "mdev-no-iommu": mdev_no_iommu,
     "amd-host": amd_host,
     "noiommu-enabled": noiommu_enabled,
     "noiommu-not-compiled": noiommu_not_compiled,

@@ -62,9 +62,13 @@ struct GroupsTests {
         #expect((g10["devices"] as? [[String: Any]])?.map { $0["driver"] as? String } == ["vfio-pci", "ixgbe"])
         #expect(groups.first { $0["id"] as? Int == 1 }?["readiness"] as? String == "blocked", "a bridge alone cannot be assigned")
         let text = try runBinary(["groups", "--root", Repo.fixture("intel-no-ir"), "--color", "never"]).stdout
-        #expect(text.contains("83b8f4f2-509f-382f-3c1e-e6bfe0fa1001  mdev mtty-2 on mtty"))
+        #expect(text.contains("IOMMU group 2 (mdev, emulated IOMMU) viable"), "named vfio-noiommu, but VFIO's group for an mdev")
+        #expect(text.contains("83b8f4f2-509f-382f-3c1e-e6bfe0fa1001  mdev mtty-2 on mtty  driver mtty"))
+        let mdevJSON = try runBinary(["groups", "--root", Repo.fixture("mdev-no-iommu"), "--format", "json"]).stdout
+        let mdevGroups = try #require((try JSONSerialization.jsonObject(with: Data(mdevJSON.utf8)) as? [String: Any])?["groups"] as? [[String: Any]])
+        #expect(mdevGroups.map { $0["kind"] as? String } == ["emulated-iommu"] && mdevGroups.map { $0["noiommu"] as? Bool } == [false])
         let noiommu = try runBinary(["groups", "--root", Repo.fixture("noiommu-enabled"), "--color", "never"]).stdout
-        #expect(noiommu.contains("IOMMU group 0 (vfio-noiommu) viable, READY"))
+        #expect(noiommu.contains("IOMMU group 0 (no-IOMMU) viable, READY"))
         #expect(noiommu.contains("No IOMMU group"))
     }
 }

@@ -142,6 +142,9 @@ def s_mdev(doc, errors):
     walks = (doc["live"].get("mdevs") or {}).get("83b8f4f2-509f-382f-3c1e-e6bfe0fa1001") or []
     expect(walks and walks[0]["succeeded"], f"the mdev's type1 walk: {walks and walks[0]['failed_step']}", errors)
     expect(doc["verdict"]["mode"] == "vfio", f"mode {doc['verdict']['mode']}", errors)
+    # The kernel names the mdev's group vfio-noiommu; it is VFIO's emulated-IOMMU group, not a no-IOMMU one.
+    g = finding(doc, "iommu.groups")
+    expect(g and "1 mdev group (emulated IOMMU)" in g[0]["summary"] and "no-IOMMU" not in g[0]["summary"], f"iommu.groups {g}", errors)
 
 
 SCENARIOS = [

@@ -450,7 +450,7 @@ public struct HostReader: Sendable {
             } catch { readable = false }
         case .devices:
             for g in groups.values {
-                let name = g.isNoIOMMU ? "noiommu-\(g.id)" : "\(g.id)"
+                let name = g.nodeName
                 if let n = try? fs.deviceNode("/dev/vfio/\(name)") { groupNodes[name] = n }
             }
         }

@@ -45,5 +45,5 @@ public struct Host: Sendable {
     /// Freezes derived lists once the snapshot is complete (every check reads them).
     mutating func seal() { _selectedDevices = selected.compactMap { devices[$0] } }
     /// Real IOMMU groups (not vfio-noiommu) among those read.
-    public var hasRealGroups: Bool { groups.values.contains { !$0.isNoIOMMU } }
+    public var hasRealGroups: Bool { groups.values.contains { $0.kind == .iommu } }
 }

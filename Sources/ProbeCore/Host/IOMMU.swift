@@ -5,11 +5,38 @@ public struct IOMMUGroup: Sendable, Identifiable {
     public var members: [String]
     /// Default domain type: DMA, DMA-FQ, identity, blocked, unmanaged.
     public var type: Reading<String>
-    /// `name`: "vfio-noiommu" for the fake groups of no-IOMMU mode.
+    /// `name`: "vfio-noiommu" for the groups VFIO makes itself (no-IOMMU and mdev).
     public var name: String?
     public var reservedRegions: Reading<[ReservedRegion]>
 
-    public var isNoIOMMU: Bool { name == "vfio-noiommu" }
+    /// What stands behind a group, as VFIO's `enum vfio_group_type` says: an IOMMU
+    /// (VFIO_IOMMU), or a group VFIO made itself and named "vfio-noiommu" — for mdev
+    /// instances, whose parent driver translates their DMA (VFIO_EMULATED_IOMMU, node
+    /// /dev/vfio/N), or for a device bound in no-IOMMU mode (VFIO_NO_IOMMU, node
+    /// /dev/vfio/noiommu-N). The two share the name; mdev instances are named by UUID.
+    public enum Kind: String, Sendable { case iommu, emulatedIOMMU = "emulated-iommu", noIOMMU = "noiommu" }
+    public var kind: Kind {
+        guard name == "vfio-noiommu" else { return .iommu }
+        return !members.isEmpty && members.allSatisfy(IOMMUGroup.isMdevName) ? .emulatedIOMMU : .noIOMMU
+    }
+    public var isNoIOMMU: Bool { kind == .noIOMMU }
+    /// Its char device under /dev/vfio: "N", or "noiommu-N".
+    public var nodeName: String { isNoIOMMU ? "noiommu-\(id)" : "\(id)" }
+
+    /// An mdev instance's name: a UUID, 8-4-4-4-12 hexadecimal digits.
+    static func isMdevName(_ name: String) -> Bool {
+        var count = 0
+        for (i, c) in name.utf8.enumerated() {
+            count += 1
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                guard c == UInt8(ascii: "-") else { return false }
+            } else {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(c)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(c) else { return false }
+            }
+        }
+        return count == 36
+    }
     /// Members that are PCI functions.
     public let pciMembers: [PCIAddress]
 

@@ -5,7 +5,7 @@ public enum GroupsReporter {
     public struct Group: Sendable {
         public var id: Int
         public var type: String?
-        public var noIOMMU: Bool
+        public var kind: IOMMUGroup.Kind
         public var viable: Bool
         public var readiness: Readiness
         public var members: [Member]
@@ -21,15 +21,16 @@ public enum GroupsReporter {
     public static func groups(_ r: Report) -> [Group] {
         let h = r.host
         let mdevs = Dictionary((h.mdevs.value ?? []).map { ($0.uuid, $0) }, uniquingKeysWith: { a, _ in a })
+        let readinessOf = Dictionary(r.verdict.devices.map { ($0.address, $0.readiness) }, uniquingKeysWith: { a, _ in a })
         return h.groups.values.sorted { $0.id < $1.id }.map { g in
             let members = g.members.map { name -> Member in
                 let a = PCIAddress(name)
-                return Member(name: name, device: a.flatMap { h.device($0) }, mdev: mdevs[name],
-                              readiness: a.flatMap { addr in r.verdict.devices.first { $0.address == addr }?.readiness })
+                return Member(name: name, device: a.flatMap { h.device($0) }, mdev: mdevs[name], readiness: a.flatMap { readinessOf[$0] })
             }
+            // An mdev instance's driver is its parent's VFIO driver (mtty, i915, nvidia,
+            // vfio_ccw, ...): bound or not, it keeps its group viable.
             let viable = members.allSatisfy { m in
                 if let d = m.device { return DriverClass(d.driver).keepsGroupViable }
-                if let md = m.mdev { return md.driver == nil || md.driver!.contains("vfio") }
                 return true
             }
             // Bridges on pcieport are companions, not candidates; the group is as ready as its endpoints.
@@ -37,7 +38,7 @@ public enum GroupsReporter {
             let onlyBridges = !members.isEmpty && members.allSatisfy { $0.device?.isBridge == true }
             let readiness: Readiness = onlyBridges || states.contains(.blocked) ? .blocked
                 : (states.contains(.bindable) || !viable) ? .bindable : .ready
-            return Group(id: g.id, type: g.type.value, noIOMMU: g.isNoIOMMU, viable: viable, readiness: readiness, members: members)
+            return Group(id: g.id, type: g.type.value, kind: g.kind, viable: viable, readiness: readiness, members: members)
         }
     }
 
@@ -49,7 +50,11 @@ public enum GroupsReporter {
             out.append("no IOMMU groups\(r.host.iommuActive == true ? "" : " (no IOMMU is active)")")
         }
         for g in gs {
-            let kind = g.noIOMMU ? "vfio-noiommu" : (g.type ?? "?")
+            let kind = switch g.kind {
+            case .iommu: g.type ?? "?"
+            case .noIOMMU: "no-IOMMU"
+            case .emulatedIOMMU: "mdev, emulated IOMMU"
+            }
             out.append(tr.bold("IOMMU group \(g.id)") + " (\(kind)) \(g.viable ? "viable" : "not viable"), \(tr.readiness(g.readiness))")
             for m in g.members {
                 if let d = m.device {
@@ -77,7 +82,7 @@ public enum GroupsReporter {
             ("schema_version", .int(1)),
             ("groups", .array(groups(r).map { g in
                 .object([
-                    ("id", .int(Int64(g.id))), ("type", JSONValue(g.type)), ("noiommu", .bool(g.noIOMMU)),
+                    ("id", .int(Int64(g.id))), ("type", JSONValue(g.type)), ("kind", .string(g.kind.rawValue)), ("noiommu", .bool(g.kind == .noIOMMU)),
                     ("viable", .bool(g.viable)), ("readiness", .string(g.readiness.rawValue)),
                     ("devices", .array(g.members.map { m in
                         if let d = m.device {

@@ -10,7 +10,7 @@ public struct DefaultDomainCheck: Check {
         examples: [.pass("intel-vfio-ready"), .info("amd-host")])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
-        let groups = context.host.groups.values.filter { !$0.isNoIOMMU }.sorted { $0.id < $1.id }
+        let groups = context.host.groups.values.filter { $0.kind == .iommu }.sorted { $0.id < $1.id }
         if groups.isEmpty { return [] }
         var byType: [String: [Int]] = [:]
         var unreadable: [Int] = []

@@ -4,31 +4,38 @@ public struct IOMMUGroupsCheck: Check {
         id: "iommu.groups",
         title: "IOMMU groups exist",
         category: .iommu,
-        rationale: "VFIO hands out devices by IOMMU group. No groups means no device is behind an active IOMMU; groups named vfio-noiommu are stand-ins created for no-IOMMU mode and prove nothing (DPDK and SPDK test only that the folder is non-empty).",
+        rationale: "VFIO hands out devices by IOMMU group. No groups means no device is behind an active IOMMU; groups named vfio-noiommu are made by VFIO itself — stand-ins for no-IOMMU mode, or the emulated-IOMMU groups of mdev instances — and prove nothing about the IOMMU (DPDK and SPDK test only that the folder is non-empty).",
         remedy: "Enable the IOMMU (firmware setting and kernel command line); see the firmware and IOMMU findings.",
         looksAt: ["/sys/kernel/iommu_groups/*", "/sys/kernel/iommu_groups/*/name"],
-        examples: [.pass("intel-vfio-ready"), .fail("intel-iommu-off"), .fail("noiommu-enabled"), .pass("amd-host")])
+        examples: [.pass("intel-vfio-ready"), .fail("intel-iommu-off"), .fail("noiommu-enabled"), .pass("amd-host"), .fail("mdev-no-iommu")])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
         let groups = host.groups.values.sorted { $0.id < $1.id }
-        let real = groups.filter { !$0.isNoIOMMU }
+        let real = groups.filter { $0.kind == .iommu }
         let fake = groups.filter(\.isNoIOMMU)
+        let emulated = groups.filter { $0.kind == .emulatedIOMMU }
+        func plural(_ n: Int, _ what: String) -> String { "\(n) \(what)\(n == 1 ? "" : "s")" }
+        var made: [String] = []
+        if !fake.isEmpty { made.append(plural(fake.count, "no-IOMMU group")) }
+        if !emulated.isEmpty { made.append(plural(emulated.count, "mdev group") + " (emulated IOMMU)") }
         let scoped = host.scope != .all
         let what = scoped ? "the selected devices' groups" : "/sys/kernel/iommu_groups"
         if !real.isEmpty {
             var s = scoped ? "the selected devices are in IOMMU group\(real.count == 1 ? "" : "s") \(real.map { String($0.id) }.joined(separator: ", "))"
                            : "\(real.count) IOMMU group\(real.count == 1 ? "" : "s")"
-            if !fake.isEmpty { s += ", and \(fake.count) vfio-noiommu group\(fake.count == 1 ? "" : "s")" }
+            if !made.isEmpty { s += ", and " + made.joined(separator: " and ") }
             return [finding(.pass, s, evidence: [Evidence("/sys/kernel/iommu_groups", "\(real.count) real")])]
         }
         if scoped, host.iommuActive == true {
             return [finding(.info, "an IOMMU is active, but none of the selected devices is in an IOMMU group")]
         }
         if case .unreadable(let why) = host.groupCount, groups.isEmpty { return [skipped(why)] }
-        if !fake.isEmpty {
-            return [finding(.fail, "only vfio-noiommu groups (\(fake.map { String($0.id) }.joined(separator: ", "))): stand-ins for no-IOMMU mode, not IOMMU groups",
-                            evidence: fake.map { Evidence("/sys/kernel/iommu_groups/\($0.id)/name", "vfio-noiommu") },
+        if !fake.isEmpty || !emulated.isEmpty {
+            let own = fake + emulated
+            let ids = own.map { String($0.id) }.joined(separator: ", ")
+            return [finding(.fail, "no IOMMU groups: no PCI device is behind an active IOMMU (group\(own.count == 1 ? "" : "s") \(ids) \(own.count == 1 ? "is" : "are") VFIO's own: \(made.joined(separator: ", ")))",
+                            evidence: (fake + emulated).map { Evidence("/sys/kernel/iommu_groups/\($0.id)/name", "vfio-noiommu") },
                             impacts: [.blocks(.vfio, "no device is behind an active IOMMU (only vfio-noiommu groups)")])]
         }
         return [finding(.fail, "no IOMMU groups in \(what): no device is behind an active IOMMU",

@@ -39,7 +39,7 @@ public struct DevNodesCheck: Check {
         }
         for d in host.selectedDevices {
             guard let g = host.group(of: d.address) else { continue }
-            let name = g.isNoIOMMU ? "noiommu-\(g.id)" : "\(g.id)"
+            let name = g.nodeName
             guard let n = nodes.groups[name] else { continue }
             let mode: Mode = g.isNoIOMMU ? .noiommu : .vfio
             let s = Subject.device(d.address)

@@ -31,9 +31,48 @@ int vp_openat_in_root(int rootfd, const char *path, int flags) {
 const int vp_O_PATH = O_PATH;
 int vp_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
-long vp_read_attribute(int dirfd, const char *name, void *buf, long cap) {
-    int fd;
-    do { fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
+int vp_open_beneath(int dirfd, const char *path, int flags) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    long fd;
+    do {
+        fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+    if (fd >= 0 || errno != ENOSYS) return (int)fd;
+    /* Kernels before 5.6: one component at a time, none followed, none "..". */
+    char part[256];
+    int at = dirfd, owned = -1;
+    const char *p = path;
+    for (;;) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        if (len == 0 || len >= sizeof part || (len == 2 && p[0] == '.' && p[1] == '.')) {
+            if (owned >= 0) close(owned);
+            errno = len >= sizeof part ? ENAMETOOLONG : EXDEV;
+            return -1;
+        }
+        memcpy(part, p, len);
+        part[len] = 0;
+        int next;
+        do {
+            next = openat(at, part, (slash ? O_RDONLY | O_DIRECTORY : flags) | O_NOFOLLOW | O_CLOEXEC);
+        } while (next < 0 && errno == EINTR);
+        int e = errno;
+        if (owned >= 0) close(owned);
+        if (next < 0) {
+            errno = e;
+            return -1;
+        }
+        if (!slash) return next;
+        at = owned = next;
+        p = slash + 1;
+    }
+}
+
+long vp_read_attribute(int dirfd, const char *path, void *buf, long cap) {
+    int fd = vp_open_beneath(dirfd, path, O_RDONLY);
     if (fd < 0) return -1;
     long total = 0;
     while (total < cap) {
@@ -52,9 +91,8 @@ long vp_read_attribute(int dirfd, const char *name, void *buf, long cap) {
     return total;
 }
 
-int vp_first_entry(int dirfd, const char *name, const char *prefix, char *out, size_t outlen) {
-    int fd;
-    do { fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
+int vp_first_entry(int dirfd, const char *path, const char *prefix, char *out, size_t outlen) {
+    int fd = vp_open_beneath(dirfd, path, O_RDONLY | O_DIRECTORY);
     if (fd < 0) return -1;
     size_t plen = strlen(prefix);
     int found = 0;

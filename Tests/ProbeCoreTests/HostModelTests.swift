@@ -94,6 +94,28 @@ struct HostFSTests {
         #expect(try fs.text("/../secret") == "inside")
     }
 
+    @Test func directoryReadsFollowNoLink() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let groups = dir + "/sys/kernel/iommu_groups"
+        try FileManager.default.createDirectory(atPath: groups + "/3/vfio-dev", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/elsewhere", withIntermediateDirectories: true)
+        try "DMA-FQ\n".write(toFile: groups + "/3/type", atomically: true, encoding: .utf8)
+        try "identity\n".write(toFile: dir + "/elsewhere/type", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: groups + "/4", withDestinationPath: "../../../elsewhere")
+        try FileManager.default.createSymbolicLink(atPath: groups + "/3/name", withDestinationPath: "../../../elsewhere/type")
+        for v in ["vfio7", "vfio12", "other"] { FileManager.default.createFile(atPath: groups + "/3/vfio-dev/" + v, contents: nil) }
+        for log in [nil, AccessLog()] {
+            let d = try HostFS(root: dir, log: log).directory("/sys/kernel/iommu_groups")
+            #expect(try d.text("3/type") == "DMA-FQ", "a path through real directories")
+            #expect(throws: HostFSError.self, "a linked folder is not entered") { try d.text("4/type") }
+            #expect(throws: HostFSError.self, "a linked attribute is not followed") { try d.text("3/name") }
+            #expect(throws: HostFSError.self, "nothing above the directory") { try d.text("../iommu_groups/3/type") }
+            #expect(d.firstEntry(in: "3/vfio-dev", prefix: "vfio") == "vfio12", "the smallest matching name")
+            #expect(d.firstEntry(in: "3/none", prefix: "vfio") == nil)
+        }
+    }
+
     @Test func manifestNodesAndUnreadablePaths() throws {
         let fs = try HostFS(root: Repo.fixture("nonroot"))
         let n = try fs.deviceNode("/dev/vfio/noiommu-0")

@@ -19,16 +19,20 @@ int vp_openat_in_root(int rootfd, const char *path, int flags);
 
 /// Constants and macros Swift's Glibc module does not export (they need _GNU_SOURCE).
 extern const int vp_O_PATH;
-/// One sysfs attribute relative to `dirfd` (its last component not followed): openat, one
-/// read, close. The kernel produces an attribute in one show() (and a binary attribute such as
-/// `config` in one read of what this user may see), so a read shorter than `cap` is all of it,
+/// Opens `path` beneath `dirfd` following no symbolic link at all, and never leaving `dirfd`
+/// (openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS; on kernels before 5.6, one component at
+/// a time with O_NOFOLLOW). For the real directories of sysfs: a group's `12/type`, a device's
+/// `vfio-dev`. Returns the descriptor (O_CLOEXEC), or -1 with errno (ELOOP for a link).
+int vp_open_beneath(int dirfd, const char *path, int flags);
+/// One sysfs attribute beneath `dirfd` (`vp_open_beneath`): open, one read, close. The kernel
+/// produces an attribute in one show() (and a binary attribute such as `config` in one read of what this user may see), so a read shorter than `cap` is all of it,
 /// as it is for a regular file in a fixture; only a full buffer reads on. Returns the length
 /// (at most `cap`), or -1 with errno.
-long vp_read_attribute(int dirfd, const char *name, void *buf, long cap);
-/// The smallest entry of directory `dirfd`/`name` (not followed) whose name starts with
-/// `prefix` (`vfio-dev/vfio3`), NUL-terminated into `out`, with getdents64 on one descriptor.
-/// Returns 1 when found, 0 when there is none, -1 with errno.
-int vp_first_entry(int dirfd, const char *name, const char *prefix, char *out, size_t outlen);
+long vp_read_attribute(int dirfd, const char *path, void *buf, long cap);
+/// The smallest entry of directory `path` beneath `dirfd` (`vp_open_beneath`) whose name starts
+/// with `prefix` (`vfio-dev/vfio3`), NUL-terminated into `out`, with getdents64 on one
+/// descriptor. Returns 1 when found, 0 when there is none, -1 with errno.
+int vp_first_entry(int dirfd, const char *path, const char *prefix, char *out, size_t outlen);
 /// pipe2(fds, O_CLOEXEC).
 int vp_pipe_cloexec(int fds[2]);
 unsigned int vp_major(unsigned long long dev);

@@ -225,19 +225,29 @@ public struct HostReader: Sendable {
     }
 
     /// One group; `members`, when the caller already knows them from the devices' links, saves
-    /// listing its devices folder.
+    /// listing its devices folder. Within `groupsDir` (a whole-host read) the attributes are
+    /// opened as `N/type` beneath it: group folders are real directories, so no folder is opened.
     func readGroup(_ id: Int, members known: [String]? = nil, in groupsDir: HostDirectory? = nil) -> IOMMUGroup {
         let path = "\(HostReader.iommuGroups)/\(id)"
-        // Group folders are real directories: one relative open, no path walk from the root.
-        guard let dir = groupsDir.map({ try? $0.subdirectory(String(id)) }) ?? (try? fs.directory(path)) else {
+        let dir: HostDirectory
+        let prefix: String
+        if let groupsDir {
+            (dir, prefix) = (groupsDir, "\(id)/")
+        } else if let d = try? fs.directory(path) {
+            (dir, prefix) = (d, "")
+        } else {
             return IOMMUGroup(id: id, members: known ?? [], type: .unreadable("\(path): unreadable"), name: nil, reservedRegions: .unreadable("\(path): unreadable"))
         }
-        func attribute(_ name: String) -> Reading<String> { Reading({ () throws(HostFSError) in try dir.text(name) }) }
+        func attribute(_ name: String) -> Reading<String> { Reading({ () throws(HostFSError) in try dir.text(prefix + name) }) }
+        let type = attribute("type")
+        // Only a group without a default domain (type "unknown") can be one VFIO made and named
+        // vfio-noiommu; a group the IOMMU backs is not looked up for a name.
+        let name = type.value.map(IOMMUGroup.domainTypes.contains) == true ? nil : attribute("name").value
         return IOMMUGroup(
             id: id,
-            members: known ?? (try? dir.subdirectory("devices").names()) ?? [],
-            type: attribute("type"),
-            name: attribute("name").value,
+            members: known ?? (try? dir.subdirectory(prefix + "devices").names()) ?? [],
+            type: type,
+            name: name,
             reservedRegions: attribute("reserved_regions").map(ReservedRegion.parse))
     }
 

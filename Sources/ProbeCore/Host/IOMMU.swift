@@ -5,8 +5,12 @@ public struct IOMMUGroup: Sendable, Identifiable {
     public var members: [String]
     /// Default domain type: DMA, DMA-FQ, identity, blocked, unmanaged.
     public var type: Reading<String>
-    /// `name`: "vfio-noiommu" for the groups VFIO makes itself (no-IOMMU and mdev).
+    /// `name`: "vfio-noiommu" for the groups VFIO makes itself (no-IOMMU and mdev). Read only
+    /// for a group without a default domain: the groups VFIO makes have none.
     public var name: String?
+    /// The default-domain types `type` shows for a group the IOMMU backs (anything else reads
+    /// "unknown").
+    static let domainTypes: Set<String> = ["DMA", "DMA-FQ", "identity", "blocked", "unmanaged"]
     public var reservedRegions: Reading<[ReservedRegion]>
 
     /// What stands behind a group, as VFIO's `enum vfio_group_type` says: an IOMMU

@@ -313,9 +313,9 @@ public final class HostFS: Sendable {
     }
 }
 
-/// An open sysfs directory of the host (a device's, a group's). Entries are single names opened
-/// relative to it with O_NOFOLLOW (so no link is followed out of it); links are read, never
-/// followed. Its files are attributes: each is read with one read(2), which is how the kernel
+/// An open sysfs directory of the host (a device's, the groups'). Entries are opened beneath it
+/// without following any link (`vp_open_beneath`: a name, or a path through real directories
+/// such as a group's `12/type`), so nothing leads out of it; links are read, never followed. Its files are attributes: each is read with one read(2), which is how the kernel
 /// hands out an attribute (see `vp_read_attribute`). Every access is recorded under its full
 /// path, as HostFS records its own.
 public final class HostDirectory {
@@ -366,7 +366,7 @@ public final class HostDirectory {
             fs.log?.record(full(name), .unreadable)
             throw .permissionDenied(full(name))
         }
-        let f = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        let f = vp_open_beneath(fd, name, O_RDONLY)
         if f < 0 {
             let e = HostFS.error(errno, full(name))
             if case .permissionDenied = e { fs.log?.record(full(name), .unreadable) }
@@ -415,7 +415,7 @@ public final class HostDirectory {
         return fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
     }
 
-    /// A link's target, as stored.
+    /// A link's target, as stored. `name` is a single component.
     public func link(_ name: String) throws(HostFSError) -> String {
         if fs.hasUnreadableManifest, fs.isUnreadable(full(name)) { throw .permissionDenied(full(name)) }
         let target: String = try withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { (buf) throws(HostFSError) -> String in
@@ -434,7 +434,7 @@ public final class HostDirectory {
     public func subdirectory(_ name: String) throws(HostFSError) -> HostDirectory {
         let p = full(name)
         if fs.isUnreadable(p) { throw .permissionDenied(p) }
-        let f = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        let f = vp_open_beneath(fd, name, O_RDONLY | O_DIRECTORY)
         if f < 0 { throw HostFS.error(errno, p) }
         return HostDirectory(fs: fs, path: p, fd: f)
     }

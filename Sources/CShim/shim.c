@@ -32,25 +32,38 @@ const int vp_O_PATH = O_PATH;
 int vp_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 int vp_open_beneath(int dirfd, const char *path, int flags) {
+    /* Relative, and no "." or ".." component: with no link followed either, the walk cannot
+       leave dirfd. (RESOLVE_BENEATH would say the same, but it takes a reference on dirfd's
+       dentry for every open, and threads sharing a folder then contend on it.) */
+    for (const char *c = path;;) {
+        const char *slash = strchr(c, '/');
+        size_t len = slash ? (size_t)(slash - c) : strlen(c);
+        if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.')) {
+            errno = EXDEV;
+            return -1;
+        }
+        if (!slash) break;
+        c = slash + 1;
+    }
     struct open_how how;
     memset(&how, 0, sizeof how);
     how.flags = (uint64_t)(flags | O_CLOEXEC);
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
     long fd;
     do {
         fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
     } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
     if (fd >= 0 || errno != ENOSYS) return (int)fd;
-    /* Kernels before 5.6: one component at a time, none followed, none "..". */
+    /* Kernels before 5.6: one component at a time, none followed. */
     char part[256];
     int at = dirfd, owned = -1;
     const char *p = path;
     for (;;) {
         const char *slash = strchr(p, '/');
         size_t len = slash ? (size_t)(slash - p) : strlen(p);
-        if (len == 0 || len >= sizeof part || (len == 2 && p[0] == '.' && p[1] == '.')) {
+        if (len >= sizeof part) {
             if (owned >= 0) close(owned);
-            errno = len >= sizeof part ? ENAMETOOLONG : EXDEV;
+            errno = ENAMETOOLONG;
             return -1;
         }
         memcpy(part, p, len);

@@ -19,9 +19,9 @@ int vp_openat_in_root(int rootfd, const char *path, int flags);
 
 /// Constants and macros Swift's Glibc module does not export (they need _GNU_SOURCE).
 extern const int vp_O_PATH;
-/// Opens `path` beneath `dirfd` following no symbolic link at all, and never leaving `dirfd`
-/// (openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS; on kernels before 5.6, one component at
-/// a time with O_NOFOLLOW). For the real directories of sysfs: a group's `12/type`, a device's
+/// Opens `path` beneath `dirfd` following no symbolic link at all, and never leaving `dirfd`: a
+/// relative path without "." or ".." components (EXDEV otherwise), opened with openat2
+/// RESOLVE_NO_SYMLINKS (on kernels before 5.6, one component at a time with O_NOFOLLOW). For the real directories of sysfs: a group's `12/type`, a device's
 /// `vfio-dev`. Returns the descriptor (O_CLOEXEC), or -1 with errno (ELOOP for a link).
 int vp_open_beneath(int dirfd, const char *path, int flags);
 /// One sysfs attribute beneath `dirfd` (`vp_open_beneath`): open, one read, close. The kernel

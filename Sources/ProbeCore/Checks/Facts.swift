@@ -79,8 +79,19 @@ public enum DriverClass: String, Sendable {
         case "pci-stub": self = .stub
         case "pcieport": self = .pcieport
         case "uio_pci_generic", "igb_uio", "uio_hv_generic": self = .unsafeUserspace
-        default: self = d == "vfio-pci" || d.contains("vfio") ? .vfio : .kernel
+        default: self = DriverClass.namesVFIO(d) ? .vfio : .kernel
         }
+    }
+
+    /// vfio-pci and its variants all carry "vfio" in their names (a byte search: it runs for
+    /// every function, in the reader and in several checks).
+    static func namesVFIO(_ driver: String) -> Bool {
+        var window: UInt32 = 0  // the last four bytes
+        for c in driver.utf8 {
+            window = window << 8 | UInt32(c)
+            if window == 0x7666_696f { return true }  // "vfio"
+        }
+        return false
     }
 
     /// True when the driver leaves the group viable for VFIO (the kernel's driver_managed_dma set,

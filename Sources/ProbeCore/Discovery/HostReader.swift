@@ -22,7 +22,8 @@ public struct HostReader: Sendable {
 
     public func read(scope: Host.Scope) -> Host {
         var problems: [String] = []
-        let pci = PCIConfigReader(root: fs.root)
+        let main = ReadWorker(root: fs.root)
+        let pci = main.pci
         if let e = pci.openError { problems.append("libpci: \(e)") }
 
         // 1. Which devices.
@@ -46,12 +47,12 @@ public struct HostReader: Sendable {
         var devices: [PCIAddress: PCIDevice] = [:]
         let named: Set<PCIAddress> = scope == .all ? [] : Set(selected)
         func load(_ a: PCIAddress) {
-            guard devices[a] == nil, let d = readDevice(a, pci: pci, problems: &problems, listVFs: named.contains(a)) else { return }
+            guard devices[a] == nil, let d = readDevice(a, main, listVFs: named.contains(a)) else { return }
             devices[a] = d
         }
         if selected.count >= HostReader.parallelThreshold {
             nonisolated(unsafe) let devicesDir = try? fs.directory(HostReader.pciDevices)
-            let read = parallelMap(selected) { a, reader, p in readDevice(a, pci: reader, problems: &p, devicesDir: devicesDir) }
+            let read = parallelMap(selected) { a, worker in readDevice(a, worker, devicesDir: devicesDir) }
             for d in read.results.compactMap({ $0 }) { devices[d.address] = d }
             problems += read.problems
         } else {
@@ -73,7 +74,7 @@ public struct HostReader: Sendable {
             let numbers = (ids.value ?? []).compactMap { Int($0) }
             let known = pciMembers
             nonisolated(unsafe) let groupsDir = try? fs.directory(HostReader.iommuGroups)
-            for g in parallelMap(numbers, { id, _, _ in readGroup(id, members: known[id], in: groupsDir) }).results.compactMap({ $0 }) { groups[g.id] = g }
+            for g in parallelMap(numbers, { id, _ in readGroup(id, members: known[id], in: groupsDir) }).results.compactMap({ $0 }) { groups[g.id] = g }
         case .devices:
             for d in devices.values {
                 if let g = d.iommuGroup, groups[g] == nil { groups[g] = readGroup(g) }
@@ -93,6 +94,7 @@ public struct HostReader: Sendable {
             interruptChips: Reading({ () throws(HostFSError) in HostReader.interruptChips(try fs.text("/proc/interrupts")) }))
 
         let mdevs = readMdevs()
+        problems += main.problems
         var host = Host(
             root: fs.root, scope: scope, devices: devices, selected: selected, missing: missing,
             groups: groups, groupCount: groupCount,
@@ -116,9 +118,18 @@ public struct HostReader: Sendable {
     /// Below this many items the reader stays on one thread.
     static let parallelThreshold = 64
 
-    /// Runs `body` over `items` on a few threads (one libpci handle each: libpci is not
-    /// thread-safe), keeping the items' order. HostFS is safe to share.
-    func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (T, PCIConfigReader, inout [String]) -> R?) -> (results: [R?], problems: [String]) {
+    /// What one reading thread owns: a libpci handle (libpci is not thread-safe), the problems it
+    /// met, and the folder of the bridge it last read a function under.
+    final class ReadWorker {
+        let pci: PCIConfigReader
+        var problems: [String] = []
+        var parentFolder: (path: [UInt8], dir: HostDirectory)?
+        init(root: String) { pci = PCIConfigReader(root: root) }
+    }
+
+    /// Runs `body` over `items` on a few threads, one `ReadWorker` each, keeping the items'
+    /// order. HostFS is safe to share.
+    func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (T, ReadWorker) -> R?) -> (results: [R?], problems: [String]) {
         let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let workers = items.count < HostReader.parallelThreshold ? 1 : min(4, cores)
         let out = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
@@ -135,27 +146,56 @@ public struct HostReader: Sendable {
         nonisolated(unsafe) let problems = notes
         let root = fs.root
         DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let reader = PCIConfigReader(root: root)
-            var mine: [String] = []
-            for i in stride(from: w, to: items.count, by: workers) { results[i] = body(items[i], reader, &mine) }
-            problems[w] = mine
+            let worker = ReadWorker(root: root)
+            for i in stride(from: w, to: items.count, by: workers) { results[i] = body(items[i], worker) }
+            problems[w] = worker.problems
         }
         return (Array(out), notes.flatMap { $0 })
+    }
+
+    /// A function's folder, from the target of its /sys/bus/pci/devices link, which the kernel
+    /// writes as "../../../devices/pci0000:00/0000:00:1c.0/BDF": the folder is opened relative
+    /// to its bridge's, which the worker keeps open for the next function under the same bridge,
+    /// so neither the link nor the path above the bridge is walked again. nil (the caller takes
+    /// the bus path) for a link of any other shape, and when reads are recorded or filtered.
+    func deviceFolder(link t: UnsafeRawBufferPointer, _ worker: ReadWorker) -> HostDirectory? {
+        let prefix = "../../../".utf8
+        guard fs.readsArePlain, t.starts(with: prefix), t.dropFirst(prefix.count).starts(with: "devices/".utf8),
+              let slash = t.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+        let parent = t[prefix.count..<slash]
+        let leaf = String(decoding: t[(slash + 1)...], as: UTF8.self)
+        if let cached = worker.parentFolder, cached.path.elementsEqual(parent) { return try? cached.dir.subdirectory(leaf) }
+        guard let dir = try? fs.directory("/sys/" + String(decoding: parent, as: UTF8.self)) else { return nil }
+        worker.parentFolder = (Array(parent), dir)
+        return try? dir.subdirectory(leaf)
     }
 
     /// One function: its directory is opened once and its attributes read relative to it, each
     /// with one read. Identity and capabilities come from one read of config space (decoded by
     /// libpci), with the sysfs attributes as the fallback when config space cannot be read.
     /// Optional attributes are simply tried (a failed open is cheaper than listing the
-    /// directory), and skipped where config space already says they cannot exist.
-    func readDevice(_ a: PCIAddress, pci: PCIConfigReader, problems: inout [String], listVFs: Bool = false,
-                    devicesDir: HostDirectory? = nil) -> PCIDevice? {
+    /// directory), and skipped where config space already says they cannot exist. Links are
+    /// parsed as bytes: no string is made for what only a number or an address is drawn from.
+    func readDevice(_ a: PCIAddress, _ worker: ReadWorker, listVFs: Bool = false, devicesDir: HostDirectory? = nil) -> PCIDevice? {
         let name = a.description
-        let path = "\(HostReader.pciDevices)/\(name)"
-        guard let dir = try? fs.directory(path) else {
-            problems.append("\(path): unreadable")
+        var path: String { "\(HostReader.pciDevices)/\(name)" }
+        // Its place in the hierarchy: the /sys/bus/pci/devices link names every bridge above it.
+        var parents: [PCIAddress] = []
+        var folder: HostDirectory?
+        func fromLink(_ t: UnsafeRawBufferPointer) {
+            parents = PCIAddress.bridges(inDevicePath: t)
+            folder = deviceFolder(link: t, worker)
+        }
+        if let devicesDir {
+            _ = try? devicesDir.withLink(name, fromLink)
+        } else if let t = try? fs.link(path) {
+            Array(t.utf8).withUnsafeBytes(fromLink)
+        }
+        guard let dir = folder ?? (try? fs.directory(path)) else {
+            worker.problems.append("\(path): unreadable")
             return nil
         }
+        let pci = worker.pci
         let config: Result<PCIConfigInfo, PCIReadError>
         var extendedSpaceRead = false
         do {
@@ -177,34 +217,31 @@ public struct HostReader: Sendable {
         case .failure(let e):
             func hexAttr(_ name: String) -> UInt64? { (try? dir.text(name)).flatMap { UInt64(hexText: $0) } }
             guard let vendor = hexAttr("vendor"), let device = hexAttr("device"), let cls = hexAttr("class") else {
-                problems.append("\(path): vendor, device or class unreadable (\(e.message))")
+                worker.problems.append("\(path): vendor, device or class unreadable (\(e.message))")
                 return nil
             }
-            problems.append("\(path)/config: \(e.message)")
+            worker.problems.append("\(path)/config: \(e.message)")
             d = PCIDevice(address: a, vendorID: UInt16(truncatingIfNeeded: vendor), deviceID: UInt16(truncatingIfNeeded: device),
                           classCode: UInt32(truncatingIfNeeded: cls))
         }
-        // Its place in the hierarchy: the /sys/bus/pci/devices link names every bridge above it.
-        if let target = devicesDir.map({ try? $0.link(name) }) ?? (try? fs.link(path)) {
-            d.parents = PCIAddress.bridges(inDevicePath: target)
-        }
+        d.parents = parents
         d.driver = try? dir.linkName("driver")
         if let o = try? dir.text("driver_override"), o != "(null)", !o.isEmpty { d.driverOverride = o }
-        d.iommuGroup = (try? dir.linkName("iommu_group")).flatMap { Int($0) }
-        d.numaNode = (try? dir.text("numa_node")).flatMap { Int($0) }
-        d.physfn = (try? dir.linkName("physfn")).flatMap(PCIAddress.init)
+        d.iommuGroup = (try? dir.withLinkName("iommu_group", HostDirectory.decimal)) ?? nil
+        d.numaNode = (try? dir.integer("numa_node")) ?? nil
+        d.physfn = (try? dir.withLinkName("physfn") { PCIAddress(utf8: $0) }) ?? nil
         // sriov_* exist only for a function with the SR-IOV capability; all of config space says
         // whether it has one.
         let mayBePF = !extendedSpaceRead || d.capabilities.contains { $0.space == .extended && $0.id == PCICapability.sriovExtended }
-        if mayBePF, let total = (try? dir.text("sriov_totalvfs")).flatMap({ Int($0) }) {
-            let num = (try? dir.text("sriov_numvfs")).flatMap { Int($0) } ?? 0
+        if mayBePF, let total = (try? dir.integer("sriov_totalvfs")) ?? nil {
+            let num = ((try? dir.integer("sriov_numvfs")) ?? nil) ?? 0
             // The VF list costs a readlink per VF; it is read only for a PF the user named.
             let vfs = !listVFs ? [] : ((try? dir.names()) ?? []).filter { $0.hasPrefix("virtfn") }
                 .compactMap { try? dir.linkName($0) }.compactMap(PCIAddress.init).sorted()
             d.sriov = SRIOV(totalVFs: total, numVFs: num, vfs: vfs)
         }
-        // vfio-dev/vfioN: only a function with a driver can have one.
-        if d.driver != nil { d.vfioDevice = dir.firstEntry(in: "vfio-dev", prefix: "vfio") }
+        // vfio-dev/vfioN: only under a VFIO driver (vfio-pci and its variants: mlx5_vfio_pci, ...).
+        if let drv = d.driver, DriverClass.namesVFIO(drv) { d.vfioDevice = dir.firstEntry(in: "vfio-dev", prefix: "vfio") }
         if d.vendorID == 0x1af4 {
             d.virtio = ((try? dir.names()) ?? []).filter { $0.hasPrefix("virtio") && Int($0.dropFirst(6)) != nil }.sorted()
                 .map { readVirtio("\(path)/\($0)", name: $0) }

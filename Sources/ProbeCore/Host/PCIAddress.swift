@@ -71,11 +71,17 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// /sys/bus/pci/devices link ("../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0"):
     /// every component before the last that is a PCI address.
     public static func bridges(inDevicePath target: String) -> [PCIAddress] {
+        Array(target.utf8).withUnsafeBytes { bridges(inDevicePath: $0) }
+    }
+
+    public static func bridges(inDevicePath t: UnsafeRawBufferPointer) -> [PCIAddress] {
         var out: [PCIAddress] = []
-        let components = target.utf8.split(separator: UInt8(ascii: "/"))
-        for c in components.dropLast().reversed() {
-            if let a = PCIAddress(utf8: c) { out.append(a) }
+        var start = 0
+        for i in t.indices where t[i] == UInt8(ascii: "/") {
+            if let a = PCIAddress(utf8: t[start..<i]) { out.append(a) }
+            start = i + 1
         }
+        out.reverse()
         return out
     }
 

@@ -278,6 +278,9 @@ public final class HostFS: Sendable {
     // MARK: internals
 
     var hasUnreadableManifest: Bool { !unreadable.isEmpty }
+    /// No read is recorded (snapshot) or checked against an unreadable manifest (fixture): the
+    /// fast paths may skip building full path strings.
+    var readsArePlain: Bool { unreadable.isEmpty && log == nil }
 
     func isUnreadable(_ path: String) -> Bool {
         unreadable.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
@@ -319,13 +322,25 @@ public final class HostFS: Sendable {
 /// hands out an attribute (see `vp_read_attribute`). Every access is recorded under its full
 /// path, as HostFS records its own.
 public final class HostDirectory {
-    public let path: String
+    /// Its path under the root; built on first use (errors, the access log), as most folders a
+    /// reader opens never need it.
+    public var path: String { parent.map { $0.path + "/" + leaf } ?? leaf }
+    private let parent: HostDirectory?
+    private let leaf: String
     private let fs: HostFS
     private let fd: CInt
 
     init(fs: HostFS, path: String, fd: CInt) {
         self.fs = fs
-        self.path = path
+        parent = nil
+        leaf = path
+        self.fd = fd
+    }
+
+    private init(fs: HostFS, parent: HostDirectory, name: String, fd: CInt) {
+        self.fs = fs
+        self.parent = parent
+        leaf = name
         self.fd = fd
     }
 
@@ -335,7 +350,7 @@ public final class HostDirectory {
 
     /// Whether reads must pass the unreadable manifest or be recorded (fixtures and snapshots):
     /// otherwise the fast paths build no path strings at all.
-    private var plain: Bool { !fs.hasUnreadableManifest && fs.log == nil }
+    private var plain: Bool { fs.readsArePlain }
 
     /// The entries, sorted.
     public func names() throws(HostFSError) -> [String] {
@@ -378,19 +393,54 @@ public final class HostDirectory {
         return b
     }
 
-    /// An attribute as text, trailing white space (and NULs) removed. Attributes are at most a
-    /// page; they are read into a stack buffer without an intermediate array.
-    public func text(_ name: String) throws(HostFSError) -> String {
-        guard plain else { return String(decoding: try bytes(name), as: UTF8.self).trimmingTrailingWhitespace }
-        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { (buf) throws(HostFSError) -> String in
-            let n = vp_read_attribute(fd, name, buf.baseAddress!, 4096)
-            if n < 0 { throw HostFS.error(errno, full(name)) }
-            // A full buffer: a longer attribute (64 KiB pages), read again whole.
-            if n == 4096 { return String(decoding: try bytes(name), as: UTF8.self).trimmingTrailingWhitespace }
-            var end = Int(n)
-            while end > 0, buf[end - 1] == 0x0a || buf[end - 1] == 0x20 || buf[end - 1] == 0x09 || buf[end - 1] == 0 { end -= 1 }
-            return String(decoding: UnsafeBufferPointer(rebasing: buf[..<end]), as: UTF8.self)
+    /// An attribute with trailing white space (and NULs) removed, handed to `body` as bytes.
+    /// Attributes are at most a page: they are read into a stack buffer, with no array or string
+    /// unless `body` makes one.
+    public func withAttribute<R>(_ name: String, _ body: (UnsafeRawBufferPointer) -> R) throws(HostFSError) -> R {
+        func trimmed(_ b: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+            var end = b.count
+            while end > 0, b[end - 1] == 0x0a || b[end - 1] == 0x20 || b[end - 1] == 0x09 || b[end - 1] == 0 { end -= 1 }
+            return UnsafeRawBufferPointer(rebasing: b[..<end])
         }
+        if plain {
+            let r: R? = try withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { (buf) throws(HostFSError) -> R? in
+                let n = vp_read_attribute(fd, name, buf.baseAddress!, 4096)
+                if n < 0 { throw HostFS.error(errno, full(name)) }
+                // A full buffer: a longer attribute (64 KiB pages), read again whole below.
+                return n == 4096 ? nil : body(trimmed(UnsafeRawBufferPointer(rebasing: buf[..<Int(n)])))
+            }
+            if let r { return r }
+        }
+        let b = try bytes(name)
+        return b.withUnsafeBytes { body(trimmed($0)) }
+    }
+
+    /// An attribute as text, trailing white space (and NULs) removed.
+    public func text(_ name: String) throws(HostFSError) -> String {
+        try withAttribute(name) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// A decimal attribute (`numa_node`, `sriov_totalvfs`); nil when it is not a number.
+    public func integer(_ name: String) throws(HostFSError) -> Int? {
+        try withAttribute(name) { HostDirectory.decimal($0) }
+    }
+
+    static func decimal(_ b: some Collection<UInt8>) -> Int? {
+        var it = b.makeIterator()
+        guard var c = it.next() else { return nil }
+        let negative = c == UInt8(ascii: "-")
+        if negative { guard let n = it.next() else { return nil }; c = n }
+        var v = 0
+        while true {
+            guard c >= 0x30, c <= 0x39 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int(c - 0x30))
+            if o1 || o2 { return nil }
+            v = a
+            guard let n = it.next() else { break }
+            c = n
+        }
+        return negative ? -v : v
     }
 
     /// The smallest name in subdirectory `name` that starts with `prefix` (`vfio-dev/vfioN`);
@@ -402,11 +452,39 @@ public final class HostDirectory {
         }
     }
 
-    /// The last component of a link's target.
+    /// A link's target as bytes, handed to `body`. `name` is a single component.
+    public func withLink<R>(_ name: String, _ body: (UnsafeRawBufferPointer) -> R) throws(HostFSError) -> R {
+        if fs.hasUnreadableManifest, fs.isUnreadable(full(name)) { throw .permissionDenied(full(name)) }
+        return try withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { (buf) throws(HostFSError) -> R in
+            let n = readlinkat(fd, name, buf.baseAddress!.assumingMemoryBound(to: CChar.self), 4095)
+            if n < 0 {
+                if errno == EINVAL { throw .notALink(full(name)) }
+                throw HostFS.error(errno, full(name))
+            }
+            let target = UnsafeRawBufferPointer(rebasing: buf[..<n])
+            if let log = fs.log { log.record(full(name), .link(String(decoding: target, as: UTF8.self))) }
+            return body(target)
+        }
+    }
+
+    /// A link's target, as stored. `name` is a single component.
+    public func link(_ name: String) throws(HostFSError) -> String {
+        try withLink(name) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The last component of a link's target: a driver's name, a group number, a PF's address.
     public func linkName(_ name: String) throws(HostFSError) -> String {
-        let target = try link(name)
-        guard let slash = target.lastIndex(of: "/") else { return target }
-        return String(target[target.index(after: slash)...])
+        try withLink(name) { String(decoding: HostDirectory.lastComponent($0), as: UTF8.self) }
+    }
+
+    /// The last component of a link's target, as bytes, handed to `body`.
+    public func withLinkName<R>(_ name: String, _ body: (UnsafeRawBufferPointer) -> R) throws(HostFSError) -> R {
+        try withLink(name) { body(HostDirectory.lastComponent($0)) }
+    }
+
+    static func lastComponent(_ b: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        guard let slash = b.lastIndex(of: UInt8(ascii: "/")) else { return b }
+        return UnsafeRawBufferPointer(rebasing: b[(slash + 1)...])
     }
 
     /// Whether an entry exists (without following a link).
@@ -415,28 +493,12 @@ public final class HostDirectory {
         return fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
     }
 
-    /// A link's target, as stored. `name` is a single component.
-    public func link(_ name: String) throws(HostFSError) -> String {
-        if fs.hasUnreadableManifest, fs.isUnreadable(full(name)) { throw .permissionDenied(full(name)) }
-        let target: String = try withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { (buf) throws(HostFSError) -> String in
-            let n = readlinkat(fd, name, buf.baseAddress!, 4095)
-            if n < 0 {
-                if errno == EINVAL { throw .notALink(full(name)) }
-                throw HostFS.error(errno, full(name))
-            }
-            return String(decoding: UnsafeRawBufferPointer(start: buf.baseAddress, count: n), as: UTF8.self)
-        }
-        if let log = fs.log { log.record(full(name), .link(target)) }
-        return target
-    }
-
-    /// A subdirectory, opened relative to this one.
+    /// A subdirectory, opened beneath this one.
     public func subdirectory(_ name: String) throws(HostFSError) -> HostDirectory {
-        let p = full(name)
-        if fs.isUnreadable(p) { throw .permissionDenied(p) }
+        if fs.hasUnreadableManifest, fs.isUnreadable(full(name)) { throw .permissionDenied(full(name)) }
         let f = vp_open_beneath(fd, name, O_RDONLY | O_DIRECTORY)
-        if f < 0 { throw HostFS.error(errno, p) }
-        return HostDirectory(fs: fs, path: p, fd: f)
+        if f < 0 { throw HostFS.error(errno, full(name)) }
+        return HostDirectory(fs: fs, parent: self, name: name, fd: f)
     }
 }
 

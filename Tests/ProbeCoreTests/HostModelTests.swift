@@ -37,6 +37,10 @@ struct ParsingTests {
         let r = ReservedRegion.parse("0x00000000fee00000 0x00000000feefffff msi\n0x00000000bdf6e000 0x00000000bdf6efff direct\ngarbage\n")
         #expect(r == [ReservedRegion(start: 0xfee00000, end: 0xfeefffff, type: "msi"),
                       ReservedRegion(start: 0xbdf6e000, end: 0xbdf6efff, type: "direct")])
+        // Upper-case digits, a tab, no final newline; a 17-digit value and a non-hex field are skipped.
+        #expect(ReservedRegion.parse("0x8000000 0x80FFFFF\tmsi\n0x1ffffffffffffffff 0x2 reserved\n0xzz 0x1 msi") ==
+                [ReservedRegion(start: 0x8000000, end: 0x80fffff, type: "msi")])
+        #expect(ReservedRegion.parse("") == [])
     }
 
     @Test func processFacts() {

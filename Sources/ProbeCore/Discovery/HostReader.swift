@@ -53,7 +53,8 @@ public struct HostReader: Sendable {
         if selected.count >= HostReader.parallelThreshold {
             nonisolated(unsafe) let devicesDir = try? fs.directory(HostReader.pciDevices)
             let read = parallelMap(selected) { a, worker in readDevice(a, worker, devicesDir: devicesDir) }
-            for d in read.results.compactMap({ $0 }) { devices[d.address] = d }
+            devices.reserveCapacity(read.results.count)
+            for case let d? in read.results { devices[d.address] = d }
             problems += read.problems
         } else {
             selected.forEach(load)
@@ -67,9 +68,9 @@ public struct HostReader: Sendable {
             groupCount = ids.map(\.count)
             // Members come from each function's iommu_group link; only groups no PCI function
             // names (mdev instances, platform devices) are listed. A group never mixes the two.
-            var pciMembers: [Int: [String]] = [:]
-            for d in devices.values.sorted(by: { $0.address < $1.address }) {
-                if let g = d.iommuGroup { pciMembers[g, default: []].append(d.address.description) }
+            var pciMembers: [Int: [PCIAddress]] = [:]
+            for a in devices.keys.sorted() {
+                if let g = devices[a]?.iommuGroup { pciMembers[g, default: []].append(a) }
             }
             let numbers = (ids.value ?? []).compactMap { Int($0) }
             let known = pciMembers
@@ -264,7 +265,7 @@ public struct HostReader: Sendable {
     /// One group; `members`, when the caller already knows them from the devices' links, saves
     /// listing its devices folder. Within `groupsDir` (a whole-host read) the attributes are
     /// opened as `N/type` beneath it: group folders are real directories, so no folder is opened.
-    func readGroup(_ id: Int, members known: [String]? = nil, in groupsDir: HostDirectory? = nil) -> IOMMUGroup {
+    func readGroup(_ id: Int, members known: [PCIAddress]? = nil, in groupsDir: HostDirectory? = nil) -> IOMMUGroup {
         let path = "\(HostReader.iommuGroups)/\(id)"
         let dir: HostDirectory
         let prefix: String
@@ -273,19 +274,16 @@ public struct HostReader: Sendable {
         } else if let d = try? fs.directory(path) {
             (dir, prefix) = (d, "")
         } else {
-            return IOMMUGroup(id: id, members: known ?? [], type: .unreadable("\(path): unreadable"), name: nil, reservedRegions: .unreadable("\(path): unreadable"))
+            return IOMMUGroup(id: id, members: known?.map(\.description) ?? [], type: .unreadable("\(path): unreadable"), name: nil, reservedRegions: .unreadable("\(path): unreadable"))
         }
         func attribute(_ name: String) -> Reading<String> { Reading({ () throws(HostFSError) in try dir.text(prefix + name) }) }
         let type = attribute("type")
         // Only a group without a default domain (type "unknown") can be one VFIO made and named
         // vfio-noiommu; a group the IOMMU backs is not looked up for a name.
         let name = type.value.map(IOMMUGroup.domainTypes.contains) == true ? nil : attribute("name").value
-        return IOMMUGroup(
-            id: id,
-            members: known ?? (try? dir.subdirectory(prefix + "devices").names()) ?? [],
-            type: type,
-            name: name,
-            reservedRegions: attribute("reserved_regions").map(ReservedRegion.parse))
+        let regions = Reading({ () throws(HostFSError) in try dir.withAttribute(prefix + "reserved_regions", ReservedRegion.parse) })
+        if let known { return IOMMUGroup(id: id, pciMembers: known, type: type, name: name, reservedRegions: regions) }
+        return IOMMUGroup(id: id, members: (try? dir.subdirectory(prefix + "devices").names()) ?? [], type: type, name: name, reservedRegions: regions)
     }
 
     // MARK: IOMMU units and firmware

@@ -52,6 +52,16 @@ public struct IOMMUGroup: Sendable, Identifiable {
         self.name = name
         self.reservedRegions = reservedRegions
     }
+
+    /// A group whose members are PCI functions, known from their `iommu_group` links.
+    public init(id: Int, pciMembers: [PCIAddress], type: Reading<String>, name: String?, reservedRegions: Reading<[ReservedRegion]>) {
+        self.id = id
+        members = pciMembers.map(\.description)
+        self.pciMembers = pciMembers
+        self.type = type
+        self.name = name
+        self.reservedRegions = reservedRegions
+    }
 }
 
 /// One line of a group's `reserved_regions`: "0x00000000fee00000 0x00000000feefffff msi".
@@ -61,11 +71,21 @@ public struct ReservedRegion: Sendable, Equatable {
     public var type: String
 
     public static func parse(_ text: String) -> [ReservedRegion] {
-        text.split(separator: "\n").compactMap { line in
-            let f = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard f.count >= 3, let s = UInt64(hexText: String(f[0])), let e = UInt64(hexText: String(f[1])) else { return nil }
-            return ReservedRegion(start: s, end: e, type: String(f[2]))
+        Array(text.utf8).withUnsafeBytes { parse($0) }
+    }
+
+    /// Lines of "START END TYPE" (hexadecimal with 0x); other lines are skipped. Byte-level: it
+    /// runs for every group.
+    public static func parse(_ b: UnsafeRawBufferPointer) -> [ReservedRegion] {
+        var out: [ReservedRegion] = []
+        var lineStart = 0
+        for i in 0...b.count where i == b.count || b[i] == 0x0a {
+            let fields = b[lineStart..<i].split(whereSeparator: { $0 == 0x20 || $0 == 0x09 })
+            lineStart = i + 1
+            guard fields.count >= 3, let s = UInt64(hexBytes: fields[0]), let e = UInt64(hexBytes: fields[1]) else { continue }
+            out.append(ReservedRegion(start: s, end: e, type: String(decoding: fields[2], as: UTF8.self)))
         }
+        return out
     }
 }
 
@@ -96,6 +116,28 @@ public struct IOMMUUnit: Sendable, Equatable {
 
 extension UInt64 {
     /// Parses "0x1f", "1f" and "d2008c40660462".
+    /// "0x00000000fee00000" or "fee00000", as bytes.
+    init?(hexBytes b: some Collection<UInt8>) {
+        var digits = b[...]
+        if digits.count > 2, digits.first == UInt8(ascii: "0"), digits.dropFirst().first == UInt8(ascii: "x") || digits.dropFirst().first == UInt8(ascii: "X") {
+            digits = digits.dropFirst(2)
+        }
+        guard !digits.isEmpty else { return nil }
+        var v: UInt64 = 0
+        for c in digits {
+            let d: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            guard v >> 60 == 0 else { return nil }  // a 17th significant digit
+            v = v << 4 | UInt64(d)
+        }
+        self = v
+    }
+
     public init?(hexText: String) {
         var t = Substring(hexText.trimmed)
         if t.hasPrefix("0x") || t.hasPrefix("0X") { t = t.dropFirst(2) }

@@ -244,15 +244,22 @@ enum Terminal {
         return out
     }
 
-    static func write(_ s: String, fd: Int32 = 1) { write(bytes: Array(s.utf8), fd: fd) }
+    static func write(_ s: String, fd: Int32 = 1) {
+        var s = s
+        s.withUTF8 { write(UnsafeRawBufferPointer($0), fd: fd) }
+    }
 
-    static func write(bytes all: [UInt8], fd: Int32 = 1) {
-        var bytes = all[...]
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+    static func write(bytes: [UInt8], fd: Int32 = 1) {
+        bytes.withUnsafeBytes { write($0, fd: fd) }
+    }
+
+    static func write(_ bytes: UnsafeRawBufferPointer, fd: Int32) {
+        var rest = bytes
+        while !rest.isEmpty {
+            let n = Glibc.write(fd, rest.baseAddress, rest.count)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return }
-            bytes = bytes.dropFirst(n)
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
         }
     }
     static func error(_ s: String) {

@@ -19,9 +19,6 @@ public struct Report: Sendable {
         self.deviceScoped = deviceScoped
     }
 
-    public func category(of checkID: String) -> Category {
-        checks.first { $0.id == checkID }?.category ?? .platform
-    }
     public var hostFindings: [Finding] { findings.filter { $0.subject == .host } }
 }
 

@@ -5,73 +5,105 @@ public struct TextReporter {
     public init(color: Bool) { self.color = color }
 
     public func render(_ r: Report) -> String {
-        var out: [String] = []
+        // One string, appended to: a large host's report is hundreds of kilobytes.
+        var out = ""
+        out.reserveCapacity(4096 + r.verdict.devices.count * 160)
+        func line(_ s: String) {
+            out += s
+            out += "\n"
+        }
         let h = r.host
         var about = ["kernel \(h.kernel.release.value ?? "?")"]
         if let v = h.platform.cpuVendor.value { about.append(v.rawValue) }
         if let hv = h.platform.hypervisor { about.append("guest of \(hv.rawValue)") }
-        out.append(bold("vfio-probe") + " \(h.root == "/" ? "this host" : h.root) (\(about.joined(separator: ", ")))")
+        line(bold("vfio-probe") + " \(h.root == "/" ? "this host" : h.root) (\(about.joined(separator: ", ")))")
 
         let hostFindings = r.hostFindings
+        let categories = Dictionary(r.checks.map { ($0.id, $0.category) }, uniquingKeysWith: { a, _ in a })
         for cat in Category.allCases where cat != .device {
-            let fs = hostFindings.filter { r.category(of: $0.checkID) == cat }
+            let fs = hostFindings.filter { (categories[$0.checkID] ?? .platform) == cat }
             if fs.isEmpty { continue }
-            out.append("")
-            out.append(bold(cat.title))
-            for f in fs { out += lines(f) }
+            line("")
+            line(bold(cat.title))
+            for f in fs { lines(f, into: &out) }
         }
 
         if !r.verdict.devices.isEmpty || !h.missing.isEmpty {
-            out.append("")
-            out.append(bold("Devices"))
+            line("")
+            line(bold("Devices"))
             // Findings grouped once: filtering them per device would be quadratic on a large host.
-            var byDevice: [PCIAddress: [Finding]] = [:]
-            for f in r.findings { if case .device(let a) = f.subject { byDevice[a, default: []].append(f) } }
+            var byDevice: [PCIAddress: [Int]] = [:]
+            for i in r.findings.indices { if case .device(let a) = r.findings[i].subject { byDevice[a, default: []].append(i) } }
             for dv in r.verdict.devices {
                 guard let d = h.device(dv.address) else { continue }
-                let group = d.iommuGroup.map { "group \($0)" } ?? "no group"
-                out.append("  \(bold(d.address.description))  \(d.displayName)  [\(d.driver ?? "no driver")]  \(group)  → \(dv.mode.rawValue) \(readiness(dv.readiness))")
-                let fs = byDevice[d.address] ?? []
-                let shown = r.deviceScoped ? fs : fs.filter { ($0.status != .pass && $0.status != .info) || $0.checkID.hasPrefix("live.") }
-                for f in shown { out += lines(f, indent: "    ") }
+                out += "  "
+                out += bold(d.address.description)
+                out += "  "
+                out += d.displayName
+                out += "  ["
+                out += d.driver ?? "no driver"
+                out += "]  "
+                if let g = d.iommuGroup { out += "group \(g)" } else { out += "no group" }
+                out += "  → "
+                out += dv.mode.rawValue
+                out += " "
+                line(readiness(dv.readiness))
+                for i in byDevice[d.address] ?? [] {
+                    let f = r.findings[i]
+                    if r.deviceScoped || (f.status != .pass && f.status != .info) || f.checkID.hasPrefix("live.") { lines(f, indent: "    ", into: &out) }
+                }
                 if dv.readiness != .ready {
-                    for reason in r.deviceScoped ? dv.reasons : dv.deviceReasons { out.append("      " + dim("because \(reason)")) }
+                    for reason in r.deviceScoped ? dv.reasons : dv.deviceReasons { line("      " + dim("because \(reason)")) }
                 }
             }
-            for m in h.missing { out.append("  \(bold(m.description))  " + paint("no such PCI device", .red)) }
+            for m in h.missing { line("  \(bold(m.description))  " + paint("no such PCI device", .red)) }
         }
 
         let v = r.verdict
-        out.append("")
+        line("")
         let label: String
         switch v.mode {
         case .vfio: label = paint("VFIO", .green)
         case .noiommu: label = paint("NO-IOMMU ONLY", .yellow)
         case .none: label = paint("NONE", .red)
         }
-        out.append(bold("Verdict: ") + label + " — " + v.summary)
+        line(bold("Verdict: ") + label + " — " + v.summary)
         if !v.actions.isEmpty {
-            out.append("Actions:")
-            for (i, a) in v.actions.enumerated() { out.append("  \(i + 1). \(a)") }
+            line("Actions:")
+            for (i, a) in v.actions.enumerated() { line("  \(i + 1). \(a)") }
         }
-        for d in v.disagreements { out.append(paint("Live disagrees: ", .yellow) + d) }
+        for d in v.disagreements { line(paint("Live disagrees: ", .yellow) + d) }
         if let u = v.upgrade {
-            out.append("For \(u.mode.title):")
-            for a in u.actions { out.append("  - \(a)") }
+            line("For \(u.mode.title):")
+            for a in u.actions { line("  - \(a)") }
         }
-        return out.joined(separator: "\n") + "\n"
+        return out
     }
 
-    func lines(_ f: Finding, indent: String = "  ") -> [String] {
+    /// A finding's lines: status, id and summary; its detail and (unless it passed) its remedy
+    /// under them, aligned.
+    func lines(_ f: Finding, indent: String = "  ", into out: inout String) {
         let gutter = indent + String(repeating: " ", count: 37)
-        var ls = [indent + status(f.status) + "  " + pad(f.checkID, 30) + " " + f.summary]
+        out += indent
+        out += status(f.status)
+        out += "  "
+        out += pad(f.checkID, 30)
+        out += " "
+        out += f.summary
+        out += "\n"
         if let d = f.detail {
-            ls += d.split(separator: "\n").map { gutter + dim(String($0)) }
+            for l in d.split(separator: "\n") {
+                out += gutter
+                out += dim(String(l))
+                out += "\n"
+            }
         }
         if let remedy = f.remedy, f.status != .pass {
-            ls.append(gutter + "→ " + remedy)
+            out += gutter
+            out += "→ "
+            out += remedy
+            out += "\n"
         }
-        return ls
     }
 
     enum Colour: String { case red = "31", green = "32", yellow = "33", blue = "34", grey = "90" }

@@ -1,3 +1,8 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// How ready a device is for the mode of the verdict.
 public enum Readiness: String, Sendable, Codable {
     /// Works now.
@@ -57,15 +62,38 @@ public struct Verdict: Sendable, Equatable {
 /// impacts. Every place where the kernel and the static analysis disagree is reported.
 public enum VerdictBuilder {
     struct Effects {
-        var blocks: [Mode: [Impact]] = [:]
-        var requires: [Mode: [Impact]] = [:]
+        var blocks = ByMode()
+        var requires = ByMode()
         mutating func add(_ i: Impact) {
             switch i.kind {
-            case .blocks: blocks[i.mode, default: []].append(i)
-            case .requires: requires[i.mode, default: []].append(i)
+            case .blocks: blocks.append(i)
+            case .requires: requires.append(i)
             }
         }
-        func blocked(_ m: Mode) -> Bool { !(blocks[m] ?? []).isEmpty }
+        func blocked(_ m: Mode) -> Bool { blocks[m] != nil }
+    }
+
+    /// Impacts by the mode they are about; nil for a mode with none. Three arrays rather than a
+    /// dictionary: every device of a large host has one.
+    struct ByMode {
+        private var vfio: [Impact] = []
+        private var noiommu: [Impact] = []
+        private var none: [Impact] = []
+        subscript(m: Mode) -> [Impact]? {
+            let list = switch m {
+            case .vfio: vfio
+            case .noiommu: noiommu
+            case .none: none
+            }
+            return list.isEmpty ? nil : list
+        }
+        mutating func append(_ i: Impact) {
+            switch i.mode {
+            case .vfio: vfio.append(i)
+            case .noiommu: noiommu.append(i)
+            case .none: none.append(i)
+            }
+        }
     }
 
     static let modes: [Mode] = Mode.usable
@@ -116,12 +144,11 @@ public enum VerdictBuilder {
     static func fold(_ host: Host, _ findings: [Finding], deviceScoped: Bool, proven: [PCIAddress: Set<Mode>]) -> Fold {
         var hostFx = Effects()
         var deviceFx: [PCIAddress: Effects] = [:]
-        for f in findings {
-            for i in f.impacts {
-                switch f.subject {
-                case .host: hostFx.add(i)
-                case .device(let a): deviceFx[a, default: Effects()].add(i)
-                }
+        deviceFx.reserveCapacity(host.devices.count)
+        for f in findings.indices where !findings[f].impacts.isEmpty {
+            switch findings[f].subject {
+            case .host: for i in findings[f].impacts { hostFx.add(i) }
+            case .device(let a): for i in findings[f].impacts { deviceFx[a, default: Effects()].add(i) }
             }
         }
         func available(_ a: PCIAddress) -> [Mode] {
@@ -173,7 +200,7 @@ public enum VerdictBuilder {
             let candidates = outsideGroups ? modes : [.vfio]
             let provenBest = proven.values.flatMap { $0 }.max()
             mode = max(candidates.first { !hostFx.blocked($0) } ?? .none, provenBest ?? .none)
-            devices = present.map { a in verdict(a, in: available(a).first ?? .none) }
+            devices = parallelMap(present) { a in verdict(a, in: available(a).first ?? .none) }
             if mode == .none {
                 reasons = unique(modes.flatMap { (hostFx.blocks[$0] ?? []).map(\.reason) })
             } else {
@@ -218,8 +245,38 @@ public enum VerdictBuilder {
 }
 
 func unique(_ xs: [String]) -> [String] {
+    if xs.count < 2 { return xs }
+    if xs.count <= 8 {  // most lists: a linear scan, no set
+        var out: [String] = []
+        out.reserveCapacity(xs.count)
+        for x in xs where !out.contains(x) { out.append(x) }
+        return out
+    }
     var seen: Set<String> = []
     return xs.filter { seen.insert($0).inserted }
+}
+
+/// `body` over `items` on all cores for a large host (it is pure), in order.
+func parallelMap<T, R>(_ items: [T], _ body: (T) -> R) -> [R] {
+    let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    guard items.count >= 256, cores > 1 else { return items.map(body) }
+    let chunks = min(cores * 4, items.count)
+    let out = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
+    out.initialize(repeating: nil)
+    defer {
+        out.deinitialize()
+        out.deallocate()
+    }
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let results = out
+        nonisolated(unsafe) let work = body
+        nonisolated(unsafe) let input = items
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let lo = c * input.count / chunks, hi = (c + 1) * input.count / chunks
+            for i in lo..<hi { results[i] = work(input[i]) }
+        }
+    }
+    return out.map { $0! }
 }
 
 extension String {

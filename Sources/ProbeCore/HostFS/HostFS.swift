@@ -57,11 +57,9 @@ public final class HostFS: Sendable {
     public var isHostRoot: Bool { root == "/" }
     private let rootFD: CInt
     private let unreadable: [String]
-    /// The dev-nodes manifest's text; a node is looked up by scanning for its line, so a
-    /// --device run does not parse a large host's whole manifest.
-    private let manifestLines: [Substring]
-    /// Path → line of the manifest, built on the first lookup.
-    private let manifestIndex = Mutex<[Substring: Int]?>(nil)
+    /// The dev-nodes manifest's text, parsed on the first lookup (once, byte by byte).
+    private let manifestText: String
+    private let manifest = Mutex<[String: DeviceNode]?>(nil)
     /// When set, every access is recorded: what `vfio-probe snapshot` copies.
     public let log: AccessLog?
 
@@ -77,13 +75,13 @@ public final class HostFS: Sendable {
         self.rootFD = fd
         if normalized == "/" {
             unreadable = []
-            manifestLines = []
+            manifestText = ""
         } else {
             let reader = RootedOpener(rootFD: fd, root: normalized)
             let unreadableText = (try? reader.readText(HostFS.manifestDirectory + "/unreadable")) ?? ""
             unreadable = unreadableText.split(separator: "\n").map { String($0).trimmed }
                 .filter { $0.hasPrefix("/") }
-            manifestLines = ((try? reader.readText(HostFS.manifestDirectory + "/dev-nodes")) ?? "").split(separator: "\n")
+            manifestText = (try? reader.readText(HostFS.manifestDirectory + "/dev-nodes")) ?? ""
         }
     }
 
@@ -233,18 +231,7 @@ public final class HostFS: Sendable {
 
     private func readDeviceNode(_ path: String) throws(HostFSError) -> DeviceNode {
         if !isHostRoot {
-            let index = manifestIndex.withLock { idx in
-                if idx == nil {
-                    var built: [Substring: Int] = [:]
-                    for (i, l) in manifestLines.enumerated() {
-                        if let sp = l.firstIndex(of: " ") { built[l[..<sp]] = i }
-                    }
-                    idx = built
-                }
-                return idx!
-            }
-            guard let i = index[Substring(path)], let node = DeviceNodeManifest.parse(String(manifestLines[i]))[path]
-            else { throw .missing(path) }
+            guard let node = manifestNodes[path] else { throw .missing(path) }
             return node
         }
         var st = stat()
@@ -261,11 +248,10 @@ public final class HostFS: Sendable {
     public func deviceNodes(in dir: String) throws(HostFSError) -> [DeviceNode] {
         if !isHostRoot {
             let prefix = dir.hasSuffix("/") ? dir : dir + "/"
-            let all = DeviceNodeManifest.parse(manifestLines.joined(separator: "\n"))
-            let nodes = all.values.filter {
-                $0.path.hasPrefix(prefix) && !$0.path.dropFirst(prefix.count).contains("/")
-            }
-            if nodes.isEmpty && !all.keys.contains(where: { $0.hasPrefix(prefix) }) {
+            let all = manifestNodes
+            let inside = all.values.filter { $0.path.utf8.starts(with: prefix.utf8) }
+            let nodes = inside.filter { !$0.path.utf8.dropFirst(prefix.utf8.count).contains(UInt8(ascii: "/")) }
+            if inside.isEmpty {
                 throw .missing(dir)
             }
             let sorted = nodes.sorted { $0.path < $1.path }
@@ -276,6 +262,13 @@ public final class HostFS: Sendable {
     }
 
     // MARK: internals
+
+    private var manifestNodes: [String: DeviceNode] {
+        manifest.withLock { m in
+            if m == nil { m = DeviceNodeManifest.parse(manifestText) }
+            return m!
+        }
+    }
 
     var hasUnreadableManifest: Bool { !unreadable.isEmpty }
     /// No read is recorded (snapshot) or checked against an unreadable manifest (fixture): the
@@ -542,19 +535,36 @@ struct RootedOpener {
 /// ACCESS is what the capturing process could do: `rw`, `r`, `w` or `-`. Lines starting with `#`
 /// are comments.
 public enum DeviceNodeManifest {
+    /// "PATH c MAJOR:MINOR MODE UID GID ACCESS" lines; comments, blank and malformed lines are
+    /// skipped. Byte by byte: a large host's manifest has a line per group and per device cdev.
     public static func parse(_ text: String) -> [String: DeviceNode] {
         var nodes: [String: DeviceNode] = [:]
-        for raw in text.split(separator: "\n") {
-            let line = raw.trimmed
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let f = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-            guard f.count >= 7, f[1] == "c" else { continue }
-            let mm = f[2].split(separator: ":")
-            guard mm.count == 2, let major = UInt32(mm[0]), let minor = UInt32(mm[1]),
-                  let mode = UInt32(f[3], radix: 8), let uid = UInt32(f[4]), let gid = UInt32(f[5])
-            else { continue }
-            nodes[f[0]] = DeviceNode(path: f[0], major: major, minor: minor, mode: mode, uid: uid, gid: gid,
-                                     readable: f[6].contains("r"), writable: f[6].contains("w"))
+        var text = text
+        text.withUTF8 { b in
+            func number(_ f: UnsafeBufferPointer<UInt8>.SubSequence, radix: UInt32 = 10) -> UInt32? {
+                guard !f.isEmpty else { return nil }
+                var v: UInt32 = 0
+                for c in f {
+                    guard c >= 0x30, c < 0x30 + UInt8(radix) else { return nil }
+                    let (m, o1) = v.multipliedReportingOverflow(by: radix)
+                    let (a, o2) = m.addingReportingOverflow(UInt32(c - 0x30))
+                    if o1 || o2 { return nil }
+                    v = a
+                }
+                return v
+            }
+            var start = 0
+            for i in 0...b.count where i == b.count || b[i] == 0x0a {
+                let f = b[start..<i].split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0d })
+                start = i + 1
+                guard f.count >= 7, f[0].first != UInt8(ascii: "#"), f[1].elementsEqual("c".utf8) else { continue }
+                let mm = f[2].split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+                guard mm.count == 2, let major = number(mm[0]), let minor = number(mm[1]),
+                      let mode = number(f[3], radix: 8), let uid = number(f[4]), let gid = number(f[5]) else { continue }
+                let path = String(decoding: f[0], as: UTF8.self)
+                nodes[path] = DeviceNode(path: path, major: major, minor: minor, mode: mode, uid: uid, gid: gid,
+                                         readable: f[6].contains(UInt8(ascii: "r")), writable: f[6].contains(UInt8(ascii: "w")))
+            }
         }
         return nodes
     }

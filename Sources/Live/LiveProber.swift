@@ -24,7 +24,7 @@ public struct LiveProber {
     public func run(host: Host) -> LiveReport {
         var report = LiveReport(container: containerWalk(), deviceOpen: deviceOpen)
         for d in host.selectedDevices {
-            guard let g = host.group(of: d.address) else { continue }
+            guard let g = host.group(of: d) else { continue }
             let node = g.nodeName
             guard host.devNodes.groups[node] != nil else { continue }
             var walks: [LiveWalk] = []

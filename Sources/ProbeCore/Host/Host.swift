@@ -36,6 +36,8 @@ public struct Host: Sendable {
 
     public func device(_ a: PCIAddress) -> PCIDevice? { devices[a] }
     public func group(of a: PCIAddress) -> IOMMUGroup? { devices[a]?.iommuGroup.flatMap { groups[$0] } }
+    /// The group of a device at hand (without looking the device up again).
+    public func group(of d: PCIDevice) -> IOMMUGroup? { d.iommuGroup.flatMap { groups[$0] } }
     /// The selected devices that exist, in address order.
     public var selectedDevices: [PCIDevice] {
         get { _selectedDevices ?? selected.compactMap { devices[$0] } }

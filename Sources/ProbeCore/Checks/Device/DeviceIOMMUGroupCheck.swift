@@ -15,7 +15,7 @@ public struct DeviceIOMMUGroupCheck: Check {
         return host.selectedDevices.map { d in
             let s = Subject.device(d.address)
             let link = "/sys/bus/pci/devices/\(d.address)/iommu_group"
-            guard let g = host.group(of: d.address) else {
+            guard let g = host.group(of: d) else {
                 if host.iommuActive == true {
                     return finding(.fail, s, "not in any IOMMU group although an IOMMU is active", evidence: [Evidence(link, "missing")],
                                    impacts: [.blocks(.vfio, "\(d.address) is not behind any IOMMU")])

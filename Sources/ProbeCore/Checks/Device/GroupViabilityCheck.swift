@@ -13,7 +13,7 @@ public struct GroupViabilityCheck: Check {
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
         return host.selectedDevices.compactMap { d -> Finding? in
-            guard let g = host.group(of: d.address), !g.isNoIOMMU else { return nil }
+            guard let g = host.group(of: d), !g.isNoIOMMU else { return nil }
             let s = Subject.device(d.address)
             var blockers: [String] = []
             var actions: [String] = []

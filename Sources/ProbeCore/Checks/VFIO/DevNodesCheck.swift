@@ -38,7 +38,7 @@ public struct DevNodesCheck: Check {
             out.append(skipped(why))
         }
         for d in host.selectedDevices {
-            guard let g = host.group(of: d.address) else { continue }
+            guard let g = host.group(of: d) else { continue }
             let name = g.nodeName
             guard let n = nodes.groups[name] else { continue }
             let mode: Mode = g.isNoIOMMU ? .noiommu : .vfio

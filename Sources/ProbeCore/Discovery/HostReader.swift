@@ -198,11 +198,8 @@ public struct HostReader: Sendable {
         }
         let pci = worker.pci
         let config: Result<PCIConfigInfo, PCIReadError>
-        var extendedSpaceRead = false
         do {
-            let bytes = try dir.bytes("config", limit: 4096)
-            extendedSpaceRead = bytes.count >= 4096
-            config = pci.decode(a, config: bytes)
+            config = pci.decode(a, config: try dir.bytes("config", limit: PCIConfigReader.bytesRead))
         } catch {
             config = .failure(PCIReadError(message: error.description))
         }
@@ -231,10 +228,8 @@ public struct HostReader: Sendable {
         d.iommuGroup = (try? dir.withLinkName("iommu_group", HostDirectory.decimal)) ?? nil
         d.numaNode = (try? dir.integer("numa_node")) ?? nil
         d.physfn = (try? dir.withLinkName("physfn") { PCIAddress(utf8: $0) }) ?? nil
-        // sriov_* exist only for a function with the SR-IOV capability; all of config space says
-        // whether it has one.
-        let mayBePF = !extendedSpaceRead || d.capabilities.contains { $0.space == .extended && $0.id == PCICapability.sriovExtended }
-        if mayBePF, let total = (try? dir.integer("sriov_totalvfs")) ?? nil {
+        // A VF is never a PF itself: only other functions may have sriov_* attributes.
+        if d.physfn == nil, let total = (try? dir.integer("sriov_totalvfs")) ?? nil {
             let num = ((try? dir.integer("sriov_numvfs")) ?? nil) ?? 0
             // The VF list costs a readlink per VF; it is read only for a PF the user named.
             let vfs = !listVFs ? [] : ((try? dir.names()) ?? []).filter { $0.hasPrefix("virtfn") }
@@ -345,7 +340,7 @@ public struct HostReader: Sendable {
         mutating func secondaryBus(_ a: PCIAddress) -> UInt8? {
             if let known = devices[a]?.secondaryBus { return known }
             if let cached = secondary[a] { return cached }
-            let bytes = try? fs.bytes("\(HostReader.pciDevices)/\(a)/config", limit: 4096)
+            let bytes = try? fs.bytes("\(HostReader.pciDevices)/\(a)/config", limit: PCIConfigReader.bytesRead)
             let bus: UInt8? = bytes.flatMap { try? pci.decode(a, config: $0).get() }?.secondaryBus
             secondary[a] = bus
             return bus

@@ -51,7 +51,14 @@ final class PCIConfigReader {
         vp_pci_close(access)
     }
 
-    /// Decodes config space as read from sysfs (64, 256 or 4096 bytes, or a fixture's file).
+    /// How much of config space the probe reads: the header and the capability list, as `lspci
+    /// -v` does. On hardware every dword of config space is an ECAM read by the kernel, so the
+    /// 4 KiB extended space of thousands of functions would cost the probe seconds; nothing it
+    /// decides needs an extended capability (SR-IOV comes from sysfs, isolation from the groups).
+    static let bytesRead = 256
+
+    /// Decodes config space as read from sysfs (64 bytes for a user who is not root, 256, or a
+    /// fixture's file).
     func decode(_ a: PCIAddress, config bytes: [UInt8]) -> Result<PCIConfigInfo, PCIReadError> {
         guard bytes.count >= 64 else {
             return .failure(PCIReadError(message: bytes.isEmpty ? "config space empty" : "config space is \(bytes.count) bytes, shorter than its 64-byte header"))

@@ -31,8 +31,8 @@ public struct HostReader: Sendable {
         var missing: [PCIAddress] = []
         switch scope {
         case .all:
-            switch Reading({ () throws(HostFSError) in try fs.entries(HostReader.pciDevices) }) {
-            case .value(let names): selected = names.compactMap(PCIAddress.init)
+            switch Reading({ () throws(HostFSError) in try fs.directory(HostReader.pciDevices).names(sorted: false) }) {
+            case .value(let names): selected = names.compactMap(PCIAddress.init).sorted()
             case .absent: selected = []
             case .unreadable(let why): selected = []; problems.append(why)
             }
@@ -64,15 +64,15 @@ public struct HostReader: Sendable {
         var groupCount: Reading<Int> = .absent
         switch scope {
         case .all:
-            let ids = Reading({ () throws(HostFSError) in try fs.entries(HostReader.iommuGroups) })
+            let ids = Reading({ () throws(HostFSError) in try fs.directory(HostReader.iommuGroups).names(sorted: false) })
             groupCount = ids.map(\.count)
             // Members come from each function's iommu_group link; only groups no PCI function
             // names (mdev instances, platform devices) are listed. A group never mixes the two.
             var pciMembers: [Int: [PCIAddress]] = [:]
-            for a in devices.keys.sorted() {
+            for a in selected {  // sorted; every device read is a selected one
                 if let g = devices[a]?.iommuGroup { pciMembers[g, default: []].append(a) }
             }
-            let numbers = (ids.value ?? []).compactMap { Int($0) }
+            let numbers = (ids.value ?? []).compactMap { Int($0) }.sorted()
             let known = pciMembers
             nonisolated(unsafe) let groupsDir = try? fs.directory(HostReader.iommuGroups)
             for g in parallelMap(numbers, { id, _ in readGroup(id, members: known[id], in: groupsDir) }).results.compactMap({ $0 }) { groups[g.id] = g }

@@ -150,8 +150,9 @@ public final class HostFS: Sendable {
         try directory(path).names()
     }
 
-    /// Every name a directory stream yields, without "." and "..", sorted. Closes the stream.
-    public static func names(of dir: OpaquePointer) -> [String] {
+    /// Every name a directory stream yields, without "." and "..", sorted unless the caller
+    /// sorts what it makes of them (PCI addresses, group numbers). Closes the stream.
+    public static func names(of dir: OpaquePointer, sorted: Bool = true) -> [String] {
         defer { closedir(dir) }
         var names: [String] = []
         while let ent = readdir(dir) {
@@ -160,7 +161,7 @@ public final class HostFS: Sendable {
             }
             if name != "." && name != ".." { names.append(name) }
         }
-        return names.sorted()
+        return sorted ? names.sorted() : names
     }
 
     /// The target of a symbolic link, as stored in the link.
@@ -345,8 +346,8 @@ public final class HostDirectory {
     /// otherwise the fast paths build no path strings at all.
     private var plain: Bool { fs.readsArePlain }
 
-    /// The entries, sorted.
-    public func names() throws(HostFSError) -> [String] {
+    /// The entries, sorted unless `sorted` is false.
+    public func names(sorted: Bool = true) throws(HostFSError) -> [String] {
         let dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)
         guard dupfd >= 0 else { throw HostFS.error(errno, path) }
         guard let dir = fdopendir(dupfd) else {
@@ -354,7 +355,7 @@ public final class HostDirectory {
             close(dupfd)
             throw HostFS.error(e, path)
         }
-        let names = HostFS.names(of: dir)
+        let names = HostFS.names(of: dir, sorted: sorted || fs.log != nil)
         fs.log?.record(path, .directory(names))
         return names
     }

@@ -34,28 +34,13 @@ public struct TextReporter {
             // Findings grouped once: filtering them per device would be quadratic on a large host.
             var byDevice: [PCIAddress: [Int]] = [:]
             for i in r.findings.indices { if case .device(let a) = r.findings[i].subject { byDevice[a, default: []].append(i) } }
-            for dv in r.verdict.devices {
-                guard let d = h.device(dv.address) else { continue }
-                out += "  "
-                out += bold(d.address.description)
-                out += "  "
-                out += d.displayName
-                out += "  ["
-                out += d.driver ?? "no driver"
-                out += "]  "
-                if let g = d.iommuGroup { out += "group \(g)" } else { out += "no group" }
-                out += "  → "
-                out += dv.mode.rawValue
-                out += " "
-                line(readiness(dv.readiness))
-                for i in byDevice[d.address] ?? [] {
-                    let f = r.findings[i]
-                    if r.deviceScoped || (f.status != .pass && f.status != .info) || f.checkID.hasPrefix("live.") { lines(f, indent: "    ", into: &out) }
-                }
-                if dv.readiness != .ready {
-                    for reason in r.deviceScoped ? dv.reasons : dv.deviceReasons { line("      " + dim("because \(reason)")) }
-                }
-            }
+            let devices = r.verdict.devices
+            // Each slice of a large host's devices is rendered on its own core.
+            for part in parallelSlices(devices.count, { range in
+                var s = ""
+                for i in range { device(devices[i], of: r, findings: byDevice, into: &s) }
+                return s
+            }) { out += part }
             for m in h.missing { line("  \(bold(m.description))  " + paint("no such PCI device", .red)) }
         }
 
@@ -78,6 +63,35 @@ public struct TextReporter {
             for a in u.actions { line("  - \(a)") }
         }
         return out
+    }
+
+    /// A device's line, its findings worth showing, and why it is not ready.
+    func device(_ dv: DeviceVerdict, of r: Report, findings byDevice: [PCIAddress: [Int]], into out: inout String) {
+        guard let d = r.host.device(dv.address) else { return }
+        out += "  "
+        out += bold(d.address.description)
+        out += "  "
+        out += d.displayName
+        out += "  ["
+        out += d.driver ?? "no driver"
+        out += "]  "
+        if let g = d.iommuGroup { out += "group \(g)" } else { out += "no group" }
+        out += "  → "
+        out += dv.mode.rawValue
+        out += " "
+        out += readiness(dv.readiness)
+        out += "\n"
+        for i in byDevice[d.address] ?? [] {
+            let f = r.findings[i]
+            if r.deviceScoped || (f.status != .pass && f.status != .info) || f.checkID.hasPrefix("live.") { lines(f, indent: "    ", into: &out) }
+        }
+        if dv.readiness != .ready {
+            for reason in r.deviceScoped ? dv.reasons : dv.deviceReasons {
+                out += "      "
+                out += dim("because \(reason)")
+                out += "\n"
+            }
+        }
     }
 
     /// A finding's lines: status, id and summary; its detail and (unless it passed) its remedy

@@ -1,8 +1,3 @@
-import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// How ready a device is for the mode of the verdict.
 public enum Readiness: String, Sendable, Codable {
     /// Works now.
@@ -254,29 +249,6 @@ func unique(_ xs: [String]) -> [String] {
     }
     var seen: Set<String> = []
     return xs.filter { seen.insert($0).inserted }
-}
-
-/// `body` over `items` on all cores for a large host (it is pure), in order.
-func parallelMap<T, R>(_ items: [T], _ body: (T) -> R) -> [R] {
-    let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    guard items.count >= 256, cores > 1 else { return items.map(body) }
-    let chunks = min(cores * 4, items.count)
-    let out = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
-    out.initialize(repeating: nil)
-    defer {
-        out.deinitialize()
-        out.deallocate()
-    }
-    withoutActuallyEscaping(body) { body in
-        nonisolated(unsafe) let results = out
-        nonisolated(unsafe) let work = body
-        nonisolated(unsafe) let input = items
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let lo = c * input.count / chunks, hi = (c + 1) * input.count / chunks
-            for i in lo..<hi { results[i] = work(input[i]) }
-        }
-    }
-    return out.map { $0! }
 }
 
 extension String {

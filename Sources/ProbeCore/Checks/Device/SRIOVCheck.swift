@@ -11,16 +11,22 @@ public struct SRIOVCheck: Check {
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
+        // A PF's facts and what its VFs' findings say, once for all its VFs.
+        var pfs: [PCIAddress: (status: Status, summary: String, name: String, driverEvidence: Evidence)] = [:]
         return host.selectedDevices.compactMap { d -> Finding? in
             let s = Subject.device(d.address)
             let dir = "/sys/bus/pci/devices/\(d.address)"
             if let pf = d.physfn {
-                let pfDriver = host.device(pf)?.driver
-                let ev = [Evidence("\(dir)/physfn", pf.description), Evidence("/sys/bus/pci/devices/\(pf)/driver", pfDriver ?? "(none)")]
-                if DriverClass(pfDriver) == .vfio {
-                    return finding(.warn, s, "a VF of \(pf), which is bound to \(pfDriver!): opening it needs the PF owner's VF token", evidence: ev)
-                }
-                return finding(.info, s, "a VF of \(pf) (PF driver \(pfDriver ?? "none"))", evidence: ev)
+                let known = pfs[pf] ?? {
+                    let driver = host.devices[pf]?.driver
+                    let (status, summary): (Status, String) = DriverClass(driver) == .vfio
+                        ? (.warn, "a VF of \(pf), which is bound to \(driver!): opening it needs the PF owner's VF token")
+                        : (.info, "a VF of \(pf) (PF driver \(driver ?? "none"))")
+                    let facts = (status, summary, pf.description, Evidence("/sys/bus/pci/devices/\(pf)/driver", driver ?? "(none)"))
+                    pfs[pf] = facts
+                    return facts
+                }()
+                return finding(known.status, s, known.summary, evidence: [Evidence("\(dir)/physfn", known.name), known.driverEvidence])
             }
             if let sr = d.sriov {
                 let ev = [Evidence("\(dir)/sriov_numvfs", "\(sr.numVFs)"), Evidence("\(dir)/sriov_totalvfs", "\(sr.totalVFs)")]

@@ -10,20 +10,18 @@ public struct DefaultDomainCheck: Check {
         examples: [.pass("intel-vfio-ready"), .info("amd-host")])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
-        let groups = context.host.groups.values.filter { $0.kind == .iommu }.sorted { $0.id < $1.id }
-        if groups.isEmpty { return [] }
         var byType: [String: [Int]] = [:]
         var unreadable: [Int] = []
-        for g in groups {
+        for (id, g) in context.host.groups where g.kind == .iommu {
             switch g.type {
-            case .value(let t): byType[t, default: []].append(g.id)
-            case .absent: byType["(no type file)", default: []].append(g.id)
-            case .unreadable: unreadable.append(g.id)
+            case .value(let t): byType[t, default: []].append(id)
+            case .absent: byType["(no type file)", default: []].append(id)
+            case .unreadable: unreadable.append(id)
             }
         }
-        if byType.isEmpty { return [skipped("the groups' type files are unreadable")] }
+        if byType.isEmpty { return unreadable.isEmpty ? [] : [skipped("the groups' type files are unreadable")] }
         let summary = byType.keys.sorted().map { "\($0) ×\(byType[$0]!.count)" }.joined(separator: ", ")
-        let evidence = byType.keys.sorted().map { Evidence("/sys/kernel/iommu_groups/{\(byType[$0]!.map(String.init).joined(separator: ","))}/type", $0) }
+        let evidence = byType.keys.sorted().map { Evidence("/sys/kernel/iommu_groups/{\(idRanges(byType[$0]!))}/type", $0) }
         if byType.keys.contains("identity") {
             return [finding(.info, "default domains: \(summary); identity groups pass host DMA through untranslated (VFIO still attaches its own domain)",
                             evidence: evidence)]

@@ -11,10 +11,18 @@ public struct IOMMUGroupsCheck: Check {
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
-        let groups = host.groups.values.sorted { $0.id < $1.id }
-        let real = groups.filter { $0.kind == .iommu }
-        let fake = groups.filter(\.isNoIOMMU)
-        let emulated = groups.filter { $0.kind == .emulatedIOMMU }
+        // Group numbers by kind (a large host has thousands of groups: no group is copied or sorted).
+        var real: [Int] = [], fake: [Int] = [], emulated: [Int] = []
+        for (id, g) in host.groups {
+            switch g.kind {
+            case .iommu: real.append(id)
+            case .noIOMMU: fake.append(id)
+            case .emulatedIOMMU: emulated.append(id)
+            }
+        }
+        real.sort()
+        fake.sort()
+        emulated.sort()
         func plural(_ n: Int, _ what: String) -> String { "\(n) \(what)\(n == 1 ? "" : "s")" }
         var made: [String] = []
         if !fake.isEmpty { made.append(plural(fake.count, "no-IOMMU group")) }
@@ -22,7 +30,7 @@ public struct IOMMUGroupsCheck: Check {
         let scoped = host.scope != .all
         let what = scoped ? "the selected devices' groups" : "/sys/kernel/iommu_groups"
         if !real.isEmpty {
-            var s = scoped ? "the selected devices are in IOMMU group\(real.count == 1 ? "" : "s") \(real.map { String($0.id) }.joined(separator: ", "))"
+            var s = scoped ? "the selected devices are in IOMMU group\(real.count == 1 ? "" : "s") \(real.map(String.init).joined(separator: ", "))"
                            : "\(real.count) IOMMU group\(real.count == 1 ? "" : "s")"
             if !made.isEmpty { s += ", and " + made.joined(separator: " and ") }
             return [finding(.pass, s, evidence: [Evidence("/sys/kernel/iommu_groups", "\(real.count) real")])]
@@ -30,12 +38,12 @@ public struct IOMMUGroupsCheck: Check {
         if scoped, host.iommuActive == true {
             return [finding(.info, "an IOMMU is active, but none of the selected devices is in an IOMMU group")]
         }
-        if case .unreadable(let why) = host.groupCount, groups.isEmpty { return [skipped(why)] }
+        if case .unreadable(let why) = host.groupCount, host.groups.isEmpty { return [skipped(why)] }
         if !fake.isEmpty || !emulated.isEmpty {
             let own = fake + emulated
-            let ids = own.map { String($0.id) }.joined(separator: ", ")
+            let ids = own.map(String.init).joined(separator: ", ")
             return [finding(.fail, "no IOMMU groups: no PCI device is behind an active IOMMU (group\(own.count == 1 ? "" : "s") \(ids) \(own.count == 1 ? "is" : "are") VFIO's own: \(made.joined(separator: ", ")))",
-                            evidence: (fake + emulated).map { Evidence("/sys/kernel/iommu_groups/\($0.id)/name", "vfio-noiommu") },
+                            evidence: own.map { Evidence("/sys/kernel/iommu_groups/\($0)/name", "vfio-noiommu") },
                             impacts: [.blocks(.vfio, "no device is behind an active IOMMU (only vfio-noiommu groups)")])]
         }
         return [finding(.fail, "no IOMMU groups in \(what): no device is behind an active IOMMU",

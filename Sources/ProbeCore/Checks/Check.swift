@@ -85,30 +85,77 @@ public struct Impact: Sendable, Equatable {
     }
 }
 
-/// One result of one check.
+/// One result of one check. A value, kept in one shared box: a large host has tens of thousands
+/// of findings, copied into the registry's list, the verdict and the reporters, and a copy is
+/// then one reference rather than one per field (copy on write keeps the value semantics).
 public struct Finding: Sendable, Equatable {
-    public var checkID: String
-    public var status: Status
-    public var subject: Subject
+    private final class Box: @unchecked Sendable {
+        var checkID: String
+        var status: Status
+        var subject: Subject
+        var summary: String
+        var detail: String?
+        var remedy: String?
+        var evidence: [Evidence]
+        var impacts: [Impact]
+        init(_ checkID: String, _ status: Status, _ subject: Subject, _ summary: String, _ detail: String?, _ remedy: String?,
+             _ evidence: [Evidence], _ impacts: [Impact]) {
+            (self.checkID, self.status, self.subject, self.summary) = (checkID, status, subject, summary)
+            (self.detail, self.remedy, self.evidence, self.impacts) = (detail, remedy, evidence, impacts)
+        }
+        func copy() -> Box { Box(checkID, status, subject, summary, detail, remedy, evidence, impacts) }
+    }
+    private var box: Box
+
+    private mutating func unique() -> Box {
+        if !isKnownUniquelyReferenced(&box) { box = box.copy() }
+        return box
+    }
+
+    public var checkID: String {
+        get { box.checkID }
+        set { unique().checkID = newValue }
+    }
+    public var status: Status {
+        get { box.status }
+        set { unique().status = newValue }
+    }
+    public var subject: Subject {
+        get { box.subject }
+        set { unique().subject = newValue }
+    }
     /// One line: what was found.
-    public var summary: String
+    public var summary: String {
+        get { box.summary }
+        set { unique().summary = newValue }
+    }
     /// More explanation, when it helps.
-    public var detail: String?
+    public var detail: String? {
+        get { box.detail }
+        set { unique().detail = newValue }
+    }
     /// What to do; set on every non-pass finding that has a fix.
-    public var remedy: String?
-    public var evidence: [Evidence]
-    public var impacts: [Impact]
+    public var remedy: String? {
+        get { box.remedy }
+        set { unique().remedy = newValue }
+    }
+    public var evidence: [Evidence] {
+        get { box.evidence }
+        set { unique().evidence = newValue }
+    }
+    public var impacts: [Impact] {
+        get { box.impacts }
+        set { unique().impacts = newValue }
+    }
 
     public init(_ checkID: String, _ status: Status, _ subject: Subject = .host, _ summary: String,
                 detail: String? = nil, remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) {
-        self.checkID = checkID
-        self.status = status
-        self.subject = subject
-        self.summary = summary
-        self.detail = detail
-        self.remedy = remedy
-        self.evidence = evidence
-        self.impacts = impacts
+        box = Box(checkID, status, subject, summary, detail, remedy, evidence, impacts)
+    }
+
+    public static func == (a: Finding, b: Finding) -> Bool {
+        a.box === b.box || (a.checkID == b.checkID && a.status == b.status && a.subject == b.subject && a.summary == b.summary
+            && a.detail == b.detail && a.remedy == b.remedy && a.evidence == b.evidence && a.impacts == b.impacts)
     }
 }
 

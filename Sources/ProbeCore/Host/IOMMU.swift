@@ -1,17 +1,53 @@
 /// An IOMMU group, /sys/kernel/iommu_groups/N.
 public struct IOMMUGroup: Sendable, Identifiable {
-    public var id: Int
+    /// The fields, in one shared box, so a copy is one reference (copy on write keeps the value
+    /// semantics): checks and the verdict look groups up for every device.
+    private final class Box: @unchecked Sendable {
+        var id: Int
+        var members: [String]
+        var type: Reading<String>
+        var name: String?
+        var reservedRegions: Reading<[ReservedRegion]>
+        let pciMembers: [PCIAddress]
+        init(id: Int, members: [String], pciMembers: [PCIAddress], type: Reading<String>, name: String?, reservedRegions: Reading<[ReservedRegion]>) {
+            (self.id, self.members, self.pciMembers, self.type, self.name, self.reservedRegions) = (id, members, pciMembers, type, name, reservedRegions)
+        }
+        func copy() -> Box { Box(id: id, members: members, pciMembers: pciMembers, type: type, name: name, reservedRegions: reservedRegions) }
+    }
+    private var box: Box
+
+    private mutating func unique() -> Box {
+        if !isKnownUniquelyReferenced(&box) { box = box.copy() }
+        return box
+    }
+
+    public var id: Int {
+        get { box.id }
+        set { unique().id = newValue }
+    }
     /// Member names: PCI addresses, or other bus names (mdev UUIDs, platform devices).
-    public var members: [String]
+    public var members: [String] {
+        get { box.members }
+        set { unique().members = newValue }
+    }
     /// Default domain type: DMA, DMA-FQ, identity, blocked, unmanaged.
-    public var type: Reading<String>
+    public var type: Reading<String> {
+        get { box.type }
+        set { unique().type = newValue }
+    }
     /// `name`: "vfio-noiommu" for the groups VFIO makes itself (no-IOMMU and mdev). Read only
     /// for a group without a default domain: the groups VFIO makes have none.
-    public var name: String?
+    public var name: String? {
+        get { box.name }
+        set { unique().name = newValue }
+    }
     /// The default-domain types `type` shows for a group the IOMMU backs (anything else reads
     /// "unknown").
     static let domainTypes: Set<String> = ["DMA", "DMA-FQ", "identity", "blocked", "unmanaged"]
-    public var reservedRegions: Reading<[ReservedRegion]>
+    public var reservedRegions: Reading<[ReservedRegion]> {
+        get { box.reservedRegions }
+        set { unique().reservedRegions = newValue }
+    }
 
     /// What stands behind a group, as VFIO's `enum vfio_group_type` says: an IOMMU
     /// (VFIO_IOMMU), or a group VFIO made itself and named "vfio-noiommu" — for mdev
@@ -41,26 +77,16 @@ public struct IOMMUGroup: Sendable, Identifiable {
         }
         return count == 36
     }
-    /// Members that are PCI functions.
-    public let pciMembers: [PCIAddress]
+    /// Members that are PCI functions (as the group was read).
+    public var pciMembers: [PCIAddress] { box.pciMembers }
 
     public init(id: Int, members: [String], type: Reading<String>, name: String?, reservedRegions: Reading<[ReservedRegion]>) {
-        self.id = id
-        self.members = members
-        pciMembers = members.compactMap(PCIAddress.init)
-        self.type = type
-        self.name = name
-        self.reservedRegions = reservedRegions
+        box = Box(id: id, members: members, pciMembers: members.compactMap(PCIAddress.init), type: type, name: name, reservedRegions: reservedRegions)
     }
 
     /// A group whose members are PCI functions, known from their `iommu_group` links.
     public init(id: Int, pciMembers: [PCIAddress], type: Reading<String>, name: String?, reservedRegions: Reading<[ReservedRegion]>) {
-        self.id = id
-        members = pciMembers.map(\.description)
-        self.pciMembers = pciMembers
-        self.type = type
-        self.name = name
-        self.reservedRegions = reservedRegions
+        box = Box(id: id, members: pciMembers.map(\.description), pciMembers: pciMembers, type: type, name: name, reservedRegions: reservedRegions)
     }
 }
 

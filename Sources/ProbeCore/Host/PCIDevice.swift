@@ -1,41 +1,171 @@
 /// One PCI function, as sysfs and its config space (through libpci) describe it.
 public struct PCIDevice: Sendable, Identifiable {
+    /// The fields, in one shared box: every check, the verdict and the reporters copy devices,
+    /// and a copy is then one reference rather than one per field (copy on write keeps the value
+    /// semantics).
+    private final class Box: @unchecked Sendable {
+        var address: PCIAddress
+        var vendorID: UInt16
+        var deviceID: UInt16
+        var classCode: UInt32
+        var subsystemVendorID: UInt16?
+        var subsystemDeviceID: UInt16?
+        var vendorName: String?
+        var deviceName: String?
+        var className: String?
+        var driver: String?
+        var driverOverride: String?
+        var iommuGroup: Int?
+        var numaNode: Int?
+        var headerType: UInt8?
+        var expressType: UInt8?
+        var capabilities: [PCICapability] = []
+        var configComplete: Bool = false
+        var secondaryBus: UInt8?
+        var sriov: SRIOV?
+        var physfn: PCIAddress?
+        var parents: [PCIAddress] = []
+        var vfioDevice: String?
+        var virtio: [VirtioDevice] = []
+        init(address: PCIAddress, vendorID: UInt16, deviceID: UInt16, classCode: UInt32) {
+            (self.address, self.vendorID, self.deviceID, self.classCode) = (address, vendorID, deviceID, classCode)
+        }
+        func copy() -> Box {
+            let c = Box(address: address, vendorID: vendorID, deviceID: deviceID, classCode: classCode)
+            c.subsystemVendorID = subsystemVendorID
+            c.subsystemDeviceID = subsystemDeviceID
+            c.vendorName = vendorName
+            c.deviceName = deviceName
+            c.className = className
+            c.driver = driver
+            c.driverOverride = driverOverride
+            c.iommuGroup = iommuGroup
+            c.numaNode = numaNode
+            c.headerType = headerType
+            c.expressType = expressType
+            c.capabilities = capabilities
+            c.configComplete = configComplete
+            c.secondaryBus = secondaryBus
+            c.sriov = sriov
+            c.physfn = physfn
+            c.parents = parents
+            c.vfioDevice = vfioDevice
+            c.virtio = virtio
+            return c
+        }
+    }
+    private var box: Box
+
+    private mutating func unique() -> Box {
+        if !isKnownUniquelyReferenced(&box) { box = box.copy() }
+        return box
+    }
+
     public var id: PCIAddress { address }
-    public var address: PCIAddress
-    public var vendorID: UInt16
-    public var deviceID: UInt16
+    public var address: PCIAddress {
+        get { box.address }
+        set { unique().address = newValue }
+    }
+    public var vendorID: UInt16 {
+        get { box.vendorID }
+        set { unique().vendorID = newValue }
+    }
+    public var deviceID: UInt16 {
+        get { box.deviceID }
+        set { unique().deviceID = newValue }
+    }
     /// 24-bit class code: base class, subclass, programming interface.
-    public var classCode: UInt32
-    public var subsystemVendorID: UInt16?
-    public var subsystemDeviceID: UInt16?
+    public var classCode: UInt32 {
+        get { box.classCode }
+        set { unique().classCode = newValue }
+    }
+    public var subsystemVendorID: UInt16? {
+        get { box.subsystemVendorID }
+        set { unique().subsystemVendorID = newValue }
+    }
+    public var subsystemDeviceID: UInt16? {
+        get { box.subsystemDeviceID }
+        set { unique().subsystemDeviceID = newValue }
+    }
     /// "Vendor Device" from pci.ids, when it knows them.
-    public var vendorName: String?
-    public var deviceName: String?
-    public var className: String?
+    public var vendorName: String? {
+        get { box.vendorName }
+        set { unique().vendorName = newValue }
+    }
+    public var deviceName: String? {
+        get { box.deviceName }
+        set { unique().deviceName = newValue }
+    }
+    public var className: String? {
+        get { box.className }
+        set { unique().className = newValue }
+    }
     /// Bound driver, from the `driver` link; nil when unbound.
-    public var driver: String?
-    public var driverOverride: String?
+    public var driver: String? {
+        get { box.driver }
+        set { unique().driver = newValue }
+    }
+    public var driverOverride: String? {
+        get { box.driverOverride }
+        set { unique().driverOverride = newValue }
+    }
     /// Number of the IOMMU group, from the `iommu_group` link; nil when the device has none.
-    public var iommuGroup: Int?
-    public var numaNode: Int?
+    public var iommuGroup: Int? {
+        get { box.iommuGroup }
+        set { unique().iommuGroup = newValue }
+    }
+    public var numaNode: Int? {
+        get { box.numaNode }
+        set { unique().numaNode = newValue }
+    }
     /// Config-space header type (0 normal, 1 PCI-PCI bridge, 2 CardBus), without the multi-function bit.
-    public var headerType: UInt8?
+    public var headerType: UInt8? {
+        get { box.headerType }
+        set { unique().headerType = newValue }
+    }
     /// PCI Express device/port type from the Express capability (0 endpoint, 4 root port, …).
-    public var expressType: UInt8?
-    public var capabilities: [PCICapability]
+    public var expressType: UInt8? {
+        get { box.expressType }
+        set { unique().expressType = newValue }
+    }
+    public var capabilities: [PCICapability] {
+        get { box.capabilities }
+        set { unique().capabilities = newValue }
+    }
     /// False when only the first 64 bytes of config space were readable (not root).
-    public var configComplete: Bool
+    public var configComplete: Bool {
+        get { box.configComplete }
+        set { unique().configComplete = newValue }
+    }
     /// For bridges: the secondary bus number.
-    public var secondaryBus: UInt8?
-    public var sriov: SRIOV?
+    public var secondaryBus: UInt8? {
+        get { box.secondaryBus }
+        set { unique().secondaryBus = newValue }
+    }
+    public var sriov: SRIOV? {
+        get { box.sriov }
+        set { unique().sriov = newValue }
+    }
     /// For a VF: its PF.
-    public var physfn: PCIAddress?
+    public var physfn: PCIAddress? {
+        get { box.physfn }
+        set { unique().physfn = newValue }
+    }
     /// The bridges above it, nearest first, from its place in /sys/devices.
-    public var parents: [PCIAddress] = []
+    public var parents: [PCIAddress] {
+        get { box.parents }
+        set { unique().parents = newValue }
+    }
     /// `vfio-dev/vfioN` when vfio-pci exposes a device cdev.
-    public var vfioDevice: String?
+    public var vfioDevice: String? {
+        get { box.vfioDevice }
+        set { unique().vfioDevice = newValue }
+    }
     /// virtio devices on top of this PCI function (virtio-pci transport).
-    public var virtio: [VirtioDevice]
+    public var virtio: [VirtioDevice] {
+        get { box.virtio }
+        set { unique().virtio = newValue }
+    }
 
     public var baseClass: UInt8 { UInt8((classCode >> 16) & 0xff) }
     public var subClass: UInt8 { UInt8((classCode >> 8) & 0xff) }
@@ -50,13 +180,7 @@ public struct PCIDevice: Sendable, Identifiable {
     }
 
     public init(address: PCIAddress, vendorID: UInt16, deviceID: UInt16, classCode: UInt32) {
-        self.address = address
-        self.vendorID = vendorID
-        self.deviceID = deviceID
-        self.classCode = classCode
-        capabilities = []
-        configComplete = false
-        virtio = []
+        box = Box(address: address, vendorID: vendorID, deviceID: deviceID, classCode: classCode)
     }
 }
 

@@ -52,7 +52,12 @@ public struct HostReader: Sendable {
         }
         if selected.count >= HostReader.parallelThreshold {
             nonisolated(unsafe) let devicesDir = try? fs.directory(HostReader.pciDevices)
-            let read = parallelMap(selected) { a, worker in readDevice(a, worker, devicesDir: devicesDir) }
+            var read = parallelMap(selected) { a, worker in readDevice(a, worker, names: false, devicesDir: devicesDir) }
+            // Names afterwards, from one handle: each libpci handle loads all of pci.ids on its
+            // first lookup, and a large host has few distinct identities.
+            if lookUpNames {
+                for i in read.results.indices where read.results[i] != nil { main.name(&read.results[i]!) }
+            }
             devices.reserveCapacity(read.results.count)
             for case let d? in read.results { devices[d.address] = d }
             problems += read.problems
@@ -126,6 +131,12 @@ public struct HostReader: Sendable {
         var problems: [String] = []
         var parentFolder: (path: [UInt8], dir: HostDirectory)?
         init(root: String) { pci = PCIConfigReader(root: root) }
+
+        /// pci.ids names for the device's vendor, device and class.
+        func name(_ d: inout PCIDevice) {
+            let n = pci.names(vendor: d.vendorID, device: d.deviceID, classCode: d.classCode)
+            (d.vendorName, d.deviceName, d.className) = (n.vendor, n.device, n.cls)
+        }
     }
 
     /// Runs `body` over `items` on a few threads, one `ReadWorker` each, keeping the items'
@@ -177,7 +188,7 @@ public struct HostReader: Sendable {
     /// Optional attributes are simply tried (a failed open is cheaper than listing the
     /// directory), and skipped where config space already says they cannot exist. Links are
     /// parsed as bytes: no string is made for what only a number or an address is drawn from.
-    func readDevice(_ a: PCIAddress, _ worker: ReadWorker, listVFs: Bool = false, devicesDir: HostDirectory? = nil) -> PCIDevice? {
+    func readDevice(_ a: PCIAddress, _ worker: ReadWorker, listVFs: Bool = false, names: Bool = true, devicesDir: HostDirectory? = nil) -> PCIDevice? {
         let name = a.description
         var path: String { "\(HostReader.pciDevices)/\(name)" }
         // Its place in the hierarchy: the /sys/bus/pci/devices link names every bridge above it.
@@ -242,10 +253,7 @@ public struct HostReader: Sendable {
             d.virtio = ((try? dir.names()) ?? []).filter { $0.hasPrefix("virtio") && Int($0.dropFirst(6)) != nil }.sorted()
                 .map { readVirtio("\(path)/\($0)", name: $0) }
         }
-        if lookUpNames {
-            let n = pci.names(vendor: d.vendorID, device: d.deviceID, classCode: d.classCode)
-            (d.vendorName, d.deviceName, d.className) = (n.vendor, n.device, n.cls)
-        }
+        if lookUpNames && names { worker.name(&d) }
         return d
     }
 

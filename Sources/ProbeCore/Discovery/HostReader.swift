@@ -43,45 +43,61 @@ public struct HostReader: Sendable {
             }
         }
 
-        // 2. Devices, then their groups' companions and PFs (device scope) or everything (all scope).
+        // 2. Devices and groups: everything in one pass (all scope), or the named devices, their
+        // groups' companions and their PFs (device scope).
         var devices: [PCIAddress: PCIDevice] = [:]
+        var groups: [Int: IOMMUGroup] = [:]
+        var groupCount: Reading<Int> = .absent
         let named: Set<PCIAddress> = scope == .all ? [] : Set(selected)
         func load(_ a: PCIAddress) {
             guard devices[a] == nil, let d = readDevice(a, main, listVFs: named.contains(a)) else { return }
             devices[a] = d
         }
-        if selected.count >= HostReader.parallelThreshold {
+        switch scope {
+        case .all:
+            let ids = Reading({ () throws(HostFSError) in try fs.directory(HostReader.iommuGroups).names(sorted: false) })
+            groupCount = ids.map(\.count)
+            let numbers = (ids.value ?? []).compactMap { Int($0) }.sorted()
+            // A group's attributes do not depend on its members, so functions and groups are
+            // read in the same pass on all cores; members come after, from each function's
+            // iommu_group link.
             nonisolated(unsafe) let devicesDir = try? fs.directory(HostReader.pciDevices)
-            var read = parallelMap(selected) { a, worker in readDevice(a, worker, names: false, devicesDir: devicesDir) }
+            nonisolated(unsafe) let groupsDir = try? fs.directory(HostReader.iommuGroups)
+            let attributes = UnsafeMutableBufferPointer<GroupAttributes?>.allocate(capacity: numbers.count)
+            attributes.initialize(repeating: nil)
+            defer {
+                attributes.deinitialize()
+                attributes.deallocate()
+            }
+            nonisolated(unsafe) let groupOut = attributes
+            let functions = selected
+            var read = parallelMap(Array(0..<(functions.count + numbers.count))) { job, worker -> PCIDevice? in
+                if job < functions.count { return readDevice(functions[job], worker, names: false, devicesDir: devicesDir) }
+                let i = job - functions.count
+                groupOut[i] = readGroupAttributes(numbers[i], in: groupsDir)
+                return nil
+            }
+            problems += read.problems
             // Names afterwards, from one handle: each libpci handle loads all of pci.ids on its
             // first lookup, and a large host has few distinct identities.
             if lookUpNames {
                 for i in read.results.indices where read.results[i] != nil { main.name(&read.results[i]!) }
             }
-            devices.reserveCapacity(read.results.count)
-            for case let d? in read.results { devices[d.address] = d }
-            problems += read.problems
-        } else {
-            selected.forEach(load)
-        }
-
-        var groups: [Int: IOMMUGroup] = [:]
-        var groupCount: Reading<Int> = .absent
-        switch scope {
-        case .all:
-            let ids = Reading({ () throws(HostFSError) in try fs.directory(HostReader.iommuGroups).names(sorted: false) })
-            groupCount = ids.map(\.count)
-            // Members come from each function's iommu_group link; only groups no PCI function
-            // names (mdev instances, platform devices) are listed. A group never mixes the two.
+            devices.reserveCapacity(selected.count)
             var pciMembers: [Int: [PCIAddress]] = [:]
-            for a in selected {  // sorted; every device read is a selected one
-                if let g = devices[a]?.iommuGroup { pciMembers[g, default: []].append(a) }
+            for case let d? in read.results {  // in address order
+                devices[d.address] = d
+                if let g = d.iommuGroup { pciMembers[g, default: []].append(d.address) }
             }
-            let numbers = (ids.value ?? []).compactMap { Int($0) }.sorted()
-            let known = pciMembers
-            nonisolated(unsafe) let groupsDir = try? fs.directory(HostReader.iommuGroups)
-            for g in parallelMap(numbers, { id, _ in readGroup(id, members: known[id], in: groupsDir) }).results.compactMap({ $0 }) { groups[g.id] = g }
+            // Only groups no PCI function names (mdev instances, platform devices) have their
+            // devices folder listed. A group never mixes the two.
+            for (i, id) in numbers.enumerated() {
+                guard let a = attributes[i] else { continue }
+                groups[id] = pciMembers[id].map { IOMMUGroup(id: id, pciMembers: $0, a) }
+                    ?? IOMMUGroup(id: id, members: (try? groupsDir?.subdirectory("\(id)/devices").names()) ?? [], a)
+            }
         case .devices:
+            selected.forEach(load)
             for d in devices.values {
                 if let g = d.iommuGroup, groups[g] == nil { groups[g] = readGroup(g) }
             }
@@ -265,10 +281,16 @@ public struct HostReader: Sendable {
             driver: try? fs.linkName("\(dir)/driver"))
     }
 
-    /// One group; `members`, when the caller already knows them from the devices' links, saves
-    /// listing its devices folder. Within `groupsDir` (a whole-host read) the attributes are
-    /// opened as `N/type` beneath it: group folders are real directories, so no folder is opened.
-    func readGroup(_ id: Int, members known: [PCIAddress]? = nil, in groupsDir: HostDirectory? = nil) -> IOMMUGroup {
+    /// What a group's folder says of it, apart from its members.
+    struct GroupAttributes {
+        var type: Reading<String>
+        var name: String?
+        var reservedRegions: Reading<[ReservedRegion]>
+    }
+
+    /// A group's attributes. Within `groupsDir` (a whole-host read) they are opened as
+    /// `N/type` beneath it: group folders are real directories, so no folder is opened.
+    func readGroupAttributes(_ id: Int, in groupsDir: HostDirectory?) -> GroupAttributes {
         let path = "\(HostReader.iommuGroups)/\(id)"
         let dir: HostDirectory
         let prefix: String
@@ -277,7 +299,7 @@ public struct HostReader: Sendable {
         } else if let d = try? fs.directory(path) {
             (dir, prefix) = (d, "")
         } else {
-            return IOMMUGroup(id: id, members: known?.map(\.description) ?? [], type: .unreadable("\(path): unreadable"), name: nil, reservedRegions: .unreadable("\(path): unreadable"))
+            return GroupAttributes(type: .unreadable("\(path): unreadable"), name: nil, reservedRegions: .unreadable("\(path): unreadable"))
         }
         func attribute(_ name: String) -> Reading<String> { Reading({ () throws(HostFSError) in try dir.text(prefix + name) }) }
         let type = attribute("type")
@@ -285,8 +307,14 @@ public struct HostReader: Sendable {
         // vfio-noiommu; a group the IOMMU backs is not looked up for a name.
         let name = type.value.map(IOMMUGroup.domainTypes.contains) == true ? nil : attribute("name").value
         let regions = Reading({ () throws(HostFSError) in try dir.withAttribute(prefix + "reserved_regions", ReservedRegion.parse) })
-        if let known { return IOMMUGroup(id: id, pciMembers: known, type: type, name: name, reservedRegions: regions) }
-        return IOMMUGroup(id: id, members: (try? dir.subdirectory(prefix + "devices").names()) ?? [], type: type, name: name, reservedRegions: regions)
+        return GroupAttributes(type: type, name: name, reservedRegions: regions)
+    }
+
+    /// One group, its members listed from its devices folder (device scope).
+    func readGroup(_ id: Int) -> IOMMUGroup {
+        let a = readGroupAttributes(id, in: nil)
+        let members = (try? fs.entries("\(HostReader.iommuGroups)/\(id)/devices")) ?? []
+        return IOMMUGroup(id: id, members: members, a)
     }
 
     // MARK: IOMMU units and firmware
@@ -621,5 +649,14 @@ extension StringProtocol {
             }
         }
         return out
+    }
+}
+
+extension IOMMUGroup {
+    init(id: Int, members: [String], _ a: HostReader.GroupAttributes) {
+        self.init(id: id, members: members, type: a.type, name: a.name, reservedRegions: a.reservedRegions)
+    }
+    init(id: Int, pciMembers: [PCIAddress], _ a: HostReader.GroupAttributes) {
+        self.init(id: id, pciMembers: pciMembers, type: a.type, name: a.name, reservedRegions: a.reservedRegions)
     }
 }

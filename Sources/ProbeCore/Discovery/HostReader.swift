@@ -1,5 +1,6 @@
 import ACPI
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +23,8 @@ public struct HostReader: Sendable {
 
     public func read(scope: Host.Scope) -> Host {
         var problems: [String] = []
-        let main = ReadWorker(root: fs.root)
+        let names = NameDatabase(root: fs.root)
+        let main = ReadWorker(root: fs.root, names: names)
         let pci = main.pci
         if let e = pci.openError { problems.append("libpci: \(e)") }
 
@@ -71,18 +73,13 @@ public struct HostReader: Sendable {
             }
             nonisolated(unsafe) let groupOut = attributes
             let functions = selected
-            var read = parallelMap(Array(0..<(functions.count + numbers.count))) { job, worker -> PCIDevice? in
-                if job < functions.count { return readDevice(functions[job], worker, names: false, devicesDir: devicesDir) }
+            let read = parallelMap(Array(0..<(functions.count + numbers.count)), names: names) { job, worker -> PCIDevice? in
+                if job < functions.count { return readDevice(functions[job], worker, devicesDir: devicesDir) }
                 let i = job - functions.count
                 groupOut[i] = readGroupAttributes(numbers[i], in: groupsDir)
                 return nil
             }
             problems += read.problems
-            // Names afterwards, from one handle: each libpci handle loads all of pci.ids on its
-            // first lookup, and a large host has few distinct identities.
-            if lookUpNames {
-                for i in read.results.indices where read.results[i] != nil { main.name(&read.results[i]!) }
-            }
             devices.reserveCapacity(selected.count)
             var pciMembers: [Int: [PCIAddress]] = [:]
             for case let d? in read.results {  // in address order
@@ -144,20 +141,38 @@ public struct HostReader: Sendable {
     /// met, and the folder of the bridge it last read a function under.
     final class ReadWorker {
         let pci: PCIConfigReader
+        let names: NameDatabase
+        /// Names this worker has looked up, by identity (no lock on the way).
+        var known: [UInt64: PCIConfigReader.Names] = [:]
         var problems: [String] = []
         var parentFolder: (path: [UInt8], dir: HostDirectory)?
-        init(root: String) { pci = PCIConfigReader(root: root) }
+        init(root: String, names: NameDatabase) {
+            pci = PCIConfigReader(root: root)
+            self.names = names
+        }
 
         /// pci.ids names for the device's vendor, device and class.
         func name(_ d: inout PCIDevice) {
-            let n = pci.names(vendor: d.vendorID, device: d.deviceID, classCode: d.classCode)
+            let key = UInt64(d.vendorID) << 48 | UInt64(d.deviceID) << 32 | UInt64(d.classCode)
+            let n = known[key] ?? names.lookUp(vendor: d.vendorID, device: d.deviceID, classCode: d.classCode)
+            known[key] = n
             (d.vendorName, d.deviceName, d.className) = (n.vendor, n.device, n.cls)
+        }
+    }
+
+    /// pci.ids, through one libpci handle shared by the workers: each handle loads the whole
+    /// database on its first lookup, and a large host has few distinct identities.
+    final class NameDatabase: Sendable {
+        private let reader: Mutex<PCIConfigReader>
+        init(root: String) { reader = Mutex(PCIConfigReader(root: root)) }
+        func lookUp(vendor: UInt16, device: UInt16, classCode: UInt32) -> PCIConfigReader.Names {
+            reader.withLock { $0.names(vendor: vendor, device: device, classCode: classCode) }
         }
     }
 
     /// Runs `body` over `items` on a few threads, one `ReadWorker` each, keeping the items'
     /// order. HostFS is safe to share.
-    func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (T, ReadWorker) -> R?) -> (results: [R?], problems: [String]) {
+    func parallelMap<T: Sendable, R: Sendable>(_ items: [T], names: NameDatabase, _ body: @escaping @Sendable (T, ReadWorker) -> R?) -> (results: [R?], problems: [String]) {
         let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let workers = items.count < HostReader.parallelThreshold ? 1 : min(4, cores)
         let out = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
@@ -174,7 +189,7 @@ public struct HostReader: Sendable {
         nonisolated(unsafe) let problems = notes
         let root = fs.root
         DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let worker = ReadWorker(root: root)
+            let worker = ReadWorker(root: root, names: names)
             for i in stride(from: w, to: items.count, by: workers) { results[i] = body(items[i], worker) }
             problems[w] = worker.problems
         }
@@ -204,7 +219,7 @@ public struct HostReader: Sendable {
     /// Optional attributes are simply tried (a failed open is cheaper than listing the
     /// directory), and skipped where config space already says they cannot exist. Links are
     /// parsed as bytes: no string is made for what only a number or an address is drawn from.
-    func readDevice(_ a: PCIAddress, _ worker: ReadWorker, listVFs: Bool = false, names: Bool = true, devicesDir: HostDirectory? = nil) -> PCIDevice? {
+    func readDevice(_ a: PCIAddress, _ worker: ReadWorker, listVFs: Bool = false, devicesDir: HostDirectory? = nil) -> PCIDevice? {
         let name = a.description
         var path: String { "\(HostReader.pciDevices)/\(name)" }
         // Its place in the hierarchy: the /sys/bus/pci/devices link names every bridge above it.
@@ -269,7 +284,7 @@ public struct HostReader: Sendable {
             d.virtio = ((try? dir.names()) ?? []).filter { $0.hasPrefix("virtio") && Int($0.dropFirst(6)) != nil }.sorted()
                 .map { readVirtio("\(path)/\($0)", name: $0) }
         }
-        if lookUpNames && names { worker.name(&d) }
+        if lookUpNames { worker.name(&d) }
         return d
     }
 

@@ -4,15 +4,17 @@ public struct IOMMUGroup: Sendable, Identifiable {
     /// semantics): checks and the verdict look groups up for every device.
     private final class Box: @unchecked Sendable {
         var id: Int
-        var members: [String]
+        /// Members that are PCI functions, and the others (mdev UUIDs, platform devices).
+        var pciMembers: [PCIAddress]
+        var otherMembers: [String]
         var type: Reading<String>
         var name: String?
         var reservedRegions: Reading<[ReservedRegion]>
-        let pciMembers: [PCIAddress]
-        init(id: Int, members: [String], pciMembers: [PCIAddress], type: Reading<String>, name: String?, reservedRegions: Reading<[ReservedRegion]>) {
-            (self.id, self.members, self.pciMembers, self.type, self.name, self.reservedRegions) = (id, members, pciMembers, type, name, reservedRegions)
+        init(id: Int, pciMembers: [PCIAddress], otherMembers: [String], type: Reading<String>, name: String?, reservedRegions: Reading<[ReservedRegion]>) {
+            (self.id, self.pciMembers, self.otherMembers) = (id, pciMembers, otherMembers)
+            (self.type, self.name, self.reservedRegions) = (type, name, reservedRegions)
         }
-        func copy() -> Box { Box(id: id, members: members, pciMembers: pciMembers, type: type, name: name, reservedRegions: reservedRegions) }
+        func copy() -> Box { Box(id: id, pciMembers: pciMembers, otherMembers: otherMembers, type: type, name: name, reservedRegions: reservedRegions) }
     }
     private var box: Box
 
@@ -25,11 +27,19 @@ public struct IOMMUGroup: Sendable, Identifiable {
         get { box.id }
         set { unique().id = newValue }
     }
-    /// Member names: PCI addresses, or other bus names (mdev UUIDs, platform devices).
+    /// Member names: PCI addresses, then other bus names (mdev UUIDs, platform devices).
     public var members: [String] {
-        get { box.members }
-        set { unique().members = newValue }
+        get { box.pciMembers.map(\.description) + box.otherMembers }
+        set {
+            let b = unique()
+            b.pciMembers = newValue.compactMap(PCIAddress.init)
+            b.otherMembers = newValue.filter { PCIAddress($0) == nil }
+        }
     }
+    /// How many members it has.
+    public var memberCount: Int { box.pciMembers.count + box.otherMembers.count }
+    /// Members that are not PCI functions (mdev UUIDs, platform devices).
+    public var otherMembers: [String] { box.otherMembers }
     /// Default domain type: DMA, DMA-FQ, identity, blocked, unmanaged.
     public var type: Reading<String> {
         get { box.type }
@@ -57,7 +67,7 @@ public struct IOMMUGroup: Sendable, Identifiable {
     public enum Kind: String, Sendable { case iommu, emulatedIOMMU = "emulated-iommu", noIOMMU = "noiommu" }
     public var kind: Kind {
         guard name == "vfio-noiommu" else { return .iommu }
-        return !members.isEmpty && members.allSatisfy(IOMMUGroup.isMdevName) ? .emulatedIOMMU : .noIOMMU
+        return box.pciMembers.isEmpty && !box.otherMembers.isEmpty && box.otherMembers.allSatisfy(IOMMUGroup.isMdevName) ? .emulatedIOMMU : .noIOMMU
     }
     public var isNoIOMMU: Bool { kind == .noIOMMU }
     /// Its char device under /dev/vfio: "N", or "noiommu-N".
@@ -77,16 +87,21 @@ public struct IOMMUGroup: Sendable, Identifiable {
         }
         return count == 36
     }
-    /// Members that are PCI functions (as the group was read).
+    /// Members that are PCI functions.
     public var pciMembers: [PCIAddress] { box.pciMembers }
 
     public init(id: Int, members: [String], type: Reading<String>, name: String?, reservedRegions: Reading<[ReservedRegion]>) {
-        box = Box(id: id, members: members, pciMembers: members.compactMap(PCIAddress.init), type: type, name: name, reservedRegions: reservedRegions)
+        var pci: [PCIAddress] = []
+        var other: [String] = []
+        for m in members {
+            if let a = PCIAddress(m) { pci.append(a) } else { other.append(m) }
+        }
+        box = Box(id: id, pciMembers: pci, otherMembers: other, type: type, name: name, reservedRegions: reservedRegions)
     }
 
     /// A group whose members are PCI functions, known from their `iommu_group` links.
     public init(id: Int, pciMembers: [PCIAddress], type: Reading<String>, name: String?, reservedRegions: Reading<[ReservedRegion]>) {
-        box = Box(id: id, members: pciMembers.map(\.description), pciMembers: pciMembers, type: type, name: name, reservedRegions: reservedRegions)
+        box = Box(id: id, pciMembers: pciMembers, otherMembers: [], type: type, name: name, reservedRegions: reservedRegions)
     }
 }
 

@@ -23,7 +23,7 @@ public struct DeviceIOMMUGroupCheck: Check {
                 return finding(.info, s, "no IOMMU group (no IOMMU is active): usable only in no-IOMMU mode", evidence: [Evidence(link, "missing")],
                                impacts: [.blocks(.vfio, "\(d.address) is not behind an IOMMU")])
             }
-            let members = g.members.count
+            let members = g.memberCount
             if g.isNoIOMMU {
                 return finding(.info, s, "vfio-noiommu group \(g.id): bound in no-IOMMU mode, with no isolation",
                                evidence: [Evidence("/sys/kernel/iommu_groups/\(g.id)/name", "vfio-noiommu")],

@@ -20,12 +20,9 @@ public struct GroupViabilityCheck: Check {
             var fine: [String] = []
             var ev: [Evidence] = []
             var unknown: [String] = []
-            for member in g.members where member != d.address.description {
-                guard let a = PCIAddress(member) else {
-                    fine.append("\(member) (not PCI)")
-                    continue
-                }
-                guard let m = host.device(a) else { unknown.append(member); continue }
+            for member in g.otherMembers { fine.append("\(member) (not PCI)") }
+            for a in g.pciMembers where a != d.address {
+                guard let m = host.device(a) else { unknown.append(a.description); continue }
                 ev.append(Evidence("/sys/bus/pci/devices/\(a)/driver", m.driver ?? "(none)"))
                 let cls = DriverClass(m.driver)
                 if cls.keepsGroupViable && !(cls == .pcieport && !m.isBridge) {

@@ -50,6 +50,7 @@ public struct HostReader: Sendable {
         var devices: [PCIAddress: PCIDevice] = [:]
         var groups: [Int: IOMMUGroup] = [:]
         var groupCount: Reading<Int> = .absent
+        var wide: HostWide?
         let named: Set<PCIAddress> = scope == .all ? [] : Set(selected)
         func load(_ a: PCIAddress) {
             guard devices[a] == nil, let d = readDevice(a, main, listVFs: named.contains(a)) else { return }
@@ -72,13 +73,26 @@ public struct HostReader: Sendable {
                 attributes.deallocate()
             }
             nonisolated(unsafe) let groupOut = attributes
+            // Job 0 reads the host-wide facts, the next ones the functions, then the groups.
             let functions = selected
-            let read = parallelMap(Array(0..<(functions.count + numbers.count)), names: names) { job, worker -> PCIDevice? in
-                if job < functions.count { return readDevice(functions[job], worker, devicesDir: devicesDir) }
-                let i = job - functions.count
+            let wideOut = UnsafeMutablePointer<HostWide?>.allocate(capacity: 1)
+            wideOut.initialize(to: nil)
+            defer {
+                wideOut.deinitialize(count: 1)
+                wideOut.deallocate()
+            }
+            nonisolated(unsafe) let wideSlot = wideOut
+            let read = parallelMap(Array(0..<(1 + functions.count + numbers.count)), names: names) { job, worker -> PCIDevice? in
+                if job == 0 {
+                    wideSlot.pointee = readHostWide(scope: .all)
+                    return nil
+                }
+                if job <= functions.count { return readDevice(functions[job - 1], worker, devicesDir: devicesDir) }
+                let i = job - 1 - functions.count
                 groupOut[i] = readGroupAttributes(numbers[i], in: groupsDir)
                 return nil
             }
+            wide = wideOut.pointee
             problems += read.problems
             devices.reserveCapacity(selected.count)
             var pciMembers: [Int: [PCIAddress]] = [:]
@@ -102,31 +116,25 @@ public struct HostReader: Sendable {
             for d in Array(devices.values) { if let pf = d.physfn { load(pf) } }
         }
 
-        let release = Reading({ () throws(HostFSError) in try fs.text("/proc/sys/kernel/osrelease") })
-        let (config, configSource) = readKernelConfig(release: release.value)
-        let kernel = Kernel(
-            release: release,
-            cmdline: Reading({ () throws(HostFSError) in KernelCommandLine(try fs.text("/proc/cmdline")) }),
-            config: config,
-            configSource: configSource,
-            taint: Reading({ () throws(HostFSError) in UInt64(try fs.text("/proc/sys/kernel/tainted")) ?? 0 }),
-            interruptChips: Reading({ () throws(HostFSError) in HostReader.interruptChips(try fs.text("/proc/interrupts")) }))
-
-        let mdevs = readMdevs()
+        let w = wide ?? readHostWide(scope: scope)
+        var firmware = w.tables
+        var resolver = ScopeResolver(fs: fs, pci: pci, devices: devices)
+        firmware.identityMaps = identityMaps(firmware, &resolver)
+        firmware.coverage = coverage(firmware, &resolver)
         problems += main.problems
         var host = Host(
             root: fs.root, scope: scope, devices: devices, selected: selected, missing: missing,
             groups: groups, groupCount: groupCount,
-            iommuUnits: readIOMMUUnits(countDevices: scope == .all),
-            firmware: readFirmware(pci: pci, devices: devices),
-            kernel: kernel,
-            modules: readModules(release: release.value, config: config.value),
-            devNodes: readDevNodes(scope: scope, groups: groups, devices: devices),
-            process: readProcess(),
-            platform: readPlatform(),
-            vmbus: readVMBus(),
-            mdevs: mdevs.devices,
-            mdevParents: mdevs.parents,
+            iommuUnits: w.units,
+            firmware: firmware,
+            kernel: w.kernel,
+            modules: w.modules,
+            devNodes: devNodes(w, scope: scope, groups: groups, devices: devices),
+            process: w.process,
+            platform: w.platform,
+            vmbus: w.vmbus,
+            mdevs: w.mdevs.devices,
+            mdevParents: w.mdevs.parents,
             readProblems: problems)
         host.seal()
         return host
@@ -188,9 +196,17 @@ public struct HostReader: Sendable {
         nonisolated(unsafe) let results = out
         nonisolated(unsafe) let problems = notes
         let root = fs.root
+        // Runs of consecutive items, taken as each worker gets free: functions under one bridge
+        // stay together (its folder stays open), and no worker idles while another has a backlog.
+        let next = Atomic<Int>(0)
+        let run = 8
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let worker = ReadWorker(root: root, names: names)
-            for i in stride(from: w, to: items.count, by: workers) { results[i] = body(items[i], worker) }
+            while true {
+                let start = next.add(run, ordering: .relaxed).oldValue
+                if start >= items.count { break }
+                for i in start..<min(start + run, items.count) { results[i] = body(items[i], worker) }
+            }
             problems[w] = worker.problems
         }
         return (Array(out), notes.flatMap { $0 })
@@ -360,7 +376,9 @@ public struct HostReader: Sendable {
         })
     }
 
-    func readFirmware(pci: PCIConfigReader, devices: [PCIAddress: PCIDevice]) -> FirmwareTables {
+    /// The ACPI tables that describe IOMMUs, decoded (their scopes are resolved against the
+    /// functions once those are read).
+    func readFirmwareTables() -> FirmwareTables {
         let dir = "/sys/firmware/acpi/tables"
         let present = Reading({ () throws(HostFSError) in
             try fs.entries(dir).filter { FirmwareTables.iommuSignatures.contains($0) }
@@ -373,9 +391,6 @@ public struct HostReader: Sendable {
                 do { t.decoded[sig] = .success(try ACPI.decode(b)) } catch { t.decoded[sig] = .failure(error) }
             }
         }
-        var resolver = ScopeResolver(fs: fs, pci: pci, devices: devices)
-        t.identityMaps = identityMaps(t, &resolver)
-        t.coverage = coverage(t, &resolver)
         return t
     }
 
@@ -528,18 +543,25 @@ public struct HostReader: Sendable {
 
     // MARK: /dev, process, platform
 
-    func readDevNodes(scope: Host.Scope, groups: [Int: IOMMUGroup], devices: [PCIAddress: PCIDevice]) -> DevNodes {
+    /// /dev/vfio's group nodes, when the whole host is read (listed once); nil for device scope,
+    /// where each group's node is looked up.
+    func readGroupNodes() -> (nodes: [String: DeviceNode], readable: Bool) {
+        var nodes: [String: DeviceNode] = [:]
+        do {
+            for n in try fs.deviceNodes(in: "/dev/vfio") where n.path != "/dev/vfio/vfio" {
+                nodes[String(n.path.dropFirst("/dev/vfio/".count))] = n
+            }
+        } catch .missing {
+        } catch { return ([:], false) }
+        return (nodes, true)
+    }
+
+    func devNodes(_ w: HostWide, scope: Host.Scope, groups: [Int: IOMMUGroup], devices: [PCIAddress: PCIDevice]) -> DevNodes {
         var groupNodes: [String: DeviceNode] = [:]
         var readable = true
-        switch scope {
-        case .all:
-            do {
-                for n in try fs.deviceNodes(in: "/dev/vfio") where n.path != "/dev/vfio/vfio" {
-                    groupNodes[String(n.path.dropFirst("/dev/vfio/".count))] = n
-                }
-            } catch .missing {
-            } catch { readable = false }
-        case .devices:
+        if let listed = w.groupNodes {
+            (groupNodes, readable) = listed
+        } else {
             for g in groups.values {
                 let name = g.nodeName
                 if let n = try? fs.deviceNode("/dev/vfio/\(name)") { groupNodes[name] = n }
@@ -549,10 +571,47 @@ public struct HostReader: Sendable {
         for d in devices.values {
             if let v = d.vfioDevice, let n = try? fs.deviceNode("/dev/vfio/devices/\(v)") { cdevs[v] = n }
         }
-        return DevNodes(
+        return DevNodes(container: w.container, iommufd: w.iommufd, groups: groupNodes, cdevs: cdevs, groupsReadable: readable)
+    }
+
+    /// What the reader learns of the host apart from its PCI functions and groups. On a whole-host
+    /// read it is one more job of the parallel pass.
+    struct HostWide: Sendable {
+        var kernel: Kernel
+        var modules: Modules
+        var units: Reading<[IOMMUUnit]>
+        var tables: FirmwareTables
+        var groupNodes: (nodes: [String: DeviceNode], readable: Bool)?
+        var container: Reading<DeviceNode>
+        var iommufd: Reading<DeviceNode>
+        var process: ProcessFacts
+        var platform: Platform
+        var vmbus: Reading<[VMBusDevice]>
+        var mdevs: (devices: Reading<[MdevDevice]>, parents: Reading<[MdevParent]>)
+    }
+
+    func readHostWide(scope: Host.Scope) -> HostWide {
+        let release = Reading({ () throws(HostFSError) in try fs.text("/proc/sys/kernel/osrelease") })
+        let (config, configSource) = readKernelConfig(release: release.value)
+        let kernel = Kernel(
+            release: release,
+            cmdline: Reading({ () throws(HostFSError) in KernelCommandLine(try fs.text("/proc/cmdline")) }),
+            config: config,
+            configSource: configSource,
+            taint: Reading({ () throws(HostFSError) in UInt64(try fs.text("/proc/sys/kernel/tainted")) ?? 0 }),
+            interruptChips: Reading({ () throws(HostFSError) in HostReader.interruptChips(try fs.text("/proc/interrupts")) }))
+        return HostWide(
+            kernel: kernel,
+            modules: readModules(release: release.value, config: config.value),
+            units: readIOMMUUnits(countDevices: scope == .all),
+            tables: readFirmwareTables(),
+            groupNodes: scope == .all ? readGroupNodes() : nil,
             container: Reading({ () throws(HostFSError) in try fs.deviceNode("/dev/vfio/vfio") }),
             iommufd: Reading({ () throws(HostFSError) in try fs.deviceNode("/dev/iommu") }),
-            groups: groupNodes, cdevs: cdevs, groupsReadable: readable)
+            process: readProcess(),
+            platform: readPlatform(),
+            vmbus: readVMBus(),
+            mdevs: readMdevs())
     }
 
     func readProcess() -> ProcessFacts {

@@ -31,9 +31,14 @@ public struct TextReporter {
         if !r.verdict.devices.isEmpty || !h.missing.isEmpty {
             line("")
             line(bold("Devices"))
-            // Findings grouped once: filtering them per device would be quadratic on a large host.
+            // The findings shown under each device, grouped once (filtering them per device would be
+            // quadratic on a large host): all of them for --device, otherwise what is not a plain
+            // pass or note, and the live walks.
             var byDevice: [PCIAddress: [Int]] = [:]
-            for i in r.findings.indices { if case .device(let a) = r.findings[i].subject { byDevice[a, default: []].append(i) } }
+            for i in r.findings.indices {
+                guard case .device(let a) = r.findings[i].subject, shown(r.findings[i], r) else { continue }
+                byDevice[a, default: []].append(i)
+            }
             let devices = r.verdict.devices
             // Each slice of a large host's devices is rendered on its own core.
             for part in parallelSlices(devices.count, { range in
@@ -65,6 +70,10 @@ public struct TextReporter {
         return out
     }
 
+    func shown(_ f: Finding, _ r: Report) -> Bool {
+        r.deviceScoped || (f.status != .pass && f.status != .info) || f.checkID.hasPrefix("live.")
+    }
+
     /// A device's line, its findings worth showing, and why it is not ready.
     func device(_ dv: DeviceVerdict, of r: Report, findings byDevice: [PCIAddress: [Int]], into out: inout String) {
         guard let d = r.host.device(dv.address) else { return }
@@ -81,10 +90,7 @@ public struct TextReporter {
         out += " "
         out += readiness(dv.readiness)
         out += "\n"
-        for i in byDevice[d.address] ?? [] {
-            let f = r.findings[i]
-            if r.deviceScoped || (f.status != .pass && f.status != .info) || f.checkID.hasPrefix("live.") { lines(f, indent: "    ", into: &out) }
-        }
+        for i in byDevice[d.address] ?? [] { lines(r.findings[i], indent: "    ", into: &out) }
         if dv.readiness != .ready {
             for reason in r.deviceScoped ? dv.reasons : dv.deviceReasons {
                 out += "      "

@@ -231,7 +231,7 @@ extension Check {
     }
     static func finding(_ status: Status, _ subject: Subject, _ summary: String, detail: String? = nil,
                         remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) -> Finding {
-        let r = remedy ?? ([.warn, .fail].contains(status) ? descriptor.remedy : nil)
+        let r = remedy ?? (status == .warn || status == .fail ? descriptor.remedy : nil)
         return Finding(descriptor.id, status, subject, summary, detail: detail, remedy: r, evidence: evidence, impacts: impacts)
     }
     static func skipped(_ why: String) -> Finding { skipped(.host, why) }

@@ -146,12 +146,13 @@ public enum VerdictBuilder {
             case .device(let a): for i in findings[f].impacts { deviceFx[a, default: Effects()].add(i) }
             }
         }
-        func available(_ a: PCIAddress) -> [Mode] {
-            let fx = deviceFx[a] ?? Effects()
-            return modes.filter { proven[a]?.contains($0) == true || (!hostFx.blocked($0) && !fx.blocked($0)) }
+        let none = Effects()
+        func available(_ a: PCIAddress) -> [Mode] { available(a, deviceFx[a] ?? none) }
+        func available(_ a: PCIAddress, _ fx: Effects) -> [Mode] {
+            modes.filter { proven[a]?.contains($0) == true || (!hostFx.blocked($0) && !fx.blocked($0)) }
         }
-        func verdict(_ a: PCIAddress, in mode: Mode) -> DeviceVerdict {
-            let fx = deviceFx[a] ?? Effects()
+        func verdict(_ a: PCIAddress, in mode: Mode) -> DeviceVerdict { verdict(a, deviceFx[a] ?? none, in: mode) }
+        func verdict(_ a: PCIAddress, _ fx: Effects, in mode: Mode) -> DeviceVerdict {
             if mode == .none {
                 let blockers = modes.flatMap { (hostFx.blocks[$0] ?? []) + (fx.blocks[$0] ?? []) }
                 let own = modes.flatMap { fx.blocks[$0] ?? [] }
@@ -195,7 +196,10 @@ public enum VerdictBuilder {
             let candidates = outsideGroups ? modes : [.vfio]
             let provenBest = proven.values.flatMap { $0 }.max()
             mode = max(candidates.first { !hostFx.blocked($0) } ?? .none, provenBest ?? .none)
-            devices = parallelMap(present) { a in verdict(a, in: available(a).first ?? .none) }
+            devices = parallelMap(present) { a in
+                let fx = deviceFx[a] ?? none  // looked up once per device
+                return verdict(a, fx, in: available(a, fx).first ?? .none)
+            }
             if mode == .none {
                 reasons = unique(modes.flatMap { (hostFx.blocks[$0] ?? []).map(\.reason) })
             } else {

@@ -84,7 +84,32 @@ int vp_open_beneath(int dirfd, const char *path, int flags) {
     }
 }
 
-long vp_read_attribute(int dirfd, const char *path, void *buf, long cap) {
+/* "within/name" into tmp, or name itself when there is no `within`. NULL (ENAMETOOLONG) when
+   it does not fit. */
+static const char *vp_join(char *tmp, size_t cap, const char *within, const char *name) {
+    if (!within || !*within) return name;
+    size_t a = strlen(within), b = strlen(name);
+    if (a + 1 + b + 1 > cap) {
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    memcpy(tmp, within, a);
+    tmp[a] = '/';
+    memcpy(tmp + a + 1, name, b + 1);
+    return tmp;
+}
+
+long vp_readlink(int dirfd, const char *within, const char *name, char *buf, long cap) {
+    char tmp[512];
+    const char *path = vp_join(tmp, sizeof tmp, within, name);
+    if (!path) return -1;
+    return (long)readlinkat(dirfd, path, buf, (size_t)cap);
+}
+
+long vp_read_attribute(int dirfd, const char *within, const char *name, void *buf, long cap) {
+    char tmp[512];
+    const char *path = vp_join(tmp, sizeof tmp, within, name);
+    if (!path) return -1;
     int fd = vp_open_beneath(dirfd, path, O_RDONLY);
     if (fd < 0) return -1;
     long total = 0;
@@ -104,7 +129,10 @@ long vp_read_attribute(int dirfd, const char *path, void *buf, long cap) {
     return total;
 }
 
-int vp_first_entry(int dirfd, const char *path, const char *prefix, char *out, size_t outlen) {
+int vp_first_entry(int dirfd, const char *within, const char *name, const char *prefix, char *out, size_t outlen) {
+    char tmp[512];
+    const char *path = vp_join(tmp, sizeof tmp, within, name);
+    if (!path) return -1;
     int fd = vp_open_beneath(dirfd, path, O_RDONLY | O_DIRECTORY);
     if (fd < 0) return -1;
     size_t plen = strlen(prefix);

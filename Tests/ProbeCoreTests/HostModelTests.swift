@@ -117,7 +117,40 @@ struct HostFSTests {
             #expect(throws: HostFSError.self, "nothing above the directory") { try d.text("../iommu_groups/3/type") }
             #expect(d.firstEntry(in: "3/vfio-dev", prefix: "vfio") == "vfio12", "the smallest matching name")
             #expect(d.firstEntry(in: "3/none", prefix: "vfio") == nil)
+            if log == nil {
+                let view = try #require(d.view("3"), "a folder seen through its parent's descriptor")
+                #expect(try view.text("type") == "DMA-FQ")
+                #expect(view.firstEntry(in: "vfio-dev", prefix: "vfio") == "vfio12")
+                #expect(throws: HostFSError.self, "a view of a link reads nothing") { try d.view("4")!.text("type") }
+                #expect(d.view("../x") == nil && d.view("a/b") == nil)
+            } else {
+                #expect(d.view("3") == nil, "recorded reads take the full paths")
+            }
         }
+    }
+
+    /// A function folder that is a link (not what sysfs has) is read the careful way, inside the root.
+    @Test func linkedFunctionFolderIsOpenedInTheRoot() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let real = dir + "/sys/elsewhere/fn"
+        try FileManager.default.createDirectory(atPath: real, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/sys/devices/pci0000:00", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/sys/bus/pci/devices", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/sys/devices/pci0000:00/0000:00:05.0", withDestinationPath: "../../elsewhere/fn")
+        for i in 0..<64 {  // 64 functions, so the whole-host read takes the parallel path
+            let bdf = String(format: "0000:00:%02x.%d", 5 + i / 8, i % 8)
+            if i > 0 { try FileManager.default.createDirectory(atPath: dir + "/sys/devices/pci0000:00/" + bdf, withIntermediateDirectories: true) }
+            try FileManager.default.createSymbolicLink(atPath: dir + "/sys/bus/pci/devices/" + bdf, withDestinationPath: "../../../devices/pci0000:00/" + bdf)
+            var config = [UInt8](repeating: 0, count: 64)
+            (config[0], config[1], config[2], config[3], config[0x0b]) = (0x86, 0x80, UInt8(i), 0x10, 0x02)
+            try Data(config).write(to: URL(fileURLWithPath: (i == 0 ? real : dir + "/sys/devices/pci0000:00/" + bdf) + "/config"))
+        }
+        var o = Probe.Options()
+        o.root = dir
+        let r = try Probe.run(o)
+        #expect(r.host.devices.count == 64)
+        #expect(r.host.devices[PCIAddress("0000:00:05.0")!]?.vendorID == 0x8086, "read through the link, inside the root")
     }
 
     @Test func manifestNodesAndUnreadablePaths() throws {

@@ -24,15 +24,21 @@ extern const int vp_O_PATH;
 /// RESOLVE_NO_SYMLINKS (on kernels before 5.6, one component at a time with O_NOFOLLOW). For the real directories of sysfs: a group's `12/type`, a device's
 /// `vfio-dev`. Returns the descriptor (O_CLOEXEC), or -1 with errno (ELOOP for a link).
 int vp_open_beneath(int dirfd, const char *path, int flags);
+/// In the three calls below, `within` (NULL or "" for none) names a folder beneath `dirfd` that
+/// the path runs through: a PCI function's folder, relative to its bridge's open folder, so the
+/// function's own folder need not be opened. The caller has seen it is no link.
+///
 /// One sysfs attribute beneath `dirfd` (`vp_open_beneath`): open, one read, close. The kernel
 /// produces an attribute in one show() (and a binary attribute such as `config` in one read of what this user may see), so a read shorter than `cap` is all of it,
 /// as it is for a regular file in a fixture; only a full buffer reads on. Returns the length
 /// (at most `cap`), or -1 with errno.
-long vp_read_attribute(int dirfd, const char *path, void *buf, long cap);
-/// The smallest entry of directory `path` beneath `dirfd` (`vp_open_beneath`) whose name starts
+long vp_read_attribute(int dirfd, const char *within, const char *name, void *buf, long cap);
+/// The smallest entry of directory `name` beneath `dirfd` (`vp_open_beneath`) whose name starts
 /// with `prefix` (`vfio-dev/vfio3`), NUL-terminated into `out`, with getdents64 on one
 /// descriptor. Returns 1 when found, 0 when there is none, -1 with errno.
-int vp_first_entry(int dirfd, const char *path, const char *prefix, char *out, size_t outlen);
+int vp_first_entry(int dirfd, const char *within, const char *name, const char *prefix, char *out, size_t outlen);
+/// readlinkat(2) of `within`/`name` beneath `dirfd`; the target's length, or -1 with errno.
+long vp_readlink(int dirfd, const char *within, const char *name, char *buf, long cap);
 /// pipe2(fds, O_CLOEXEC).
 int vp_pipe_cloexec(int fds[2]);
 unsigned int vp_major(unsigned long long dev);

@@ -213,9 +213,10 @@ public struct HostReader: Sendable {
     }
 
     /// A function's folder, from the target of its /sys/bus/pci/devices link, which the kernel
-    /// writes as "../../../devices/pci0000:00/0000:00:1c.0/BDF": the folder is opened relative
-    /// to its bridge's, which the worker keeps open for the next function under the same bridge,
-    /// so neither the link nor the path above the bridge is walked again. nil (the caller takes
+    /// writes as "../../../devices/pci0000:00/0000:00:1c.0/BDF": a view of it through its
+    /// bridge's folder, which the worker keeps open for the next function under the same bridge,
+    /// so neither the link nor the path above the bridge is walked again, and the function's
+    /// folder is not opened at all. nil (the caller takes
     /// the bus path) for a link of any other shape, and when reads are recorded or filtered.
     func deviceFolder(link t: UnsafeRawBufferPointer, _ worker: ReadWorker) -> HostDirectory? {
         let prefix = "../../../".utf8
@@ -223,10 +224,10 @@ public struct HostReader: Sendable {
               let slash = t.lastIndex(of: UInt8(ascii: "/")) else { return nil }
         let parent = t[prefix.count..<slash]
         let leaf = String(decoding: t[(slash + 1)...], as: UTF8.self)
-        if let cached = worker.parentFolder, cached.path.elementsEqual(parent) { return try? cached.dir.subdirectory(leaf) }
+        if let cached = worker.parentFolder, cached.path.elementsEqual(parent) { return cached.dir.view(leaf) }
         guard let dir = try? fs.directory("/sys/" + String(decoding: parent, as: UTF8.self)) else { return nil }
         worker.parentFolder = (Array(parent), dir)
-        return try? dir.subdirectory(leaf)
+        return dir.view(leaf)
     }
 
     /// One function: its directory is opened once and its attributes read relative to it, each
@@ -250,16 +251,26 @@ public struct HostReader: Sendable {
         } else if let t = try? fs.link(path) {
             Array(t.utf8).withUnsafeBytes(fromLink)
         }
-        guard let dir = folder ?? (try? fs.directory(path)) else {
+        guard var dir = folder ?? (try? fs.directory(path)) else {
             worker.problems.append("\(path): unreadable")
             return nil
         }
         let pci = worker.pci
+        var bytes = Result { () throws(HostFSError) in try dir.bytes("config", limit: PCIConfigReader.bytesRead) }
+        if case .failure = bytes, dir.isView {
+            // Through the bridge's folder no link is followed: a function folder that is a link
+            // (not what sysfs has) is opened the careful way instead, and read again.
+            guard let opened = try? fs.directory(path) else {
+                worker.problems.append("\(path): unreadable")
+                return nil
+            }
+            dir = opened
+            bytes = Result { () throws(HostFSError) in try dir.bytes("config", limit: PCIConfigReader.bytesRead) }
+        }
         let config: Result<PCIConfigInfo, PCIReadError>
-        do {
-            config = pci.decode(a, config: try dir.bytes("config", limit: PCIConfigReader.bytesRead))
-        } catch {
-            config = .failure(PCIReadError(message: error.description))
+        switch bytes {
+        case .success(let b): config = pci.decode(a, config: b)
+        case .failure(let error): config = .failure(PCIReadError(message: error.description))
         }
         var d: PCIDevice
         switch config {

@@ -323,22 +323,40 @@ public final class HostDirectory {
     private let leaf: String
     private let fs: HostFS
     private let fd: CInt
+    /// A view: the folder `leaf` reached through its parent's descriptor, not opened itself.
+    private let within: String?
 
     init(fs: HostFS, path: String, fd: CInt) {
         self.fs = fs
         parent = nil
         leaf = path
         self.fd = fd
+        within = nil
     }
 
-    private init(fs: HostFS, parent: HostDirectory, name: String, fd: CInt) {
+    private init(fs: HostFS, parent: HostDirectory, name: String, fd: CInt, view: Bool = false) {
         self.fs = fs
         self.parent = parent
         leaf = name
         self.fd = fd
+        within = view ? name : nil
     }
 
-    deinit { close(fd) }
+    deinit { if within == nil { close(fd) } }
+
+    /// Subfolder `name` (a single component, no link) as a view: its entries are reached as
+    /// `name/entry` through this folder's descriptor, saving the open and close of a folder the
+    /// reader visits once. Only where reads are neither recorded nor filtered; the caller sees
+    /// through its first read that `name` is a real folder (no link is followed on the way).
+    func view(_ name: String) -> HostDirectory? {
+        guard plain, within == nil, !name.isEmpty, !name.utf8.contains(UInt8(ascii: "/")), name != ".", name != ".." else { return nil }
+        return HostDirectory(fs: fs, parent: self, name: name, fd: fd, view: true)
+    }
+
+    var isView: Bool { within != nil }
+
+    /// `name` relative to the descriptor.
+    private func relative(_ name: String) -> String { within.map { $0 + "/" + name } ?? name }
 
     func full(_ name: String) -> String { path + "/" + name }
 
@@ -348,7 +366,7 @@ public final class HostDirectory {
 
     /// The entries, sorted unless `sorted` is false.
     public func names(sorted: Bool = true) throws(HostFSError) -> [String] {
-        let dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        let dupfd = within.map { vp_open_beneath(fd, $0, O_RDONLY | O_DIRECTORY) } ?? fcntl(fd, F_DUPFD_CLOEXEC, 0)
         guard dupfd >= 0 else { throw HostFS.error(errno, path) }
         guard let dir = fdopendir(dupfd) else {
             let e = errno
@@ -365,7 +383,7 @@ public final class HostDirectory {
         if plain {
             var err: CInt = 0
             let b = [UInt8](unsafeUninitializedCapacity: limit) { buf, count in
-                let n = vp_read_attribute(fd, name, buf.baseAddress!, limit)
+                let n = vp_read_attribute(fd, within, name, buf.baseAddress!, limit)
                 if n < 0 { err = errno; count = 0 } else { count = n }
             }
             if err != 0 { throw HostFS.error(err, full(name)) }
@@ -375,7 +393,7 @@ public final class HostDirectory {
             fs.log?.record(full(name), .unreadable)
             throw .permissionDenied(full(name))
         }
-        let f = vp_open_beneath(fd, name, O_RDONLY)
+        let f = vp_open_beneath(fd, relative(name), O_RDONLY)
         if f < 0 {
             let e = HostFS.error(errno, full(name))
             if case .permissionDenied = e { fs.log?.record(full(name), .unreadable) }
@@ -398,7 +416,7 @@ public final class HostDirectory {
         }
         if plain {
             let r: R? = try withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { (buf) throws(HostFSError) -> R? in
-                let n = vp_read_attribute(fd, name, buf.baseAddress!, 4096)
+                let n = vp_read_attribute(fd, within, name, buf.baseAddress!, 4096)
                 if n < 0 { throw HostFS.error(errno, full(name)) }
                 // A full buffer: a longer attribute (64 KiB pages), read again whole below.
                 return n == 4096 ? nil : body(trimmed(UnsafeRawBufferPointer(rebasing: buf[..<Int(n)])))
@@ -442,7 +460,7 @@ public final class HostDirectory {
     public func firstEntry(in name: String, prefix: String) -> String? {
         guard plain else { return ((try? subdirectory(name).names()) ?? []).first { $0.hasPrefix(prefix) } }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 256) { buf -> String? in
-            vp_first_entry(fd, name, prefix, buf.baseAddress!, 256) == 1 ? String(cString: buf.baseAddress!) : nil
+            vp_first_entry(fd, within, name, prefix, buf.baseAddress!, 256) == 1 ? String(cString: buf.baseAddress!) : nil
         }
     }
 
@@ -450,7 +468,7 @@ public final class HostDirectory {
     public func withLink<R>(_ name: String, _ body: (UnsafeRawBufferPointer) -> R) throws(HostFSError) -> R {
         if fs.hasUnreadableManifest, fs.isUnreadable(full(name)) { throw .permissionDenied(full(name)) }
         return try withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { (buf) throws(HostFSError) -> R in
-            let n = readlinkat(fd, name, buf.baseAddress!.assumingMemoryBound(to: CChar.self), 4095)
+            let n = vp_readlink(fd, within, name, buf.baseAddress!.assumingMemoryBound(to: CChar.self), 4095)
             if n < 0 {
                 if errno == EINVAL { throw .notALink(full(name)) }
                 throw HostFS.error(errno, full(name))
@@ -484,13 +502,13 @@ public final class HostDirectory {
     /// Whether an entry exists (without following a link).
     public func has(_ name: String) -> Bool {
         var st = stat()
-        return fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+        return fstatat(fd, relative(name), &st, AT_SYMLINK_NOFOLLOW) == 0
     }
 
     /// A subdirectory, opened beneath this one.
     public func subdirectory(_ name: String) throws(HostFSError) -> HostDirectory {
         if fs.hasUnreadableManifest, fs.isUnreadable(full(name)) { throw .permissionDenied(full(name)) }
-        let f = vp_open_beneath(fd, name, O_RDONLY | O_DIRECTORY)
+        let f = vp_open_beneath(fd, relative(name), O_RDONLY | O_DIRECTORY)
         if f < 0 { throw HostFS.error(errno, full(name)) }
         return HostDirectory(fs: fs, parent: self, name: name, fd: f)
     }

@@ -158,6 +158,9 @@ int vp_first_entry(int dirfd, const char *within, const char *name, const char *
                 found = 1;
             }
         }
+        /* A function's vfio-dev holds its one device: no second call for the end of a listing
+           that has already named it. */
+        if (found) break;
     }
     close(fd);
     return found;

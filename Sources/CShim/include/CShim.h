@@ -34,8 +34,9 @@ int vp_open_beneath(int dirfd, const char *path, int flags);
 /// (at most `cap`), or -1 with errno.
 long vp_read_attribute(int dirfd, const char *within, const char *name, void *buf, long cap);
 /// The smallest entry of directory `name` beneath `dirfd` (`vp_open_beneath`) whose name starts
-/// with `prefix` (`vfio-dev/vfio3`), NUL-terminated into `out`, with getdents64 on one
-/// descriptor. Returns 1 when found, 0 when there is none, -1 with errno.
+/// with `prefix` (`vfio-dev/vfio3`) among the first batch of entries that has one (a vfio-dev
+/// folder holds exactly one), NUL-terminated into `out`, with getdents64 on one descriptor.
+/// Returns 1 when found, 0 when there is none, -1 with errno.
 int vp_first_entry(int dirfd, const char *within, const char *name, const char *prefix, char *out, size_t outlen);
 /// readlinkat(2) of `within`/`name` beneath `dirfd`; the target's length, or -1 with errno.
 long vp_readlink(int dirfd, const char *within, const char *name, char *buf, long cap);

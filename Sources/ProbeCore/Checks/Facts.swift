@@ -111,9 +111,10 @@ public enum Actions {
 
     /// Binding one function to vfio-pci through driver_override, as the kernel documents it.
     public static func bindToVFIO(_ a: PCIAddress, currentDriver: String?) -> [String] {
-        var lines = ["echo vfio-pci > /sys/bus/pci/devices/\(a)/driver_override"]
-        if currentDriver != nil { lines.append("echo \(a) > /sys/bus/pci/devices/\(a)/driver/unbind") }
-        lines.append("echo \(a) > /sys/bus/pci/drivers_probe")
+        let bdf = a.description
+        var lines = ["echo vfio-pci > /sys/bus/pci/devices/\(bdf)/driver_override"]
+        if currentDriver != nil { lines.append("echo \(bdf) > /sys/bus/pci/devices/\(bdf)/driver/unbind") }
+        lines.append("echo \(bdf) > /sys/bus/pci/drivers_probe")
         return lines
     }
 

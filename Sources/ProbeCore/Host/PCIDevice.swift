@@ -4,7 +4,11 @@ public struct PCIDevice: Sendable, Identifiable {
     /// and a copy is then one reference rather than one per field (copy on write keeps the value
     /// semantics).
     private final class Box: @unchecked Sendable {
-        var address: PCIAddress
+        var address: PCIAddress {
+            didSet { bdf = address.description }
+        }
+        /// The address as sysfs spells it, made once: it is in most paths and messages.
+        var bdf: String
         var vendorID: UInt16
         var deviceID: UInt16
         var classCode: UInt32
@@ -29,6 +33,7 @@ public struct PCIDevice: Sendable, Identifiable {
         var virtio: [VirtioDevice] = []
         init(address: PCIAddress, vendorID: UInt16, deviceID: UInt16, classCode: UInt32) {
             (self.address, self.vendorID, self.deviceID, self.classCode) = (address, vendorID, deviceID, classCode)
+            bdf = address.description
         }
         func copy() -> Box {
             let c = Box(address: address, vendorID: vendorID, deviceID: deviceID, classCode: classCode)
@@ -62,6 +67,8 @@ public struct PCIDevice: Sendable, Identifiable {
     }
 
     public var id: PCIAddress { address }
+    /// "dddd:bb:dd.f", as sysfs names the function.
+    public var bdf: String { box.bdf }
     public var address: PCIAddress {
         get { box.address }
         set { unique().address = newValue }

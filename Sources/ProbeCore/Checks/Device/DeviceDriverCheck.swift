@@ -14,18 +14,18 @@ public struct DeviceDriverCheck: Check {
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         context.host.selectedDevices.map { d in
             let s = Subject.device(d.address)
-            let ev = [Evidence("/sys/bus/pci/devices/\(d.address)/driver", d.driver ?? "(none)")]
+            let ev = [Evidence("/sys/bus/pci/devices/\(d.bdf)/driver", d.driver ?? "(none)")]
             if let h = d.headerType, h != 0 {
                 return finding(.fail, s, "a \(h == 1 ? "PCI bridge" : "CardBus bridge") (header type \(h)): vfio-pci does not bind bridges",
                                remedy: "Assign the devices behind the bridge, not the bridge.", evidence: ev,
-                               impacts: [.blocks(.vfio, "\(d.address) is a bridge"), .blocks(.noiommu, "\(d.address) is a bridge")])
+                               impacts: [.blocks(.vfio, "\(d.bdf) is a bridge"), .blocks(.noiommu, "\(d.bdf) is a bridge")])
             }
             // Built only for a device that needs binding: most of a large host's do not.
             var bind: [String] { Actions.bindToVFIO(d.address, currentDriver: d.driver) }
             var needsBinding: [Impact] {
                 let actions = bind
-                return [.requires(.vfio, "\(d.address) is not bound to vfio-pci", actions),
-                        .requires(.noiommu, "\(d.address) is not bound to vfio-pci", actions)]
+                return [.requires(.vfio, "\(d.bdf) is not bound to vfio-pci", actions),
+                        .requires(.noiommu, "\(d.bdf) is not bound to vfio-pci", actions)]
             }
             switch DriverClass(d.driver) {
             case .vfio:

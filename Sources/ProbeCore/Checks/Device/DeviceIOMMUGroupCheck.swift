@@ -14,24 +14,24 @@ public struct DeviceIOMMUGroupCheck: Check {
         let host = context.host
         return host.selectedDevices.map { d in
             let s = Subject.device(d.address)
-            let link = "/sys/bus/pci/devices/\(d.address)/iommu_group"
+            let link = "/sys/bus/pci/devices/\(d.bdf)/iommu_group"
             guard let g = host.group(of: d) else {
                 if host.iommuActive == true {
                     return finding(.fail, s, "not in any IOMMU group although an IOMMU is active", evidence: [Evidence(link, "missing")],
-                                   impacts: [.blocks(.vfio, "\(d.address) is not behind any IOMMU")])
+                                   impacts: [.blocks(.vfio, "\(d.bdf) is not behind any IOMMU")])
                 }
                 return finding(.info, s, "no IOMMU group (no IOMMU is active): usable only in no-IOMMU mode", evidence: [Evidence(link, "missing")],
-                               impacts: [.blocks(.vfio, "\(d.address) is not behind an IOMMU")])
+                               impacts: [.blocks(.vfio, "\(d.bdf) is not behind an IOMMU")])
             }
             let members = g.memberCount
             if g.isNoIOMMU {
                 return finding(.info, s, "vfio-noiommu group \(g.id): bound in no-IOMMU mode, with no isolation",
                                evidence: [Evidence("/sys/kernel/iommu_groups/\(g.id)/name", "vfio-noiommu")],
-                               impacts: [.blocks(.vfio, "\(d.address) is in a no-IOMMU stand-in group")])
+                               impacts: [.blocks(.vfio, "\(d.bdf) is in a no-IOMMU stand-in group")])
             }
             return finding(.pass, s, "IOMMU group \(g.id)\(members > 1 ? " with \(members - 1) other device\(members == 2 ? "" : "s")" : ", alone")",
                            evidence: [Evidence(link, "\(g.id)")],
-                           impacts: [.blocks(.noiommu, "\(d.address) is behind an IOMMU (group \(g.id)); no-IOMMU mode applies only to devices outside every group")])
+                           impacts: [.blocks(.noiommu, "\(d.bdf) is behind an IOMMU (group \(g.id)); no-IOMMU mode applies only to devices outside every group")])
         }
     }
 }

@@ -25,7 +25,7 @@ public struct ReservedRegionsCheck: Check {
                 if !direct.isEmpty {
                     return finding(.fail, s, "group \(g.id) has \(direct.count) firmware direct-mapped region\(direct.count == 1 ? "" : "s") (RMRR): \(direct.map(text).joined(separator: ", "))",
                                    evidence: direct.map { Evidence(path, text($0)) },
-                                   impacts: [.blocks(.vfio, "\(d.address) needs a firmware identity mapping (RMRR): the kernel refuses to attach it to a VFIO domain",
+                                   impacts: [.blocks(.vfio, "\(d.bdf) needs a firmware identity mapping (RMRR): the kernel refuses to attach it to a VFIO domain",
                                                      fix: [descriptor.remedy])])
                 }
                 if !relaxable.isEmpty {

@@ -15,7 +15,7 @@ public struct SRIOVCheck: Check {
         var pfs: [PCIAddress: (status: Status, summary: String, name: String, driverEvidence: Evidence)] = [:]
         return host.selectedDevices.compactMap { d -> Finding? in
             let s = Subject.device(d.address)
-            let dir = "/sys/bus/pci/devices/\(d.address)"
+            let dir = "/sys/bus/pci/devices/\(d.bdf)"
             if let pf = d.physfn {
                 let known = pfs[pf] ?? {
                     let driver = host.devices[pf]?.driver

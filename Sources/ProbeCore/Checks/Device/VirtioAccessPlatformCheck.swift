@@ -19,7 +19,7 @@ public struct VirtioAccessPlatformCheck: Check {
             guard let v = d.virtio.first else {
                 return skipped(s, "the negotiated virtio features are visible only while a virtio driver is bound")
             }
-            let path = "/sys/bus/pci/devices/\(d.address)/\(v.name)/features"
+            let path = "/sys/bus/pci/devices/\(d.bdf)/\(v.name)/features"
             switch v.hasAccessPlatform {
             case nil:
                 return skipped(s, v.features.value == nil ? "\(path) is unreadable" : "\(path) is too short")
@@ -30,7 +30,7 @@ public struct VirtioAccessPlatformCheck: Check {
                 return finding(active ? .fail : .info, s, "\(v.name) did not negotiate VIRTIO_F_ACCESS_PLATFORM: it bypasses the IOMMU",
                                remedy: active ? nil : "Nothing to do without an IOMMU; with one, start the device with iommu_platform=on.",
                                evidence: [Evidence(path, "bit 33 = 0")],
-                               impacts: active ? [.blocks(.vfio, "\(d.address) (\(v.name)) bypasses the IOMMU: no VIRTIO_F_ACCESS_PLATFORM", fix: [descriptor.remedy])] : [])
+                               impacts: active ? [.blocks(.vfio, "\(d.bdf) (\(v.name)) bypasses the IOMMU: no VIRTIO_F_ACCESS_PLATFORM", fix: [descriptor.remedy])] : [])
             }
         }
     }

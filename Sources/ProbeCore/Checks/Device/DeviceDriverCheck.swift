@@ -23,9 +23,8 @@ public struct DeviceDriverCheck: Check {
             // Built only for a device that needs binding: most of a large host's do not.
             var bind: [String] { Actions.bindToVFIO(d.address, currentDriver: d.driver) }
             var needsBinding: [Impact] {
-                let actions = bind
-                return [.requires(.vfio, "\(d.bdf) is not bound to vfio-pci", actions),
-                        .requires(.noiommu, "\(d.bdf) is not bound to vfio-pci", actions)]
+                let (actions, reason) = (bind, "\(d.bdf) is not bound to vfio-pci")
+                return [.requires(.vfio, reason, actions), .requires(.noiommu, reason, actions)]
             }
             switch DriverClass(d.driver) {
             case .vfio:

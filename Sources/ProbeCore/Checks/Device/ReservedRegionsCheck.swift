@@ -19,8 +19,10 @@ public struct ReservedRegionsCheck: Check {
             case .unreadable(let why): return skipped(s, why)
             case .absent: return skipped(s, "\(path) does not exist (kernel before 4.11)")
             case .value(let regions):
-                let direct = regions.filter { $0.type == "direct" }
-                let relaxable = regions.filter { $0.type == "direct-relaxable" }
+                // Most groups have only an "msi" region or none: no lists are made for them.
+                let anyDirect = regions.contains { $0.type.utf8.starts(with: "direct".utf8) }
+                let direct = anyDirect ? regions.filter { $0.type == "direct" } : []
+                let relaxable = anyDirect ? regions.filter { $0.type == "direct-relaxable" } : []
                 func text(_ r: ReservedRegion) -> String { "0x\(hex(r.start, 16))-0x\(hex(r.end, 16)) \(r.type)" }
                 if !direct.isEmpty {
                     return finding(.fail, s, "group \(g.id) has \(direct.count) firmware direct-mapped region\(direct.count == 1 ? "" : "s") (RMRR): \(direct.map(text).joined(separator: ", "))",
@@ -32,8 +34,8 @@ public struct ReservedRegionsCheck: Check {
                     return finding(.info, s, "group \(g.id) has relaxable direct regions (allowed for VFIO): \(relaxable.map(text).joined(separator: ", "))",
                                    evidence: relaxable.map { Evidence(path, text($0)) })
                 }
-                return finding(.pass, s, "no firmware direct-mapped regions in group \(g.id)",
-                               evidence: [Evidence(path, regions.map(\.type).joined(separator: ", "))])
+                let types = regions.count == 1 ? regions[0].type : regions.map(\.type).joined(separator: ", ")
+                return finding(.pass, s, "no firmware direct-mapped regions in group \(g.id)", evidence: [Evidence(path, types)])
             }
         }
     }

@@ -211,7 +211,14 @@ class Host:
         t.file(f"{d}/subsystem_device", f"0x{subsystem[1]:04x}\n")
         t.file(f"{d}/numa_node", f"{numa}\n")
         t.file(f"{d}/driver_override", f"{override or '(null)'}\n")
-        t.file(f"{d}/config", config_space(vendor, device, cls, header=header, express=express,
+        # The kernel's view of the function: a VF's own config space reads ffff for its IDs.
+        ue = f"DRIVER={driver}\n" if driver else ""
+        ue += (f"PCI_CLASS={cls:X}\nPCI_ID={vendor:04X}:{device:04X}\nPCI_SUBSYS_ID={subsystem[0]:04X}:{subsystem[1]:04X}\n"
+               f"PCI_SLOT_NAME={bdf}\nMODALIAS=pci:v{vendor:08X}d{device:08X}sv{subsystem[0]:08X}sd{subsystem[1]:08X}"
+               f"bc{cls >> 16:02X}sc{(cls >> 8) & 0xFF:02X}i{cls & 0xFF:02X}\n")
+        t.file(f"{d}/uevent", ue)
+        cfg_vendor, cfg_device = (0xFFFF, 0xFFFF) if physfn else (vendor, device)
+        t.file(f"{d}/config", config_space(cfg_vendor, cfg_device, cls, header=header, express=express,
                                             msix=(header == 0) if msix is None else msix,
                                             sriov=sriov[1] if sriov else None, acs=acs, secondary=secondary, length=config_len))
         if driver:

@@ -186,6 +186,21 @@ struct HostFSTests {
         #expect(port.headerType == 1 && port.secondaryBus == 1 && port.expressType == 4)
     }
 
+    /// A VF's config space reads ffff for its vendor and device: identity comes from uevent,
+    /// the kernel's view, as lspci takes it from sysfs.
+    @Test func identityIsTheKernelsView() throws {
+        let r = try probe("sriov-pf", devices: ["0000:01:02.0"])
+        let vf = try #require(r.host.devices[PCIAddress("0000:01:02.0")!])
+        #expect(vf.vendorID == 0x8086 && vf.deviceID != 0xffff && vf.deviceName != nil)
+        #expect(vf.driver == "vfio-pci" && vf.physfn == PCIAddress("0000:01:00.0"))
+        let ue = Array("DRIVER=iavf\nPCI_CLASS=20000\nPCI_ID=8086:1889\nPCI_SUBSYS_ID=8086:0001\nPCI_SLOT_NAME=0000:05:01.3\n".utf8)
+            .withUnsafeBytes { PCIUevent($0) }
+        #expect(ue?.vendor == 0x8086 && ue?.device == 0x1889 && ue?.classCode == 0x020000 && ue?.driver == "iavf")
+        #expect(ue?.subsystem?.device == 1)
+        #expect(Array("PCI_CLASS=20000\nPCI_SLOT_NAME=x\n".utf8).withUnsafeBytes { PCIUevent($0) } == nil, "no PCI_ID")
+        #expect(Array("PCI_ID=8086:1889\nPCI_CLASS=20000\n".utf8).withUnsafeBytes { PCIUevent($0) }?.driver == nil, "unbound")
+    }
+
     @Test func brokenDeviceIsAProblemNotACrash() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

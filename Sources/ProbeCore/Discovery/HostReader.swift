@@ -230,12 +230,12 @@ public struct HostReader: Sendable {
         return dir.view(leaf)
     }
 
-    /// One function: its directory is opened once and its attributes read relative to it, each
-    /// with one read. Identity and capabilities come from one read of config space (decoded by
-    /// libpci), with the sysfs attributes as the fallback when config space cannot be read.
+    /// One function: its attributes read relative to its folder, each with one read. Identity and
+    /// driver come from `uevent` (the kernel's view), capabilities from one read of config space
+    /// (decoded by libpci).
     /// Optional attributes are simply tried (a failed open is cheaper than listing the
-    /// directory), and skipped where config space already says they cannot exist. Links are
-    /// parsed as bytes: no string is made for what only a number or an address is drawn from.
+    /// directory). Links are parsed as bytes: no string is made for what only a number or an
+    /// address is drawn from.
     func readDevice(_ a: PCIAddress, _ worker: ReadWorker, listVFs: Bool = false, devicesDir: HostDirectory? = nil) -> PCIDevice? {
         let name = a.description
         var path: String { "\(HostReader.pciDevices)/\(name)" }
@@ -267,32 +267,40 @@ public struct HostReader: Sendable {
             dir = opened
             bytes = Result { () throws(HostFSError) in try dir.bytes("config", limit: PCIConfigReader.bytesRead) }
         }
-        let config: Result<PCIConfigInfo, PCIReadError>
+        var info: PCIConfigInfo?
+        var configProblem: String?
         switch bytes {
-        case .success(let b): config = pci.decode(a, config: b)
-        case .failure(let error): config = .failure(PCIReadError(message: error.description))
+        case .success(let b):
+            switch pci.decode(a, config: b) {
+            case .success(let i): info = i
+            case .failure(let e): configProblem = e.message
+            }
+        case .failure(let error): configProblem = error.description
         }
-        var d: PCIDevice
-        switch config {
-        case .success(let info):
-            d = PCIDevice(address: a, vendorID: info.vendorID, deviceID: info.deviceID, classCode: info.classCode)
+        // Identity and driver as the kernel sees them, as lspci shows them: a VF's config space
+        // reads ffff for its vendor and device, and the kernel fixes up some classes. One read of
+        // `uevent` (PCI_ID, PCI_CLASS, PCI_SUBSYS_ID, DRIVER) gives all of it; trees without
+        // one fall back to the separate attributes, then to config space.
+        let uevent = (try? dir.withAttribute("uevent", PCIUevent.init)) ?? nil
+        func hexAttr(_ name: String) -> UInt64? { (try? dir.text(name)).flatMap { UInt64(hexText: $0) } }
+        guard let vendor = uevent?.vendor ?? hexAttr("vendor").map({ UInt16(truncatingIfNeeded: $0) }) ?? info?.vendorID,
+              let device = uevent?.device ?? hexAttr("device").map({ UInt16(truncatingIfNeeded: $0) }) ?? info?.deviceID,
+              let cls = uevent?.classCode ?? hexAttr("class").map({ UInt32(truncatingIfNeeded: $0) }) ?? info?.classCode else {
+            worker.problems.append("\(path): vendor, device or class unreadable (\(configProblem ?? "no uevent"))")
+            return nil
+        }
+        if let configProblem { worker.problems.append("\(path)/config: \(configProblem)") }
+        var d = PCIDevice(address: a, vendorID: vendor, deviceID: device, classCode: cls)
+        if let info {
             d.headerType = info.headerType
             d.capabilities = info.capabilities
             d.expressType = info.expressType
             d.secondaryBus = info.secondaryBus
             d.configComplete = info.complete
-        case .failure(let e):
-            func hexAttr(_ name: String) -> UInt64? { (try? dir.text(name)).flatMap { UInt64(hexText: $0) } }
-            guard let vendor = hexAttr("vendor"), let device = hexAttr("device"), let cls = hexAttr("class") else {
-                worker.problems.append("\(path): vendor, device or class unreadable (\(e.message))")
-                return nil
-            }
-            worker.problems.append("\(path)/config: \(e.message)")
-            d = PCIDevice(address: a, vendorID: UInt16(truncatingIfNeeded: vendor), deviceID: UInt16(truncatingIfNeeded: device),
-                          classCode: UInt32(truncatingIfNeeded: cls))
         }
+        if let sub = uevent?.subsystem { (d.subsystemVendorID, d.subsystemDeviceID) = sub }
         d.parents = parents
-        d.driver = try? dir.linkName("driver")
+        d.driver = uevent.map(\.driver) ?? (try? dir.linkName("driver"))
         if let o = try? dir.text("driver_override"), o != "(null)", !o.isEmpty { d.driverOverride = o }
         d.iommuGroup = (try? dir.withLinkName("iommu_group", HostDirectory.decimal)) ?? nil
         d.numaNode = (try? dir.integer("numa_node")) ?? nil

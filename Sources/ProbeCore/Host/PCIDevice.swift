@@ -232,3 +232,50 @@ public struct VirtioDevice: Sendable, Equatable {
         return bits.count > VirtioDevice.accessPlatformBit && bits[VirtioDevice.accessPlatformBit] == "1"
     }
 }
+
+/// A PCI function's `uevent` attribute: the kernel's view of its identity and its driver.
+///
+///     DRIVER=iavf
+///     PCI_CLASS=20000
+///     PCI_ID=8086:1889
+///     PCI_SUBSYS_ID=8086:0000
+///     PCI_SLOT_NAME=0000:05:01.3
+///     MODALIAS=pci:v00008086d00001889sv00008086sd00000000bc02sc00i00
+public struct PCIUevent: Sendable, Equatable {
+    public var vendor: UInt16
+    public var device: UInt16
+    public var classCode: UInt32
+    public var subsystem: (vendor: UInt16, device: UInt16)?
+    /// nil when no driver is bound.
+    public var driver: String?
+
+    /// nil unless PCI_ID and PCI_CLASS are there and well formed.
+    public init?(_ b: UnsafeRawBufferPointer) {
+        var id: (UInt16, UInt16)?, cls: UInt32?, sub: (UInt16, UInt16)?, driver: String?
+        func pair(_ v: UnsafeRawBufferPointer.SubSequence) -> (UInt16, UInt16)? {
+            guard let colon = v.firstIndex(of: UInt8(ascii: ":")),
+                  let x = UInt64(hexBytes: v[v.startIndex..<colon]), let y = UInt64(hexBytes: v[(colon + 1)...]),
+                  x <= 0xffff, y <= 0xffff else { return nil }
+            return (UInt16(x), UInt16(y))
+        }
+        var start = 0
+        for i in 0...b.count where i == b.count || b[i] == 0x0a {
+            let line = b[start..<i]
+            start = i + 1
+            guard let eq = line.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            let key = line[line.startIndex..<eq], value = line[(eq + 1)...]
+            if key.elementsEqual("PCI_ID".utf8) { id = pair(value) }
+            else if key.elementsEqual("PCI_CLASS".utf8) { cls = UInt64(hexBytes: value).flatMap { $0 <= 0xffffff ? UInt32($0) : nil } }
+            else if key.elementsEqual("PCI_SUBSYS_ID".utf8) { sub = pair(value) }
+            else if key.elementsEqual("DRIVER".utf8), !value.isEmpty { driver = String(decoding: value, as: UTF8.self) }
+        }
+        guard let id, let cls else { return nil }
+        (vendor, device, classCode, self.driver) = (id.0, id.1, cls, driver)
+        subsystem = sub.map { (vendor: $0.0, device: $0.1) }
+    }
+
+    public static func == (a: PCIUevent, b: PCIUevent) -> Bool {
+        a.vendor == b.vendor && a.device == b.device && a.classCode == b.classCode && a.driver == b.driver
+            && a.subsystem?.vendor == b.subsystem?.vendor && a.subsystem?.device == b.subsystem?.device
+    }
+}

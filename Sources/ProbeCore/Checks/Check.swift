@@ -85,11 +85,10 @@ public struct Impact: Sendable, Equatable {
     }
 }
 
-/// One result of one check. A value, kept in one shared box: a large host has tens of thousands
-/// of findings, copied into the registry's list, the verdict and the reporters, and a copy is
-/// then one reference rather than one per field (copy on write keeps the value semantics).
+/// One result of one check. Its fields are kept copy-on-write (`CopyOnWrite`): a large host has
+/// tens of thousands of findings, copied into the registry's list, the verdict and the reporters.
 public struct Finding: Sendable, Equatable {
-    private final class Box: @unchecked Sendable {
+    private struct Fields {
         var checkID: String
         var status: Status
         var subject: Subject
@@ -98,63 +97,53 @@ public struct Finding: Sendable, Equatable {
         var remedy: String?
         var evidence: [Evidence]
         var impacts: [Impact]
-        init(_ checkID: String, _ status: Status, _ subject: Subject, _ summary: String, _ detail: String?, _ remedy: String?,
-             _ evidence: [Evidence], _ impacts: [Impact]) {
-            (self.checkID, self.status, self.subject, self.summary) = (checkID, status, subject, summary)
-            (self.detail, self.remedy, self.evidence, self.impacts) = (detail, remedy, evidence, impacts)
-        }
-        func copy() -> Box { Box(checkID, status, subject, summary, detail, remedy, evidence, impacts) }
     }
-    private var box: Box
-
-    private mutating func unique() -> Box {
-        if !isKnownUniquelyReferenced(&box) { box = box.copy() }
-        return box
-    }
+    private var s: CopyOnWrite<Fields>
 
     public var checkID: String {
-        get { box.checkID }
-        set { unique().checkID = newValue }
+        get { s.value.checkID }
+        set { s.value.checkID = newValue }
     }
     public var status: Status {
-        get { box.status }
-        set { unique().status = newValue }
+        get { s.value.status }
+        set { s.value.status = newValue }
     }
     public var subject: Subject {
-        get { box.subject }
-        set { unique().subject = newValue }
+        get { s.value.subject }
+        set { s.value.subject = newValue }
     }
     /// One line: what was found.
     public var summary: String {
-        get { box.summary }
-        set { unique().summary = newValue }
+        get { s.value.summary }
+        set { s.value.summary = newValue }
     }
     /// More explanation, when it helps.
     public var detail: String? {
-        get { box.detail }
-        set { unique().detail = newValue }
+        get { s.value.detail }
+        set { s.value.detail = newValue }
     }
     /// What to do; set on every non-pass finding that has a fix.
     public var remedy: String? {
-        get { box.remedy }
-        set { unique().remedy = newValue }
+        get { s.value.remedy }
+        set { s.value.remedy = newValue }
     }
     public var evidence: [Evidence] {
-        get { box.evidence }
-        set { unique().evidence = newValue }
+        get { s.value.evidence }
+        set { s.value.evidence = newValue }
     }
     public var impacts: [Impact] {
-        get { box.impacts }
-        set { unique().impacts = newValue }
+        get { s.value.impacts }
+        set { s.value.impacts = newValue }
     }
 
     public init(_ checkID: String, _ status: Status, _ subject: Subject = .host, _ summary: String,
                 detail: String? = nil, remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) {
-        box = Box(checkID, status, subject, summary, detail, remedy, evidence, impacts)
+        s = CopyOnWrite(Fields(checkID: checkID, status: status, subject: subject, summary: summary, detail: detail, remedy: remedy,
+                               evidence: evidence, impacts: impacts))
     }
 
     public static func == (a: Finding, b: Finding) -> Bool {
-        a.box === b.box || (a.checkID == b.checkID && a.status == b.status && a.subject == b.subject && a.summary == b.summary
+        a.s.isIdentical(to: b.s) || (a.checkID == b.checkID && a.status == b.status && a.subject == b.subject && a.summary == b.summary
             && a.detail == b.detail && a.remedy == b.remedy && a.evidence == b.evidence && a.impacts == b.impacts)
     }
 }

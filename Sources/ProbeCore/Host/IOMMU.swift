@@ -1,8 +1,7 @@
 /// An IOMMU group, /sys/kernel/iommu_groups/N.
 public struct IOMMUGroup: Sendable, Identifiable {
-    /// The fields, in one shared box, so a copy is one reference (copy on write keeps the value
-    /// semantics): checks and the verdict look groups up for every device.
-    private final class Box: @unchecked Sendable {
+    /// The fields, kept copy-on-write (`CopyOnWrite`).
+    private struct Fields {
         var id: Int
         /// Members that are PCI functions, and the others (mdev UUIDs, platform devices).
         var pciMembers: [PCIAddress]
@@ -10,53 +9,42 @@ public struct IOMMUGroup: Sendable, Identifiable {
         var type: Reading<String>
         var name: String?
         var reservedRegions: Reading<[ReservedRegion]>
-        init(id: Int, pciMembers: [PCIAddress], otherMembers: [String], type: Reading<String>, name: String?, reservedRegions: Reading<[ReservedRegion]>) {
-            (self.id, self.pciMembers, self.otherMembers) = (id, pciMembers, otherMembers)
-            (self.type, self.name, self.reservedRegions) = (type, name, reservedRegions)
-        }
-        func copy() -> Box { Box(id: id, pciMembers: pciMembers, otherMembers: otherMembers, type: type, name: name, reservedRegions: reservedRegions) }
     }
-    private var box: Box
-
-    private mutating func unique() -> Box {
-        if !isKnownUniquelyReferenced(&box) { box = box.copy() }
-        return box
-    }
+    private var s: CopyOnWrite<Fields>
 
     public var id: Int {
-        get { box.id }
-        set { unique().id = newValue }
+        get { s.value.id }
+        set { s.value.id = newValue }
     }
     /// Member names: PCI addresses, then other bus names (mdev UUIDs, platform devices).
     public var members: [String] {
-        get { box.pciMembers.map(\.description) + box.otherMembers }
+        get { s.value.pciMembers.map(\.description) + s.value.otherMembers }
         set {
-            let b = unique()
-            b.pciMembers = newValue.compactMap(PCIAddress.init)
-            b.otherMembers = newValue.filter { PCIAddress($0) == nil }
+            s.value.pciMembers = newValue.compactMap(PCIAddress.init)
+            s.value.otherMembers = newValue.filter { PCIAddress($0) == nil }
         }
     }
     /// How many members it has.
-    public var memberCount: Int { box.pciMembers.count + box.otherMembers.count }
+    public var memberCount: Int { s.value.pciMembers.count + s.value.otherMembers.count }
     /// Members that are not PCI functions (mdev UUIDs, platform devices).
-    public var otherMembers: [String] { box.otherMembers }
+    public var otherMembers: [String] { s.value.otherMembers }
     /// Default domain type: DMA, DMA-FQ, identity, blocked, unmanaged.
     public var type: Reading<String> {
-        get { box.type }
-        set { unique().type = newValue }
+        get { s.value.type }
+        set { s.value.type = newValue }
     }
     /// `name`: "vfio-noiommu" for the groups VFIO makes itself (no-IOMMU and mdev). Read only
     /// for a group without a default domain: the groups VFIO makes have none.
     public var name: String? {
-        get { box.name }
-        set { unique().name = newValue }
+        get { s.value.name }
+        set { s.value.name = newValue }
     }
     /// The default-domain types `type` shows for a group the IOMMU backs (anything else reads
     /// "unknown").
     static let domainTypes: Set<String> = ["DMA", "DMA-FQ", "identity", "blocked", "unmanaged"]
     public var reservedRegions: Reading<[ReservedRegion]> {
-        get { box.reservedRegions }
-        set { unique().reservedRegions = newValue }
+        get { s.value.reservedRegions }
+        set { s.value.reservedRegions = newValue }
     }
 
     /// What stands behind a group, as VFIO's `enum vfio_group_type` says: an IOMMU
@@ -67,7 +55,7 @@ public struct IOMMUGroup: Sendable, Identifiable {
     public enum Kind: String, Sendable { case iommu, emulatedIOMMU = "emulated-iommu", noIOMMU = "noiommu" }
     public var kind: Kind {
         guard name == "vfio-noiommu" else { return .iommu }
-        return box.pciMembers.isEmpty && !box.otherMembers.isEmpty && box.otherMembers.allSatisfy(IOMMUGroup.isMdevName) ? .emulatedIOMMU : .noIOMMU
+        return s.value.pciMembers.isEmpty && !s.value.otherMembers.isEmpty && s.value.otherMembers.allSatisfy(IOMMUGroup.isMdevName) ? .emulatedIOMMU : .noIOMMU
     }
     public var isNoIOMMU: Bool { kind == .noIOMMU }
     /// Its char device under /dev/vfio: "N", or "noiommu-N".
@@ -88,7 +76,7 @@ public struct IOMMUGroup: Sendable, Identifiable {
         return count == 36
     }
     /// Members that are PCI functions.
-    public var pciMembers: [PCIAddress] { box.pciMembers }
+    public var pciMembers: [PCIAddress] { s.value.pciMembers }
 
     public init(id: Int, members: [String], type: Reading<String>, name: String?, reservedRegions: Reading<[ReservedRegion]>) {
         var pci: [PCIAddress] = []
@@ -96,12 +84,12 @@ public struct IOMMUGroup: Sendable, Identifiable {
         for m in members {
             if let a = PCIAddress(m) { pci.append(a) } else { other.append(m) }
         }
-        box = Box(id: id, pciMembers: pci, otherMembers: other, type: type, name: name, reservedRegions: reservedRegions)
+        s = CopyOnWrite(Fields(id: id, pciMembers: pci, otherMembers: other, type: type, name: name, reservedRegions: reservedRegions))
     }
 
     /// A group whose members are PCI functions, known from their `iommu_group` links.
     public init(id: Int, pciMembers: [PCIAddress], type: Reading<String>, name: String?, reservedRegions: Reading<[ReservedRegion]>) {
-        box = Box(id: id, pciMembers: pciMembers, otherMembers: [], type: type, name: name, reservedRegions: reservedRegions)
+        s = CopyOnWrite(Fields(id: id, pciMembers: pciMembers, otherMembers: [], type: type, name: name, reservedRegions: reservedRegions))
     }
 }
 

@@ -1,9 +1,7 @@
 /// One PCI function, as sysfs and its config space (through libpci) describe it.
 public struct PCIDevice: Sendable, Identifiable {
-    /// The fields, in one shared box: every check, the verdict and the reporters copy devices,
-    /// and a copy is then one reference rather than one per field (copy on write keeps the value
-    /// semantics).
-    private final class Box: @unchecked Sendable {
+    /// The fields, kept copy-on-write (`CopyOnWrite`).
+    private struct Fields {
         var address: PCIAddress {
             didSet { bdf = address.description }
         }
@@ -31,147 +29,115 @@ public struct PCIDevice: Sendable, Identifiable {
         var parents: [PCIAddress] = []
         var vfioDevice: String?
         var virtio: [VirtioDevice] = []
-        init(address: PCIAddress, vendorID: UInt16, deviceID: UInt16, classCode: UInt32) {
-            (self.address, self.vendorID, self.deviceID, self.classCode) = (address, vendorID, deviceID, classCode)
-            bdf = address.description
-        }
-        func copy() -> Box {
-            let c = Box(address: address, vendorID: vendorID, deviceID: deviceID, classCode: classCode)
-            c.subsystemVendorID = subsystemVendorID
-            c.subsystemDeviceID = subsystemDeviceID
-            c.vendorName = vendorName
-            c.deviceName = deviceName
-            c.className = className
-            c.driver = driver
-            c.driverOverride = driverOverride
-            c.iommuGroup = iommuGroup
-            c.numaNode = numaNode
-            c.headerType = headerType
-            c.expressType = expressType
-            c.capabilities = capabilities
-            c.configComplete = configComplete
-            c.secondaryBus = secondaryBus
-            c.sriov = sriov
-            c.physfn = physfn
-            c.parents = parents
-            c.vfioDevice = vfioDevice
-            c.virtio = virtio
-            return c
-        }
     }
-    private var box: Box
-
-    private mutating func unique() -> Box {
-        if !isKnownUniquelyReferenced(&box) { box = box.copy() }
-        return box
-    }
+    private var s: CopyOnWrite<Fields>
 
     public var id: PCIAddress { address }
     /// "dddd:bb:dd.f", as sysfs names the function.
-    public var bdf: String { box.bdf }
+    public var bdf: String { s.value.bdf }
     public var address: PCIAddress {
-        get { box.address }
-        set { unique().address = newValue }
+        get { s.value.address }
+        set { s.value.address = newValue }
     }
     public var vendorID: UInt16 {
-        get { box.vendorID }
-        set { unique().vendorID = newValue }
+        get { s.value.vendorID }
+        set { s.value.vendorID = newValue }
     }
     public var deviceID: UInt16 {
-        get { box.deviceID }
-        set { unique().deviceID = newValue }
+        get { s.value.deviceID }
+        set { s.value.deviceID = newValue }
     }
     /// 24-bit class code: base class, subclass, programming interface.
     public var classCode: UInt32 {
-        get { box.classCode }
-        set { unique().classCode = newValue }
+        get { s.value.classCode }
+        set { s.value.classCode = newValue }
     }
     public var subsystemVendorID: UInt16? {
-        get { box.subsystemVendorID }
-        set { unique().subsystemVendorID = newValue }
+        get { s.value.subsystemVendorID }
+        set { s.value.subsystemVendorID = newValue }
     }
     public var subsystemDeviceID: UInt16? {
-        get { box.subsystemDeviceID }
-        set { unique().subsystemDeviceID = newValue }
+        get { s.value.subsystemDeviceID }
+        set { s.value.subsystemDeviceID = newValue }
     }
     /// "Vendor Device" from pci.ids, when it knows them.
     public var vendorName: String? {
-        get { box.vendorName }
-        set { unique().vendorName = newValue }
+        get { s.value.vendorName }
+        set { s.value.vendorName = newValue }
     }
     public var deviceName: String? {
-        get { box.deviceName }
-        set { unique().deviceName = newValue }
+        get { s.value.deviceName }
+        set { s.value.deviceName = newValue }
     }
     public var className: String? {
-        get { box.className }
-        set { unique().className = newValue }
+        get { s.value.className }
+        set { s.value.className = newValue }
     }
     /// Bound driver, from the `driver` link; nil when unbound.
     public var driver: String? {
-        get { box.driver }
-        set { unique().driver = newValue }
+        get { s.value.driver }
+        set { s.value.driver = newValue }
     }
     public var driverOverride: String? {
-        get { box.driverOverride }
-        set { unique().driverOverride = newValue }
+        get { s.value.driverOverride }
+        set { s.value.driverOverride = newValue }
     }
     /// Number of the IOMMU group, from the `iommu_group` link; nil when the device has none.
     public var iommuGroup: Int? {
-        get { box.iommuGroup }
-        set { unique().iommuGroup = newValue }
+        get { s.value.iommuGroup }
+        set { s.value.iommuGroup = newValue }
     }
     public var numaNode: Int? {
-        get { box.numaNode }
-        set { unique().numaNode = newValue }
+        get { s.value.numaNode }
+        set { s.value.numaNode = newValue }
     }
     /// Config-space header type (0 normal, 1 PCI-PCI bridge, 2 CardBus), without the multi-function bit.
     public var headerType: UInt8? {
-        get { box.headerType }
-        set { unique().headerType = newValue }
+        get { s.value.headerType }
+        set { s.value.headerType = newValue }
     }
     /// PCI Express device/port type from the Express capability (0 endpoint, 4 root port, …).
     public var expressType: UInt8? {
-        get { box.expressType }
-        set { unique().expressType = newValue }
+        get { s.value.expressType }
+        set { s.value.expressType = newValue }
     }
     public var capabilities: [PCICapability] {
-        get { box.capabilities }
-        set { unique().capabilities = newValue }
+        get { s.value.capabilities }
+        set { s.value.capabilities = newValue }
     }
     /// False when only the first 64 bytes of config space were readable (not root).
     public var configComplete: Bool {
-        get { box.configComplete }
-        set { unique().configComplete = newValue }
+        get { s.value.configComplete }
+        set { s.value.configComplete = newValue }
     }
     /// For bridges: the secondary bus number.
     public var secondaryBus: UInt8? {
-        get { box.secondaryBus }
-        set { unique().secondaryBus = newValue }
+        get { s.value.secondaryBus }
+        set { s.value.secondaryBus = newValue }
     }
     public var sriov: SRIOV? {
-        get { box.sriov }
-        set { unique().sriov = newValue }
+        get { s.value.sriov }
+        set { s.value.sriov = newValue }
     }
     /// For a VF: its PF.
     public var physfn: PCIAddress? {
-        get { box.physfn }
-        set { unique().physfn = newValue }
+        get { s.value.physfn }
+        set { s.value.physfn = newValue }
     }
     /// The bridges above it, nearest first, from its place in /sys/devices.
     public var parents: [PCIAddress] {
-        get { box.parents }
-        set { unique().parents = newValue }
+        get { s.value.parents }
+        set { s.value.parents = newValue }
     }
     /// `vfio-dev/vfioN` when vfio-pci exposes a device cdev.
     public var vfioDevice: String? {
-        get { box.vfioDevice }
-        set { unique().vfioDevice = newValue }
+        get { s.value.vfioDevice }
+        set { s.value.vfioDevice = newValue }
     }
     /// virtio devices on top of this PCI function (virtio-pci transport).
     public var virtio: [VirtioDevice] {
-        get { box.virtio }
-        set { unique().virtio = newValue }
+        get { s.value.virtio }
+        set { s.value.virtio = newValue }
     }
 
     public var baseClass: UInt8 { UInt8((classCode >> 16) & 0xff) }
@@ -187,7 +153,7 @@ public struct PCIDevice: Sendable, Identifiable {
     }
 
     public init(address: PCIAddress, vendorID: UInt16, deviceID: UInt16, classCode: UInt32) {
-        box = Box(address: address, vendorID: vendorID, deviceID: deviceID, classCode: classCode)
+        s = CopyOnWrite(Fields(address: address, bdf: address.description, vendorID: vendorID, deviceID: deviceID, classCode: classCode))
     }
 }
 

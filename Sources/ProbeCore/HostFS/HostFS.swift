@@ -499,12 +499,6 @@ public final class HostDirectory {
         return UnsafeRawBufferPointer(rebasing: b[(slash + 1)...])
     }
 
-    /// Whether an entry exists (without following a link).
-    public func has(_ name: String) -> Bool {
-        var st = stat()
-        return fstatat(fd, relative(name), &st, AT_SYMLINK_NOFOLLOW) == 0
-    }
-
     /// A subdirectory, opened beneath this one.
     public func subdirectory(_ name: String) throws(HostFSError) -> HostDirectory {
         if fs.hasUnreadableManifest, fs.isUnreadable(full(name)) { throw .permissionDenied(full(name)) }

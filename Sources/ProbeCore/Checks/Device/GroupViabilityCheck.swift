@@ -6,7 +6,7 @@ public struct GroupViabilityCheck: Check {
         category: .device,
         rationale: "VFIO gives userspace a whole IOMMU group. It is viable only when every member is unbound, on vfio-pci (or a variant), on pci-stub, or a bridge on pcieport: those drivers promise no DMA of their own (driver_managed_dma). One member on a kernel or uio driver makes the group not viable, and VFIO_GROUP_GET_STATUS says so.",
         remedy: "Bind every companion in the group to vfio-pci (or unbind it); companions cannot be split off without ACS in the hardware.",
-        looksAt: ["/sys/kernel/iommu_groups/N/devices/*", "each member's driver link"],
+        looksAt: ["/sys/kernel/iommu_groups/N/devices/*", "each member's driver (uevent DRIVER)"],
         examples: [.pass("intel-vfio-ready", device: "0000:01:00.0"), .warn("shared-group", device: "0000:01:00.0"),
                    .pass("amd-host", device: "0000:03:00.0")])
 

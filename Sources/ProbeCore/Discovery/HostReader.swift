@@ -31,9 +31,23 @@ public struct HostReader: Sendable {
         // 1. Which devices.
         var selected: [PCIAddress]
         var missing: [PCIAddress] = []
+        var groupListing: Reading<[String]> = .absent
         switch scope {
         case .all:
-            switch Reading({ () throws(HostFSError) in try fs.directory(HostReader.pciDevices).names(sorted: false) }) {
+            // The two long listings at once: a large host has thousands of functions and groups.
+            var listings: (devices: Reading<[String]>, groups: Reading<[String]>) = (.absent, .absent)
+            withUnsafeMutablePointer(to: &listings) { out in
+                nonisolated(unsafe) let out = out
+                DispatchQueue.concurrentPerform(iterations: 2) { i in
+                    if i == 0 {
+                        out.pointee.devices = Reading({ () throws(HostFSError) in try fs.directory(HostReader.pciDevices).names(sorted: false) })
+                    } else {
+                        out.pointee.groups = Reading({ () throws(HostFSError) in try fs.directory(HostReader.iommuGroups).names(sorted: false) })
+                    }
+                }
+            }
+            groupListing = listings.groups
+            switch listings.devices {
             case .value(let names): selected = names.compactMap(PCIAddress.init).sorted()
             case .absent: selected = []
             case .unreadable(let why): selected = []; problems.append(why)
@@ -58,7 +72,7 @@ public struct HostReader: Sendable {
         }
         switch scope {
         case .all:
-            let ids = Reading({ () throws(HostFSError) in try fs.directory(HostReader.iommuGroups).names(sorted: false) })
+            let ids = groupListing
             groupCount = ids.map(\.count)
             let numbers = (ids.value ?? []).compactMap { Int($0) }.sorted()
             // A group's attributes do not depend on its members, so functions and groups are

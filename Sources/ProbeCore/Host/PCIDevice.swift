@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One PCI function, as sysfs and its config space (through libpci) describe it.
 public struct PCIDevice: Sendable, Identifiable {
     /// The fields, kept copy-on-write (`CopyOnWrite`).
@@ -229,15 +233,21 @@ public struct PCIUevent: Sendable, Equatable {
             let line = b[start..<i]
             start = i + 1
             guard let eq = line.firstIndex(of: UInt8(ascii: "=")) else { continue }
-            let key = line[line.startIndex..<eq], value = line[(eq + 1)...]
-            if key.elementsEqual("PCI_ID".utf8) { id = pair(value) }
-            else if key.elementsEqual("PCI_CLASS".utf8) { cls = UInt64(hexBytes: value).flatMap { $0 <= 0xffffff ? UInt32($0) : nil } }
-            else if key.elementsEqual("PCI_SUBSYS_ID".utf8) { sub = pair(value) }
-            else if key.elementsEqual("DRIVER".utf8), !value.isEmpty { driver = String(decoding: value, as: UTF8.self) }
+            let key = UnsafeRawBufferPointer(rebasing: line[line.startIndex..<eq]), value = line[(eq + 1)...]
+            if PCIUevent.is(key, "PCI_ID") { id = pair(value) }
+            else if PCIUevent.is(key, "PCI_CLASS") { cls = UInt64(hexBytes: value).flatMap { $0 <= 0xffffff ? UInt32($0) : nil } }
+            else if PCIUevent.is(key, "PCI_SUBSYS_ID") { sub = pair(value) }
+            else if PCIUevent.is(key, "DRIVER"), !value.isEmpty { driver = String(decoding: value, as: UTF8.self) }
         }
         guard let id, let cls else { return nil }
         (vendor, device, classCode, self.driver) = (id.0, id.1, cls, driver)
         subsystem = sub.map { (vendor: $0.0, device: $0.1) }
+    }
+
+    /// Whether `key` is `name` (a byte compare: it runs for every line of every function's uevent).
+    static func `is`(_ key: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+        guard key.count == name.utf8CodeUnitCount, let k = key.baseAddress else { return false }
+        return memcmp(k, name.utf8Start, key.count) == 0
     }
 
     public static func == (a: PCIUevent, b: PCIUevent) -> Bool {

@@ -325,6 +325,8 @@ public final class HostDirectory {
     private let fd: CInt
     /// A view: the folder `leaf` reached through its parent's descriptor, not opened itself.
     private let within: String?
+    /// `within` as the C string the shim takes, made once.
+    private let withinC: ContiguousArray<CChar>?
 
     init(fs: HostFS, path: String, fd: CInt) {
         self.fs = fs
@@ -332,6 +334,7 @@ public final class HostDirectory {
         leaf = path
         self.fd = fd
         within = nil
+        withinC = nil
     }
 
     private init(fs: HostFS, parent: HostDirectory, name: String, fd: CInt, view: Bool = false) {
@@ -340,6 +343,13 @@ public final class HostDirectory {
         leaf = name
         self.fd = fd
         within = view ? name : nil
+        withinC = view ? name.utf8CString : nil
+    }
+
+    /// The `within` argument of the shim's calls.
+    private func withWithin<R>(_ body: (UnsafePointer<CChar>?) -> R) -> R {
+        guard let w = withinC else { return body(nil) }
+        return w.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 
     deinit { if within == nil { close(fd) } }
@@ -383,7 +393,7 @@ public final class HostDirectory {
         if plain {
             var err: CInt = 0
             let b = [UInt8](unsafeUninitializedCapacity: limit) { buf, count in
-                let n = vp_read_attribute(fd, within, name, buf.baseAddress!, limit)
+                let n = withWithin { vp_read_attribute(fd, $0, name, buf.baseAddress!, limit) }
                 if n < 0 { err = errno; count = 0 } else { count = n }
             }
             if err != 0 { throw HostFS.error(err, full(name)) }
@@ -416,7 +426,7 @@ public final class HostDirectory {
         }
         if plain {
             let r: R? = try withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { (buf) throws(HostFSError) -> R? in
-                let n = vp_read_attribute(fd, within, name, buf.baseAddress!, 4096)
+                let n = withWithin { vp_read_attribute(fd, $0, name, buf.baseAddress!, 4096) }
                 if n < 0 { throw HostFS.error(errno, full(name)) }
                 // A full buffer: a longer attribute (64 KiB pages), read again whole below.
                 return n == 4096 ? nil : body(trimmed(UnsafeRawBufferPointer(rebasing: buf[..<Int(n)])))
@@ -460,7 +470,7 @@ public final class HostDirectory {
     public func firstEntry(in name: String, prefix: String) -> String? {
         guard plain else { return ((try? subdirectory(name).names()) ?? []).first { $0.hasPrefix(prefix) } }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 256) { buf -> String? in
-            vp_first_entry(fd, within, name, prefix, buf.baseAddress!, 256) == 1 ? String(cString: buf.baseAddress!) : nil
+            withWithin { vp_first_entry(fd, $0, name, prefix, buf.baseAddress!, 256) } == 1 ? String(cString: buf.baseAddress!) : nil
         }
     }
 
@@ -468,7 +478,7 @@ public final class HostDirectory {
     public func withLink<R>(_ name: String, _ body: (UnsafeRawBufferPointer) -> R) throws(HostFSError) -> R {
         if fs.hasUnreadableManifest, fs.isUnreadable(full(name)) { throw .permissionDenied(full(name)) }
         return try withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { (buf) throws(HostFSError) -> R in
-            let n = vp_readlink(fd, within, name, buf.baseAddress!.assumingMemoryBound(to: CChar.self), 4095)
+            let n = withWithin { vp_readlink(fd, $0, name, buf.baseAddress!.assumingMemoryBound(to: CChar.self), 4095) }
             if n < 0 {
                 if errno == EINVAL { throw .notALink(full(name)) }
                 throw HostFS.error(errno, full(name))

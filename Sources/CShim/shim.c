@@ -16,16 +16,21 @@
 #include <unistd.h>
 #include <linux/openat2.h>
 
-int vp_openat_in_root(int rootfd, const char *path, int flags) {
+/* openat2(2) with O_CLOEXEC and the given resolve flags, retried on EINTR and EAGAIN. */
+static int vp_openat2(int dirfd, const char *path, int flags, uint64_t resolve) {
     struct open_how how;
     memset(&how, 0, sizeof how);
     how.flags = (uint64_t)(flags | O_CLOEXEC);
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    how.resolve = resolve;
     long fd;
     do {
-        fd = syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+        fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
     } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
     return (int)fd;
+}
+
+int vp_openat_in_root(int rootfd, const char *path, int flags) {
+    return vp_openat2(rootfd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 const int vp_O_PATH = O_PATH;
@@ -45,15 +50,8 @@ int vp_open_beneath(int dirfd, const char *path, int flags) {
         if (!slash) break;
         c = slash + 1;
     }
-    struct open_how how;
-    memset(&how, 0, sizeof how);
-    how.flags = (uint64_t)(flags | O_CLOEXEC);
-    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    long fd;
-    do {
-        fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-    } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
-    if (fd >= 0 || errno != ENOSYS) return (int)fd;
+    int fd = vp_openat2(dirfd, path, flags, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+    if (fd >= 0 || errno != ENOSYS) return fd;
     /* Kernels before 5.6: one component at a time, none followed. */
     char part[256];
     int at = dirfd, owned = -1;

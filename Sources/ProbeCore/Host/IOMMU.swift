@@ -154,14 +154,7 @@ extension UInt64 {
         guard !digits.isEmpty else { return nil }
         var v: UInt64 = 0
         for c in digits {
-            let d: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            guard v >> 60 == 0 else { return nil }  // a 17th significant digit
+            guard let d = hexDigit(c), v >> 60 == 0 else { return nil }  // not hex, or a 17th significant digit
             v = v << 4 | UInt64(d)
         }
         self = v

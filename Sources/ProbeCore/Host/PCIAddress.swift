@@ -40,13 +40,7 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
                 }
                 n += 1
             default:
-                let v: UInt8
-                switch c {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): v = c - UInt8(ascii: "A") + 10
-                default: return nil
-                }
+                guard let v = hexDigit(c) else { return nil }
                 switch n {
                 case 0: guard w0 < 8 else { return nil }; f0 = f0 << 4 | UInt32(v); w0 += 1
                 case 1: guard w1 < 8 else { return nil }; f1 = f1 << 4 | UInt32(v); w1 += 1
@@ -127,4 +121,15 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
 public func hex<T: BinaryInteger>(_ value: T, _ width: Int) -> String {
     let s = String(value, radix: 16)
     return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+}
+
+/// The value of one ASCII hexadecimal digit.
+@inline(__always)
+func hexDigit(_ c: UInt8) -> UInt8? {
+    switch c {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+    default: nil
+    }
 }

@@ -601,8 +601,15 @@ public struct HostReader: Sendable {
             }
         }
         var cdevs: [String: DeviceNode] = [:]
-        for d in devices.values {
-            if let v = d.vfioDevice, let n = try? fs.deviceNode("/dev/vfio/devices/\(v)") { cdevs[v] = n }
+        if scope == .all {
+            // Listed once; each function's cdev is then a lookup.
+            var listed: [String: DeviceNode] = [:]
+            for n in (try? fs.deviceNodes(in: "/dev/vfio/devices")) ?? [] { listed[String(n.path.dropFirst("/dev/vfio/devices/".count))] = n }
+            for d in devices.values { if let v = d.vfioDevice, let n = listed[v] { cdevs[v] = n } }
+        } else {
+            for d in devices.values {
+                if let v = d.vfioDevice, let n = try? fs.deviceNode("/dev/vfio/devices/\(v)") { cdevs[v] = n }
+            }
         }
         return DevNodes(container: w.container, iommufd: w.iommufd, groups: groupNodes, cdevs: cdevs, groupsReadable: readable)
     }

@@ -235,14 +235,20 @@ public final class HostFS: Sendable {
             guard let node = manifestNodes[path] else { throw .missing(path) }
             return node
         }
+        return try HostFS.statDeviceNode(AT_FDCWD, path, path: path)
+    }
+
+    /// A character device's numbers and mode (lstat), and what this process may do with it
+    /// (faccessat with the effective ids, so ACLs and LSMs count), `name` relative to `dirfd`.
+    static func statDeviceNode(_ dirfd: CInt, _ name: String, path: String) throws(HostFSError) -> DeviceNode {
         var st = stat()
-        if lstat(path, &st) != 0 { throw HostFS.error(errno, path) }
+        if fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 { throw HostFS.error(errno, path) }
         guard (st.st_mode & S_IFMT) == S_IFCHR else { throw .missing(path) }
         return DeviceNode(
             path: path, major: vp_major(UInt64(st.st_rdev)), minor: vp_minor(UInt64(st.st_rdev)),
             mode: st.st_mode & 0o7777, uid: st.st_uid, gid: st.st_gid,
-            readable: faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) == 0,
-            writable: faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0)
+            readable: faccessat(dirfd, name, R_OK, AT_EACCESS) == 0,
+            writable: faccessat(dirfd, name, W_OK, AT_EACCESS) == 0)
     }
 
     /// The character device nodes directly inside a /dev directory.
@@ -259,7 +265,14 @@ public final class HostFS: Sendable {
             for n in sorted { log?.record(n.path, .node(n)) }
             return sorted
         }
-        return try entries(dir).compactMap { try? deviceNode(dir + "/" + $0) }
+        // Each node relative to the open folder: a large host has a group node and a device
+        // cdev per assignable function.
+        let folder = try directory(dir)
+        return try folder.names().compactMap { name in
+            guard let node = try? folder.deviceNode(name) else { return nil }
+            log?.record(node.path, .node(node))
+            return node
+        }
     }
 
     // MARK: internals
@@ -507,6 +520,11 @@ public final class HostDirectory {
     static func lastComponent(_ b: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
         guard let slash = b.lastIndex(of: UInt8(ascii: "/")) else { return b }
         return UnsafeRawBufferPointer(rebasing: b[(slash + 1)...])
+    }
+
+    /// A character device in this (/dev) folder, on the host itself.
+    func deviceNode(_ name: String) throws(HostFSError) -> DeviceNode {
+        try HostFS.statDeviceNode(fd, relative(name), path: full(name))
     }
 
     /// A subdirectory, opened beneath this one.

@@ -96,7 +96,7 @@ public struct HostReader: Sendable {
                 wideOut.deallocate()
             }
             nonisolated(unsafe) let wideSlot = wideOut
-            let read = parallelMap(Array(0..<(1 + functions.count + numbers.count)), names: names) { job, worker -> PCIDevice? in
+            let read = readInParallel(Array(0..<(1 + functions.count + numbers.count)), names: names) { job, worker -> PCIDevice? in
                 if job == 0 {
                     wideSlot.pointee = readHostWide(scope: .all)
                     return nil
@@ -123,8 +123,9 @@ public struct HostReader: Sendable {
             }
         case .devices:
             selected.forEach(load)
+            let groupsDir = try? fs.directory(HostReader.iommuGroups)
             for d in devices.values {
-                if let g = d.iommuGroup, groups[g] == nil { groups[g] = readGroup(g) }
+                if let g = d.iommuGroup, groups[g] == nil { groups[g] = readGroup(g, in: groupsDir) }
             }
             for g in groups.values { g.pciMembers.forEach(load) }
             for d in Array(devices.values) { if let pf = d.physfn { load(pf) } }
@@ -164,7 +165,8 @@ public struct HostReader: Sendable {
     final class ReadWorker {
         let pci: PCIConfigReader
         let names: NameDatabase
-        /// Names this worker has looked up, by identity (no lock on the way).
+        /// Names this worker has looked up, by identity: SR-IOV hosts repeat a few identities
+        /// thousands of times, and a known one takes no lock.
         var known: [UInt64: PCIConfigReader.Names] = [:]
         var problems: [String] = []
         var parentFolder: (path: [UInt8], dir: HostDirectory)?
@@ -194,7 +196,7 @@ public struct HostReader: Sendable {
 
     /// Runs `body` over `items` on a few threads, one `ReadWorker` each, keeping the items'
     /// order. HostFS is safe to share.
-    func parallelMap<T: Sendable, R: Sendable>(_ items: [T], names: NameDatabase, _ body: @escaping @Sendable (T, ReadWorker) -> R?) -> (results: [R?], problems: [String]) {
+    func readInParallel<T: Sendable, R: Sendable>(_ items: [T], names: NameDatabase, _ body: @escaping @Sendable (T, ReadWorker) -> R?) -> (results: [R?], problems: [String]) {
         let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let workers = items.count < HostReader.parallelThreshold ? 1 : min(4, cores)
         let out = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
@@ -230,8 +232,8 @@ public struct HostReader: Sendable {
     /// writes as "../../../devices/pci0000:00/0000:00:1c.0/BDF": a view of it through its
     /// bridge's folder, which the worker keeps open for the next function under the same bridge,
     /// so neither the link nor the path above the bridge is walked again, and the function's
-    /// folder is not opened at all. nil (the caller takes
-    /// the bus path) for a link of any other shape, and when reads are recorded or filtered.
+    /// folder is not opened at all. nil (the caller takes the bus path) for a link of any other
+    /// shape, and when reads are recorded or filtered.
     func deviceFolder(link t: UnsafeRawBufferPointer, _ worker: ReadWorker) -> HostDirectory? {
         let prefix = "../../../".utf8
         guard fs.readsArePlain, t.starts(with: prefix), t.dropFirst(prefix.count).starts(with: "devices/".utf8),
@@ -246,10 +248,9 @@ public struct HostReader: Sendable {
 
     /// One function: its attributes read relative to its folder, each with one read. Identity and
     /// driver come from `uevent` (the kernel's view), capabilities from one read of config space
-    /// (decoded by libpci).
-    /// Optional attributes are simply tried (a failed open is cheaper than listing the
-    /// directory). Links are parsed as bytes: no string is made for what only a number or an
-    /// address is drawn from.
+    /// (decoded by libpci). Optional attributes are simply tried (a failed open is cheaper than
+    /// listing the directory). Links are parsed as bytes: no string is made for what only a
+    /// number or an address is drawn from.
     func readDevice(_ a: PCIAddress, _ worker: ReadWorker, listVFs: Bool = false, devicesDir: HostDirectory? = nil) -> PCIDevice? {
         let name = a.description
         var path: String { "\(HostReader.pciDevices)/\(name)" }
@@ -352,33 +353,27 @@ public struct HostReader: Sendable {
         var reservedRegions: Reading<[ReservedRegion]>
     }
 
-    /// A group's attributes. Within `groupsDir` (a whole-host read) they are opened as
-    /// `N/type` beneath it: group folders are real directories, so no folder is opened.
+    /// A group's attributes, read beneath `groupsDir` as `N/type`: group folders are real
+    /// directories, so no folder is opened per group.
     func readGroupAttributes(_ id: Int, in groupsDir: HostDirectory?) -> GroupAttributes {
-        let path = "\(HostReader.iommuGroups)/\(id)"
-        let dir: HostDirectory
-        let prefix: String
-        if let groupsDir {
-            (dir, prefix) = (groupsDir, "\(id)/")
-        } else if let d = try? fs.directory(path) {
-            (dir, prefix) = (d, "")
-        } else {
-            return GroupAttributes(type: .unreadable("\(path): unreadable"), name: nil, reservedRegions: .unreadable("\(path): unreadable"))
+        guard let groupsDir else {
+            let why = "\(HostReader.iommuGroups)/\(id): unreadable"
+            return GroupAttributes(type: .unreadable(why), name: nil, reservedRegions: .unreadable(why))
         }
-        func attribute(_ name: String) -> Reading<String> { Reading({ () throws(HostFSError) in try dir.text(prefix + name) }) }
+        let prefix = "\(id)/"
+        func attribute(_ name: String) -> Reading<String> { Reading({ () throws(HostFSError) in try groupsDir.text(prefix + name) }) }
         let type = attribute("type")
         // Only a group without a default domain (type "unknown") can be one VFIO made and named
         // vfio-noiommu; a group the IOMMU backs is not looked up for a name.
         let name = type.value.map(IOMMUGroup.domainTypes.contains) == true ? nil : attribute("name").value
-        let regions = Reading({ () throws(HostFSError) in try dir.withAttribute(prefix + "reserved_regions", ReservedRegion.parse) })
+        let regions = Reading({ () throws(HostFSError) in try groupsDir.withAttribute(prefix + "reserved_regions", ReservedRegion.parse) })
         return GroupAttributes(type: type, name: name, reservedRegions: regions)
     }
 
     /// One group, its members listed from its devices folder (device scope).
-    func readGroup(_ id: Int) -> IOMMUGroup {
-        let a = readGroupAttributes(id, in: nil)
-        let members = (try? fs.entries("\(HostReader.iommuGroups)/\(id)/devices")) ?? []
-        return IOMMUGroup(id: id, members: members, a)
+    func readGroup(_ id: Int, in groupsDir: HostDirectory?) -> IOMMUGroup {
+        IOMMUGroup(id: id, members: (try? groupsDir?.subdirectory("\(id)/devices").names()) ?? [],
+                   readGroupAttributes(id, in: groupsDir))
     }
 
     // MARK: IOMMU units and firmware
@@ -576,6 +571,13 @@ public struct HostReader: Sendable {
 
     // MARK: /dev, process, platform
 
+    /// The character devices in a /dev folder, by name (a whole-host read lists them once).
+    func readNodes(in dir: String) -> [String: DeviceNode] {
+        var nodes: [String: DeviceNode] = [:]
+        for n in (try? fs.deviceNodes(in: dir)) ?? [] { nodes[String(n.path.dropFirst(dir.count + 1))] = n }
+        return nodes
+    }
+
     /// /dev/vfio's group nodes, when the whole host is read (listed once); nil for device scope,
     /// where each group's node is looked up.
     func readGroupNodes() -> (nodes: [String: DeviceNode], readable: Bool) {
@@ -601,15 +603,10 @@ public struct HostReader: Sendable {
             }
         }
         var cdevs: [String: DeviceNode] = [:]
-        if scope == .all {
-            // Listed once; each function's cdev is then a lookup.
-            var listed: [String: DeviceNode] = [:]
-            for n in (try? fs.deviceNodes(in: "/dev/vfio/devices")) ?? [] { listed[String(n.path.dropFirst("/dev/vfio/devices/".count))] = n }
-            for d in devices.values { if let v = d.vfioDevice, let n = listed[v] { cdevs[v] = n } }
-        } else {
-            for d in devices.values {
-                if let v = d.vfioDevice, let n = try? fs.deviceNode("/dev/vfio/devices/\(v)") { cdevs[v] = n }
-            }
+        for d in devices.values {
+            guard let v = d.vfioDevice else { continue }
+            // Listed once on a whole-host read; looked up one by one for --device.
+            if let n = w.cdevNodes.map({ $0[v] }) ?? (try? fs.deviceNode("/dev/vfio/devices/\(v)")) { cdevs[v] = n }
         }
         return DevNodes(container: w.container, iommufd: w.iommufd, groups: groupNodes, cdevs: cdevs, groupsReadable: readable)
     }
@@ -622,6 +619,8 @@ public struct HostReader: Sendable {
         var units: Reading<[IOMMUUnit]>
         var tables: FirmwareTables
         var groupNodes: (nodes: [String: DeviceNode], readable: Bool)?
+        /// /dev/vfio/devices, by name (whole-host reads).
+        var cdevNodes: [String: DeviceNode]?
         var container: Reading<DeviceNode>
         var iommufd: Reading<DeviceNode>
         var process: ProcessFacts
@@ -646,6 +645,7 @@ public struct HostReader: Sendable {
             units: readIOMMUUnits(countDevices: scope == .all),
             tables: readFirmwareTables(),
             groupNodes: scope == .all ? readGroupNodes() : nil,
+            cdevNodes: scope == .all ? readNodes(in: "/dev/vfio/devices") : nil,
             container: Reading({ () throws(HostFSError) in try fs.deviceNode("/dev/vfio/vfio") }),
             iommufd: Reading({ () throws(HostFSError) in try fs.deviceNode("/dev/iommu") }),
             process: readProcess(),

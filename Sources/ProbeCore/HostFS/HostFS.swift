@@ -336,9 +336,8 @@ public final class HostDirectory {
     private let leaf: String
     private let fs: HostFS
     private let fd: CInt
-    /// A view: the folder `leaf` reached through its parent's descriptor, not opened itself.
-    private let within: String?
-    /// `within` as the C string the shim takes, made once.
+    /// For a view (the folder `leaf` reached through its parent's descriptor, not opened itself):
+    /// `leaf` as the C string the shim takes, made once.
     private let withinC: ContiguousArray<CChar>?
 
     init(fs: HostFS, path: String, fd: CInt) {
@@ -346,7 +345,6 @@ public final class HostDirectory {
         parent = nil
         leaf = path
         self.fd = fd
-        within = nil
         withinC = nil
     }
 
@@ -355,7 +353,6 @@ public final class HostDirectory {
         self.parent = parent
         leaf = name
         self.fd = fd
-        within = view ? name : nil
         withinC = view ? name.utf8CString : nil
     }
 
@@ -365,21 +362,21 @@ public final class HostDirectory {
         return w.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 
-    deinit { if within == nil { close(fd) } }
+    deinit { if !isView { close(fd) } }
 
     /// Subfolder `name` (a single component, no link) as a view: its entries are reached as
     /// `name/entry` through this folder's descriptor, saving the open and close of a folder the
     /// reader visits once. Only where reads are neither recorded nor filtered; the caller sees
     /// through its first read that `name` is a real folder (no link is followed on the way).
     func view(_ name: String) -> HostDirectory? {
-        guard plain, within == nil, !name.isEmpty, !name.utf8.contains(UInt8(ascii: "/")), name != ".", name != ".." else { return nil }
+        guard plain, !isView, !name.isEmpty, !name.utf8.contains(UInt8(ascii: "/")), name != ".", name != ".." else { return nil }
         return HostDirectory(fs: fs, parent: self, name: name, fd: fd, view: true)
     }
 
-    var isView: Bool { within != nil }
+    var isView: Bool { withinC != nil }
 
     /// `name` relative to the descriptor.
-    private func relative(_ name: String) -> String { within.map { $0 + "/" + name } ?? name }
+    private func relative(_ name: String) -> String { isView ? leaf + "/" + name : name }
 
     func full(_ name: String) -> String { path + "/" + name }
 
@@ -389,7 +386,7 @@ public final class HostDirectory {
 
     /// The entries, sorted unless `sorted` is false.
     public func names(sorted: Bool = true) throws(HostFSError) -> [String] {
-        let dupfd = within.map { vp_open_beneath(fd, $0, O_RDONLY | O_DIRECTORY) } ?? fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        let dupfd = isView ? vp_open_beneath(fd, leaf, O_RDONLY | O_DIRECTORY) : fcntl(fd, F_DUPFD_CLOEXEC, 0)
         guard dupfd >= 0 else { throw HostFS.error(errno, path) }
         guard let dir = fdopendir(dupfd) else {
             let e = errno

@@ -26,8 +26,6 @@ final class PCIConfigReader {
     let openError: String?
     /// The one libpci device this reader parses into, reused for every function.
     private let scratch: UnsafeMutablePointer<vp_pci_function>
-    /// pci.ids names by vendor, device and class: SR-IOV hosts repeat a few identities thousands of times.
-    private var nameCache: [UInt64: Names] = [:]
 
     struct Names {
         var vendor: String?
@@ -90,15 +88,11 @@ final class PCIConfigReader {
 
     func names(vendor: UInt16, device: UInt16, classCode: UInt32) -> Names {
         guard let access else { return Names() }
-        let key = UInt64(vendor) << 48 | UInt64(device) << 32 | UInt64(classCode)
-        if let known = nameCache[key] { return known }
         var buf = [CChar](repeating: 0, count: 256)
         func str(_ p: UnsafePointer<CChar>?) -> String? { p.map { String(cString: $0) } }
-        let n = Names(vendor: str(vp_pci_vendor_name(access, &buf, 256, Int32(vendor))),
-                      device: str(vp_pci_device_name(access, &buf, 256, Int32(vendor), Int32(device))),
-                      cls: str(vp_pci_class_name(access, &buf, 256, Int32(classCode >> 8))))
-        nameCache[key] = n
-        return n
+        return Names(vendor: str(vp_pci_vendor_name(access, &buf, 256, Int32(vendor))),
+                     device: str(vp_pci_device_name(access, &buf, 256, Int32(vendor), Int32(device))),
+                     cls: str(vp_pci_class_name(access, &buf, 256, Int32(classCode >> 8))))
     }
 }
 

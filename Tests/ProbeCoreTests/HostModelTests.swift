@@ -153,6 +153,22 @@ struct HostFSTests {
         #expect(r.host.devices[PCIAddress("0000:00:05.0")!]?.vendorID == 0x8086, "read through the link, inside the root")
     }
 
+    /// A worker that finds the pci.ids database busy (another one loading it) reads on and leaves
+    /// the name for after the pass, rather than waiting.
+    @Test func namesLeftForLaterWhileTheDatabaseIsBusy() throws {
+        let root = Repo.fixture("sriov-pf")
+        let names = HostReader.NameDatabase(root: root)
+        let worker = HostReader.ReadWorker(root: root, names: names)
+        var d = PCIDevice(address: PCIAddress("0000:01:00.0")!, vendorID: 0x8086, deviceID: 0x159b, classCode: 0x020000)
+        names.holding { worker.name(&d, wait: false) }
+        #expect(d.deviceName == nil && worker.unnamed == [d.address])
+        worker.name(&d, wait: false)
+        #expect(d.deviceName == "Ethernet Controller E810-XXV for SFP" && d.vendorName == "Intel Corporation")
+        var again = PCIDevice(address: PCIAddress("0000:01:00.1")!, vendorID: 0x8086, deviceID: 0x159b, classCode: 0x020000)
+        names.holding { worker.name(&again, wait: false) }
+        #expect(again.deviceName == d.deviceName && worker.unnamed.count == 1, "a known identity takes no lock")
+    }
+
     @Test func manifestNodesAndUnreadablePaths() throws {
         let fs = try HostFS(root: Repo.fixture("nonroot"))
         let n = try fs.deviceNode("/dev/vfio/noiommu-0")

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ProbeCore
 
@@ -166,5 +167,40 @@ struct VerdictTests {
         let r = try probe("intel-vfio-ready", only: ["device"])
         #expect(!r.verdict.notRun.isEmpty)
         #expect(r.verdict.summary.contains("partial verdict"))
+    }
+
+    /// A host large enough that the checks and the verdict run on all cores, the verdict in slices
+    /// of devices that each fold their own findings: every device's verdict is the one a
+    /// `--device` run (one slice, no threads) draws for it.
+    @Test func largeHostVerdictInSlicesMatchesDeviceScope() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let gen = Process()
+        gen.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gen.arguments = ["python3", Repo.root + "/Tests/Bench/make-tree.py", dir, "8", "63"]
+        gen.standardOutput = FileHandle.nullDevice
+        try gen.run()
+        gen.waitUntilExit()
+        try #require(gen.terminationStatus == 0, "make-tree.py wrote the tree")
+        var o = Probe.Options()
+        o.root = dir
+        let r = try Probe.run(o)
+        #expect(r.verdict.devices.count == 520)
+        #expect(r.verdict.devices.map(\.address) == r.host.selected, "in address order across the slices")
+        for dv in r.verdict.devices {
+            let d = try #require(r.host.devices[dv.address])
+            switch d.driver {
+            case "vfio-pci": #expect(dv.readiness == .ready && dv.mode == .vfio, "\(d.bdf)")
+            case "pcieport": #expect(dv.readiness == .blocked && dv.deviceReasons.contains("\(d.bdf) is a bridge"), "\(d.bdf)")
+            default: #expect(dv.readiness == .bindable && dv.deviceReasons == ["\(d.bdf) is not bound to vfio-pci"], "\(d.bdf)")
+            }
+        }
+        // Devices at the start, around the slice boundaries and at the end, one at a time.
+        for i in [0, 1, 259, 260, 261, 519] {
+            let dv = r.verdict.devices[i]
+            o.devices = [dv.address]
+            let scoped = try #require(try Probe.run(o).verdict.devices.first)
+            #expect(scoped == dv, "\(dv.address)")
+        }
     }
 }

@@ -74,14 +74,40 @@ public struct Impact: Sendable, Equatable {
     }
     public var mode: Mode
     public var kind: Kind
-    public var reason: String
-    public var actions: [String]
-
-    public static func blocks(_ mode: Mode, _ reason: String, fix: [String] = []) -> Impact {
-        Impact(mode: mode, kind: .blocks, reason: reason, actions: fix)
+    /// Why, in one line; formatted when read (see `Deferred`).
+    public var reason: String {
+        get { deferredReason.value }
+        set { deferredReason = Deferred(newValue) }
     }
-    public static func requires(_ mode: Mode, _ reason: String, _ actions: [String]) -> Impact {
-        Impact(mode: mode, kind: .requires, reason: reason, actions: actions)
+    /// The exact commands or settings that lift it; formatted when read.
+    public var actions: [String] {
+        get { deferredActions.value }
+        set { deferredActions = Deferred(newValue) }
+    }
+    private var deferredReason: Deferred<String>
+    private var deferredActions: Deferred<[String]>
+
+    public init(mode: Mode, kind: Kind, reason: String, actions: [String]) {
+        self.init(mode: mode, kind: kind, reason: Deferred(reason), actions: Deferred(actions))
+    }
+    init(mode: Mode, kind: Kind, reason: Deferred<String>, actions: Deferred<[String]>) {
+        self.mode = mode
+        self.kind = kind
+        deferredReason = reason
+        deferredActions = actions
+    }
+
+    public static func blocks(_ mode: Mode, _ reason: @autoclosure @escaping @Sendable () -> String,
+                              fix: @autoclosure @escaping @Sendable () -> [String] = []) -> Impact {
+        Impact(mode: mode, kind: .blocks, reason: Deferred(making: reason), actions: Deferred(making: fix))
+    }
+    public static func requires(_ mode: Mode, _ reason: @autoclosure @escaping @Sendable () -> String,
+                                _ actions: @autoclosure @escaping @Sendable () -> [String]) -> Impact {
+        Impact(mode: mode, kind: .requires, reason: Deferred(making: reason), actions: Deferred(making: actions))
+    }
+
+    public static func == (a: Impact, b: Impact) -> Bool {
+        a.mode == b.mode && a.kind == b.kind && a.reason == b.reason && a.actions == b.actions
     }
 }
 
@@ -92,10 +118,10 @@ public struct Finding: Sendable, Equatable {
         var checkID: String
         var status: Status
         var subject: Subject
-        var summary: String
+        var summary: Deferred<String>
         var detail: String?
         var remedy: String?
-        var evidence: [Evidence]
+        var evidence: Deferred<[Evidence]>
         var impacts: [Impact]
     }
     private var s: CopyOnWrite<Fields>
@@ -114,8 +140,8 @@ public struct Finding: Sendable, Equatable {
     }
     /// One line: what was found.
     public var summary: String {
-        get { s.value.summary }
-        set { s.value.summary = newValue }
+        get { s.value.summary.value }
+        set { s.value.summary = Deferred(newValue) }
     }
     /// More explanation, when it helps.
     public var detail: String? {
@@ -128,8 +154,8 @@ public struct Finding: Sendable, Equatable {
         set { s.value.remedy = newValue }
     }
     public var evidence: [Evidence] {
-        get { s.value.evidence }
-        set { s.value.evidence = newValue }
+        get { s.value.evidence.value }
+        set { s.value.evidence = Deferred(newValue) }
     }
     public var impacts: [Impact] {
         get { s.value.impacts }
@@ -138,6 +164,13 @@ public struct Finding: Sendable, Equatable {
 
     public init(_ checkID: String, _ status: Status, _ subject: Subject = .host, _ summary: String,
                 detail: String? = nil, remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) {
+        s = CopyOnWrite(Fields(checkID: checkID, status: status, subject: subject, summary: Deferred(summary), detail: detail, remedy: remedy,
+                               evidence: Deferred(evidence), impacts: impacts))
+    }
+
+    /// A finding whose summary and evidence are formatted when a reporter reads them.
+    init(_ checkID: String, _ status: Status, _ subject: Subject, deferred summary: Deferred<String>,
+         detail: String?, remedy: String?, evidence: Deferred<[Evidence]>, impacts: [Impact]) {
         s = CopyOnWrite(Fields(checkID: checkID, status: status, subject: subject, summary: summary, detail: detail, remedy: remedy,
                                evidence: evidence, impacts: impacts))
     }
@@ -216,12 +249,15 @@ extension Check {
     /// A finding of this check, with the descriptor's remedy on non-pass results unless another is given.
     static func finding(_ status: Status, _ summary: String, detail: String? = nil,
                         remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) -> Finding {
-        finding(status, .host, summary, detail: detail, remedy: remedy, evidence: evidence, impacts: impacts)
-    }
-    static func finding(_ status: Status, _ subject: Subject, _ summary: String, detail: String? = nil,
-                        remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) -> Finding {
         let r = remedy ?? (status == .warn || status == .fail ? descriptor.remedy : nil)
-        return Finding(descriptor.id, status, subject, summary, detail: detail, remedy: r, evidence: evidence, impacts: impacts)
+        return Finding(descriptor.id, status, .host, summary, detail: detail, remedy: r, evidence: evidence, impacts: impacts)
+    }
+    /// The summary and evidence are formatted when a reporter reads them (see `Deferred`).
+    static func finding(_ status: Status, _ subject: Subject, _ summary: @autoclosure @escaping @Sendable () -> String, detail: String? = nil,
+                        remedy: String? = nil, evidence: @autoclosure @escaping @Sendable () -> [Evidence] = [], impacts: [Impact] = []) -> Finding {
+        let r = remedy ?? (status == .warn || status == .fail ? descriptor.remedy : nil)
+        return Finding(descriptor.id, status, subject, deferred: Deferred(making: summary), detail: detail, remedy: r,
+                       evidence: Deferred(making: evidence), impacts: impacts)
     }
     static func skipped(_ why: String) -> Finding { skipped(.host, why) }
     static func skipped(_ subject: Subject, _ why: String) -> Finding {

@@ -78,8 +78,7 @@ public struct HostReader: Sendable {
             // A group's attributes do not depend on its members, so functions and groups are
             // read in the same pass on all cores; members come after, from each function's
             // iommu_group link.
-            nonisolated(unsafe) let devicesDir = try? fs.directory(HostReader.pciDevices)
-            nonisolated(unsafe) let groupsDir = try? fs.directory(HostReader.iommuGroups)
+            let groupsDir = try? fs.directory(HostReader.iommuGroups)
             let attributes = UnsafeMutableBufferPointer<GroupAttributes?>.allocate(capacity: numbers.count)
             attributes.initialize(repeating: nil)
             defer {
@@ -101,9 +100,9 @@ public struct HostReader: Sendable {
                     wideSlot.pointee = readHostWide(scope: .all)
                     return nil
                 }
-                if job <= functions.count { return readDevice(functions[job - 1], worker, devicesDir: devicesDir) }
+                if job <= functions.count { return readDevice(functions[job - 1], worker, devicesDir: worker.devicesFolder(fs), inPass: true) }
                 let i = job - 1 - functions.count
-                groupOut[i] = readGroupAttributes(numbers[i], in: groupsDir)
+                groupOut[i] = readGroupAttributes(numbers[i], in: worker.groupsFolder(fs))
                 return nil
             }
             wide = wideOut.pointee
@@ -114,6 +113,7 @@ public struct HostReader: Sendable {
                 devices[d.address] = d
                 if let g = d.iommuGroup { pciMembers[g, default: []].append(d.address) }
             }
+            for a in read.unnamed { main.name(&devices[a]!) }
             // Only groups no PCI function names (mdev instances, platform devices) have their
             // devices folder listed. A group never mixes the two.
             for (i, id) in numbers.enumerated() {
@@ -170,15 +170,38 @@ public struct HostReader: Sendable {
         var known: [UInt64: PCIConfigReader.Names] = [:]
         var problems: [String] = []
         var parentFolder: (path: [UInt8], dir: HostDirectory)?
+        /// The devices and groups folders, opened by this worker for itself: a descriptor that
+        /// threads share has its reference count taken and dropped by every call made relative to
+        /// it, and two cores then fight over that one cache line.
+        private var folders: (devices: HostDirectory??, groups: HostDirectory??) = (nil, nil)
+        func devicesFolder(_ fs: HostFS) -> HostDirectory? {
+            if let d = folders.devices { return d }
+            folders.devices = .some(try? fs.directory(HostReader.pciDevices))
+            return folders.devices!
+        }
+        func groupsFolder(_ fs: HostFS) -> HostDirectory? {
+            if let d = folders.groups { return d }
+            folders.groups = .some(try? fs.directory(HostReader.iommuGroups))
+            return folders.groups!
+        }
         init(root: String, names: NameDatabase) {
             pci = PCIConfigReader(root: root)
             self.names = names
         }
 
-        /// pci.ids names for the device's vendor, device and class.
-        func name(_ d: inout PCIDevice) {
+        /// Functions read while another worker held the name database (loading pci.ids, a few
+        /// milliseconds): named after the pass rather than waited for.
+        var unnamed: [PCIAddress] = []
+
+        /// pci.ids names for the device's vendor, device and class. With `wait` false, a
+        /// function whose identity is new while the database is busy is left for later
+        /// (`unnamed`): the worker reads on instead of idling.
+        func name(_ d: inout PCIDevice, wait: Bool = true) {
             let key = UInt64(d.vendorID) << 48 | UInt64(d.deviceID) << 32 | UInt64(d.classCode)
-            let n = known[key] ?? names.lookUp(vendor: d.vendorID, device: d.deviceID, classCode: d.classCode)
+            guard let n = known[key] ?? names.lookUp(vendor: d.vendorID, device: d.deviceID, classCode: d.classCode, wait: wait) else {
+                unnamed.append(d.address)
+                return
+            }
             known[key] = n
             (d.vendorName, d.deviceName, d.className) = (n.vendor, n.device, n.cls)
         }
@@ -189,20 +212,24 @@ public struct HostReader: Sendable {
     final class NameDatabase: Sendable {
         private let reader: Mutex<PCIConfigReader>
         init(root: String) { reader = Mutex(PCIConfigReader(root: root)) }
-        func lookUp(vendor: UInt16, device: UInt16, classCode: UInt32) -> PCIConfigReader.Names {
-            reader.withLock { $0.names(vendor: vendor, device: device, classCode: classCode) }
+        /// Runs `body` holding the database, as a worker loading pci.ids does (for tests).
+        func holding<R>(_ body: () -> R) -> R { reader.withLock { _ in body() } }
+        /// nil when `wait` is false and another thread holds the database.
+        func lookUp(vendor: UInt16, device: UInt16, classCode: UInt32, wait: Bool = true) -> PCIConfigReader.Names? {
+            wait ? reader.withLock { $0.names(vendor: vendor, device: device, classCode: classCode) }
+                : reader.withLockIfAvailable { $0.names(vendor: vendor, device: device, classCode: classCode) }
         }
     }
 
     /// Runs `body` over `items` on a few threads, one `ReadWorker` each, keeping the items'
     /// order. HostFS is safe to share.
-    func readInParallel<T: Sendable, R: Sendable>(_ items: [T], names: NameDatabase, _ body: @escaping @Sendable (T, ReadWorker) -> R?) -> (results: [R?], problems: [String]) {
+    func readInParallel<T: Sendable, R: Sendable>(_ items: [T], names: NameDatabase, _ body: @escaping @Sendable (T, ReadWorker) -> R?) -> (results: [R?], problems: [String], unnamed: [PCIAddress]) {
         let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let workers = items.count < HostReader.parallelThreshold ? 1 : min(4, cores)
         let out = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
         out.initialize(repeating: nil)
-        let notes = UnsafeMutableBufferPointer<[String]>.allocate(capacity: workers)
-        notes.initialize(repeating: [])
+        let notes = UnsafeMutableBufferPointer<(problems: [String], unnamed: [PCIAddress])>.allocate(capacity: workers)
+        notes.initialize(repeating: ([], []))
         defer {
             out.deinitialize()
             out.deallocate()
@@ -223,9 +250,9 @@ public struct HostReader: Sendable {
                 if start >= items.count { break }
                 for i in start..<min(start + run, items.count) { results[i] = body(items[i], worker) }
             }
-            problems[w] = worker.problems
+            problems[w] = (worker.problems, worker.unnamed)
         }
-        return (Array(out), notes.flatMap { $0 })
+        return (Array(out), notes.flatMap(\.problems), notes.flatMap(\.unnamed))
     }
 
     /// A function's folder, from the target of its /sys/bus/pci/devices link, which the kernel
@@ -251,7 +278,7 @@ public struct HostReader: Sendable {
     /// (decoded by libpci). Optional attributes are simply tried (a failed open is cheaper than
     /// listing the directory). Links are parsed as bytes: no string is made for what only a
     /// number or an address is drawn from.
-    func readDevice(_ a: PCIAddress, _ worker: ReadWorker, listVFs: Bool = false, devicesDir: HostDirectory? = nil) -> PCIDevice? {
+    func readDevice(_ a: PCIAddress, _ worker: ReadWorker, listVFs: Bool = false, devicesDir: HostDirectory? = nil, inPass: Bool = false) -> PCIDevice? {
         let name = a.description
         var path: String { "\(HostReader.pciDevices)/\(name)" }
         // Its place in the hierarchy: the /sys/bus/pci/devices link names every bridge above it.
@@ -334,7 +361,7 @@ public struct HostReader: Sendable {
             d.virtio = ((try? dir.names()) ?? []).filter { $0.hasPrefix("virtio") && Int($0.dropFirst(6)) != nil }.sorted()
                 .map { readVirtio("\(path)/\($0)", name: $0) }
         }
-        if lookUpNames { worker.name(&d) }
+        if lookUpNames { worker.name(&d, wait: !inPass) }
         return d
     }
 

@@ -7,10 +7,11 @@ import Glibc
 /// `minimum` items (a few per core otherwise would cost more to hand out than to do), results in
 /// slice order. `body` must be safe to run concurrently: the checks, the verdict and the
 /// reporters are pure functions of values.
-func parallelSlices<R>(_ count: Int, minimum: Int = 256, _ body: (Range<Int>) -> R) -> [R] {
+/// `perCore` slices per core: more balance the load, fewer suit a body whose fixed cost is large.
+func parallelSlices<R>(_ count: Int, minimum: Int = 256, perCore: Int = 4, _ body: (Range<Int>) -> R) -> [R] {
     let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     guard count >= minimum, cores > 1 else { return [body(0..<count)] }
-    let slices = min(cores * 4, count)
+    let slices = min(cores * perCore, count)
     let out = UnsafeMutableBufferPointer<R?>.allocate(capacity: slices)
     out.initialize(repeating: nil)
     defer {

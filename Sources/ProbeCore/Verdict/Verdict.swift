@@ -12,10 +12,21 @@ public struct DeviceVerdict: Sendable, Equatable {
     public var address: PCIAddress
     public var mode: Mode
     public var readiness: Readiness
-    public var reasons: [String]
-    public var actions: [String]
+    /// What stands in the way (blocked) or what is needed (bindable), host-wide and the device's
+    /// own, in findings order; the reasons and actions are read from them when asked for.
+    var causes: [Impact]
+    /// The device's own part of `causes`.
+    var ownCauses: [Impact]
+
+    public var reasons: [String] { unique(causes.map(\.reason)) }
+    public var actions: [String] { unique(causes.flatMap(\.actions)) }
     /// The reasons that are about this device rather than the host.
-    public var deviceReasons: [String]
+    public var deviceReasons: [String] { unique(ownCauses.map(\.reason)) }
+
+    public static func == (a: DeviceVerdict, b: DeviceVerdict) -> Bool {
+        a.address == b.address && a.mode == b.mode && a.readiness == b.readiness && a.reasons == b.reasons && a.actions == b.actions
+            && a.deviceReasons == b.deviceReasons
+    }
 }
 
 /// The answer: the best mode, why not better, and what to do.
@@ -56,38 +67,23 @@ public struct Verdict: Sendable, Equatable {
 /// that device whatever sysfs suggested, and a failed step blocks or requires through its finding's
 /// impacts. Every place where the kernel and the static analysis disagree is reported.
 public enum VerdictBuilder {
+    /// What the findings about one subject do to each mode: one list, in findings order (a
+    /// device of a large host has a handful), read by kind and mode.
     struct Effects {
-        var blocks = ByMode()
-        var requires = ByMode()
-        mutating func add(_ i: Impact) {
-            switch i.kind {
-            case .blocks: blocks.append(i)
-            case .requires: requires.append(i)
-            }
-        }
-        func blocked(_ m: Mode) -> Bool { blocks[m] != nil }
+        private var impacts: [Impact] = []
+        mutating func add(contentsOf more: [Impact]) { impacts.append(contentsOf: more) }
+        var blocks: ByMode { ByMode(impacts: impacts, kind: .blocks) }
+        var requires: ByMode { ByMode(impacts: impacts, kind: .requires) }
+        func blocked(_ m: Mode) -> Bool { impacts.contains { $0.kind == .blocks && $0.mode == m } }
     }
 
-    /// Impacts by the mode they are about; nil for a mode with none. Three arrays rather than a
-    /// dictionary: every device of a large host has one.
+    /// The impacts of one kind on a mode; nil when there are none (no list is made then).
     struct ByMode {
-        private var vfio: [Impact] = []
-        private var noiommu: [Impact] = []
-        private var none: [Impact] = []
+        let impacts: [Impact]
+        let kind: Impact.Kind
         subscript(m: Mode) -> [Impact]? {
-            let list = switch m {
-            case .vfio: vfio
-            case .noiommu: noiommu
-            case .none: none
-            }
-            return list.isEmpty ? nil : list
-        }
-        mutating func append(_ i: Impact) {
-            switch i.mode {
-            case .vfio: vfio.append(i)
-            case .noiommu: noiommu.append(i)
-            case .none: none.append(i)
-            }
+            guard impacts.contains(where: { $0.kind == kind && $0.mode == m }) else { return nil }
+            return impacts.filter { $0.kind == kind && $0.mode == m }
         }
     }
 
@@ -138,14 +134,22 @@ public enum VerdictBuilder {
 
     static func fold(_ host: Host, _ findings: [Finding], deviceScoped: Bool, proven: [PCIAddress: Set<Mode>]) -> Fold {
         var hostFx = Effects()
-        var deviceFx: [PCIAddress: Effects] = [:]
-        deviceFx.reserveCapacity(host.devices.count)
-        for f in findings.indices where !findings[f].impacts.isEmpty {
-            switch findings[f].subject {
-            case .host: for i in findings[f].impacts { hostFx.add(i) }
-            case .device(let a): for i in findings[f].impacts { deviceFx[a, default: Effects()].add(i) }
+        for f in findings where f.subject == .host { hostFx.add(contentsOf: f.impacts) }
+        /// The effects on the devices in `range` (addresses, half-open; nil: unbounded), in
+        /// findings order.
+        func deviceEffects(from low: PCIAddress?, to high: PCIAddress?, capacity: Int) -> [PCIAddress: Effects] {
+            var fx: [PCIAddress: Effects] = [:]
+            fx.reserveCapacity(capacity)
+            for f in findings {
+                guard case .device(let a) = f.subject, low.map({ a >= $0 }) ?? true, high.map({ a < $0 }) ?? true else { continue }
+                let impacts = f.impacts
+                if !impacts.isEmpty { fx[a, default: Effects()].add(contentsOf: impacts) }
             }
+            return fx
         }
+        // With --device, every device's effects (a few devices); for the whole host each slice of
+        // devices gathers its own below, on all cores.
+        let deviceFx = deviceScoped ? deviceEffects(from: nil, to: nil, capacity: host.devices.count) : [:]
         let none = Effects()
         func available(_ a: PCIAddress) -> [Mode] { available(a, deviceFx[a] ?? none) }
         func available(_ a: PCIAddress, _ fx: Effects) -> [Mode] {
@@ -154,18 +158,16 @@ public enum VerdictBuilder {
         func verdict(_ a: PCIAddress, in mode: Mode) -> DeviceVerdict { verdict(a, deviceFx[a] ?? none, in: mode) }
         func verdict(_ a: PCIAddress, _ fx: Effects, in mode: Mode) -> DeviceVerdict {
             if mode == .none {
-                let blockers = modes.flatMap { (hostFx.blocks[$0] ?? []) + (fx.blocks[$0] ?? []) }
-                let own = modes.flatMap { fx.blocks[$0] ?? [] }
-                return DeviceVerdict(address: a, mode: .none, readiness: .blocked, reasons: unique(blockers.map(\.reason)),
-                                     actions: unique(blockers.flatMap(\.actions)), deviceReasons: unique(own.map(\.reason)))
+                return DeviceVerdict(address: a, mode: .none, readiness: .blocked,
+                                     causes: modes.flatMap { (hostFx.blocks[$0] ?? []) + (fx.blocks[$0] ?? []) },
+                                     ownCauses: modes.flatMap { fx.blocks[$0] ?? [] })
             }
             if proven[a]?.contains(mode) == true {
-                return DeviceVerdict(address: a, mode: mode, readiness: .ready, reasons: [], actions: [], deviceReasons: [])
+                return DeviceVerdict(address: a, mode: mode, readiness: .ready, causes: [], ownCauses: [])
             }
-            let needs = (hostFx.requires[mode] ?? []) + (fx.requires[mode] ?? [])
-            return DeviceVerdict(address: a, mode: mode, readiness: needs.isEmpty ? .ready : .bindable,
-                                 reasons: unique(needs.map(\.reason)), actions: unique(needs.flatMap(\.actions)),
-                                 deviceReasons: unique((fx.requires[mode] ?? []).map(\.reason)))
+            let own = fx.requires[mode] ?? []
+            let needs = (hostFx.requires[mode] ?? []) + own
+            return DeviceVerdict(address: a, mode: mode, readiness: needs.isEmpty ? .ready : .bindable, causes: needs, ownCauses: own)
         }
 
         let present = host.selected.filter { host.devices[$0] != nil }
@@ -196,10 +198,17 @@ public enum VerdictBuilder {
             let candidates = outsideGroups ? modes : [.vfio]
             let provenBest = proven.values.flatMap { $0 }.max()
             mode = max(candidates.first { !hostFx.blocked($0) } ?? .none, provenBest ?? .none)
-            devices = parallelMap(present) { a in
-                let fx = deviceFx[a] ?? none  // looked up once per device
-                return verdict(a, fx, in: available(a, fx).first ?? .none)
-            }
+            // Each slice of devices (in address order) folds the findings about its own devices and
+            // draws their verdicts: no thread waits on a fold of the whole list.
+            assert(zip(present, present.dropFirst()).allSatisfy { $0 < $1 }, "Host.selected is sorted")
+            devices = parallelSlices(present.count, perCore: 1) { range in
+                let fx = deviceEffects(from: range.lowerBound == 0 ? nil : present[range.lowerBound],
+                                       to: range.upperBound == present.count ? nil : present[range.upperBound], capacity: range.count)
+                return range.map { i in
+                    let a = present[i], own = fx[a] ?? none
+                    return verdict(a, own, in: available(a, own).first ?? .none)
+                }
+            }.flatMap { $0 }
             if mode == .none {
                 reasons = unique(modes.flatMap { (hostFx.blocks[$0] ?? []).map(\.reason) })
             } else {

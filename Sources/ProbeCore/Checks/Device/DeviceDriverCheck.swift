@@ -14,7 +14,7 @@ public struct DeviceDriverCheck: Check {
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         context.host.selectedDevices.map { d in
             let s = Subject.device(d.address)
-            let ev = [Evidence("/sys/bus/pci/devices/\(d.bdf)/driver", d.driver ?? "(none)")]
+            var ev: [Evidence] { [Evidence("/sys/bus/pci/devices/\(d.bdf)/driver", d.driver ?? "(none)")] }
             if let h = d.headerType, h != 0 {
                 return finding(.fail, s, "a \(h == 1 ? "PCI bridge" : "CardBus bridge") (header type \(h)): vfio-pci does not bind bridges",
                                remedy: "Assign the devices behind the bridge, not the bridge.", evidence: ev,
@@ -23,8 +23,7 @@ public struct DeviceDriverCheck: Check {
             // Built only for a device that needs binding: most of a large host's do not.
             var bind: [String] { Actions.bindToVFIO(d.address, currentDriver: d.driver) }
             var needsBinding: [Impact] {
-                let (actions, reason) = (bind, "\(d.bdf) is not bound to vfio-pci")
-                return [.requires(.vfio, reason, actions), .requires(.noiommu, reason, actions)]
+                [.requires(.vfio, "\(d.bdf) is not bound to vfio-pci", bind), .requires(.noiommu, "\(d.bdf) is not bound to vfio-pci", bind)]
             }
             switch DriverClass(d.driver) {
             case .vfio:

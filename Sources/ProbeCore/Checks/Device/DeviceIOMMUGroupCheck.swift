@@ -14,7 +14,7 @@ public struct DeviceIOMMUGroupCheck: Check {
         let host = context.host
         return host.selectedDevices.map { d in
             let s = Subject.device(d.address)
-            let link = "/sys/bus/pci/devices/\(d.bdf)/iommu_group"
+            var link: String { "/sys/bus/pci/devices/\(d.bdf)/iommu_group" }
             guard let g = host.group(of: d) else {
                 if host.iommuActive == true {
                     return finding(.fail, s, "not in any IOMMU group although an IOMMU is active", evidence: [Evidence(link, "missing")],

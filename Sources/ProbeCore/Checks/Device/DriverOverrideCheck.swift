@@ -12,7 +12,7 @@ public struct DriverOverrideCheck: Check {
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         context.host.selectedDevices.compactMap { d -> Finding? in
             let s = Subject.device(d.address)
-            let path = "/sys/bus/pci/devices/\(d.bdf)/driver_override"
+            var path: String { "/sys/bus/pci/devices/\(d.bdf)/driver_override" }
             guard let o = d.driverOverride else { return nil }
             if DriverClass(o) == .vfio {
                 return finding(.pass, s, "driver_override is \(o): host drivers stay off it", evidence: [Evidence(path, o)])

@@ -35,14 +35,16 @@ public struct GroupViabilityCheck: Check {
             if !unknown.isEmpty && blockers.isEmpty {
                 return skipped(s, "members \(unknown.joined(separator: ", ")) of group \(g.id) could not be read")
             }
-            if blockers.isEmpty {
-                return finding(.pass, s, fine.isEmpty ? "alone in IOMMU group \(g.id)" : "group \(g.id) is viable: \(fine.joined(separator: ", "))", evidence: ev)
+            // Fixed for the deferred summary and evidence.
+            let (viable, sharing, evidence, binds) = (fine, blockers, ev, actions)
+            if sharing.isEmpty {
+                return finding(.pass, s, viable.isEmpty ? "alone in IOMMU group \(g.id)" : "group \(g.id) is viable: \(viable.joined(separator: ", "))", evidence: evidence)
             }
-            let uio = blockers.contains { $0.contains("uio") }
-            return finding(.warn, s, "group \(g.id) is not viable: \(blockers.joined(separator: ", "))\(uio ? " (uio: unsafe userspace access)" : "")",
+            let uio = sharing.contains { $0.contains("uio") }
+            return finding(.warn, s, "group \(g.id) is not viable: \(sharing.joined(separator: ", "))\(uio ? " (uio: unsafe userspace access)" : "")",
                            detail: "VFIO hands out whole groups; every member must be on vfio-pci, pci-stub, pcieport (bridges) or no driver.",
-                           evidence: ev,
-                           impacts: [.requires(.vfio, "IOMMU group \(g.id) is shared with \(blockers.joined(separator: ", "))", actions)])
+                           evidence: evidence,
+                           impacts: [.requires(.vfio, "IOMMU group \(g.id) is shared with \(sharing.joined(separator: ", "))", binds)])
         }
     }
 }

@@ -14,7 +14,7 @@ public struct ReservedRegionsCheck: Check {
         return host.selectedDevices.compactMap { d -> Finding? in
             guard let g = host.group(of: d), !g.isNoIOMMU else { return nil }
             let s = Subject.device(d.address)
-            let path = "/sys/kernel/iommu_groups/\(g.id)/reserved_regions"
+            var path: String { "/sys/kernel/iommu_groups/\(g.id)/reserved_regions" }
             switch g.reservedRegions {
             case .unreadable(let why): return skipped(s, why)
             case .absent: return skipped(s, "\(path) does not exist (kernel before 4.11)")
@@ -23,7 +23,7 @@ public struct ReservedRegionsCheck: Check {
                 let anyDirect = regions.contains { $0.type.utf8.starts(with: "direct".utf8) }
                 let direct = anyDirect ? regions.filter { $0.type == "direct" } : []
                 let relaxable = anyDirect ? regions.filter { $0.type == "direct-relaxable" } : []
-                func text(_ r: ReservedRegion) -> String { "0x\(hex(r.start, 16))-0x\(hex(r.end, 16)) \(r.type)" }
+                @Sendable func text(_ r: ReservedRegion) -> String { "0x\(hex(r.start, 16))-0x\(hex(r.end, 16)) \(r.type)" }
                 if !direct.isEmpty {
                     return finding(.fail, s, "group \(g.id) has \(direct.count) firmware direct-mapped region\(direct.count == 1 ? "" : "s") (RMRR): \(direct.map(text).joined(separator: ", "))",
                                    evidence: direct.map { Evidence(path, text($0)) },

@@ -15,17 +15,19 @@ public struct SRIOVCheck: Check {
         var pfs: [PCIAddress: (status: Status, summary: String, name: String, driverEvidence: Evidence)] = [:]
         return host.selectedDevices.compactMap { d -> Finding? in
             let s = Subject.device(d.address)
-            let dir = "/sys/bus/pci/devices/\(d.bdf)"
+            var dir: String { "/sys/bus/pci/devices/\(d.bdf)" }
             if let pf = d.physfn {
-                let known = pfs[pf] ?? {
+                let known: (status: Status, summary: String, name: String, driverEvidence: Evidence)
+                if let facts = pfs[pf] {
+                    known = facts
+                } else {
                     let driver = host.devices[pf]?.driver
                     let (status, summary): (Status, String) = DriverClass(driver) == .vfio
                         ? (.warn, "a VF of \(pf), which is bound to \(driver!): opening it needs the PF owner's VF token")
                         : (.info, "a VF of \(pf) (PF driver \(driver ?? "none"))")
-                    let facts = (status, summary, pf.description, Evidence("/sys/bus/pci/devices/\(pf)/driver", driver ?? "(none)"))
-                    pfs[pf] = facts
-                    return facts
-                }()
+                    known = (status, summary, pf.description, Evidence("/sys/bus/pci/devices/\(pf)/driver", driver ?? "(none)"))
+                    pfs[pf] = known
+                }
                 return finding(known.status, s, known.summary, evidence: [Evidence("\(dir)/physfn", known.name), known.driverEvidence])
             }
             if let sr = d.sriov {

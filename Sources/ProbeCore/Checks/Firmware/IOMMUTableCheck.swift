@@ -26,10 +26,7 @@ public struct IOMMUTableCheck: Check {
             if host.iommuActive == true {
                 return [finding(.info, "no DMAR, IVRS, IORT or VIOT table, but the kernel registered an IOMMU")]
             }
-            var remedy = descriptor.remedy
-            if host.platform.hypervisor == .hyperV {
-                remedy = hyperVRemedy
-            }
+            let remedy = host.platform.hypervisor == .hyperV ? hyperVRemedy : descriptor.remedy
             return [finding(.fail, "no DMAR, IVRS, IORT or VIOT table: firmware describes no IOMMU", remedy: remedy,
                             evidence: [Evidence(dir, "no IOMMU table")],
                             impacts: [.blocks(.vfio, "the firmware describes no IOMMU (no DMAR/IVRS/IORT/VIOT table)", fix: [remedy])])]

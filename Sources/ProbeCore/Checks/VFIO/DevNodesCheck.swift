@@ -45,7 +45,8 @@ public struct DevNodesCheck: Check {
             let s = Subject.device(d.address)
             var ev = [Evidence(n.path, "\(String(n.mode, radix: 8)) uid \(n.uid) gid \(n.gid)")]
             if !n.usable {
-                out.append(finding(.warn, s, "/dev/vfio/\(name) is not readable and writable by this user", evidence: ev,
+                let evidence = ev
+                out.append(finding(.warn, s, "/dev/vfio/\(name) is not readable and writable by this user", evidence: evidence,
                                    impacts: [.requires(mode, "this user cannot open /dev/vfio/\(name)", [userFix])]))
                 continue
             }
@@ -59,7 +60,8 @@ public struct DevNodesCheck: Check {
                     cdev = "; no /dev/vfio/devices/\(v) node (vfio cdev not built or not created)"
                 }
             }
-            out.append(finding(.pass, s, "/dev/vfio/\(name) is usable\(cdev)", evidence: ev))
+            let (summary, evidence) = ("/dev/vfio/\(name) is usable\(cdev)", ev)
+            out.append(finding(.pass, s, summary, evidence: evidence))
         }
         return out
     }

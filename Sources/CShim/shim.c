@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -288,4 +289,10 @@ const char *vp_pci_vendor_name(struct pci_access *acc, char *buf, int size, int 
 }
 const char *vp_pci_class_name(struct pci_access *acc, char *buf, int size, int class_id) {
     return vp_lookup(acc, buf, size, PCI_LOOKUP_CLASS, class_id, 0);
+}
+
+/* The calling thread gets a file descriptor table of its own (a copy), for HostFS's reader
+ * threads: see ReaderThreads.swift. 0, or -errno (EPERM under a seccomp filter that refuses it). */
+int vp_unshare_files(void) {
+    return unshare(CLONE_FILES) == 0 ? 0 : -errno;
 }

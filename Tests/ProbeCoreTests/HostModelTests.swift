@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CShim
 @testable import ProbeCore
 
 struct ParsingTests {
@@ -151,6 +152,41 @@ struct HostFSTests {
         let r = try Probe.run(o)
         #expect(r.host.devices.count == 64)
         #expect(r.host.devices[PCIAddress("0000:00:05.0")!]?.vendorID == 0x8086, "read through the link, inside the root")
+    }
+
+    /// Reader threads have descriptor tables of their own: what one opens is not in the caller's
+    /// table, the caller's own descriptors stay usable on them, and a whole-host read (on reader
+    /// threads) leaves nothing open.
+    @Test func readerThreadsHaveTheirOwnDescriptorTables() throws {
+        let tree = try syntheticHost(pfs: 2, vfs: 40)
+        defer { try? FileManager.default.removeItem(atPath: tree) }
+        // Descriptors into the tree (other tests run alongside and open their own files).
+        func openInTree() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").compactMap {
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)).flatMap { $0.hasPrefix(tree) ? $0 : nil }
+            }
+        }
+        let own = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(own) }
+        let opened = UnsafeMutableBufferPointer<(fd: CInt, sawCallers: Bool, unshared: Bool)>.allocate(capacity: 3)
+        defer { opened.deallocate() }
+        nonisolated(unsafe) let out = opened
+        onReaderThreads(3) { i in
+            // A second unshare succeeds exactly when the first did (seccomp refuses both).
+            out[i] = (open("/dev/null", O_RDONLY | O_CLOEXEC), fcntl(own, F_GETFD) >= 0, vp_unshare_files() == 0)
+        }
+        #expect(opened.allSatisfy { $0.fd >= 0 && $0.sawCallers }, "every index ran, and saw the caller's descriptors")
+        if opened.allSatisfy(\.unshared) {
+            for o in opened where o.fd != own { #expect(fcntl(o.fd, F_GETFD) < 0, "fd \(o.fd) was the thread's alone, closed with it") }
+        } else {
+            print("note: unshare(CLONE_FILES) is refused here; reader threads share the table")
+            for o in opened { close(o.fd) }
+        }
+        var o = Probe.Options()
+        o.root = tree
+        let r = try Probe.run(o)
+        #expect(r.host.devices.count == 84, "read on reader threads")
+        #expect(try openInTree() == [], "the workers' folders were closed on their threads")
     }
 
     /// A worker that finds the pci.ids database busy (another one loading it) reads on and leaves

@@ -48,3 +48,17 @@ func scratchDirectory() throws -> String {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir
 }
+
+/// A synthetic host from the benchmark's generator (Tests/Bench/make-tree.py): `pfs` PFs behind
+/// root ports, `vfs` VFs each. Removed by the caller.
+func syntheticHost(pfs: Int, vfs: Int) throws -> String {
+    let dir = try scratchDirectory()
+    let gen = Process()
+    gen.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    gen.arguments = ["python3", Repo.root + "/Tests/Bench/make-tree.py", dir, "\(pfs)", "\(vfs)"]
+    gen.standardOutput = FileHandle.nullDevice
+    try gen.run()
+    gen.waitUntilExit()
+    guard gen.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
+    return dir
+}

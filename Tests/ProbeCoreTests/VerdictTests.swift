@@ -173,15 +173,8 @@ struct VerdictTests {
     /// of devices that each fold their own findings: every device's verdict is the one a
     /// `--device` run (one slice, no threads) draws for it.
     @Test func largeHostVerdictInSlicesMatchesDeviceScope() throws {
-        let dir = try scratchDirectory()
+        let dir = try syntheticHost(pfs: 8, vfs: 63)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let gen = Process()
-        gen.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        gen.arguments = ["python3", Repo.root + "/Tests/Bench/make-tree.py", dir, "8", "63"]
-        gen.standardOutput = FileHandle.nullDevice
-        try gen.run()
-        gen.waitUntilExit()
-        try #require(gen.terminationStatus == 0, "make-tree.py wrote the tree")
         var o = Probe.Options()
         o.root = dir
         let r = try Probe.run(o)

@@ -38,6 +38,8 @@ long vp_read_attribute(int dirfd, const char *within, const char *name, void *bu
 /// folder holds exactly one), NUL-terminated into `out`, with getdents64 on one descriptor.
 /// Returns 1 when found, 0 when there is none, -1 with errno.
 int vp_first_entry(int dirfd, const char *within, const char *name, const char *prefix, char *out, size_t outlen);
+/* This thread gets a file descriptor table of its own: 0, or -errno. */
+int vp_unshare_files(void);
 /// readlinkat(2) of `within`/`name` beneath `dirfd`; the target's length, or -1 with errno.
 long vp_readlink(int dirfd, const char *within, const char *name, char *buf, long cap);
 /// pipe2(fds, O_CLOEXEC).

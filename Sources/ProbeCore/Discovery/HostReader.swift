@@ -78,7 +78,7 @@ public struct HostReader: Sendable {
             // A group's attributes do not depend on its members, so functions and groups are
             // read in the same pass on all cores; members come after, from each function's
             // iommu_group link.
-            let groupsDir = try? fs.directory(HostReader.iommuGroups)
+            nonisolated(unsafe) let groupsDir = try? fs.directory(HostReader.iommuGroups)
             let attributes = UnsafeMutableBufferPointer<GroupAttributes?>.allocate(capacity: numbers.count)
             attributes.initialize(repeating: nil)
             defer {
@@ -107,20 +107,39 @@ public struct HostReader: Sendable {
             }
             wide = wideOut.pointee
             problems += read.problems
-            devices.reserveCapacity(selected.count)
-            var pciMembers: [Int: [PCIAddress]] = [:]
-            for case let d? in read.results {  // in address order
-                devices[d.address] = d
-                if let g = d.iommuGroup { pciMembers[g, default: []].append(d.address) }
+            // The devices by address and the groups with their members: at once on a large host.
+            let results = read.results
+            withUnsafeMutablePointer(to: &devices) { devicesOut in
+                withUnsafeMutablePointer(to: &groups) { groupsOut in
+                    nonisolated(unsafe) let (devicesOut, groupsOut) = (devicesOut, groupsOut)
+                    @Sendable func indexDevices() {
+                        devicesOut.pointee.reserveCapacity(results.count)
+                        for case let d? in results { devicesOut.pointee[d.address] = d }
+                    }
+                    @Sendable func assembleGroups() {
+                        var pciMembers: [Int: [PCIAddress]] = [:]
+                        pciMembers.reserveCapacity(numbers.count)
+                        for case let d? in results {  // in address order
+                            if let g = d.iommuGroup { pciMembers[g, default: []].append(d.address) }
+                        }
+                        // Only groups no PCI function names (mdev instances, platform devices) have
+                        // their devices folder listed. A group never mixes the two.
+                        groupsOut.pointee.reserveCapacity(numbers.count)
+                        for (i, id) in numbers.enumerated() {
+                            guard let a = groupOut[i] else { continue }
+                            groupsOut.pointee[id] = pciMembers[id].map { IOMMUGroup(id: id, pciMembers: $0, a) }
+                                ?? IOMMUGroup(id: id, members: (try? groupsDir?.subdirectory("\(id)/devices").names()) ?? [], a)
+                        }
+                    }
+                    if results.count < HostReader.parallelThreshold {
+                        indexDevices()
+                        assembleGroups()
+                    } else {
+                        DispatchQueue.concurrentPerform(iterations: 2) { $0 == 0 ? indexDevices() : assembleGroups() }
+                    }
+                }
             }
             for a in read.unnamed { main.name(&devices[a]!) }
-            // Only groups no PCI function names (mdev instances, platform devices) have their
-            // devices folder listed. A group never mixes the two.
-            for (i, id) in numbers.enumerated() {
-                guard let a = attributes[i] else { continue }
-                groups[id] = pciMembers[id].map { IOMMUGroup(id: id, pciMembers: $0, a) }
-                    ?? IOMMUGroup(id: id, members: (try? groupsDir?.subdirectory("\(id)/devices").names()) ?? [], a)
-            }
         case .devices:
             selected.forEach(load)
             let groupsDir = try? fs.directory(HostReader.iommuGroups)
@@ -221,8 +240,8 @@ public struct HostReader: Sendable {
         }
     }
 
-    /// Runs `body` over `items` on a few threads, one `ReadWorker` each, keeping the items'
-    /// order. HostFS is safe to share.
+    /// Runs `body` over `items` on a few reader threads (`onReaderThreads`), one `ReadWorker`
+    /// each, keeping the items' order. HostFS is safe to share.
     func readInParallel<T: Sendable, R: Sendable>(_ items: [T], names: NameDatabase, _ body: @escaping @Sendable (T, ReadWorker) -> R?) -> (results: [R?], problems: [String], unnamed: [PCIAddress]) {
         let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let workers = items.count < HostReader.parallelThreshold ? 1 : min(4, cores)
@@ -243,7 +262,9 @@ public struct HostReader: Sendable {
         // stay together (its folder stays open), and no worker idles while another has a backlog.
         let next = Atomic<Int>(0)
         let run = 8
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        // Each worker on a thread with a descriptor table of its own: every folder it opens (its
+        // ReadWorker's) is closed before the thread ends; values come back, never descriptors.
+        onReaderThreads(workers) { w in
             let worker = ReadWorker(root: root, names: names)
             while true {
                 let start = next.add(run, ordering: .relaxed).oldValue

@@ -35,8 +35,8 @@ public struct TextReporter {
             // quadratic on a large host): all of them for --device, otherwise what is not a plain
             // pass or note, and the live walks.
             var byDevice: [PCIAddress: [Int]] = [:]
-            for i in r.findings.indices {
-                guard case .device(let a) = r.findings[i].subject, shown(r.findings[i], r) else { continue }
+            for (i, f) in r.findings.enumerated() {
+                guard case .device(let a) = f.subject, shown(f, r) else { continue }
                 byDevice[a, default: []].append(i)
             }
             let devices = r.verdict.devices
@@ -71,20 +71,35 @@ public struct TextReporter {
     }
 
     func shown(_ f: Finding, _ r: Report) -> Bool {
-        r.deviceScoped || (f.status != .pass && f.status != .info) || f.checkID.hasPrefix("live.")
+        if r.deviceScoped { return true }
+        switch f.status {
+        case .pass, .info: return r.live?.notRun == nil && f.checkID.hasPrefix("live.")  // no live findings when the walks did not run
+        case .warn, .fail, .skip: return true
+        }
     }
 
     /// A device's line, its findings worth showing, and why it is not ready.
     func device(_ dv: DeviceVerdict, of r: Report, findings byDevice: [PCIAddress: [Int]], into out: inout String) {
         guard let d = r.host.device(dv.address) else { return }
         out += "  "
-        out += bold(d.address.description)
+        out += bold(d.bdf)
         out += "  "
-        out += d.displayName
+        if let v = d.vendorName, let n = d.deviceName {  // displayName, without the string in between
+            out += v
+            out += " "
+            out += n
+        } else {
+            out += d.displayName
+        }
         out += "  ["
         out += d.driver ?? "no driver"
         out += "]  "
-        if let g = d.iommuGroup { out += "group \(g)" } else { out += "no group" }
+        if let g = d.iommuGroup {
+            out += "group "
+            out += String(g)
+        } else {
+            out += "no group"
+        }
         out += "  → "
         out += dv.mode.rawValue
         out += " "
@@ -94,7 +109,12 @@ public struct TextReporter {
         if dv.readiness != .ready {
             for reason in r.deviceScoped ? dv.reasons : dv.deviceReasons {
                 out += "      "
-                out += dim("because \(reason)")
+                if color {
+                    out += dim("because \(reason)")
+                } else {
+                    out += "because "
+                    out += reason
+                }
                 out += "\n"
             }
         }

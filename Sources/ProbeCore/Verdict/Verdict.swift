@@ -152,8 +152,9 @@ public enum VerdictBuilder {
         let deviceFx = deviceScoped ? deviceEffects(from: nil, to: nil, capacity: host.devices.count) : [:]
         let none = Effects()
         func available(_ a: PCIAddress) -> [Mode] { available(a, deviceFx[a] ?? none) }
-        func available(_ a: PCIAddress, _ fx: Effects) -> [Mode] {
-            modes.filter { proven[a]?.contains($0) == true || (!hostFx.blocked($0) && !fx.blocked($0)) }
+        func available(_ a: PCIAddress, _ fx: Effects) -> [Mode] { modes.filter { usable($0, a, fx) } }
+        func usable(_ m: Mode, _ a: PCIAddress, _ fx: Effects) -> Bool {
+            proven[a]?.contains(m) == true || (!hostFx.blocked(m) && !fx.blocked(m))
         }
         func verdict(_ a: PCIAddress, in mode: Mode) -> DeviceVerdict { verdict(a, deviceFx[a] ?? none, in: mode) }
         func verdict(_ a: PCIAddress, _ fx: Effects, in mode: Mode) -> DeviceVerdict {
@@ -170,7 +171,8 @@ public enum VerdictBuilder {
             return DeviceVerdict(address: a, mode: mode, readiness: needs.isEmpty ? .ready : .bindable, causes: needs, ownCauses: own)
         }
 
-        let present = host.selected.filter { host.devices[$0] != nil }
+        let presentDevices = host.selectedDevices
+        let present = presentDevices.map(\.address)
         let devices: [DeviceVerdict]
         let mode: Mode
         var reasons: [String]
@@ -194,7 +196,7 @@ public enum VerdictBuilder {
             // No-IOMMU mode applies only to devices outside every IOMMU group: on a host whose
             // IOMMU is active it is no fallback unless some device has no real group.
             let outsideGroups = host.iommuActive != true
-                || present.contains { a in host.group(of: a).map(\.isNoIOMMU) ?? true }
+                || presentDevices.contains { d in host.group(of: d).map(\.isNoIOMMU) ?? true }
             let candidates = outsideGroups ? modes : [.vfio]
             let provenBest = proven.values.flatMap { $0 }.max()
             mode = max(candidates.first { !hostFx.blocked($0) } ?? .none, provenBest ?? .none)
@@ -206,7 +208,7 @@ public enum VerdictBuilder {
                                        to: range.upperBound == present.count ? nil : present[range.upperBound], capacity: range.count)
                 return range.map { i in
                     let a = present[i], own = fx[a] ?? none
-                    return verdict(a, own, in: available(a, own).first ?? .none)
+                    return verdict(a, own, in: modes.first { usable($0, a, own) } ?? .none)
                 }
             }.flatMap { $0 }
             if mode == .none {

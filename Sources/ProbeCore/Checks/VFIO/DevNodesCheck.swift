@@ -43,25 +43,23 @@ public struct DevNodesCheck: Check {
             guard let n = nodes.groups[name] else { continue }
             let mode: Mode = g.isNoIOMMU ? .noiommu : .vfio
             let s = Subject.device(d.address)
-            var ev = [Evidence(n.path, "\(String(n.mode, radix: 8)) uid \(n.uid) gid \(n.gid)")]
+            @Sendable func node(_ n: DeviceNode) -> Evidence { Evidence(n.path, "\(String(n.mode, radix: 8)) uid \(n.uid) gid \(n.gid)") }
             if !n.usable {
-                let evidence = ev
-                out.append(finding(.warn, s, "/dev/vfio/\(name) is not readable and writable by this user", evidence: evidence,
+                out.append(finding(.warn, s, "/dev/vfio/\(name) is not readable and writable by this user", evidence: [node(n)],
                                    impacts: [.requires(mode, "this user cannot open /dev/vfio/\(name)", [userFix])]))
                 continue
             }
-            // The device cdev (iommufd path): absent by design in no-IOMMU mode.
-            var cdev = ""
-            if let v = d.vfioDevice, !g.isNoIOMMU {
-                if let c = nodes.cdevs[v] {
-                    ev.append(Evidence(c.path, "\(String(c.mode, radix: 8)) uid \(c.uid) gid \(c.gid)"))
-                    cdev = c.usable ? "; cdev /dev/vfio/devices/\(v) too" : "; cdev /dev/vfio/devices/\(v) is not usable by this user"
-                } else if nodes.iommufd.value != nil {
-                    cdev = "; no /dev/vfio/devices/\(v) node (vfio cdev not built or not created)"
-                }
+            // The device cdev (iommufd path): absent by design in no-IOMMU mode. Its text is
+            // made with the finding's (when a reporter reads it).
+            let v = g.isNoIOMMU ? nil : d.vfioDevice
+            let c = v.flatMap { nodes.cdevs[$0] }
+            let iommufd = nodes.iommufd.value != nil
+            @Sendable func cdev() -> String {
+                guard let v else { return "" }
+                if let c { return c.usable ? "; cdev /dev/vfio/devices/\(v) too" : "; cdev /dev/vfio/devices/\(v) is not usable by this user" }
+                return iommufd ? "; no /dev/vfio/devices/\(v) node (vfio cdev not built or not created)" : ""
             }
-            let (summary, evidence) = ("/dev/vfio/\(name) is usable\(cdev)", ev)
-            out.append(finding(.pass, s, summary, evidence: evidence))
+            out.append(finding(.pass, s, "/dev/vfio/\(name) is usable\(cdev())", evidence: [node(n)] + (c.map { [node($0)] } ?? [])))
         }
         return out
     }

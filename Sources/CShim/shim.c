@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -289,6 +290,147 @@ const char *vp_pci_vendor_name(struct pci_access *acc, char *buf, int size, int 
 }
 const char *vp_pci_class_name(struct pci_access *acc, char *buf, int size, int class_id) {
     return vp_lookup(acc, buf, size, PCI_LOOKUP_CLASS, class_id, 0);
+}
+
+/* Four hex digits at `p` (a vendor or device id in pci.ids); -1 when they are not. */
+static long vp_ids_hex4(const char *p, size_t len) {
+    if (len < 4) return -1;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        v = v << 4 | (unsigned)d;
+    }
+    return (long)v;
+}
+
+/* The first index in sorted `xs` whose value is >= v. */
+static int vp_lower_bound(const uint32_t *xs, int n, uint32_t v) {
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (xs[mid] < v) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+struct vp_text { char *bytes; size_t used, cap; };
+
+static int vp_text_append(struct vp_text *t, const char *p, size_t n) {
+    if (t->used + n > t->cap) {
+        size_t cap = t->cap ? t->cap : 64 << 10;
+        while (cap < t->used + n) cap *= 2;
+        char *b = realloc(t->bytes, cap);
+        if (!b) return 0;
+        t->bytes = b;
+        t->cap = cap;
+    }
+    memcpy(t->bytes + t->used, p, n);
+    t->used += n;
+    return 1;
+}
+
+/* Loads into `acc` only the pci.ids lines that name `ids` (vendor << 16 | device, sorted): each
+ * vendor's line, the lines of the devices asked for under it, and the class list, copied into an
+ * anonymous memfd that libpci then parses through /proc/self/fd. The database has 36,000 lines
+ * (Intel's block alone 8,000) and parsing all of it costs milliseconds, twice a dataplane's whole
+ * --device start; a host has a handful of identities. The host's files are untouched.
+ * 1: the subset is loaded; 0: libpci loaded the whole file itself (a compressed database, no
+ * memfd, no /proc); -1: no names at all. */
+int vp_pci_load_names(struct pci_access *acc, const uint32_t *ids, int count) {
+    const char *path = acc->id_file_name;
+    size_t plen = path ? strlen(path) : 0;
+    char plain[4096];
+    int whole = !path || plen >= sizeof plain;
+    struct vp_text out = { NULL, 0, 0 };
+    int memfd = -1, result = -1;
+    if (!whole && plen > 3 && strcmp(path + plen - 3, ".gz") == 0) {
+        /* libpci tries the compressed database first, then the plain one beside it: a compressed
+         * one it reads itself, whole. */
+        if (access(path, F_OK) == 0) {
+            whole = 1;
+        } else {
+            memcpy(plain, path, plen - 3);
+            plain[plen - 3] = 0;
+            path = plain;
+        }
+    }
+    if (!whole) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        const char *text = MAP_FAILED;
+        size_t size = 0;
+        if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0) {
+            size = (size_t)st.st_size;
+            text = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        }
+        if (fd >= 0) close(fd);
+        if (text == MAP_FAILED) {
+            whole = 1;
+        } else {
+            int classes = 0, keep_vendor = 0, ok = 1;
+            uint32_t vendor = 0;
+            for (size_t at = 0; ok && at < size;) {
+                const char *line = text + at;
+                const char *nl = memchr(line, '\n', size - at);
+                size_t len = nl ? (size_t)(nl - line) + 1 : size - at;
+                at += len;
+                if (classes || (line[0] == 'C' && len > 1 && line[1] == ' ')) {
+                    classes = 1;  /* the class list runs to the end of the file */
+                    if (line[0] != '#' && line[0] != '\n') ok = vp_text_append(&out, line, len);
+                } else if (line[0] == '\t') {
+                    /* a device line (one tab) of a vendor asked for; subsystem lines (two) are not looked up */
+                    long d = keep_vendor && len > 1 && line[1] != '\t' ? vp_ids_hex4(line + 1, len - 1) : -1;
+                    if (d >= 0) {
+                        uint32_t id = vendor << 16 | (uint32_t)d;
+                        int i = vp_lower_bound(ids, count, id);
+                        if (i < count && ids[i] == id) ok = vp_text_append(&out, line, len);
+                    }
+                } else {
+                    long v = vp_ids_hex4(line, len);
+                    if (v >= 0) {  /* a vendor line; comments and blank lines leave the block as it is */
+                        vendor = (uint32_t)v;
+                        int i = vp_lower_bound(ids, count, vendor << 16);
+                        keep_vendor = i < count && ids[i] >> 16 == vendor;
+                        if (keep_vendor) ok = vp_text_append(&out, line, len);
+                    }
+                }
+            }
+            munmap((void *)text, size);
+            memfd = ok ? memfd_create("vfio-probe-pci.ids", MFD_CLOEXEC) : -1;
+            size_t put = 0;
+            while (memfd >= 0 && put < out.used) {
+                ssize_t n = write(memfd, out.bytes + put, out.used - put);
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) break;
+                put += (size_t)n;
+            }
+            if (memfd < 0 || put != out.used) whole = 1;
+        }
+    }
+    jmp_buf env;
+    vp_guard = &env;
+    if (setjmp(env)) {
+        vp_guard = NULL;
+        result = -1;
+        goto done;
+    }
+    if (!whole) {
+        char *original = acc->id_file_name ? strdup(acc->id_file_name) : NULL;
+        char name[64];
+        snprintf(name, sizeof name, "/proc/self/fd/%d", memfd);
+        pci_set_name_list_path(acc, strdup(name), 1);
+        if (pci_load_name_list(acc)) result = 1;
+        else whole = 1;  /* no /proc: the whole file after all */
+        if (original) pci_set_name_list_path(acc, original, 1);  /* the path stays the real one */
+    }
+    if (whole) result = pci_load_name_list(acc) ? 0 : -1;
+    vp_guard = NULL;
+done:
+    if (memfd >= 0) close(memfd);
+    free(out.bytes);
+    return result;
 }
 
 /* The calling thread gets a file descriptor table of its own (a copy), for HostFS's reader

@@ -189,20 +189,53 @@ struct HostFSTests {
         #expect(try openInTree() == [], "the workers' folders were closed on their threads")
     }
 
-    /// A worker that finds the pci.ids database busy (another one loading it) reads on and leaves
-    /// the name for after the pass, rather than waiting.
-    @Test func namesLeftForLaterWhileTheDatabaseIsBusy() throws {
-        let root = Repo.fixture("sriov-pf")
-        let names = HostReader.NameDatabase(root: root)
-        let worker = HostReader.ReadWorker(root: root, names: names)
-        var d = PCIDevice(address: PCIAddress("0000:01:00.0")!, vendorID: 0x8086, deviceID: 0x159b, classCode: 0x020000)
-        names.holding { worker.name(&d, wait: false) }
-        #expect(d.deviceName == nil && worker.unnamed == [d.address])
-        worker.name(&d, wait: false)
-        #expect(d.deviceName == "Ethernet Controller E810-XXV for SFP" && d.vendorName == "Intel Corporation")
-        var again = PCIDevice(address: PCIAddress("0000:01:00.1")!, vendorID: 0x8086, deviceID: 0x159b, classCode: 0x020000)
-        names.holding { worker.name(&again, wait: false) }
-        #expect(again.deviceName == d.deviceName && worker.unnamed.count == 1, "a known identity takes no lock")
+    /// libpci is handed only the identities on the host (and the class list): every name it
+    /// gives is the one the whole database gives, for vendors across the file, blocks with
+    /// comments inside, and classes.
+    @Test func namesFromTheVendorSubsetMatchTheWholeDatabase() throws {
+        guard let ids = ["/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids"].first(where: { FileManager.default.fileExists(atPath: $0) }),
+              let text = try? String(contentsOfFile: ids, encoding: .utf8) else {
+            print("note: no plain pci.ids on this machine; the subset is not tested")
+            return
+        }
+        // Identities from the file itself: each vendor's first device and every 40th vendor whole.
+        var identities: [(vendor: UInt16, device: UInt16)] = []
+        var vendor: UInt16?
+        var nth = 0
+        var firstOfVendor = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            if line.hasPrefix("C ") { break }
+            if line.first?.isHexDigit == true, let v = UInt16(line.prefix(4), radix: 16) {
+                vendor = v
+                nth += 1
+                firstOfVendor = true
+            } else if let v = vendor, line.hasPrefix("\t"), !line.hasPrefix("\t\t"), let dv = UInt16(line.dropFirst().prefix(4), radix: 16) {
+                if firstOfVendor || nth % 40 == 0 || v == 0x1000 { identities.append((v, dv)) }
+                firstOfVendor = false
+            }
+        }
+        #expect(identities.count > 1000)
+        let classes: [UInt32] = [0x020000, 0x010802, 0x060400, 0x030000, 0x0c0330, 0xff0000, 0x120000]
+        let subset = PCIConfigReader(root: "/")
+        #expect(subset.loadNames(Set(identities.map { PCIConfigReader.Identity(vendor: $0.vendor, device: $0.device) })) == .subset,
+                "a plain pci.ids and /proc here")
+        let whole = PCIConfigReader(root: "/")
+        var compared = 0
+        for (i, id) in identities.enumerated() {
+            let cls = classes[i % classes.count]
+            let a = subset.names(vendor: id.vendor, device: id.device, classCode: cls)
+            let b = whole.names(vendor: id.vendor, device: id.device, classCode: cls)
+            #expect(a.vendor == b.vendor && a.device == b.device && a.cls == b.cls, "\(hex(id.vendor, 4)):\(hex(id.device, 4))")
+            if a.device != nil { compared += 1 }
+        }
+        #expect(compared == identities.count, "every identity has its name")
+        // Only what was asked for is there: the reader loads the host's identities.
+        let other = PCIConfigReader(root: "/")
+        _ = other.loadNames([PCIConfigReader.Identity(vendor: 0x8086, device: 0x159b)])
+        #expect(other.names(vendor: 0x10de, device: 0x1db6, classCode: 0x030200).vendor == nil)
+        #expect(other.names(vendor: 0x8086, device: 0x1572, classCode: 0x020000).device == nil)
+        let e810 = other.names(vendor: 0x8086, device: 0x159b, classCode: 0x020000)
+        #expect(e810.device == "Ethernet Controller E810-XXV for SFP" && e810.vendor == "Intel Corporation" && e810.cls == "Ethernet controller")
     }
 
     @Test func manifestNodesAndUnreadablePaths() throws {

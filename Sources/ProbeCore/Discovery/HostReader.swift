@@ -23,8 +23,7 @@ public struct HostReader: Sendable {
 
     public func read(scope: Host.Scope) -> Host {
         var problems: [String] = []
-        let names = NameDatabase(root: fs.root)
-        let main = ReadWorker(root: fs.root, names: names)
+        let main = ReadWorker(root: fs.root)
         let pci = main.pci
         if let e = pci.openError { problems.append("libpci: \(e)") }
 
@@ -95,26 +94,31 @@ public struct HostReader: Sendable {
                 wideOut.deallocate()
             }
             nonisolated(unsafe) let wideSlot = wideOut
-            let read = readInParallel(Array(0..<(1 + functions.count + numbers.count)), names: names) { job, worker -> PCIDevice? in
+            let read = readInParallel(Array(0..<(1 + functions.count + numbers.count))) { job, worker -> PCIDevice? in
                 if job == 0 {
                     wideSlot.pointee = readHostWide(scope: .all)
                     return nil
                 }
-                if job <= functions.count { return readDevice(functions[job - 1], worker, devicesDir: worker.devicesFolder(fs), inPass: true) }
+                if job <= functions.count { return readDevice(functions[job - 1], worker, devicesDir: worker.devicesFolder(fs)) }
                 let i = job - 1 - functions.count
                 groupOut[i] = readGroupAttributes(numbers[i], in: worker.groupsFolder(fs))
                 return nil
             }
             wide = wideOut.pointee
             problems += read.problems
-            // The devices by address and the groups with their members: at once on a large host.
+            // The devices by address (named) and the groups with their members: at once on a
+            // large host.
             let results = read.results
+            nonisolated(unsafe) let namer = lookUpNames ? Namer(root: fs.root, devices: results.lazy.compactMap { $0 }) : nil  // used by one thread
             withUnsafeMutablePointer(to: &devices) { devicesOut in
                 withUnsafeMutablePointer(to: &groups) { groupsOut in
                     nonisolated(unsafe) let (devicesOut, groupsOut) = (devicesOut, groupsOut)
                     @Sendable func indexDevices() {
                         devicesOut.pointee.reserveCapacity(results.count)
-                        for case let d? in results { devicesOut.pointee[d.address] = d }
+                        for case var d? in results {
+                            namer?.name(&d)
+                            devicesOut.pointee[d.address] = d
+                        }
                     }
                     @Sendable func assembleGroups() {
                         var pciMembers: [Int: [PCIAddress]] = [:]
@@ -139,7 +143,6 @@ public struct HostReader: Sendable {
                     }
                 }
             }
-            for a in read.unnamed { main.name(&devices[a]!) }
         case .devices:
             selected.forEach(load)
             let groupsDir = try? fs.directory(HostReader.iommuGroups)
@@ -148,6 +151,10 @@ public struct HostReader: Sendable {
             }
             for g in groups.values { g.pciMembers.forEach(load) }
             for d in Array(devices.values) { if let pf = d.physfn { load(pf) } }
+            if lookUpNames, !devices.isEmpty {
+                let namer = Namer(root: fs.root, devices: devices.values)
+                for a in Array(devices.keys) { namer.name(&devices[a]!) }
+            }
         }
 
         let w = wide ?? readHostWide(scope: scope)
@@ -183,10 +190,6 @@ public struct HostReader: Sendable {
     /// met, and the folder of the bridge it last read a function under.
     final class ReadWorker {
         let pci: PCIConfigReader
-        let names: NameDatabase
-        /// Names this worker has looked up, by identity: SR-IOV hosts repeat a few identities
-        /// thousands of times, and a known one takes no lock.
-        var known: [UInt64: PCIConfigReader.Names] = [:]
         var problems: [String] = []
         var parentFolder: (path: [UInt8], dir: HostDirectory)?
         /// The devices and groups folders, opened by this worker for itself: a descriptor that
@@ -203,52 +206,37 @@ public struct HostReader: Sendable {
             folders.groups = .some(try? fs.directory(HostReader.iommuGroups))
             return folders.groups!
         }
-        init(root: String, names: NameDatabase) {
-            pci = PCIConfigReader(root: root)
-            self.names = names
+        init(root: String) { pci = PCIConfigReader(root: root) }
+    }
+
+    /// pci.ids names, looked up once every function is read, when the identities on the host are
+    /// known: libpci is given only their lines of the database (`PCIConfigReader.loadNames`), and
+    /// each identity (a large SR-IOV host repeats a few thousands of times) is looked up once.
+    final class Namer {
+        let reader: PCIConfigReader
+        let list: PCIConfigReader.NameList
+        private var known: [UInt64: PCIConfigReader.Names] = [:]
+        init(root: String, devices: some Sequence<PCIDevice>) {
+            reader = PCIConfigReader(root: root)
+            list = reader.loadNames(Set(devices.map { PCIConfigReader.Identity(vendor: $0.vendorID, device: $0.deviceID) }))
         }
-
-        /// Functions read while another worker held the name database (loading pci.ids, a few
-        /// milliseconds): named after the pass rather than waited for.
-        var unnamed: [PCIAddress] = []
-
-        /// pci.ids names for the device's vendor, device and class. With `wait` false, a
-        /// function whose identity is new while the database is busy is left for later
-        /// (`unnamed`): the worker reads on instead of idling.
-        func name(_ d: inout PCIDevice, wait: Bool = true) {
+        func name(_ d: inout PCIDevice) {
             let key = UInt64(d.vendorID) << 48 | UInt64(d.deviceID) << 32 | UInt64(d.classCode)
-            guard let n = known[key] ?? names.lookUp(vendor: d.vendorID, device: d.deviceID, classCode: d.classCode, wait: wait) else {
-                unnamed.append(d.address)
-                return
-            }
+            let n = known[key] ?? reader.names(vendor: d.vendorID, device: d.deviceID, classCode: d.classCode)
             known[key] = n
             (d.vendorName, d.deviceName, d.className) = (n.vendor, n.device, n.cls)
         }
     }
 
-    /// pci.ids, through one libpci handle shared by the workers: each handle loads the whole
-    /// database on its first lookup, and a large host has few distinct identities.
-    final class NameDatabase: Sendable {
-        private let reader: Mutex<PCIConfigReader>
-        init(root: String) { reader = Mutex(PCIConfigReader(root: root)) }
-        /// Runs `body` holding the database, as a worker loading pci.ids does (for tests).
-        func holding<R>(_ body: () -> R) -> R { reader.withLock { _ in body() } }
-        /// nil when `wait` is false and another thread holds the database.
-        func lookUp(vendor: UInt16, device: UInt16, classCode: UInt32, wait: Bool = true) -> PCIConfigReader.Names? {
-            wait ? reader.withLock { $0.names(vendor: vendor, device: device, classCode: classCode) }
-                : reader.withLockIfAvailable { $0.names(vendor: vendor, device: device, classCode: classCode) }
-        }
-    }
-
     /// Runs `body` over `items` on a few reader threads (`onReaderThreads`), one `ReadWorker`
     /// each, keeping the items' order. HostFS is safe to share.
-    func readInParallel<T: Sendable, R: Sendable>(_ items: [T], names: NameDatabase, _ body: @escaping @Sendable (T, ReadWorker) -> R?) -> (results: [R?], problems: [String], unnamed: [PCIAddress]) {
+    func readInParallel<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (T, ReadWorker) -> R?) -> (results: [R?], problems: [String]) {
         let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let workers = items.count < HostReader.parallelThreshold ? 1 : min(4, cores)
         let out = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
         out.initialize(repeating: nil)
-        let notes = UnsafeMutableBufferPointer<(problems: [String], unnamed: [PCIAddress])>.allocate(capacity: workers)
-        notes.initialize(repeating: ([], []))
+        let notes = UnsafeMutableBufferPointer<[String]>.allocate(capacity: workers)
+        notes.initialize(repeating: [])
         defer {
             out.deinitialize()
             out.deallocate()
@@ -265,15 +253,15 @@ public struct HostReader: Sendable {
         // Each worker on a thread with a descriptor table of its own: every folder it opens (its
         // ReadWorker's) is closed before the thread ends; values come back, never descriptors.
         onReaderThreads(workers) { w in
-            let worker = ReadWorker(root: root, names: names)
+            let worker = ReadWorker(root: root)
             while true {
                 let start = next.add(run, ordering: .relaxed).oldValue
                 if start >= items.count { break }
                 for i in start..<min(start + run, items.count) { results[i] = body(items[i], worker) }
             }
-            problems[w] = (worker.problems, worker.unnamed)
+            problems[w] = worker.problems
         }
-        return (Array(out), notes.flatMap(\.problems), notes.flatMap(\.unnamed))
+        return (Array(out), notes.flatMap { $0 })
     }
 
     /// A function's folder, from the target of its /sys/bus/pci/devices link, which the kernel
@@ -299,7 +287,7 @@ public struct HostReader: Sendable {
     /// (decoded by libpci). Optional attributes are simply tried (a failed open is cheaper than
     /// listing the directory). Links are parsed as bytes: no string is made for what only a
     /// number or an address is drawn from.
-    func readDevice(_ a: PCIAddress, _ worker: ReadWorker, listVFs: Bool = false, devicesDir: HostDirectory? = nil, inPass: Bool = false) -> PCIDevice? {
+    func readDevice(_ a: PCIAddress, _ worker: ReadWorker, listVFs: Bool = false, devicesDir: HostDirectory? = nil) -> PCIDevice? {
         let name = a.description
         var path: String { "\(HostReader.pciDevices)/\(name)" }
         // Its place in the hierarchy: the /sys/bus/pci/devices link names every bridge above it.
@@ -382,7 +370,6 @@ public struct HostReader: Sendable {
             d.virtio = ((try? dir.names()) ?? []).filter { $0.hasPrefix("virtio") && Int($0.dropFirst(6)) != nil }.sorted()
                 .map { readVirtio("\(path)/\($0)", name: $0) }
         }
-        if lookUpNames { worker.name(&d, wait: !inPass) }
         return d
     }
 

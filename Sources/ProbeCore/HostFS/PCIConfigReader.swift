@@ -86,6 +86,33 @@ final class PCIConfigReader {
                                       classCode: UInt32(bytes[0x0b]) << 16 | UInt32(bytes[0x0a]) << 8 | UInt32(bytes[0x09])))
     }
 
+    /// How pci.ids came to be loaded.
+    enum NameList: Equatable {
+        /// Only the lines of the identities asked for, and the class list.
+        case subset
+        /// The whole file, by libpci itself (a compressed database, or no memfd or /proc).
+        case whole
+        case unavailable
+    }
+
+    /// A vendor and device, as `loadNames` takes them.
+    struct Identity: Hashable {
+        var vendor: UInt16
+        var device: UInt16
+    }
+
+    /// Loads the names of `identities` (their vendors and devices) and of every class, before the
+    /// first lookup; any other vendor or device then has no name.
+    func loadNames(_ identities: Set<Identity>) -> NameList {
+        guard let access else { return .unavailable }
+        let ids = identities.map { UInt32($0.vendor) << 16 | UInt32($0.device) }.sorted()
+        switch ids.withUnsafeBufferPointer({ vp_pci_load_names(access, $0.baseAddress, Int32($0.count)) }) {
+        case 1: return .subset
+        case 0: return .whole
+        default: return .unavailable
+        }
+    }
+
     func names(vendor: UInt16, device: UInt16, classCode: UInt32) -> Names {
         guard let access else { return Names() }
         var buf = [CChar](repeating: 0, count: 256)

@@ -331,83 +331,154 @@ static int vp_text_append(struct vp_text *t, const char *p, size_t n) {
     return 1;
 }
 
-/* Loads into `acc` only the pci.ids lines that name `ids` (vendor << 16 | device, sorted): each
- * vendor's line, the lines of the devices asked for under it, and the class list, copied into an
- * anonymous memfd that libpci then parses through /proc/self/fd. The database has 36,000 lines
- * (Intel's block alone 8,000) and parsing all of it costs milliseconds, twice a dataplane's whole
- * --device start; a host has a handful of identities. The host's files are untouched.
- * 1: the subset is loaded; 0: libpci loaded the whole file itself (a compressed database, no
- * memfd, no /proc); -1: no names at all. */
-int vp_pci_load_names(struct pci_access *acc, const uint32_t *ids, int count) {
+/* libpci's pci.ids, mapped, with its vendor blocks indexed: what vp_ids_load copies lines from. */
+struct vp_ids_block { uint32_t vendor; size_t start, end; };
+struct vp_ids {
+    const char *text;
+    size_t size;
+    struct vp_ids_block *blocks;  /* by vendor */
+    int count;
+    size_t classes;  /* where the class list starts ("C 00"); `size` when there is none */
+};
+
+static int vp_block_order(const void *a, const void *b) {
+    uint32_t x = ((const struct vp_ids_block *)a)->vendor, y = ((const struct vp_ids_block *)b)->vendor;
+    return x < y ? -1 : x > y;
+}
+
+/* Maps libpci's pci.ids and indexes its vendor blocks, one pass over its 36,000 lines. NULL when
+ * libpci must read it itself (a compressed database, or it cannot be mapped): vp_ids_load then
+ * has libpci load it whole. */
+struct vp_ids *vp_ids_open(struct pci_access *acc) {
     const char *path = acc->id_file_name;
     size_t plen = path ? strlen(path) : 0;
     char plain[4096];
-    int whole = !path || plen >= sizeof plain;
+    if (!path || plen >= sizeof plain) return NULL;
+    if (plen > 3 && strcmp(path + plen - 3, ".gz") == 0) {
+        /* libpci tries the compressed database first, then the plain one beside it. */
+        if (access(path, F_OK) == 0) return NULL;
+        memcpy(plain, path, plen - 3);
+        plain[plen - 3] = 0;
+        path = plain;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    struct stat st;
+    const char *text = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && st.st_size > 0) text = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (text == MAP_FAILED) return NULL;
+    struct vp_ids *ix = calloc(1, sizeof *ix);
+    if (!ix) {
+        munmap((void *)text, (size_t)st.st_size);
+        return NULL;
+    }
+    ix->text = text;
+    ix->size = (size_t)st.st_size;
+    ix->classes = ix->size;
+    int cap = 0;
+    for (size_t at = 0; at < ix->size;) {
+        const char *line = text + at;
+        const char *nl = memchr(line, '\n', ix->size - at);
+        size_t len = nl ? (size_t)(nl - line) + 1 : ix->size - at;
+        if (line[0] == 'C' && len > 1 && line[1] == ' ') {
+            ix->classes = at;  /* the class list runs to the end of the file */
+            break;
+        }
+        long v = line[0] == '\t' || line[0] == '#' ? -1 : vp_ids_hex4(line, len);
+        if (v >= 0) {
+            if (ix->count == cap) {
+                cap = cap ? cap * 2 : 4096;
+                struct vp_ids_block *b = realloc(ix->blocks, (size_t)cap * sizeof *b);
+                if (!b) {
+                    vp_ids_close(ix);
+                    return NULL;
+                }
+                ix->blocks = b;
+            }
+            if (ix->count > 0) ix->blocks[ix->count - 1].end = at;
+            ix->blocks[ix->count++] = (struct vp_ids_block){ (uint32_t)v, at, 0 };
+        }
+        at += len;
+    }
+    if (ix->count > 0) ix->blocks[ix->count - 1].end = ix->classes;
+    qsort(ix->blocks, (size_t)ix->count, sizeof *ix->blocks, vp_block_order);
+    return ix;
+}
+
+void vp_ids_close(struct vp_ids *ix) {
+    if (!ix) return;
+    munmap((void *)ix->text, ix->size);
+    free(ix->blocks);
+    free(ix);
+}
+
+/* Loads into `acc` only the pci.ids lines that name `ids` (vendor << 16 | device, sorted) and
+ * `classes` (base << 8 | subclass, sorted): each vendor's line and the lines of the devices asked
+ * for under it, each base class's line and its subclasses asked for, copied from `ix` into an
+ * anonymous memfd that libpci then parses through /proc/self/fd. The database has 36,000 lines
+ * (Intel's block alone 8,000) and parsing all of it costs milliseconds, twice a dataplane's whole
+ * --device start; a host has a handful of identities. The host's files are untouched.
+ * 1: the subset is loaded; 0: libpci loaded the whole file itself (no index, no memfd, no
+ * /proc); -1: no names at all. */
+int vp_ids_load(struct pci_access *acc, const struct vp_ids *ix, const uint32_t *ids, int count, const uint32_t *classes, int class_count) {
     struct vp_text out = { NULL, 0, 0 };
-    int memfd = -1, result = -1;
-    if (!whole && plen > 3 && strcmp(path + plen - 3, ".gz") == 0) {
-        /* libpci tries the compressed database first, then the plain one beside it: a compressed
-         * one it reads itself, whole. */
-        if (access(path, F_OK) == 0) {
-            whole = 1;
-        } else {
-            memcpy(plain, path, plen - 3);
-            plain[plen - 3] = 0;
-            path = plain;
+    int memfd = -1, result = -1, whole = !ix, ok = 1;
+    for (int i = 0; ix && ok && i < count;) {
+        uint32_t vendor = ids[i] >> 16;
+        int end = i;
+        while (end < count && ids[end] >> 16 == vendor) end++;
+        struct vp_ids_block key = { vendor, 0, 0 };
+        const struct vp_ids_block *b = bsearch(&key, ix->blocks, (size_t)ix->count, sizeof key, vp_block_order);
+        for (size_t at = b ? b->start : 0; b && ok && at < b->end;) {
+            const char *line = ix->text + at;
+            const char *nl = memchr(line, '\n', b->end - at);
+            size_t len = nl ? (size_t)(nl - line) + 1 : b->end - at;
+            if (at == b->start) {
+                ok = vp_text_append(&out, line, len);  /* the vendor's line */
+            } else if (line[0] == '\t' && len > 1 && line[1] != '\t') {
+                /* a device line (one tab); subsystem lines (two) are not looked up */
+                long d = vp_ids_hex4(line + 1, len - 1);
+                int k = d >= 0 ? vp_lower_bound(ids + i, end - i, vendor << 16 | (uint32_t)d) + i : end;
+                if (k < end && ids[k] == (vendor << 16 | (uint32_t)d)) ok = vp_text_append(&out, line, len);
+            }
+            at += len;
+        }
+        i = end;
+    }
+    /* The class list: "C cc" base classes, "\tss" subclasses (what is looked up), "\t\tpp"
+     * programming interfaces (never). */
+    int keep_base = 0;
+    uint32_t base = 0;
+    for (size_t at = ix ? ix->classes : 0; ix && ok && at < ix->size;) {
+        const char *line = ix->text + at;
+        const char *nl = memchr(line, '\n', ix->size - at);
+        size_t len = nl ? (size_t)(nl - line) + 1 : ix->size - at;
+        at += len;
+        if (line[0] == 'C' && len > 4) {
+            char two[4] = { '0', '0', line[2], line[3] };
+            long bc = vp_ids_hex4(two, 4);
+            base = bc >= 0 ? (uint32_t)bc : 0;
+            int k = vp_lower_bound(classes, class_count, base << 8);
+            keep_base = bc >= 0 && k < class_count && classes[k] >> 8 == base;
+            if (keep_base) ok = vp_text_append(&out, line, len);
+        } else if (keep_base && line[0] == '\t' && len > 3 && line[1] != '\t') {
+            char two[4] = { '0', '0', line[1], line[2] };
+            long sub = vp_ids_hex4(two, 4);
+            int k = sub >= 0 ? vp_lower_bound(classes, class_count, base << 8 | (uint32_t)sub) : class_count;
+            if (k < class_count && classes[k] == (base << 8 | (uint32_t)sub)) ok = vp_text_append(&out, line, len);
         }
     }
     if (!whole) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        const char *text = MAP_FAILED;
-        size_t size = 0;
-        if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0) {
-            size = (size_t)st.st_size;
-            text = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        memfd = ok ? memfd_create("vfio-probe-pci.ids", MFD_CLOEXEC) : -1;
+        size_t put = 0;
+        while (memfd >= 0 && put < out.used) {
+            ssize_t n = write(memfd, out.bytes + put, out.used - put);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            put += (size_t)n;
         }
-        if (fd >= 0) close(fd);
-        if (text == MAP_FAILED) {
-            whole = 1;
-        } else {
-            int classes = 0, keep_vendor = 0, ok = 1;
-            uint32_t vendor = 0;
-            for (size_t at = 0; ok && at < size;) {
-                const char *line = text + at;
-                const char *nl = memchr(line, '\n', size - at);
-                size_t len = nl ? (size_t)(nl - line) + 1 : size - at;
-                at += len;
-                if (classes || (line[0] == 'C' && len > 1 && line[1] == ' ')) {
-                    classes = 1;  /* the class list runs to the end of the file */
-                    if (line[0] != '#' && line[0] != '\n') ok = vp_text_append(&out, line, len);
-                } else if (line[0] == '\t') {
-                    /* a device line (one tab) of a vendor asked for; subsystem lines (two) are not looked up */
-                    long d = keep_vendor && len > 1 && line[1] != '\t' ? vp_ids_hex4(line + 1, len - 1) : -1;
-                    if (d >= 0) {
-                        uint32_t id = vendor << 16 | (uint32_t)d;
-                        int i = vp_lower_bound(ids, count, id);
-                        if (i < count && ids[i] == id) ok = vp_text_append(&out, line, len);
-                    }
-                } else {
-                    long v = vp_ids_hex4(line, len);
-                    if (v >= 0) {  /* a vendor line; comments and blank lines leave the block as it is */
-                        vendor = (uint32_t)v;
-                        int i = vp_lower_bound(ids, count, vendor << 16);
-                        keep_vendor = i < count && ids[i] >> 16 == vendor;
-                        if (keep_vendor) ok = vp_text_append(&out, line, len);
-                    }
-                }
-            }
-            munmap((void *)text, size);
-            memfd = ok ? memfd_create("vfio-probe-pci.ids", MFD_CLOEXEC) : -1;
-            size_t put = 0;
-            while (memfd >= 0 && put < out.used) {
-                ssize_t n = write(memfd, out.bytes + put, out.used - put);
-                if (n < 0 && errno == EINTR) continue;
-                if (n <= 0) break;
-                put += (size_t)n;
-            }
-            if (memfd < 0 || put != out.used) whole = 1;
-        }
+        if (memfd < 0 || put != out.used) whole = 1;
     }
     jmp_buf env;
     vp_guard = &env;

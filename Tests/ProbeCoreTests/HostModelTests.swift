@@ -215,10 +215,11 @@ struct HostFSTests {
             }
         }
         #expect(identities.count > 1000)
-        let classes: [UInt32] = [0x020000, 0x010802, 0x060400, 0x030000, 0x0c0330, 0xff0000, 0x120000]
+        // Classes across the list, one with no subclass lines (ff) and a subclass pci.ids lacks (0d99).
+        let classes: [UInt32] = [0x020000, 0x010802, 0x060400, 0x030000, 0x0c0330, 0xff0000, 0x120000, 0x0d9900]
         let subset = PCIConfigReader(root: "/")
-        #expect(subset.loadNames(Set(identities.map { PCIConfigReader.Identity(vendor: $0.vendor, device: $0.device) })) == .subset,
-                "a plain pci.ids and /proc here")
+        let asked = Set(identities.enumerated().map { i, id in PCIConfigReader.Identity(vendor: id.vendor, device: id.device, classCode: classes[i % classes.count]) })
+        #expect(subset.loadNames(asked) == .subset, "a plain pci.ids and /proc here")
         let whole = PCIConfigReader(root: "/")
         var compared = 0
         for (i, id) in identities.enumerated() {
@@ -229,10 +230,15 @@ struct HostFSTests {
             if a.device != nil { compared += 1 }
         }
         #expect(compared == identities.count, "every identity has its name")
+        // Without an index (a compressed pci.ids) libpci loads the whole file: the same names.
+        let fallback = PCIConfigReader(root: "/")
+        #expect(fallback.loadNames(asked, index: .unindexed) == .whole)
+        #expect(fallback.names(vendor: 0x8086, device: 0x159b, classCode: 0x020000).device == "Ethernet Controller E810-XXV for SFP")
         // Only what was asked for is there: the reader loads the host's identities.
         let other = PCIConfigReader(root: "/")
-        _ = other.loadNames([PCIConfigReader.Identity(vendor: 0x8086, device: 0x159b)])
+        _ = other.loadNames([PCIConfigReader.Identity(vendor: 0x8086, device: 0x159b, classCode: 0x020000)])
         #expect(other.names(vendor: 0x10de, device: 0x1db6, classCode: 0x030200).vendor == nil)
+        #expect(other.names(vendor: 0x8086, device: 0x159b, classCode: 0x010802).cls == nil)
         #expect(other.names(vendor: 0x8086, device: 0x1572, classCode: 0x020000).device == nil)
         let e810 = other.names(vendor: 0x8086, device: 0x159b, classCode: 0x020000)
         #expect(e810.device == "Ethernet Controller E810-XXV for SFP" && e810.vendor == "Intel Corporation" && e810.cls == "Ethernet controller")

@@ -40,9 +40,14 @@ long vp_read_attribute(int dirfd, const char *within, const char *name, void *bu
 int vp_first_entry(int dirfd, const char *within, const char *name, const char *prefix, char *out, size_t outlen);
 /* This thread gets a file descriptor table of its own: 0, or -errno. */
 int vp_unshare_files(void);
-/* Loads into acc the pci.ids lines for `ids` (vendor << 16 | device, sorted) and the class
- * list: 1 the subset, 0 the whole file (libpci's own load), -1 no names. */
-int vp_pci_load_names(struct pci_access *acc, const uint32_t *ids, int count);
+/* libpci's pci.ids, mapped and indexed by vendor (NULL: libpci must read it whole itself). */
+struct vp_ids;
+struct vp_ids *vp_ids_open(struct pci_access *acc);
+void vp_ids_close(struct vp_ids *ix);
+/* Loads into acc the lines of `ix` for `ids` (vendor << 16 | device, sorted) and `classes`
+ * (base << 8 | subclass, sorted): 1 the subset, 0 the whole file (libpci's own load), -1 no
+ * names. `ix` may be NULL. */
+int vp_ids_load(struct pci_access *acc, const struct vp_ids *ix, const uint32_t *ids, int count, const uint32_t *classes, int class_count);
 /// readlinkat(2) of `within`/`name` beneath `dirfd`; the target's length, or -1 with errno.
 long vp_readlink(int dirfd, const char *within, const char *name, char *buf, long cap);
 /// pipe2(fds, O_CLOEXEC).

@@ -106,14 +106,16 @@ public struct HostReader: Sendable {
             }
             wide = wideOut.pointee
             problems += read.problems
-            // The devices by address (named) and the groups with their members: at once on a
-            // large host.
+            // The devices by address (named: pci.ids is read meanwhile) and the groups with their
+            // members: at once on a large host.
             let results = read.results
-            nonisolated(unsafe) let namer = lookUpNames ? Namer(root: fs.root, devices: results.lazy.compactMap { $0 }) : nil  // used by one thread
+            let (identities, lookUpNames, root) = (read.identities, lookUpNames, fs.root)
             withUnsafeMutablePointer(to: &devices) { devicesOut in
                 withUnsafeMutablePointer(to: &groups) { groupsOut in
                     nonisolated(unsafe) let (devicesOut, groupsOut) = (devicesOut, groupsOut)
                     @Sendable func indexDevices() {
+                        let namer = lookUpNames ? Namer(root: root) : nil
+                        namer?.load(identities)
                         devicesOut.pointee.reserveCapacity(results.count)
                         for case var d? in results {
                             namer?.name(&d)
@@ -152,7 +154,8 @@ public struct HostReader: Sendable {
             for g in groups.values { g.pciMembers.forEach(load) }
             for d in Array(devices.values) { if let pf = d.physfn { load(pf) } }
             if lookUpNames, !devices.isEmpty {
-                let namer = Namer(root: fs.root, devices: devices.values)
+                let namer = Namer(root: fs.root)
+                namer.load(Set(devices.values.map(PCIConfigReader.Identity.init)))
                 for a in Array(devices.keys) { namer.name(&devices[a]!) }
             }
         }
@@ -191,6 +194,8 @@ public struct HostReader: Sendable {
     final class ReadWorker {
         let pci: PCIConfigReader
         var problems: [String] = []
+        /// The identities of the functions read (a few on most hosts), for the names.
+        var identities: Set<PCIConfigReader.Identity> = []
         var parentFolder: (path: [UInt8], dir: HostDirectory)?
         /// The devices and groups folders, opened by this worker for itself: a descriptor that
         /// threads share has its reference count taken and dropped by every call made relative to
@@ -214,12 +219,15 @@ public struct HostReader: Sendable {
     /// each identity (a large SR-IOV host repeats a few thousands of times) is looked up once.
     final class Namer {
         let reader: PCIConfigReader
-        let list: PCIConfigReader.NameList
+        private let index: PCIConfigReader.NameIndex
+        private(set) var list: PCIConfigReader.NameList = .unavailable
         private var known: [UInt64: PCIConfigReader.Names] = [:]
-        init(root: String, devices: some Sequence<PCIDevice>) {
+        init(root: String) {
             reader = PCIConfigReader(root: root)
-            list = reader.loadNames(Set(devices.map { PCIConfigReader.Identity(vendor: $0.vendorID, device: $0.deviceID) }))
+            index = reader.nameIndex()
         }
+        /// Loads the names of the host's identities, before the first `name`.
+        func load(_ identities: Set<PCIConfigReader.Identity>) { list = reader.loadNames(identities, index: index) }
         func name(_ d: inout PCIDevice) {
             let key = UInt64(d.vendorID) << 48 | UInt64(d.deviceID) << 32 | UInt64(d.classCode)
             let n = known[key] ?? reader.names(vendor: d.vendorID, device: d.deviceID, classCode: d.classCode)
@@ -230,13 +238,14 @@ public struct HostReader: Sendable {
 
     /// Runs `body` over `items` on a few reader threads (`onReaderThreads`), one `ReadWorker`
     /// each, keeping the items' order. HostFS is safe to share.
-    func readInParallel<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (T, ReadWorker) -> R?) -> (results: [R?], problems: [String]) {
+    func readInParallel<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (T, ReadWorker) -> R?)
+        -> (results: [R?], problems: [String], identities: Set<PCIConfigReader.Identity>) {
         let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let workers = items.count < HostReader.parallelThreshold ? 1 : min(4, cores)
         let out = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
         out.initialize(repeating: nil)
-        let notes = UnsafeMutableBufferPointer<[String]>.allocate(capacity: workers)
-        notes.initialize(repeating: [])
+        let notes = UnsafeMutableBufferPointer<(problems: [String], identities: Set<PCIConfigReader.Identity>)>.allocate(capacity: workers)
+        notes.initialize(repeating: ([], []))
         defer {
             out.deinitialize()
             out.deallocate()
@@ -259,9 +268,9 @@ public struct HostReader: Sendable {
                 if start >= items.count { break }
                 for i in start..<min(start + run, items.count) { results[i] = body(items[i], worker) }
             }
-            problems[w] = worker.problems
+            problems[w] = (worker.problems, worker.identities)
         }
-        return (Array(out), notes.flatMap { $0 })
+        return (Array(out), notes.flatMap(\.problems), notes.reduce(into: []) { $0.formUnion($1.identities) })
     }
 
     /// A function's folder, from the target of its /sys/bus/pci/devices link, which the kernel
@@ -350,6 +359,7 @@ public struct HostReader: Sendable {
             d.configComplete = info.complete
         }
         if let sub = uevent?.subsystem { (d.subsystemVendorID, d.subsystemDeviceID) = sub }
+        worker.identities.insert(PCIConfigReader.Identity(d))
         d.parents = parents
         d.driver = uevent.map(\.driver) ?? (try? dir.linkName("driver"))
         if let o = try? dir.text("driver_override"), o != "(null)", !o.isEmpty { d.driverOverride = o }

@@ -95,18 +95,44 @@ final class PCIConfigReader {
         case unavailable
     }
 
-    /// A vendor and device, as `loadNames` takes them.
+    /// What a function is named by: vendor, device and class (the base class and subclass).
     struct Identity: Hashable {
         var vendor: UInt16
         var device: UInt16
+        var classCode: UInt32
+        init(vendor: UInt16, device: UInt16, classCode: UInt32) {
+            self.vendor = vendor
+            self.device = device
+            self.classCode = classCode
+        }
+        init(_ d: PCIDevice) { self.init(vendor: d.vendorID, device: d.deviceID, classCode: d.classCode) }
     }
 
-    /// Loads the names of `identities` (their vendors and devices) and of every class, before the
-    /// first lookup; any other vendor or device then has no name.
-    func loadNames(_ identities: Set<Identity>) -> NameList {
+    /// libpci's pci.ids, mapped and indexed by vendor (`vp_ids_open`): made before the host's
+    /// identities are known (while the functions are read), used by `loadNames`.
+    final class NameIndex: @unchecked Sendable {
+        fileprivate let pointer: OpaquePointer?
+        fileprivate init(_ pointer: OpaquePointer?) { self.pointer = pointer }
+        deinit { vp_ids_close(pointer) }
+        /// No index: what a compressed database gives (libpci then loads the whole file).
+        static var unindexed: NameIndex { NameIndex(nil) }
+    }
+
+    func nameIndex() -> NameIndex { NameIndex(access.flatMap { vp_ids_open($0) }) }
+
+    /// Loads the names of `identities` (their vendors, devices and classes) before the first
+    /// lookup; any other vendor, device or class then has no name.
+    func loadNames(_ identities: Set<Identity>, index: NameIndex? = nil) -> NameList {
         guard let access else { return .unavailable }
-        let ids = identities.map { UInt32($0.vendor) << 16 | UInt32($0.device) }.sorted()
-        switch ids.withUnsafeBufferPointer({ vp_pci_load_names(access, $0.baseAddress, Int32($0.count)) }) {
+        let index = index ?? nameIndex()
+        let ids = Set(identities.map { UInt32($0.vendor) << 16 | UInt32($0.device) }).sorted()
+        let classes = Set(identities.map { $0.classCode >> 8 }).sorted()
+        let loaded = ids.withUnsafeBufferPointer { i in
+            classes.withUnsafeBufferPointer { c in
+                vp_ids_load(access, index.pointer, i.baseAddress, Int32(i.count), c.baseAddress, Int32(c.count))
+            }
+        }
+        switch loaded {
         case 1: return .subset
         case 0: return .whole
         default: return .unavailable

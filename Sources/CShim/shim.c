@@ -38,6 +38,13 @@ int vp_openat_in_root(int rootfd, const char *path, int flags) {
 const int vp_O_PATH = O_PATH;
 int vp_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
+/* read, close and readlinkat without glibc's cancellation bookkeeping: in a threaded process every
+ * cancellable call switches asynchronous cancellation on and off around the system call, which
+ * over tens of thousands of small sysfs files is measurable (perf: 3% of the probe's user time).
+ * No thread of the probe is ever cancelled. */
+static long vp_sys_read(int fd, void *buf, size_t n) { return syscall(SYS_read, fd, buf, n); }
+static void vp_sys_close(int fd) { (void)syscall(SYS_close, fd); }
+
 int vp_open_beneath(int dirfd, const char *path, int flags) {
     /* Relative, and no "." or ".." component: with no link followed either, the walk cannot
        leave dirfd. (RESOLVE_BENEATH would say the same, but it takes a reference on dirfd's
@@ -103,7 +110,7 @@ long vp_readlink(int dirfd, const char *within, const char *name, char *buf, lon
     char tmp[512];
     const char *path = vp_join(tmp, sizeof tmp, within, name);
     if (!path) return -1;
-    return (long)readlinkat(dirfd, path, buf, (size_t)cap);
+    return syscall(SYS_readlinkat, dirfd, path, buf, (size_t)cap);
 }
 
 long vp_read_attribute(int dirfd, const char *within, const char *name, void *buf, long cap) {
@@ -114,18 +121,18 @@ long vp_read_attribute(int dirfd, const char *within, const char *name, void *bu
     if (fd < 0) return -1;
     long total = 0;
     while (total < cap) {
-        long n = read(fd, (char *)buf + total, (size_t)(cap - total));
+        long n = vp_sys_read(fd, (char *)buf + total, (size_t)(cap - total));
         if (n < 0) {
             if (errno == EINTR) continue;
             int e = errno;
-            close(fd);
+            vp_sys_close(fd);
             errno = e;
             return -1;
         }
         total += n;
         if (n == 0 || total < cap) break; /* a short read is the whole attribute */
     }
-    close(fd);
+    vp_sys_close(fd);
     return total;
 }
 
@@ -143,7 +150,7 @@ int vp_first_entry(int dirfd, const char *within, const char *name, const char *
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             int e = errno;
-            close(fd);
+            vp_sys_close(fd);
             errno = e;
             return -1;
         }
@@ -162,7 +169,7 @@ int vp_first_entry(int dirfd, const char *within, const char *name, const char *
            that has already named it. */
         if (found) break;
     }
-    close(fd);
+    vp_sys_close(fd);
     return found;
 }
 

@@ -106,8 +106,8 @@ public struct HostReader: Sendable {
             }
             wide = wideOut.pointee
             problems += read.problems
-            // The devices by address (named: pci.ids is read meanwhile) and the groups with their
-            // members: at once on a large host.
+            // The devices by address, named now that the host's identities are known, and the
+            // groups with their members: at once on a large host.
             let results = read.results
             let (identities, lookUpNames, root) = (read.identities, lookUpNames, fs.root)
             withUnsafeMutablePointer(to: &devices) { devicesOut in

@@ -436,7 +436,7 @@ int vp_ids_load(struct pci_access *acc, const struct vp_ids *ix, const uint32_t 
         int end = i;
         while (end < count && ids[end] >> 16 == vendor) end++;
         struct vp_ids_block key = { vendor, 0, 0 };
-        const struct vp_ids_block *b = bsearch(&key, ix->blocks, (size_t)ix->count, sizeof key, vp_block_order);
+        const struct vp_ids_block *b = ix->count ? bsearch(&key, ix->blocks, (size_t)ix->count, sizeof key, vp_block_order) : NULL;
         for (size_t at = b ? b->start : 0; b && ok && at < b->end;) {
             const char *line = ix->text + at;
             const char *nl = memchr(line, '\n', b->end - at);

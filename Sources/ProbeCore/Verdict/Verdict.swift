@@ -135,8 +135,8 @@ public enum VerdictBuilder {
     static func fold(_ host: Host, _ findings: [Finding], deviceScoped: Bool, proven: [PCIAddress: Set<Mode>]) -> Fold {
         var hostFx = Effects()
         for f in findings where f.subject == .host { hostFx.add(contentsOf: f.impacts) }
-        /// The effects on the devices in `range` (addresses, half-open; nil: unbounded), in
-        /// findings order.
+        /// The effects on the devices with addresses in [low, high) (nil: unbounded), in findings
+        /// order.
         func deviceEffects(from low: PCIAddress?, to high: PCIAddress?, capacity: Int) -> [PCIAddress: Effects] {
             var fx: [PCIAddress: Effects] = [:]
             fx.reserveCapacity(capacity)

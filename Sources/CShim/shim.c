@@ -338,24 +338,27 @@ static int vp_text_append(struct vp_text *t, const char *p, size_t n) {
     return 1;
 }
 
-/* libpci's pci.ids, mapped, with its vendor blocks indexed: what vp_ids_load copies lines from. */
-struct vp_ids_block { uint32_t vendor; size_t start, end; };
+/* libpci's pci.ids, mapped: what vp_ids_load copies lines from. */
 struct vp_ids {
     const char *text;
     size_t size;
-    struct vp_ids_block *blocks;  /* by vendor */
-    int count;
     size_t classes;  /* where the class list starts ("C 00"); `size` when there is none */
 };
 
-static int vp_block_order(const void *a, const void *b) {
-    uint32_t x = ((const struct vp_ids_block *)a)->vendor, y = ((const struct vp_ids_block *)b)->vendor;
-    return x < y ? -1 : x > y;
+/* The line after the one at `at` (or `end`). */
+static size_t vp_next_line(const char *text, size_t at, size_t end) {
+    const char *nl = at < end ? memchr(text + at, '\n', end - at) : NULL;
+    return nl ? (size_t)(nl - text) + 1 : end;
 }
 
-/* Maps libpci's pci.ids and indexes its vendor blocks, one pass over its 36,000 lines. NULL when
- * libpci must read it itself (a compressed database, or it cannot be mapped): vp_ids_load then
- * has libpci load it whole. */
+/* A vendor line at `at`: four hex digits and two spaces. The vendor, or -1. */
+static long vp_vendor_line(const char *text, size_t at, size_t end) {
+    if (end - at < 6 || text[at + 4] != ' ' || text[at + 5] != ' ') return -1;
+    return vp_ids_hex4(text + at, end - at);
+}
+
+/* Maps libpci's pci.ids. NULL when libpci must read it itself (a compressed database, or it
+ * cannot be mapped): vp_ids_load then has libpci load it whole. */
 struct vp_ids *vp_ids_open(struct pci_access *acc) {
     const char *path = acc->id_file_name;
     size_t plen = path ? strlen(path) : 0;
@@ -382,42 +385,50 @@ struct vp_ids *vp_ids_open(struct pci_access *acc) {
     }
     ix->text = text;
     ix->size = (size_t)st.st_size;
+    /* The class list closes the file: found by walking back from the end, line by line, to the
+     * last vendor line (a few hundred lines, not the 36,000 before them). */
     ix->classes = ix->size;
-    int cap = 0;
-    for (size_t at = 0; at < ix->size;) {
-        const char *line = text + at;
-        const char *nl = memchr(line, '\n', ix->size - at);
-        size_t len = nl ? (size_t)(nl - line) + 1 : ix->size - at;
-        if (line[0] == 'C' && len > 1 && line[1] == ' ') {
-            ix->classes = at;  /* the class list runs to the end of the file */
-            break;
-        }
-        long v = line[0] == '\t' || line[0] == '#' ? -1 : vp_ids_hex4(line, len);
-        if (v >= 0) {
-            if (ix->count == cap) {
-                cap = cap ? cap * 2 : 4096;
-                struct vp_ids_block *b = realloc(ix->blocks, (size_t)cap * sizeof *b);
-                if (!b) {
-                    vp_ids_close(ix);
-                    return NULL;
-                }
-                ix->blocks = b;
-            }
-            if (ix->count > 0) ix->blocks[ix->count - 1].end = at;
-            ix->blocks[ix->count++] = (struct vp_ids_block){ (uint32_t)v, at, 0 };
-        }
-        at += len;
+    size_t line = ix->size;
+    while (line > 0) {
+        size_t start = line - 1;  /* the '\n' ending the previous line, or its last byte */
+        while (start > 0 && text[start - 1] != '\n') start--;
+        if (text[start] == 'C' && line - start > 1 && text[start + 1] == ' ') ix->classes = start;
+        else if (vp_vendor_line(text, start, ix->size) >= 0) break;
+        line = start;
     }
-    if (ix->count > 0) ix->blocks[ix->count - 1].end = ix->classes;
-    qsort(ix->blocks, (size_t)ix->count, sizeof *ix->blocks, vp_block_order);
     return ix;
 }
 
 void vp_ids_close(struct vp_ids *ix) {
     if (!ix) return;
     munmap((void *)ix->text, ix->size);
-    free(ix->blocks);
     free(ix);
+}
+
+/* The vendor line of `vendor` before the class list: by bisection over byte offsets (pci.ids is
+ * kept sorted by vendor), then, for a vendor that is not where sorting puts it, by a search of the
+ * whole list. (size_t)-1 when pci.ids does not name it. */
+static size_t vp_find_vendor(const struct vp_ids *ix, uint32_t vendor) {
+    size_t lo = 0, hi = ix->classes;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        size_t at = mid == 0 ? 0 : vp_next_line(ix->text, mid - 1, hi);  /* the first line starting at or after mid */
+        long v = -1;
+        while (at < hi && (v = vp_vendor_line(ix->text, at, hi)) < 0) at = vp_next_line(ix->text, at, hi);
+        if (at >= hi) {
+            hi = mid;
+        } else if ((uint32_t)v == vendor) {
+            return at;
+        } else if ((uint32_t)v < vendor) {
+            lo = vp_next_line(ix->text, at, hi);
+        } else {
+            hi = mid;
+        }
+    }
+    char key[8];
+    snprintf(key, sizeof key, "\n%04x  ", vendor);
+    const char *hit = memmem(ix->text, ix->classes, key, 7);
+    return hit ? (size_t)(hit - ix->text) + 1 : (size_t)-1;
 }
 
 /* Loads into `acc` only the pci.ids lines that name `ids` (vendor << 16 | device, sorted) and
@@ -435,21 +446,21 @@ int vp_ids_load(struct pci_access *acc, const struct vp_ids *ix, const uint32_t 
         uint32_t vendor = ids[i] >> 16;
         int end = i;
         while (end < count && ids[end] >> 16 == vendor) end++;
-        struct vp_ids_block key = { vendor, 0, 0 };
-        const struct vp_ids_block *b = ix->count ? bsearch(&key, ix->blocks, (size_t)ix->count, sizeof key, vp_block_order) : NULL;
-        for (size_t at = b ? b->start : 0; b && ok && at < b->end;) {
+        size_t start = vp_find_vendor(ix, vendor);
+        for (size_t at = start; start != (size_t)-1 && ok && at < ix->classes;) {
             const char *line = ix->text + at;
-            const char *nl = memchr(line, '\n', b->end - at);
-            size_t len = nl ? (size_t)(nl - line) + 1 : b->end - at;
-            if (at == b->start) {
+            size_t next = vp_next_line(ix->text, at, ix->classes), len = next - at;
+            if (at == start) {
                 ok = vp_text_append(&out, line, len);  /* the vendor's line */
+            } else if (vp_vendor_line(ix->text, at, ix->classes) >= 0) {
+                break;  /* the next vendor's block */
             } else if (line[0] == '\t' && len > 1 && line[1] != '\t') {
                 /* a device line (one tab); subsystem lines (two) are not looked up */
                 long d = vp_ids_hex4(line + 1, len - 1);
                 int k = d >= 0 ? vp_lower_bound(ids + i, end - i, vendor << 16 | (uint32_t)d) + i : end;
                 if (k < end && ids[k] == (vendor << 16 | (uint32_t)d)) ok = vp_text_append(&out, line, len);
             }
-            at += len;
+            at = next;
         }
         i = end;
     }

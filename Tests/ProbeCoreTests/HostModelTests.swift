@@ -240,7 +240,9 @@ struct HostFSTests {
         #expect(fallback.names(vendor: 0x8086, device: 0x159b, classCode: 0x020000).device == "Ethernet Controller E810-XXV for SFP")
         // Only what was asked for is there: the reader loads the host's identities.
         let other = PCIConfigReader(root: "/")
-        _ = other.loadNames([PCIConfigReader.Identity(vendor: 0x8086, device: 0x159b, classCode: 0x020000)])
+        _ = other.loadNames([PCIConfigReader.Identity(vendor: 0x8086, device: 0x159b, classCode: 0x020000),
+                             PCIConfigReader.Identity(vendor: 0x0002, device: 0x0001, classCode: 0x020000)])  // a vendor pci.ids lacks
+        #expect(other.names(vendor: 0x0002, device: 0x0001, classCode: 0x020000).vendor == nil)
         #expect(other.names(vendor: 0x10de, device: 0x1db6, classCode: 0x030200).vendor == nil)
         #expect(other.names(vendor: 0x8086, device: 0x159b, classCode: 0x010802).cls == nil)
         #expect(other.names(vendor: 0x8086, device: 0x1572, classCode: 0x020000).device == nil)

@@ -40,7 +40,7 @@ long vp_read_attribute(int dirfd, const char *within, const char *name, void *bu
 int vp_first_entry(int dirfd, const char *within, const char *name, const char *prefix, char *out, size_t outlen);
 /* This thread gets a file descriptor table of its own: 0, or -errno. */
 int vp_unshare_files(void);
-/* libpci's pci.ids, mapped and indexed by vendor (NULL: libpci must read it whole itself). */
+/* libpci's pci.ids, mapped (NULL: libpci must read it whole itself). */
 struct vp_ids;
 struct vp_ids *vp_ids_open(struct pci_access *acc);
 void vp_ids_close(struct vp_ids *ix);

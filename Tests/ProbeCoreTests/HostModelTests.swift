@@ -234,9 +234,9 @@ struct HostFSTests {
             if a.device != nil { compared += 1 }
         }
         #expect(compared == identities.count, "every identity has its name")
-        // Without an index (a compressed pci.ids) libpci loads the whole file: the same names.
+        // Unmapped (a compressed pci.ids) libpci loads the whole file: the same names.
         let fallback = PCIConfigReader(root: "/")
-        #expect(fallback.loadNames(asked, index: .unindexed) == .whole)
+        #expect(fallback.loadNames(asked, from: .unmapped) == .whole)
         #expect(fallback.names(vendor: 0x8086, device: 0x159b, classCode: 0x020000).device == "Ethernet Controller E810-XXV for SFP")
         // Only what was asked for is there: the reader loads the host's identities.
         let other = PCIConfigReader(root: "/")

@@ -219,15 +219,11 @@ public struct HostReader: Sendable {
     /// each identity (a large SR-IOV host repeats a few thousands of times) is looked up once.
     final class Namer {
         let reader: PCIConfigReader
-        private let index: PCIConfigReader.NameIndex
         private(set) var list: PCIConfigReader.NameList = .unavailable
         private var known: [UInt64: PCIConfigReader.Names] = [:]
-        init(root: String) {
-            reader = PCIConfigReader(root: root)
-            index = reader.nameIndex()
-        }
+        init(root: String) { reader = PCIConfigReader(root: root) }
         /// Loads the names of the host's identities, before the first `name`.
-        func load(_ identities: Set<PCIConfigReader.Identity>) { list = reader.loadNames(identities, index: index) }
+        func load(_ identities: Set<PCIConfigReader.Identity>) { list = reader.loadNames(identities) }
         func name(_ d: inout PCIDevice) {
             let key = UInt64(d.vendorID) << 48 | UInt64(d.deviceID) << 32 | UInt64(d.classCode)
             let n = known[key] ?? reader.names(vendor: d.vendorID, device: d.deviceID, classCode: d.classCode)

@@ -108,28 +108,27 @@ final class PCIConfigReader {
         init(_ d: PCIDevice) { self.init(vendor: d.vendorID, device: d.deviceID, classCode: d.classCode) }
     }
 
-    /// libpci's pci.ids, mapped and indexed by vendor (`vp_ids_open`): made before the host's
-    /// identities are known (while the functions are read), used by `loadNames`.
-    final class NameIndex: @unchecked Sendable {
+    /// libpci's pci.ids, mapped (`vp_ids_open`): where `loadNames` finds the host's lines.
+    final class MappedIDs: @unchecked Sendable {
         fileprivate let pointer: OpaquePointer?
         fileprivate init(_ pointer: OpaquePointer?) { self.pointer = pointer }
         deinit { vp_ids_close(pointer) }
-        /// No index: what a compressed database gives (libpci then loads the whole file).
-        static var unindexed: NameIndex { NameIndex(nil) }
+        /// No mapping: what a compressed database gives (libpci then loads the whole file).
+        static var unmapped: MappedIDs { MappedIDs(nil) }
     }
 
-    func nameIndex() -> NameIndex { NameIndex(access.flatMap { vp_ids_open($0) }) }
+    func mapIDs() -> MappedIDs { MappedIDs(access.flatMap { vp_ids_open($0) }) }
 
     /// Loads the names of `identities` (their vendors, devices and classes) before the first
     /// lookup; any other vendor, device or class then has no name.
-    func loadNames(_ identities: Set<Identity>, index: NameIndex? = nil) -> NameList {
+    func loadNames(_ identities: Set<Identity>, from file: MappedIDs? = nil) -> NameList {
         guard let access else { return .unavailable }
-        let index = index ?? nameIndex()
+        let file = file ?? mapIDs()
         let ids = Set(identities.map { UInt32($0.vendor) << 16 | UInt32($0.device) }).sorted()
         let classes = Set(identities.map { $0.classCode >> 8 }).sorted()
         let loaded = ids.withUnsafeBufferPointer { i in
             classes.withUnsafeBufferPointer { c in
-                vp_ids_load(access, index.pointer, i.baseAddress, Int32(i.count), c.baseAddress, Int32(c.count))
+                vp_ids_load(access, file.pointer, i.baseAddress, Int32(i.count), c.baseAddress, Int32(c.count))
             }
         }
         switch loaded {

@@ -164,8 +164,7 @@ public struct Finding: Sendable, Equatable {
 
     public init(_ checkID: String, _ status: Status, _ subject: Subject = .host, _ summary: String,
                 detail: String? = nil, remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) {
-        s = CopyOnWrite(Fields(checkID: checkID, status: status, subject: subject, summary: Deferred(summary), detail: detail, remedy: remedy,
-                               evidence: Deferred(evidence), impacts: impacts))
+        self.init(checkID, status, subject, deferred: Deferred(summary), detail: detail, remedy: remedy, evidence: Deferred(evidence), impacts: impacts)
     }
 
     /// A finding whose summary and evidence are formatted when a reporter reads them.
@@ -249,8 +248,7 @@ extension Check {
     /// A finding of this check, with the descriptor's remedy on non-pass results unless another is given.
     static func finding(_ status: Status, _ summary: String, detail: String? = nil,
                         remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) -> Finding {
-        let r = remedy ?? (status == .warn || status == .fail ? descriptor.remedy : nil)
-        return Finding(descriptor.id, status, .host, summary, detail: detail, remedy: r, evidence: evidence, impacts: impacts)
+        finding(status, .host, summary, detail: detail, remedy: remedy, evidence: evidence, impacts: impacts)
     }
     /// The summary and evidence are formatted when a reporter reads them (see `Deferred`).
     static func finding(_ status: Status, _ subject: Subject, _ summary: @autoclosure @escaping @Sendable () -> String, detail: String? = nil,

@@ -109,13 +109,13 @@ public struct HostReader: Sendable {
             // The devices by address, named now that the host's identities are known, and the
             // groups with their members: at once on a large host.
             let results = read.results
-            let (identities, lookUpNames, root) = (read.identities, lookUpNames, fs.root)
+            let (identities, lookUpNames) = (read.identities, lookUpNames)
+            nonisolated(unsafe) let namesReader = pci  // used by the devices' side alone
             withUnsafeMutablePointer(to: &devices) { devicesOut in
                 withUnsafeMutablePointer(to: &groups) { groupsOut in
                     nonisolated(unsafe) let (devicesOut, groupsOut) = (devicesOut, groupsOut)
                     @Sendable func indexDevices() {
-                        let namer = lookUpNames ? Namer(root: root) : nil
-                        namer?.load(identities)
+                        let namer = lookUpNames ? Namer(namesReader, identities: identities) : nil
                         devicesOut.pointee.reserveCapacity(results.count)
                         for case var d? in results {
                             namer?.name(&d)
@@ -154,8 +154,7 @@ public struct HostReader: Sendable {
             for g in groups.values { g.pciMembers.forEach(load) }
             for d in Array(devices.values) { if let pf = d.physfn { load(pf) } }
             if lookUpNames, !devices.isEmpty {
-                let namer = Namer(root: fs.root)
-                namer.load(Set(devices.values.map(PCIConfigReader.Identity.init)))
+                let namer = Namer(pci, identities: Set(devices.values.map(PCIConfigReader.Identity.init)))
                 for a in Array(devices.keys) { namer.name(&devices[a]!) }
             }
         }
@@ -200,16 +199,15 @@ public struct HostReader: Sendable {
         /// The devices and groups folders, opened by this worker for itself: a descriptor that
         /// threads share has its reference count taken and dropped by every call made relative to
         /// it, and two cores then fight over that one cache line.
-        private var folders: (devices: HostDirectory??, groups: HostDirectory??) = (nil, nil)
-        func devicesFolder(_ fs: HostFS) -> HostDirectory? {
-            if let d = folders.devices { return d }
-            folders.devices = .some(try? fs.directory(HostReader.pciDevices))
-            return folders.devices!
-        }
-        func groupsFolder(_ fs: HostFS) -> HostDirectory? {
-            if let d = folders.groups { return d }
-            folders.groups = .some(try? fs.directory(HostReader.iommuGroups))
-            return folders.groups!
+        private var devices: HostDirectory??, groups: HostDirectory??
+        func devicesFolder(_ fs: HostFS) -> HostDirectory? { ReadWorker.opened(&devices, HostReader.pciDevices, fs) }
+        func groupsFolder(_ fs: HostFS) -> HostDirectory? { ReadWorker.opened(&groups, HostReader.iommuGroups, fs) }
+        /// The folder in `slot`, opened on first use (nil inside: it could not be).
+        private static func opened(_ slot: inout HostDirectory??, _ path: String, _ fs: HostFS) -> HostDirectory? {
+            if let d = slot { return d }
+            let d = try? fs.directory(path)
+            slot = .some(d)
+            return d
         }
         init(root: String) { pci = PCIConfigReader(root: root) }
     }
@@ -218,16 +216,18 @@ public struct HostReader: Sendable {
     /// known: libpci is given only their lines of the database (`PCIConfigReader.loadNames`), and
     /// each identity (a large SR-IOV host repeats a few thousands of times) is looked up once.
     final class Namer {
-        let reader: PCIConfigReader
-        private(set) var list: PCIConfigReader.NameList = .unavailable
-        private var known: [UInt64: PCIConfigReader.Names] = [:]
-        init(root: String) { reader = PCIConfigReader(root: root) }
-        /// Loads the names of the host's identities, before the first `name`.
-        func load(_ identities: Set<PCIConfigReader.Identity>) { list = reader.loadNames(identities) }
+        private let reader: PCIConfigReader
+        private var known: [PCIConfigReader.Identity: PCIConfigReader.Names] = [:]
+        /// Loads the names of `identities` into `reader` (the main worker's libpci handle, idle
+        /// once the reads are done).
+        init(_ reader: PCIConfigReader, identities: Set<PCIConfigReader.Identity>) {
+            self.reader = reader
+            _ = reader.loadNames(identities)  // without names the report shows the numbers
+        }
         func name(_ d: inout PCIDevice) {
-            let key = UInt64(d.vendorID) << 48 | UInt64(d.deviceID) << 32 | UInt64(d.classCode)
-            let n = known[key] ?? reader.names(vendor: d.vendorID, device: d.deviceID, classCode: d.classCode)
-            known[key] = n
+            let id = PCIConfigReader.Identity(d)
+            let n = known[id] ?? reader.names(vendor: id.vendor, device: id.device, classCode: id.classCode)
+            known[id] = n
             (d.vendorName, d.deviceName, d.className) = (n.vendor, n.device, n.cls)
         }
     }

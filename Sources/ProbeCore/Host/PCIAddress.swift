@@ -123,6 +123,22 @@ public func hex<T: BinaryInteger>(_ value: T, _ width: Int) -> String {
     return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
 }
 
+/// An unsigned number written in ASCII digits of `radix` (at most 10: decimal, octal); nil when
+/// empty, when a byte is not such a digit, or on overflow. Byte-level: attributes and manifest
+/// lines are parsed without strings.
+func unsignedNumber(_ digits: some Collection<UInt8>, radix: UInt64 = 10) -> UInt64? {
+    guard !digits.isEmpty else { return nil }
+    var v: UInt64 = 0
+    for c in digits {
+        guard c >= UInt8(ascii: "0"), UInt64(c - UInt8(ascii: "0")) < radix else { return nil }
+        let (m, o1) = v.multipliedReportingOverflow(by: radix)
+        let (a, o2) = m.addingReportingOverflow(UInt64(c - UInt8(ascii: "0")))
+        if o1 || o2 { return nil }
+        v = a
+    }
+    return v
+}
+
 /// The value of one ASCII hexadecimal digit.
 @inline(__always)
 func hexDigit(_ c: UInt8) -> UInt8? {

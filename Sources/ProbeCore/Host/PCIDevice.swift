@@ -149,10 +149,20 @@ public struct PCIDevice: Sendable, Identifiable {
     public var isBridge: Bool { baseClass == 0x06 && subClass == 0x04 || headerType == 1 || headerType == 2 }
     public var isVF: Bool { physfn != nil }
     public var displayName: String {
+        var s = ""
+        appendDisplayName(to: &s)
+        return s
+    }
+
+    /// `displayName`, appended to `out` piece by piece (the text report writes thousands).
+    func appendDisplayName(to out: inout String) {
         switch (vendorName, deviceName) {
-        case let (v?, d?): "\(v) \(d)"
-        case let (v?, nil): "\(v) device \(hex(deviceID, 4))"
-        default: "[\(hex(vendorID, 4)):\(hex(deviceID, 4))]"
+        case let (v?, d?):
+            out += v
+            out += " "
+            out += d
+        case let (v?, nil): out += "\(v) device \(hex(deviceID, 4))"
+        default: out += "[\(hex(vendorID, 4)):\(hex(deviceID, 4))]"
         }
     }
 

@@ -457,21 +457,10 @@ public final class HostDirectory {
         try withAttribute(name) { HostDirectory.decimal($0) }
     }
 
+    /// A decimal number, optionally negative (`numa_node` is -1 without NUMA).
     static func decimal(_ b: some Collection<UInt8>) -> Int? {
-        var it = b.makeIterator()
-        guard var c = it.next() else { return nil }
-        let negative = c == UInt8(ascii: "-")
-        if negative { guard let n = it.next() else { return nil }; c = n }
-        var v = 0
-        while true {
-            guard c >= 0x30, c <= 0x39 else { return nil }
-            let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int(c - 0x30))
-            if o1 || o2 { return nil }
-            v = a
-            guard let n = it.next() else { break }
-            c = n
-        }
+        let negative = b.first == UInt8(ascii: "-")
+        guard let v = unsignedNumber(negative ? b.dropFirst() : b[...]).flatMap({ Int(exactly: $0) }) else { return nil }
         return negative ? -v : v
     }
 
@@ -579,17 +568,8 @@ public enum DeviceNodeManifest {
         var nodes: [String: DeviceNode] = [:]
         var text = text
         text.withUTF8 { b in
-            func number(_ f: UnsafeBufferPointer<UInt8>.SubSequence, radix: UInt32 = 10) -> UInt32? {
-                guard !f.isEmpty else { return nil }
-                var v: UInt32 = 0
-                for c in f {
-                    guard c >= 0x30, c < 0x30 + UInt8(radix) else { return nil }
-                    let (m, o1) = v.multipliedReportingOverflow(by: radix)
-                    let (a, o2) = m.addingReportingOverflow(UInt32(c - 0x30))
-                    if o1 || o2 { return nil }
-                    v = a
-                }
-                return v
+            func number(_ f: UnsafeBufferPointer<UInt8>.SubSequence, radix: UInt64 = 10) -> UInt32? {
+                unsignedNumber(f, radix: radix).flatMap { UInt32(exactly: $0) }
             }
             var start = 0
             for i in 0...b.count where i == b.count || b[i] == 0x0a {

@@ -84,13 +84,7 @@ public struct TextReporter {
         out += "  "
         out += bold(d.bdf)
         out += "  "
-        if let v = d.vendorName, let n = d.deviceName {  // displayName, without the string in between
-            out += v
-            out += " "
-            out += n
-        } else {
-            out += d.displayName
-        }
+        d.appendDisplayName(to: &out)
         out += "  ["
         out += d.driver ?? "no driver"
         out += "]  "

@@ -52,6 +52,7 @@ let package = Package(
             dependencies: [
                 "ProbeCore", "Live",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(

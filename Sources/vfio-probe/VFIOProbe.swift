@@ -1,6 +1,7 @@
 import ArgumentParser
 import Live
 import ProbeCore
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,12 +12,22 @@ struct VFIOProbe: ParsableCommand {
         commandName: "vfio-probe",
         abstract: "Tell whether VFIO is safe on this host and for each PCI device — safe VFIO, no-IOMMU only, or nothing — why, and what would fix it.",
         discussion: """
-        Exit status: 0 safe VFIO usable, 2 only no-IOMMU usable, 3 nothing usable, 1 the probe failed, 64 usage error.
-        With --require MODE: 0 when the verdict is at least MODE (vfio > noiommu), else the verdict's own status.
+        Exit status: 0 safe VFIO usable, 5 only VFIO without interrupt isolation (unsafe-interrupts), 2 only no-IOMMU usable, \
+        3 nothing usable, 1 no answer (the probe failed, a deciding fact was unreadable, or --only/--skip left out a deciding check), \
+        64 usage error.
+        With --require MODE: 0 only when the verdict is at least MODE (vfio > unsafe-interrupts > noiommu) and holds now \
+        (every --device ready; without --device, no host action needed); 4 when it holds once the listed actions are done; \
+        otherwise the verdict's own status.
         """,
         version: Report.toolVersion,
         subcommands: [CheckCommand.self, ChecksCommand.self, GroupsCommand.self, SnapshotCommand.self, ACPICommand.self],
         defaultSubcommand: CheckCommand.self)
+
+    static func main() {
+        // Before anything is opened: a closed standard output must not be handed to a file.
+        _ = Terminal.standardOutputIsOpen
+        main(nil as [String]?)
+    }
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -32,8 +43,17 @@ enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
 }
 
 enum RequiredMode: String, ExpressibleByArgument, CaseIterable {
-    case vfio, noiommu
-    var mode: Mode { self == .vfio ? .vfio : .noiommu }
+    case vfio
+    /// Accepts VFIO without interrupt isolation (allow_unsafe_interrupts) as well as safe VFIO.
+    case unsafeInterrupts = "unsafe-interrupts"
+    case noiommu
+    var mode: Mode {
+        switch self {
+        case .vfio: .vfio
+        case .unsafeInterrupts: .unsafeInterrupts
+        case .noiommu: .noiommu
+        }
+    }
 }
 
 extension PCIAddress: ExpressibleByArgument {
@@ -58,8 +78,11 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Output format: text, json, prometheus (a node_exporter textfile) or nfd (a node-feature-discovery feature file).")
     var format: ReportFormat = .text
 
-    @Option(help: ArgumentHelp("Exit 0 when the verdict is at least this mode.", valueName: "mode"))
+    @Option(help: ArgumentHelp("Exit 0 only when the verdict is at least this mode (vfio, unsafe-interrupts or noiommu) and holds now; 4 when it holds after the listed actions.", valueName: "mode"))
     var require: RequiredMode?
+
+    @Option(help: ArgumentHelp("Write the report to this file: written beside it as .NAME.tmp and renamed into place only when complete.", valueName: "file"))
+    var output: String?
 
     @Option(name: .customLong("only"), help: ArgumentHelp("Run only this check (an id, a category, or an id prefix ending in '.'); repeatable.", valueName: "id"))
     var only: [String] = []
@@ -113,18 +136,18 @@ struct CheckCommand: ParsableCommand {
             throw ExitCode(1)
         }
         if !quiet {
-            switch format {
-            case .text: Terminal.write(TextReporter(color: Terminal.useColor(color)).render(report))
-            case .json: JSONReporter.write(report) { Terminal.write(bytes: $0) }
-            case .prometheus: Terminal.write(PrometheusReporter.render(report))
-            case .nfd: Terminal.write(NFDReporter.render(report))
+            Terminal.emit(to: output) { out in
+                switch format {
+                case .text: out.write(TextReporter(color: output == nil && Terminal.useColor(color)).render(report))
+                case .json: JSONReporter.write(report) { out.write($0) }
+                case .prometheus: out.write(PrometheusReporter.render(report))
+                case .nfd: out.write(NFDReporter.render(report))
+                }
             }
         }
-        let mode = report.verdict.mode
-        let status = require.map { mode >= $0.mode ? 0 : report.verdict.exitCode } ?? report.verdict.exitCode
         // The report is out: exit here rather than unwind, so a large host's snapshot is handed
         // back to the kernel whole instead of being freed value by value.
-        Glibc.exit(status)
+        Glibc.exit(report.verdict.exitStatus(requiring: require?.mode))
     }
 }
 
@@ -137,7 +160,7 @@ struct ChecksCommand: ParsableCommand {
     var verbose = false
 
     func run() throws {
-        Terminal.write(ChecksListing.render(verbose: verbose))
+        Terminal.emit { $0.write(ChecksListing.render(verbose: verbose)) }
     }
 }
 
@@ -163,7 +186,7 @@ struct GroupsCommand: ParsableCommand {
             Terminal.error(error.description)
             throw ExitCode(1)
         }
-        Terminal.write(format == .json ? GroupsReporter.json(report) : GroupsReporter.text(report, color: Terminal.useColor(color)))
+        Terminal.emit { $0.write(format == .json ? GroupsReporter.json(report) : GroupsReporter.text(report, color: Terminal.useColor(color))) }
     }
 }
 
@@ -183,8 +206,10 @@ struct SnapshotCommand: ParsableCommand {
     func run() throws {
         do {
             let s = try Snapshot.capture(root: rootOption.root, scope: devices.isEmpty ? .all : .devices(devices), output: output)
-            Terminal.write("wrote \(s.files) files (\(s.bytes) bytes), \(s.links) links, \(s.directories) directories, \(s.nodes) device nodes and \(s.unreadable) unreadable paths to \(output)\n")
-            Terminal.write("read it with: vfio-probe --root \(output) --no-live\n")
+            Terminal.emit {
+                $0.write("wrote \(s.files) files (\(s.bytes) bytes), \(s.links) links, \(s.directories) directories, \(s.nodes) device nodes and \(s.unreadable) unreadable paths to \(output)\n")
+                $0.write("read it with: vfio-probe --root \(output) --no-live\n")
+            }
         } catch {
             Terminal.error(error.description)
             throw ExitCode(1)
@@ -222,7 +247,7 @@ struct ACPICommand: ParsableCommand {
                 inputs.append(ACPIReporter.decode(file: f, bytes: bytes))
             }
         }
-        Terminal.write(format == .json ? ACPIReporter.json(inputs) : ACPIReporter.text(inputs))
+        Terminal.emit { $0.write(format == .json ? ACPIReporter.json(inputs) : ACPIReporter.text(inputs)) }
         let ok = inputs.allSatisfy { if case .success? = $0.result { true } else { false } }
         throw ExitCode(ok ? 0 : 1)
     }
@@ -246,27 +271,37 @@ enum Terminal {
         return out
     }
 
-    static func write(_ s: String, fd: Int32 = 1) {
-        var s = s
-        s.withUTF8 { write(UnsafeRawBufferPointer($0), fd: fd) }
-    }
-
-    static func write(bytes: [UInt8], fd: Int32 = 1) {
-        bytes.withUnsafeBytes { write($0, fd: fd) }
-    }
-
-    static func write(_ bytes: UnsafeRawBufferPointer, fd: Int32) {
-        var rest = bytes
-        while !rest.isEmpty {
-            let n = Glibc.write(fd, rest.baseAddress, rest.count)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+    /// Writes what `body` produces to standard output, or to `path` through a temporary file
+    /// renamed into place when complete. A write that fails (a full disk, a closed pipe, a
+    /// closed standard output) ends the probe with status 1: a report that did not arrive is
+    /// no answer.
+    static func emit(to path: String? = nil, _ body: (inout ReportOutput) -> Void) {
+        do {
+            var out = try ReportOutput(path)
+            body(&out)
+            try out.finish()
+        } catch {
+            self.error("cannot write the report: \(error)")
+            Glibc.exit(1)
         }
     }
+
     static func error(_ s: String) {
-        write("vfio-probe: \(s)\n", fd: 2)
+        var s = "vfio-probe: \(s)\n"
+        s.withUTF8 { _ = try? FileDescriptor.standardError.writeAll($0) }
     }
+    /// Whether fd 1 was open when the probe started. A closed one is taken over by /dev/null at
+    /// once, so that no file the probe opens later is given number 1 and receives the report.
+    static let standardOutputIsOpen: Bool = {
+        if fcntl(1, F_GETFD) != -1 { return true }
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        if null >= 0, null != 1 {
+            _ = dup2(null, 1)
+            close(null)
+        }
+        return false
+    }()
+
     static func useColor(_ c: ColorChoice) -> Bool {
         switch c {
         case .always: return true
@@ -275,6 +310,82 @@ enum Terminal {
             if let v = getenv("NO_COLOR"), v.pointee != 0 { return false }
             if let t = getenv("TERM"), String(cString: t) == "dumb" { return false }
             return isatty(1) == 1
+        }
+    }
+}
+
+/// Where a report goes: standard output, or a file that appears only when complete (the
+/// textfile collector, nfd-worker and CDI loaders read whole directories).
+struct ReportOutput {
+    enum Failure: Error, CustomStringConvertible {
+        case open(String, Errno)
+        case write(String, Errno)
+        case closedStandardOutput
+        var description: String {
+            switch self {
+            case .open(let p, let e): "\(p): \(e)"
+            case .write(let p, let e): "\(p): \(e)"
+            case .closedStandardOutput: "standard output is closed"
+            }
+        }
+    }
+
+    private let fd: FileDescriptor
+    private let name: String
+    /// (temporary, final) paths, for a file.
+    private let rename: (String, String)?
+    private var failure: Failure?
+
+    init(_ path: String?) throws(Failure) {
+        guard let path else {
+            if !Terminal.standardOutputIsOpen { throw .closedStandardOutput }
+            (fd, name, rename) = (.standardOutput, "standard output", nil)
+            return
+        }
+        let slash = path.lastIndex(of: "/")
+        let dir = slash.map { String(path[...$0]) } ?? ""
+        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let tmp = dir + "." + base + ".tmp"
+        func create() throws(Errno) -> FileDescriptor {
+            do {
+                return try FileDescriptor.open(FilePath(tmp), .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
+                                               permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            } catch { throw ReportOutput.failed(error) }
+        }
+        do {
+            do { fd = try create() } catch .fileExists {
+                // Left by a run that was killed: it was never renamed into place.
+                _ = unlink(tmp)
+                fd = try create()
+            }
+        } catch { throw .open(tmp, error) }
+        (name, rename) = (tmp, (tmp, path))
+    }
+
+    /// swift-system's calls throw `any Error`; what they throw is an `Errno`.
+    static func failed(_ e: any Error) -> Errno { e as? Errno ?? .ioError }
+
+    mutating func write(_ s: String) {
+        var s = s
+        s.withUTF8 { write($0) }
+    }
+
+    mutating func write(_ bytes: some Collection<UInt8>) {
+        guard failure == nil else { return }
+        do { _ = try fd.writeAll(bytes) } catch { failure = .write(name, Self.failed(error)) }
+    }
+
+    consuming func finish() throws(Failure) {
+        guard let (tmp, path) = rename else {
+            if let failure { throw failure }
+            return
+        }
+        if failure == nil, fsync(fd.rawValue) != 0 { failure = .write(tmp, Errno(rawValue: errno)) }
+        if failure == nil { do { try fd.close() } catch { failure = .write(tmp, Self.failed(error)) } } else { try? fd.close() }
+        if failure == nil, Glibc.rename(tmp, path) != 0 { failure = .write(path, Errno(rawValue: errno)) }
+        if let failure {
+            _ = unlink(tmp)
+            throw failure
         }
     }
 }

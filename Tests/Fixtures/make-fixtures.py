@@ -425,7 +425,7 @@ def amd_host(t):
     h.amd_unit("ivhd0", 0x58F77EF22294ADE, ["0000:00:00.0", "0000:00:03.1", "0000:03:00.0"])
 
 
-def intel_no_ir(t):
+def intel_no_ir(t, unsafe="N"):
     """QEMU q35 with -device intel-iommu (no intremap): VT-d without IR, caching mode, 39-bit MGAW."""
     h = Host(t, "6.12.95-vfiotest", cmdline="intel_iommu=on iommufd.allow_unsafe_interrupts=1", dmi=("QEMU", "Standard PC (Q35 + ICH9, 2009)"),
              hypervisor_flag=True, config=CONFIG_CUSTOM, tables=[("DMAR", dmar(haw=39, flags=0)), ("APIC", generic_table("APIC"))],
@@ -435,12 +435,17 @@ def intel_no_ir(t):
     h.group(0, ["0000:00:00.0"], type_="DMA")
     h.group(1, ["0000:00:02.0"], type_="DMA")
     h.intel_unit("dmar0", vt_d_cap(39, caching=True), VT_D_ECAP_NO_IR, ["0000:00:00.0", "0000:00:02.0"])
-    vfio_loaded(h, builtin=True)
+    vfio_loaded(h, builtin=True, unsafe=unsafe)
     mtty(t, group=2, minor=1)
     t.node("/dev/vfio/vfio", 10, 196, 0o666)
     t.node("/dev/vfio/1", 243, 0, 0o600)
     t.node("/dev/iommu", 10, 123, 0o666)
     t.node("/dev/vfio/devices/vfio0", 242, 0, 0o600)
+
+
+def intel_no_ir_allowed(t):
+    """intel-no-ir where the operator set vfio_iommu_type1.allow_unsafe_interrupts=Y."""
+    intel_no_ir(t, unsafe="Y")
 
 
 def mtty(t, group, minor):
@@ -551,11 +556,49 @@ def virtio_no_access_platform(t):
     h.virtio("0000:00:03.0", "virtio0", 1, False, "virtio_net")
     h.pci("0000:00:04.0", 0x1AF4, 0x1042, 0x010000, driver="virtio-pci", group=2)
     h.virtio("0000:00:04.0", "virtio1", 2, True, "virtio_blk")
+    # A virtio-net already on vfio-pci: its negotiated features are gone with its virtio driver.
+    h.pci("0000:00:05.0", 0x1AF4, 0x1041, 0x020000, driver="vfio-pci", group=3, vfio_dev="vfio0")
     h.group(1, ["0000:00:03.0"], type_="DMA")
     h.group(2, ["0000:00:04.0"], type_="DMA")
-    h.virtio_unit("virtio2", "0000:00:02.0", ["0000:00:03.0", "0000:00:04.0"])
+    h.group(3, ["0000:00:05.0"], type_="DMA")
+    h.virtio_unit("virtio2", "0000:00:02.0", ["0000:00:03.0", "0000:00:04.0", "0000:00:05.0"])
     vfio_loaded(h, builtin=True, unsafe="Y")
     t.node("/dev/vfio/vfio", 10, 196, 0o666)
+    t.node("/dev/vfio/3", 243, 0, 0o600)
+
+
+def unreadable_iommu(t):
+    """noiommu-enabled as a user who may not search sys/firmware, sys/kernel/iommu_groups and
+    sys/class/iommu (mode 700 folders): whether an IOMMU is active is unknown, so is every mode."""
+    noiommu_enabled(t)
+    t.unreadable += ["/sys/firmware", "/sys/kernel/iommu_groups", "/sys/class/iommu"]
+
+
+def unreadable_sys(t):
+    """intel-vfio-ready with all of sys/ unreadable: no function can be listed."""
+    intel_server(t)
+    t.unreadable += ["/sys"]
+
+
+def bridge_group(t):
+    """VT-d with interrupt remapping and a PCIe-to-PCI bridge with two conventional e1000 NICs
+    behind it: bridge and NICs share group 3 (no ACS below a PCI bridge); 01:01.0 is on
+    vfio-pci, 01:02.0 has no driver."""
+    h = Host(t, "6.12.95-vfiotest", cmdline="intel_iommu=on", dmi=("QEMU", "Standard PC (Q35 + ICH9, 2009)"), hypervisor_flag=True,
+             config=CONFIG_CUSTOM, tables=[("DMAR", dmar(haw=39, flags=0x1)), ("APIC", generic_table("APIC"))])
+    h.pci("0000:00:00.0", 0x8086, 0x29C0, 0x060000, group=0, msix=False)
+    h.pci("0000:00:01.0", 0x1B36, 0x000E, 0x060400, group=3, header=1, express=8, secondary=1, msix=False)
+    h.pci("0000:01:01.0", 0x8086, 0x100E, 0x020000, driver="vfio-pci", group=3, parent="0000:00:01.0", msix=False, vfio_dev="vfio0",
+          override="vfio-pci")
+    h.pci("0000:01:02.0", 0x8086, 0x100E, 0x020000, group=3, parent="0000:00:01.0", msix=False)
+    h.group(0, ["0000:00:00.0"], type_="DMA")
+    h.group(3, ["0000:00:01.0", "0000:01:01.0", "0000:01:02.0"], type_="DMA")
+    h.intel_unit("dmar0", vt_d_cap(39, caching=True), VT_D_ECAP_IR, ["0000:00:00.0", "0000:00:01.0", "0000:01:01.0", "0000:01:02.0"])
+    vfio_loaded(h, builtin=True)
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+    t.node("/dev/vfio/3", 243, 0, 0o600)
+    t.node("/dev/iommu", 10, 123, 0o666)
+    t.node("/dev/vfio/devices/vfio0", 242, 0, 0o600)
 
 
 SCENARIOS = {
@@ -568,6 +611,7 @@ SCENARIOS = {
     "shared-group": shared_group,
     "rmrr-direct": rmrr_direct,
     "intel-no-ir": intel_no_ir,
+    "intel-no-ir-allowed": intel_no_ir_allowed,
     "uio-bound": uio_bound,
     "hyperv-guest": hyperv_guest,
     "sriov-pf": sriov_pf,
@@ -575,6 +619,9 @@ SCENARIOS = {
     "nonroot": nonroot,
     "container": container,
     "intel-nonroot": intel_nonroot,
+    "unreadable-iommu": unreadable_iommu,
+    "unreadable-sys": unreadable_sys,
+    "bridge-group": bridge_group,
 }
 
 

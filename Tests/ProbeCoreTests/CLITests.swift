@@ -53,10 +53,12 @@ struct CLITests {
     func jsonContract(fixture: String) throws {
         let r = try runBinary(["--root", Repo.fixture(fixture), "--format", "json"])
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        #expect(doc["schema_version"] as? Int == 1)
+        #expect(doc["schema_version"] as? Int == 2)
         let verdict = try #require(doc["verdict"] as? [String: Any])
         let mode = try #require(verdict["mode"] as? String)
-        #expect(["vfio", "noiommu", "none"].contains(mode))
+        #expect(["vfio", "unsafe-interrupts", "noiommu", "none", "unknown"].contains(mode))
+        #expect(["complete", "partial", "unknown"].contains(verdict["answer"] as? String ?? ""))
+        #expect(verdict["mode_at_most"] is String && verdict["holds_now"] is Bool && verdict["undecided"] is [String])
         #expect(verdict["summary"] is String)
         #expect(verdict["actions"] is [String])
         #expect(verdict["reasons"] is [String])
@@ -69,7 +71,7 @@ struct CLITests {
             }
             #expect(d["driver"] is String || d["driver"] is NSNull)
             #expect(d["iommu_group"] is Int || d["iommu_group"] is NSNull)
-            #expect(["ready", "bindable", "blocked"].contains(d["readiness"] as? String ?? ""))
+            #expect(["ready", "bindable", "blocked", "unknown"].contains(d["readiness"] as? String ?? ""))
             #expect(d["reasons"] is [String] && d["actions"] is [String])
             #expect((d["vendor_id"] as? String)?.count == 4 && (d["class"] as? String)?.count == 6)
         }

@@ -49,21 +49,37 @@ struct LiveWalkTests {
         #expect(groupClose < cdevOpen)
     }
 
+    /// vfio_iommu_type1_attach_group: "No interrupt remapping support. Use the module param
+    /// \"allow_unsafe_interrupts\" to enable VFIO IOMMU support on this platform" (-EPERM).
     @Test func noInterruptRemappingAtSetIOMMU() throws {
         let k = ScriptedKernel()
         k.failures["VFIO_SET_IOMMU"] = .notPermitted
-        let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
+        k.config = [0x86, 0x80, 0xd3, 0x10]
+        let r = try liveProbe("intel-no-ir", devices: ["0000:00:02.0"], kernel: k)
         #expect(k.leftNothingBehind)
         let f = try #require(r.finding("live.type1"))
         #expect(f.status == .fail)
         #expect(f.summary.hasPrefix("VFIO_SET_IOMMU(TYPE1v2) failed with EPERM: no interrupt remapping"))
         #expect(f.remedy == InterruptRemappingCheck.descriptor.remedy)
+        #expect(r.verdict.mode == .unsafeInterrupts)
         #expect(r.device.readiness == .bindable)
-        #expect(r.device.actions == [Actions.allowUnsafeInterrupts])
-        #expect(r.verdict.disagreements.count == 1, "sysfs said ready; the kernel said otherwise")
-        let walk = try #require(r.live?.walk(.type1, for: PCIAddress("0000:01:00.0")!))
+        #expect(r.device.actions == [Actions.allowUnsafeInterrupts()])
+        #expect(r.verdict.disagreements.isEmpty, "sysfs already said so")
+        let walk = try #require(r.live?.walk(.type1, for: PCIAddress("0000:00:02.0")!))
         #expect(walk.steps.drop { $0.name != "VFIO_IOMMU_GET_INFO" }.allSatisfy { $0.outcome == .skipped }, "later steps are recorded as skipped")
         #expect(!k.calls.contains("VFIO_IOMMU_MAP_DMA"))
+    }
+
+    /// With interrupts remapped, EPERM at VFIO_SET_IOMMU is not the interrupts: never blame them
+    /// (kernels up to 5.18 and 6.2-6.5 refuse an RMRR device there, device_is_rmrr_locked).
+    @Test func setIOMMUPermissionWithRemappingDoesNotBlameInterrupts() throws {
+        let k = ScriptedKernel()
+        k.failures["VFIO_SET_IOMMU"] = .notPermitted
+        let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
+        let f = try #require(r.finding("live.type1"))
+        #expect(!f.summary.contains("no interrupt remapping") && f.summary.contains("although interrupts are remapped"))
+        #expect(!r.device.actions.contains(Actions.allowUnsafeInterrupts()))
+        #expect(r.device.readiness == .blocked)
     }
 
     @Test func busyGroupNamesTheHolder() throws {
@@ -174,7 +190,8 @@ struct LiveWalkTests {
         k.config = [0x86, 0x80, 0xd3, 0x10]
         let r = try liveProbe("intel-no-ir", devices: ["0000:00:02.0"], kernel: k)
         #expect(r.device.readiness == .ready)
-        #expect(r.verdict.disagreements == ["0000:00:02.0: sysfs analysis says vfio bindable, the kernel says vfio ready (the kernel completed the vfio walk)"])
+        #expect(r.verdict.mode == .unsafeInterrupts, "the walk proves the IOMMU path, not interrupt isolation")
+        #expect(r.verdict.disagreements == ["0000:00:02.0: sysfs analysis says unsafe-interrupts bindable, the kernel says unsafe-interrupts ready (the kernel completed the type1/iommufd walk)"])
         #expect(r.verdict.summary.hasSuffix("[the kernel disagreed with sysfs: live wins]"))
     }
 

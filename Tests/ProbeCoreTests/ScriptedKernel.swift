@@ -60,8 +60,13 @@ final class ScriptedKernel: VFIOKernel {
     }
     func groupStatus(_ group: Int32) throws(Errno) -> UInt32 { try call("VFIO_GROUP_GET_STATUS"); return groupFlags }
     func groupSetContainer(_ group: Int32, container: Int32) throws(Errno) { try call("VFIO_GROUP_SET_CONTAINER") }
+    /// The names VFIO has devices for (nil: every name). Another name answers ENODEV, as
+    /// vfio_group_get_device_fd does for a function not bound to a VFIO driver.
+    var vfioDevices: Set<String>?
+
     func groupDeviceFD(_ group: Int32, name: String) throws(Errno) -> Int32 {
         try call("VFIO_GROUP_GET_DEVICE_FD")
+        if let known = vfioDevices, !known.contains(name) { throw .operationNotSupportedByDevice }
         nextFD += 1
         openFDs[nextFD] = "device \(name)"
         return nextFD

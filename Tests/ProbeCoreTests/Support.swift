@@ -26,10 +26,10 @@ func probe(_ fixture: String, devices: [String] = [], only: [String] = [], skip:
     return try Probe.run(o)
 }
 
-/// Runs the vfio-probe binary; returns its exit status and standard output.
-func runBinary(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+/// Runs the vfio-probe binary (or `executable`); returns its exit status and standard output.
+func runBinary(_ arguments: [String], executable: String = Repo.binary) throws -> (status: Int32, stdout: String, stderr: String) {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: Repo.binary)
+    p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
     let out = Pipe()
     let err = Pipe()

@@ -85,12 +85,32 @@ struct VerdictTests {
         #expect(try probe("rmrr-direct").verdict.mode == .vfio)
     }
 
-    @Test func noInterruptRemappingNeedsTheUnsafeParameter() throws {
+    /// Without interrupt remapping, safe VFIO is not available: the parameter that lets type1
+    /// through gives its own, unsafe answer, and is never an action towards "safe"
+    /// (vfio_iommu_type1_attach_group refuses without it: "No interrupt remapping support").
+    @Test func noInterruptRemappingIsNotSafeVFIO() throws {
         let r = try probe("intel-no-ir", devices: ["0000:00:02.0"])
-        #expect(r.verdict.mode == .vfio)
+        #expect(r.verdict.mode == .unsafeInterrupts)
+        #expect(r.verdict.exitCode == 5)
+        #expect(r.verdict.exitStatus(requiring: .vfio) == 5, "--require vfio never passes without interrupt isolation")
+        #expect(r.verdict.exitStatus(requiring: .unsafeInterrupts) == 4, "usable once the operator accepts the risk")
         let d = try #require(device(r, "0000:00:02.0"))
         #expect(d.readiness == .bindable)
-        #expect(d.actions == [Actions.allowUnsafeInterrupts])
+        #expect(d.actions == [Actions.allowUnsafeInterrupts()])
+        #expect(r.verdict.upgrade?.mode == .vfio)
+        #expect(r.verdict.upgrade?.actions == ["give the guest an IOMMU with interrupt remapping: in QEMU, -device intel-iommu,intremap=on with -machine kernel-irqchip=split"])
+        #expect(!(r.verdict.upgrade?.actions.contains(Actions.allowUnsafeInterrupts()) ?? true))
+        #expect(r.verdict.summary.contains("a device can forge MSIs"))
+    }
+
+    /// An operator who already set allow_unsafe_interrupts gets that answer, with its risk, and
+    /// gates on it with --require unsafe-interrupts.
+    @Test func operatorsUnsafeInterruptsAreTheirChoice() throws {
+        let r = try probe("virtio-no-access-platform", devices: ["0000:00:04.0"])
+        #expect(r.verdict.mode == .unsafeInterrupts)
+        let ir = try #require(r.findings.first { $0.checkID == "iommu.irq-remapping" })
+        #expect(ir.status == .warn && ir.summary.contains("the operator set vfio_iommu_type1.allow_unsafe_interrupts=Y"))
+        #expect(ir.impacts.allSatisfy { $0.mode == .vfio && $0.kind == .blocks && !$0.liveCanLift })
     }
 
     @Test func uioBindingIsRebindable() throws {
@@ -119,7 +139,7 @@ struct VerdictTests {
     @Test func virtioWithoutAccessPlatformIsBlocked() throws {
         let r = try probe("virtio-no-access-platform", devices: ["0000:00:03.0"])
         #expect(r.verdict.mode == .none)
-        #expect(try probe("virtio-no-access-platform", devices: ["0000:00:04.0"]).verdict.mode == .vfio)
+        #expect(try probe("virtio-no-access-platform", devices: ["0000:00:04.0"]).verdict.mode == .unsafeInterrupts)
     }
 
     @Test func containerWithoutNodesHasNothing() throws {

@@ -13,7 +13,7 @@ echo 1 > /proc/sys/kernel/printk
 echo "root:x:0:0::/:/bin/sh" > /etc/passwd
 echo "probe:x:1000:1000::/tmp:/bin/sh" >> /etc/passwd
 
-VP_name=unnamed VP_bind= VP_device= VP_mdev= VP_user= VP_modules= VP_args=
+VP_name=unnamed VP_bind= VP_device= VP_alldevices= VP_unbind= VP_mdev= VP_user= VP_modules= VP_args= VP_extra=
 for w in $(cat /proc/cmdline); do
     case "$w" in
         vp.*=*) k=${w%%=*}; k=${k#vp.}; v=${w#*=}; eval "VP_$k=\"\$v\"" ;;
@@ -33,6 +33,17 @@ find_bdf() {  # VVVV:DDDD -> the first matching function
     done
 }
 
+find_all() {  # VVVV:DDDD -> every matching function
+    for d in /sys/bus/pci/devices/*; do
+        [ "$(cat $d/vendor):$(cat $d/device)" = "0x${1%%:*}:0x${1##*:}" ] && basename "$d"
+    done
+}
+
+if [ -n "$VP_unbind" ]; then  # every matching function off its driver, before any binding
+    for bdf in $(find_all "$VP_unbind"); do
+        [ -e /sys/bus/pci/devices/$bdf/driver ] && echo "$bdf" > /sys/bus/pci/devices/$bdf/driver/unbind && say "unbound $bdf"
+    done
+fi
 if [ -n "$VP_bind" ]; then
     bdf=$(find_bdf "$VP_bind")
     say "binding $bdf to vfio-pci"
@@ -45,10 +56,12 @@ if [ -n "$VP_mdev" ]; then
 fi
 
 args="--format json --color never $(echo "$VP_args" | tr ',' ' ')"
-if [ -n "$VP_device" ]; then
-    bdf=$(find_bdf "$VP_device")
-    args="$args --device $bdf"
+devarg=""
+[ -n "$VP_device" ] && devarg="--device $(find_bdf "$VP_device")"
+if [ -n "$VP_alldevices" ]; then
+    for bdf in $(find_all "$VP_alldevices"); do devarg="$devarg --device $bdf"; done
 fi
+args="$args $devarg"
 
 state() {
     for d in /sys/bus/pci/devices/*; do
@@ -82,8 +95,18 @@ chmod 1777 /tmp
 say "running: vfio-probe $args${VP_user:+ as uid $VP_user}"
 probe $args > /tmp/report.json 2> /tmp/stderr
 echo "VP-EXIT $?"
-devarg=""
-[ -n "$VP_device" ] && devarg="--device $(find_bdf "$VP_device")"
+# Further runs of the same scenario (vp.extra=ARGS;ARGS, each comma-separated): the exit status
+# and the JSON report of each.
+n=0
+IFS_SAVE=$IFS; IFS=';'; set -f
+for run in $VP_extra; do
+    IFS=$IFS_SAVE
+    n=$((n + 1))
+    probe --format json --color never $devarg $(echo "$run" | tr ',' ' ') > /tmp/extra-$n.json 2>> /tmp/stderr
+    echo "VP-EXTRA-$n-EXIT $?"
+    IFS=';'
+done
+IFS=$IFS_SAVE; set +f
 probe snapshot --output /tmp/snap $devarg > /tmp/snapshot.log 2>> /tmp/stderr || say "snapshot failed"
 probe --no-live --format json $devarg > /tmp/static.json 2>> /tmp/stderr
 state > /tmp/after
@@ -95,6 +118,13 @@ echo "===VP-JSON-END==="
 echo "===VP-STATIC-BEGIN==="
 base64 /tmp/static.json
 echo "===VP-STATIC-END==="
+i=1
+while [ $i -le $n ]; do
+    echo "===VP-EXTRA-$i-BEGIN==="
+    base64 /tmp/extra-$i.json
+    echo "===VP-EXTRA-$i-END==="
+    i=$((i + 1))
+done
 echo "===VP-SNAP-BEGIN==="
 tar czf - -C /tmp/snap . | base64
 echo "===VP-SNAP-END==="

@@ -55,7 +55,9 @@ def expect(cond, what, errors):
 
 # ---- scenarios: qemu devices, kernel command line, kernel, and the assertions -------------------
 
-def s_intel_vfio(doc, errors):
+def s_intel_vfio(doc, errors, extras=()):
+    # The README's systemd gate, as written: the NIC is bound and ready, so the service may start.
+    expect(extras and extras[0][0] == 0, f"--require vfio --device BDF --quiet --numeric exits {extras and extras[0][0]}, not 0", errors)
     d = device(doc)
     expect(doc["verdict"]["mode"] == "vfio", f"mode {doc['verdict']['mode']}", errors)
     expect(d and d["readiness"] == "ready", f"readiness {d and d['readiness']}: {d and d['reasons']}", errors)
@@ -72,7 +74,9 @@ def s_intel_vfio(doc, errors):
     expect(not doc["verdict"]["disagreements"], f"disagreements {doc['verdict']['disagreements']}", errors)
 
 
-def s_intel_bindable(doc, errors):
+def s_intel_bindable(doc, errors, extras=()):
+    # On its kernel driver the NIC is not ready: the gate must not let the service start.
+    expect(extras and extras[0][0] == 4, f"--require vfio on a bindable NIC exits {extras and extras[0][0]}, not 4", errors)
     d = device(doc)
     expect(doc["verdict"]["mode"] == "vfio", f"mode {doc['verdict']['mode']}", errors)
     expect(d and d["readiness"] == "bindable", f"readiness {d and d['readiness']}", errors)
@@ -84,7 +88,7 @@ def s_intel_bindable(doc, errors):
     expect(d and d["driver"] == "e1000e", f"driver {d and d['driver']}", errors)
 
 
-def s_amd(doc, errors):
+def s_amd(doc, errors, extras=()):
     d = device(doc)
     expect(doc["verdict"]["mode"] == "vfio", f"mode {doc['verdict']['mode']}", errors)
     expect(d and d["readiness"] == "ready", f"readiness {d and d['readiness']}: {d and d['reasons']}", errors)
@@ -94,7 +98,7 @@ def s_amd(doc, errors):
     expect(any(u["kind"] == "amd" for u in doc["host"]["iommu"]["units"]), "AMD-Vi unit", errors)
 
 
-def s_noiommu_on(doc, errors):
+def s_noiommu_on(doc, errors, extras=()):
     d = device(doc)
     expect(doc["verdict"]["mode"] == "noiommu", f"mode {doc['verdict']['mode']}", errors)
     expect(d and d["readiness"] == "ready", f"readiness {d and d['readiness']}: {d and d['reasons']}", errors)
@@ -103,7 +107,7 @@ def s_noiommu_on(doc, errors):
     expect(doc["host"]["noiommu"] == {"compiled_in": True, "enabled": True}, f"noiommu {doc['host']['noiommu']}", errors)
 
 
-def s_noiommu_off(doc, errors):
+def s_noiommu_off(doc, errors, extras=()):
     v = doc["verdict"]
     expect(v["mode"] == "noiommu", f"mode {v['mode']}", errors)
     expect("echo 1 > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode" in v["actions"], f"actions {v['actions']}", errors)
@@ -112,14 +116,14 @@ def s_noiommu_off(doc, errors):
     expect(doc["host"]["noiommu"] == {"compiled_in": True, "enabled": False}, f"noiommu {doc['host']['noiommu']}", errors)
 
 
-def s_debian(doc, errors):
+def s_debian(doc, errors, extras=()):
     v = doc["verdict"]
     expect(v["mode"] == "none", f"mode {v['mode']}", errors)
     expect("the kernel is built without CONFIG_VFIO_NOIOMMU" in v["reasons"], f"reasons {v['reasons']}", errors)
     expect(doc["host"]["noiommu"]["compiled_in"] is False, f"noiommu {doc['host']['noiommu']}", errors)
 
 
-def s_intel_off(doc, errors):
+def s_intel_off(doc, errors, extras=()):
     v = doc["verdict"]
     expect(v["mode"] != "vfio", f"mode {v['mode']}", errors)
     ups = (v["upgrade"] or {}).get("actions", [])
@@ -127,7 +131,7 @@ def s_intel_off(doc, errors):
     expect(finding(doc, "kernel.cmdline") and finding(doc, "kernel.cmdline")[0]["status"] == "fail", "cmdline fail", errors)
 
 
-def s_unprivileged(doc, errors):
+def s_unprivileged(doc, errors, extras=()):
     d = device(doc)
     expect(doc["host"]["process"]["uid"] == 1000, f"uid {doc['host']['process']['uid']}", errors)
     expect(d and d["readiness"] != "ready", f"no false pass: readiness {d and d['readiness']}", errors)
@@ -136,7 +140,7 @@ def s_unprivileged(doc, errors):
     expect(t1 and t1["failed_step"] and t1["failed_step"].startswith("open /dev/vfio/"), f"type1 walk stops at the group: {t1 and t1['failed_step']}", errors)
 
 
-def s_mdev(doc, errors):
+def s_mdev(doc, errors, extras=()):
     f = finding(doc, "vfio.mdev")
     expect(f and "mtty-2" in (f[0]["detail"] or "") and "group" in (f[0]["detail"] or ""), f"mdev finding {f}", errors)
     walks = (doc["live"].get("mdevs") or {}).get("83b8f4f2-509f-382f-3c1e-e6bfe0fa1001") or []
@@ -147,10 +151,62 @@ def s_mdev(doc, errors):
     expect(g and "1 mdev group (emulated IOMMU)" in g[0]["summary"] and "no-IOMMU" not in g[0]["summary"], f"iommu.groups {g}", errors)
 
 
+def s_debian_no_ir(doc, errors, extras=()):
+    """Debian's 6.1 under VT-d with intremap=off, e1000e on vfio-pci: type1 refuses SET_IOMMU
+    (vfio_iommu_type1_attach_group: "No interrupt remapping support", EPERM). Safe VFIO is not
+    available; the unsafe answer names the parameter and its risk; the gate fails."""
+    v = doc["verdict"]
+    d = device(doc)
+    expect(v["mode"] == "unsafe-interrupts", f"mode {v['mode']}", errors)
+    expect(v["exit_code"] == 5, f"exit code {v['exit_code']}", errors)
+    param = "echo 1 > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
+    expect(d and d["readiness"] == "bindable" and d["actions"] == [param], f"device {d and (d['readiness'], d['actions'])}", errors)
+    expect("forge MSIs" in v["summary"], f"summary names the risk: {v['summary']}", errors)
+    expect(param not in ((v["upgrade"] or {}).get("actions") or []), f"the parameter is no step towards safe VFIO: {v['upgrade']}", errors)
+    t1 = walk(d or {}, "type1")
+    expect(t1 and t1["failed_step"] == "VFIO_SET_IOMMU(TYPE1v2)" and
+           any(s["errno"] == "EPERM" for s in t1["steps"]), f"type1 walk: {t1 and t1['failed_step']}", errors)
+    ir = finding(doc, "iommu.irq-remapping")
+    expect(ir and ir[0]["status"] == "fail", f"iommu.irq-remapping {ir and ir[0]['status']}", errors)
+    expect(extras and extras[0][0] == 5, f"--require vfio exits {extras and extras[0][0]}, not 5", errors)
+    expect(len(extras) > 1 and extras[1][0] == 4, f"--require unsafe-interrupts exits {len(extras) > 1 and extras[1][0]}, not 4", errors)
+
+
+def s_bridge_group(doc, errors, extras=()):
+    """Two conventional e1000 behind a PCIe-to-PCI bridge share one group; the first is on
+    vfio-pci, the second unbound. The group opens for both, but only the first has a device fd
+    (GET_DEVICE_FD answers ENODEV for the other): it is bindable, with or without the device open."""
+    devs = sorted((x for x in doc["devices"] if x["vendor_id"] == "8086" and x["device_id"] == "100e"), key=lambda x: x["bdf"])
+    expect(len(devs) == 2 and devs[0]["iommu_group"] == devs[1]["iommu_group"], f"one group: {[(x['bdf'], x['iommu_group']) for x in devs]}", errors)
+    if len(devs) != 2:
+        return
+    bound, unbound = devs
+    expect(bound["driver"] == "vfio-pci" and bound["readiness"] == "ready", f"bound {bound['driver']} {bound['readiness']} {bound['reasons']}", errors)
+    expect(unbound["driver"] is None and unbound["readiness"] == "bindable", f"unbound {unbound['driver']} {unbound['readiness']}", errors)
+    t1 = walk(unbound, "type1")
+    expect(t1 and t1["failed_step"] == "VFIO_GROUP_GET_DEVICE_FD" and any(s["errno"] == "ENODEV" for s in t1["steps"]),
+           f"unbound walk: {t1 and t1['failed_step']}", errors)
+    bind = f"echo vfio-pci > /sys/bus/pci/devices/{unbound['bdf']}/driver_override"
+    expect(bind in unbound["actions"], f"unbound actions {unbound['actions']}", errors)
+    expect(doc["verdict"]["exit_code"] == 0, f"the platform offers vfio: {doc['verdict']['exit_code']}", errors)
+    # --no-device-open: the group-level walk goes through for both, and proves neither device.
+    nd = extras[0][1] if extras else None
+    nd_unbound = nd and next((x for x in nd["devices"] if x["bdf"] == unbound["bdf"]), None)
+    expect(nd_unbound and nd_unbound["readiness"] == "bindable", f"--no-device-open: unbound {nd_unbound and nd_unbound['readiness']}", errors)
+    expect(nd and not nd["live"]["device_open"], "--no-device-open ran without the device open", errors)
+    expect(len(extras) > 1 and extras[1][0] == 4, f"--require vfio exits {len(extras) > 1 and extras[1][0]}, not 4", errors)
+    expect(len(extras) > 2 and extras[2][0] == 4, f"--no-device-open --require vfio exits {len(extras) > 2 and extras[2][0]}, not 4", errors)
+
+
+BRIDGE = ("-machine q35,accel=tcg -device intel-iommu,intremap=on -device pcie-pci-bridge,id=br "
+          "-device e1000,bus=br,addr=1,romfile= -device e1000,bus=br,addr=2,romfile=")
+INTEL_NO_IR = "-machine q35,accel=tcg -device intel-iommu,intremap=off -device e1000e,romfile="
+GATE = "vp.extra=--require,vfio,--quiet,--numeric"
+
 SCENARIOS = [
     # name, kernel, qemu args, kernel command line, assertion
-    ("intel-vfio", "custom", INTEL, f"intel_iommu=on {BIND}", s_intel_vfio),
-    ("intel-bindable", "custom", INTEL, f"intel_iommu=on vp.device={E1000E}", s_intel_bindable),
+    ("intel-vfio", "custom", INTEL, f"intel_iommu=on {BIND} {GATE}", s_intel_vfio),
+    ("intel-bindable", "custom", INTEL, f"intel_iommu=on vp.device={E1000E} {GATE}", s_intel_bindable),
     ("amd-vfio", "custom", AMD, BIND, s_amd),
     ("noiommu-on", "custom", PLAIN, f"vfio.enable_unsafe_noiommu_mode=1 {BIND}", s_noiommu_on),
     ("noiommu-off", "custom", PLAIN, f"vp.device={E1000E}", s_noiommu_off),
@@ -158,6 +214,11 @@ SCENARIOS = [
     ("intel-iommu-off", "custom", INTEL, f"intel_iommu=off vp.device={E1000E}", s_intel_off),
     ("unprivileged", "custom", INTEL, f"intel_iommu=on {BIND} vp.user=1000", s_unprivileged),
     ("mdev", "custom", INTEL, "intel_iommu=on vp.mdev=mtty-2", s_mdev),
+    ("debian-no-ir", "debian", INTEL_NO_IR, f"intel_iommu=on {BIND} vp.extra=--require,vfio,--quiet;--require,unsafe-interrupts,--quiet",
+     s_debian_no_ir),
+    ("bridge-group", "custom", BRIDGE,
+     "intel_iommu=on vp.unbind=8086:100e vp.bind=8086:100e vp.alldevices=8086:100e "
+     "vp.extra=--no-device-open;--require,vfio,--quiet;--no-device-open,--require,vfio,--quiet", s_bridge_group),
 ]
 
 
@@ -348,6 +409,19 @@ def parse(console):
     return doc, int(ex.group(1)) if ex else None, nochange.group(1) if nochange else None
 
 
+def extras(console):
+    """The further runs' exit statuses and JSON reports (None for a --quiet run), in order."""
+    out = []
+    for m in re.finditer(r"VP-EXTRA-(\d+)-EXIT (\d+)", console):
+        raw = section(console, f"VP-EXTRA-{m.group(1)}")
+        try:
+            doc = json.loads(raw) if raw else None
+        except ValueError:
+            doc = None
+        out.append((int(m.group(2)), doc))
+    return out
+
+
 def main():
     update = "--update-snapshots" in sys.argv
     wanted = set(a for a in sys.argv[1:] if not a.startswith("--"))
@@ -378,7 +452,7 @@ def main():
         if doc is None:
             stderr = " | ".join(re.findall(r"VP-STDERR (.*)", console)[:3])
             return name, False, [f"no report on the console ({stderr}); see .build-vm/{name}.log"], secs
-        check(doc, errors)
+        check(doc, errors, extras(console))
         expect(status == doc["verdict"]["exit_code"], f"exit status {status} vs verdict {doc['verdict']['exit_code']}", errors)
         expect(nochange == "ok", "the probe changed the host: " + " | ".join(re.findall(r"VP-DIFF (.*)", console)), errors)
         errors += check_snapshot(name, console, probe, update)

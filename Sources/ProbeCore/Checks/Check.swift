@@ -1,23 +1,30 @@
-/// The modes a userspace driver can use VFIO in, ordered: vfio > noiommu > none.
+/// The modes a userspace driver can use VFIO in, ordered: vfio > unsafe-interrupts > noiommu > none.
 public enum Mode: String, Sendable, Codable, Comparable, CaseIterable {
     case none
     case noiommu
+    /// type1 or iommufd with `allow_unsafe_interrupts`: DMA is translated, MSIs are not isolated.
+    case unsafeInterrupts = "unsafe-interrupts"
     case vfio
 
     var rank: Int {
         switch self {
         case .none: 0
         case .noiommu: 1
-        case .vfio: 2
+        case .unsafeInterrupts: 2
+        case .vfio: 3
         }
     }
     public static func < (a: Mode, b: Mode) -> Bool { a.rank < b.rank }
     /// The modes in which VFIO works, best first.
-    public static let usable: [Mode] = [.vfio, .noiommu]
+    public static let usable: [Mode] = [.vfio, .unsafeInterrupts, .noiommu]
+    /// The modes that run through an IOMMU (type1 or iommufd): everything that stops the IOMMU path
+    /// stops both.
+    public static let iommuBacked: [Mode] = [.vfio, .unsafeInterrupts]
 
     public var title: String {
         switch self {
         case .vfio: "safe VFIO (IOMMU-backed)"
+        case .unsafeInterrupts: "VFIO without interrupt isolation (unsafe: allow_unsafe_interrupts, a device can forge MSIs)"
         case .noiommu: "no-IOMMU only (unsafe: no DMA isolation, taints the kernel)"
         case .none: "no VFIO"
         }
@@ -71,9 +78,15 @@ public struct Impact: Sendable, Equatable {
         case blocks
         /// The mode works once `actions` are done, without a reboot.
         case requires
+        /// A fact that decides the mode could not be read: the mode can be neither granted nor
+        /// denied; `actions` say how to let the probe see it.
+        case undecided
     }
     public var mode: Mode
     public var kind: Kind
+    /// Whether a live walk that opened the device can prove the mode despite this impact. False
+    /// for what the ioctls cannot observe: interrupt isolation, a virtio device bypassing the IOMMU.
+    public var liveCanLift: Bool
     /// Why, in one line; formatted when read (see `Deferred`).
     public var reason: String {
         get { deferredReason.value }
@@ -87,27 +100,49 @@ public struct Impact: Sendable, Equatable {
     private var deferredReason: Deferred<String>
     private var deferredActions: Deferred<[String]>
 
-    public init(mode: Mode, kind: Kind, reason: String, actions: [String]) {
-        self.init(mode: mode, kind: kind, reason: Deferred(reason), actions: Deferred(actions))
+    public init(mode: Mode, kind: Kind, reason: String, actions: [String], liveCanLift: Bool = true) {
+        self.init(mode: mode, kind: kind, reason: Deferred(reason), actions: Deferred(actions), liveCanLift: liveCanLift)
     }
-    init(mode: Mode, kind: Kind, reason: Deferred<String>, actions: Deferred<[String]>) {
+    init(mode: Mode, kind: Kind, reason: Deferred<String>, actions: Deferred<[String]>, liveCanLift: Bool = true) {
         self.mode = mode
         self.kind = kind
+        self.liveCanLift = liveCanLift
         deferredReason = reason
         deferredActions = actions
     }
 
     public static func blocks(_ mode: Mode, _ reason: @autoclosure @escaping @Sendable () -> String,
-                              fix: @autoclosure @escaping @Sendable () -> [String] = []) -> Impact {
-        Impact(mode: mode, kind: .blocks, reason: Deferred(making: reason), actions: Deferred(making: fix))
+                              fix: @autoclosure @escaping @Sendable () -> [String] = [], liveCanLift: Bool = true) -> Impact {
+        Impact(mode: mode, kind: .blocks, reason: Deferred(making: reason), actions: Deferred(making: fix), liveCanLift: liveCanLift)
     }
     public static func requires(_ mode: Mode, _ reason: @autoclosure @escaping @Sendable () -> String,
                                 _ actions: @autoclosure @escaping @Sendable () -> [String]) -> Impact {
         Impact(mode: mode, kind: .requires, reason: Deferred(making: reason), actions: Deferred(making: actions))
     }
+    public static func undecided(_ mode: Mode, _ reason: @autoclosure @escaping @Sendable () -> String,
+                                 _ howToSee: @autoclosure @escaping @Sendable () -> [String] = [], liveCanLift: Bool = true) -> Impact {
+        Impact(mode: mode, kind: .undecided, reason: Deferred(making: reason), actions: Deferred(making: howToSee), liveCanLift: liveCanLift)
+    }
+
+    /// The same impact on each of `modes` (the IOMMU-backed pair, or every usable mode).
+    public static func blocks(_ modes: [Mode], _ reason: @autoclosure @escaping @Sendable () -> String,
+                              fix: @autoclosure @escaping @Sendable () -> [String] = [], liveCanLift: Bool = true) -> [Impact] {
+        let r = Deferred(making: reason), a = Deferred(making: fix)
+        return modes.map { Impact(mode: $0, kind: .blocks, reason: r, actions: a, liveCanLift: liveCanLift) }
+    }
+    public static func requires(_ modes: [Mode], _ reason: @autoclosure @escaping @Sendable () -> String,
+                                _ actions: @autoclosure @escaping @Sendable () -> [String]) -> [Impact] {
+        let r = Deferred(making: reason), a = Deferred(making: actions)
+        return modes.map { Impact(mode: $0, kind: .requires, reason: r, actions: a) }
+    }
+    public static func undecided(_ modes: [Mode], _ reason: @autoclosure @escaping @Sendable () -> String,
+                                 _ howToSee: @autoclosure @escaping @Sendable () -> [String] = [], liveCanLift: Bool = true) -> [Impact] {
+        let r = Deferred(making: reason), a = Deferred(making: howToSee)
+        return modes.map { Impact(mode: $0, kind: .undecided, reason: r, actions: a, liveCanLift: liveCanLift) }
+    }
 
     public static func == (a: Impact, b: Impact) -> Bool {
-        a.mode == b.mode && a.kind == b.kind && a.reason == b.reason && a.actions == b.actions
+        a.mode == b.mode && a.kind == b.kind && a.liveCanLift == b.liveCanLift && a.reason == b.reason && a.actions == b.actions
     }
 }
 
@@ -193,9 +228,13 @@ public struct CheckDescriptor: Sendable {
     public var examples: [CheckExample]
     /// Earlier ids, still accepted by --only/--skip.
     public var aliases: [String]
+    /// Whether its findings can deny, require or leave undecided a mode. A verdict drawn without
+    /// a check that decides is partial and grants nothing; one that only informs may be skipped.
+    public var decides: Bool
 
     public init(id: String, title: String, category: Category, rationale: String, remedy: String,
-                looksAt: [String], examples: [CheckExample], aliases: [String] = []) {
+                looksAt: [String], examples: [CheckExample], aliases: [String] = [], decides: Bool = true) {
+        self.decides = decides
         self.id = id
         self.title = title
         self.category = category

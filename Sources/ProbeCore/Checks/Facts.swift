@@ -45,6 +45,15 @@ extension Host {
         KernelCommandLine.bool(modules.parameter("vfio_iommu_type1", "allow_unsafe_interrupts").value) == true
     }
 
+    /// The `allow_unsafe_interrupts` parameter of the backend that serves the legacy container:
+    /// vfio_iommu_type1's, or iommufd's where there is no type1 (iommufd's emulated container and
+    /// the cdev path check their own), whether it is set, and the ioctl it lets through.
+    public var unsafeInterruptsParameter: (module: String, set: Bool, refusal: String) {
+        let module = modules.state("vfio_iommu_type1") == .absent && modules.state("iommufd").isPresent ? "iommufd" : "vfio_iommu_type1"
+        let set = KernelCommandLine.bool(modules.parameter(module, "allow_unsafe_interrupts").value) == true
+        return (module, set, module == "iommufd" ? "VFIO_DEVICE_BIND_IOMMUFD" : "VFIO_SET_IOMMU")
+    }
+
     /// vfio.enable_unsafe_noiommu_mode: nil when the parameter does not exist.
     public var noIOMMUEnabled: Bool? {
         modules.parameter("vfio", "enable_unsafe_noiommu_mode").value.flatMap { KernelCommandLine.bool($0) }
@@ -119,7 +128,10 @@ public enum Actions {
     }
 
     public static let enableNoIOMMU = "echo 1 > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode"
-    public static let allowUnsafeInterrupts = "echo 1 > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
+    /// Accepts VFIO without interrupt isolation: never an action towards safe VFIO.
+    public static func allowUnsafeInterrupts(_ module: String = "vfio_iommu_type1") -> String {
+        "echo 1 > /sys/module/\(module)/parameters/allow_unsafe_interrupts"
+    }
 }
 
 /// Numbers as sorted, comma-separated runs: [0, 1, 2, 3, 7] → "0-3,7". A large host's group

@@ -30,6 +30,7 @@ public enum CheckRegistry {
         PrivilegesCheck.self,
         MemlockCheck.self,
         // platform
+        PCIBusCheck.self,
         HypervisorCheck.self,
         VMBusCheck.self,
         // devices

@@ -30,6 +30,9 @@ public struct HostReader: Sendable {
         // 1. Which devices.
         var selected: [PCIAddress]
         var missing: [PCIAddress] = []
+        var listProblem: String?
+        var unreadableSelected: [PCIAddress: String] = [:]
+        var otherDomains: [PCIAddress: [PCIAddress]] = [:]
         var groupListing: Reading<[String]> = .absent
         switch scope {
         case .all:
@@ -49,12 +52,32 @@ public struct HostReader: Sendable {
             switch listings.devices {
             case .value(let names): selected = names.compactMap(PCIAddress.init).sorted()
             case .absent: selected = []
-            case .unreadable(let why): selected = []; problems.append(why)
+            case .unreadable(let why): selected = []; problems.append(why); listProblem = why
             }
         case .devices(let list):
             selected = []
             for a in Set(list).sorted() {
-                if fs.exists("\(HostReader.pciDevices)/\(a)") { selected.append(a) } else { missing.append(a) }
+                switch fs.presence("\(HostReader.pciDevices)/\(a)") {
+                case .value: selected.append(a)
+                case .absent: missing.append(a)
+                case .unreadable(let why):
+                    missing.append(a)
+                    unreadableSelected[a] = why
+                }
+            }
+            // Only for an address that is not there: is the bus listable, and is the address
+            // in another domain?
+            if !missing.isEmpty {
+                switch Reading({ () throws(HostFSError) in try fs.entries(HostReader.pciDevices) }) {
+                case .value(let names):
+                    let all = names.compactMap(PCIAddress.init)
+                    for m in missing {
+                        let near = all.filter { $0.bus == m.bus && $0.device == m.device && $0.function == m.function && $0.domain != m.domain }
+                        if !near.isEmpty { otherDomains[m] = near.sorted() }
+                    }
+                case .absent: break
+                case .unreadable(let why): listProblem = why
+                }
             }
         }
 
@@ -147,6 +170,12 @@ public struct HostReader: Sendable {
             }
         case .devices:
             selected.forEach(load)
+            // A named function that is there but could not be read is unknown, not absent.
+            for a in selected where devices[a] == nil {
+                unreadableSelected[a] = "\(HostReader.pciDevices)/\(a) could not be read"
+            }
+            missing = (missing + unreadableSelected.keys.filter { selected.contains($0) }).sorted()
+            selected.removeAll { unreadableSelected[$0] != nil }
             let groupsDir = try? fs.directory(HostReader.iommuGroups)
             for d in devices.values {
                 if let g = d.iommuGroup, groups[g] == nil { groups[g] = readGroup(g, in: groupsDir) }
@@ -178,7 +207,7 @@ public struct HostReader: Sendable {
             vmbus: w.vmbus,
             mdevs: w.mdevs.devices,
             mdevParents: w.mdevs.parents,
-            readProblems: problems)
+            readProblems: problems, deviceListProblem: listProblem, unreadableSelected: unreadableSelected, otherDomains: otherDomains)
         host.seal()
         return host
     }

@@ -33,6 +33,14 @@ public struct Host: Sendable {
     public var mdevParents: Reading<[MdevParent]>
     /// Problems met while reading: libpci errors, malformed files.
     public var readProblems: [String]
+    /// Why /sys/bus/pci/devices could not be listed, when it could not (the devices are then
+    /// unknown, not absent).
+    public var deviceListProblem: String? = nil
+    /// Selected addresses that could not be looked up or read, and why: unknown, not missing.
+    public var unreadableSelected: [PCIAddress: String] = [:]
+    /// For each missing selected address, the functions with its bus, device and function in
+    /// another PCI domain: what the user probably meant.
+    public var otherDomains: [PCIAddress: [PCIAddress]] = [:]
 
     public func device(_ a: PCIAddress) -> PCIDevice? { devices[a] }
     public func group(of a: PCIAddress) -> IOMMUGroup? { devices[a]?.iommuGroup.flatMap { groups[$0] } }

@@ -141,8 +141,14 @@ public final class HostFS: Sendable {
     /// A directory opened once, whose entries are read relative to it: what the reader uses for
     /// each device and group, so a path is resolved once rather than for every attribute.
     public func directory(_ path: String) throws(HostFSError) -> HostDirectory {
-        try guardReadable(path)
-        return HostDirectory(fs: self, path: path, fd: try openInRoot(path, O_RDONLY | O_DIRECTORY))
+        do {
+            try guardReadable(path)
+            return HostDirectory(fs: self, path: path, fd: try openInRoot(path, O_RDONLY | O_DIRECTORY))
+        } catch {
+            // A snapshot keeps what could not be listed, so that --root reads it as unknown too.
+            if case .permissionDenied = error { log?.record(path, .unreadable) }
+            throw error
+        }
     }
 
     /// The names in a directory, sorted, without "." and "..".
@@ -194,6 +200,43 @@ public final class HostFS: Sendable {
         close(fd)
         log?.record(path, .exists)
         return true
+    }
+
+    /// Whether a path is there, without reading it: `.unreadable` when a folder on the way may
+    /// not be searched (the path may or may not exist).
+    public func presence(_ path: String) -> Reading<Bool> {
+        do {
+            try guardReadable(path)
+            let fd = try openInRoot(path, vp_O_PATH)
+            close(fd)
+            log?.record(path, .exists)
+            return .value(true)
+        } catch .missing, .notADirectory {
+            return .absent
+        } catch {
+            if case .permissionDenied = error { log?.record(path, .unreadable) }
+            return .unreadable(error.description)
+        }
+    }
+
+    /// Why a `--root` tree does not look like a host's root (no `sys`, `proc` or `sys/bus/pci`),
+    /// or nil. A folder the probe may not search counts as there: its facts are then unknown.
+    public func rootProblem() -> String? {
+        guard !isHostRoot else { return nil }
+        let lacking = ["/sys", "/proc", "/sys/bus/pci"].filter { if case .absent = presence($0) { true } else { false } }
+        guard let first = lacking.first else { return nil }
+        var hint = ""
+        for sub in ["tree", "root"] where HostFS.isDirectory(root + "/" + sub + "/sys") {
+            hint = "; \(root)/\(sub) looks like the snapshot: pass --root \(root)/\(sub)"
+        }
+        if hint.isEmpty && root.hasPrefix("/proc") { hint = "; --root takes a tree laid out like /, not /proc" }
+        return "\(root) does not look like a host's root: it has no \(first.dropFirst())\(hint)"
+    }
+
+    /// A real directory of this machine (outside any tree): for the hint above only.
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
     public func isDirectory(_ path: String) -> Bool {

@@ -88,7 +88,9 @@ public struct ExternalChecks: Sendable {
             }
             var impacts: [Impact] = []
             if case .array(let modes)? = v["blocks"] {
-                for m in modes.compactMap(\.stringValue).compactMap(Mode.init) where m != .none {
+                // "vfio" vetoes the IOMMU path, so VFIO without interrupt isolation too.
+                let named = modes.compactMap(\.stringValue).compactMap(Mode.init).flatMap { $0 == .vfio ? Mode.iommuBacked : [$0] }
+                for m in Mode.usable where named.contains(m) {
                     impacts.append(.blocks(m, "\(id): \(summary)", fix: v["remedy"]?.stringValue.map { [$0] } ?? []))
                 }
             }

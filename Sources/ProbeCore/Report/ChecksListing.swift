@@ -12,6 +12,7 @@ public enum ChecksListing {
                 if verbose {
                     out.append("      why: \(d.rationale)")
                     out.append("      fix: \(d.remedy)")
+                    if !d.decides { out.append("      informs only: --skip leaves the verdict whole") }
                 }
             }
             out.append("")

@@ -37,6 +37,7 @@ public enum GroupsReporter {
             let states = members.filter { !($0.device?.isBridge ?? false) }.compactMap(\.readiness)
             let onlyBridges = !members.isEmpty && members.allSatisfy { $0.device?.isBridge == true }
             let readiness: Readiness = onlyBridges || states.contains(.blocked) ? .blocked
+                : states.contains(.unknown) ? .unknown
                 : (states.contains(.bindable) || !viable) ? .bindable : .ready
             return Group(id: g.id, type: g.type.value, kind: g.kind, viable: viable, readiness: readiness, members: members)
         }

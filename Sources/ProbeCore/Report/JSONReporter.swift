@@ -1,4 +1,4 @@
-/// The JSON contract (schema_version 1), documented field by field in README.md.
+/// The JSON contract (schema_version 2), documented field by field in README.md.
 public enum JSONReporter {
     public static func render(_ r: Report) -> String {
         var all: [UInt8] = []
@@ -72,10 +72,14 @@ public enum JSONReporter {
             ("scope", .value(h.scope == .all ? .string("all") : JSONValue(h.selected.map(\.description) + h.missing.map(\.description)))),
             ("host", .value(hostObject(h))),
             ("verdict", .value(.object([
-                ("mode", .string(v.mode.rawValue)),
+                ("mode", .string(v.statedModeName)),
+                ("answer", .string(v.answer.rawValue)),
+                ("mode_at_most", .string(v.mode.rawValue)),
+                ("holds_now", .bool(v.holdsNow)),
                 ("summary", .string(v.summary)),
                 ("actions", JSONValue(v.actions)),
                 ("reasons", JSONValue(v.reasons)),
+                ("undecided", JSONValue(v.undecided)),
                 ("upgrade", v.upgrade.map { .object([("mode", .string($0.mode.rawValue)), ("actions", JSONValue($0.actions))]) } ?? .null),
                 ("exit_code", .int(Int64(v.exitCode))),
                 ("checks_not_run", JSONValue(v.notRun)),

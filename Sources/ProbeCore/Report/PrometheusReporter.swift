@@ -19,9 +19,12 @@ public enum PrometheusReporter {
         }
         let v = r.verdict
         let h = r.host
-        metric("mode", "Best VFIO mode: 2 safe VFIO, 1 no-IOMMU only, 0 none.", "gauge", [([], String(v.mode.rank))])
-        metric("verdict", "1 for the verdict's mode.", "gauge", [Mode.vfio, .noiommu, .none].map { ([("mode", $0.rawValue)], $0 == v.mode ? "1" : "0") })
-        metric("exit_code", "The exit status the probe returned (0 vfio, 2 noiommu, 3 none).", "gauge", [([], String(v.exitCode))])
+        metric("mode", "Best VFIO mode: 3 safe VFIO, 2 VFIO without interrupt isolation, 1 no-IOMMU only, 0 none, -1 unknown (partial or unreadable facts).",
+               "gauge", [([], String(v.statedMode?.rank ?? -1))])
+        metric("verdict", "1 for the verdict's mode.", "gauge",
+               (Mode.allCases.reversed().map(\.rawValue) + ["unknown"]).map { ([("mode", $0)], $0 == v.statedModeName ? "1" : "0") })
+        metric("exit_code", "The exit status without --require (0 vfio, 5 unsafe-interrupts, 2 noiommu, 3 none, 1 no answer).", "gauge",
+               [([], String(v.exitCode))])
         metric("actions", "Actions the verdict lists for its mode.", "gauge", [([], String(v.actions.count))])
         metric("iommu_active", "1 when an IOMMU translates DMA.", "gauge", [([], h.iommuActive == true ? "1" : "0")])
         metric("interrupt_remapping_active", "1 when interrupts go through remapping (IR-) chips.", "gauge",
@@ -55,7 +58,7 @@ public enum PrometheusReporter {
         var deviceSamples: [([(String, String)], String)] = []
         for d in v.devices {
             let pci = h.device(d.address)
-            for state in [Readiness.ready, .bindable, .blocked] {
+            for state in Readiness.allCases {
                 deviceSamples.append(([("device", d.address.description), ("vendor_device", pci.map { "\(hex($0.vendorID, 4)):\(hex($0.deviceID, 4))" } ?? ""),
                                        ("driver", pci?.driver ?? ""), ("mode", d.mode.rawValue), ("readiness", state.rawValue)],
                                       d.readiness == state ? "1" : "0"))
@@ -91,8 +94,8 @@ public enum NFDReporter {
         let iommufd = h.modules.state("iommufd").isUsable && h.devNodes.iommufd.value != nil
         var lines = [
             "# vfio-probe \(Report.toolVersion): \(v.summary.replacingOccurrences("\n", " "))",
-            "vfio.mode=\(v.mode.rawValue)",
-            "vfio.iommu=\(h.iommuActive == true)",
+            "vfio.mode=\(v.statedModeName)",
+            "vfio.iommu=\(h.iommuActive.map(String.init) ?? "unknown")",
             "vfio.noiommu=\(noiommu)",
             "vfio.iommufd=\(iommufd)",
             "vfio.interrupt-remapping=\(h.kernel.interruptRemappingActive == true || r.findings.contains { $0.checkID == InterruptRemappingCheck.descriptor.id && $0.status == .pass })",

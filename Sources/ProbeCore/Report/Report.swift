@@ -7,7 +7,7 @@ public struct Report: Sendable {
     public var deviceScoped: Bool
     public var live: LiveReport?
 
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
     public static let toolVersion = "0.1.0"
 
     public init(host: Host, checks: [CheckDescriptor], findings: [Finding], verdict: Verdict, deviceScoped: Bool, live: LiveReport? = nil) {
@@ -43,9 +43,12 @@ public enum Probe {
     public enum Failure: Error, CustomStringConvertible {
         case root(HostFSError)
         case selection(CheckRegistry.SelectionError)
+        /// `--root` names a folder that is not laid out like a host's `/`.
+        case notARoot(String)
         public var description: String {
             switch self {
             case .root(let e): "cannot open the root: \(e)"
+            case .notARoot(let why): why
             case .selection(let e): e.description
             }
         }
@@ -58,6 +61,7 @@ public enum Probe {
         } catch { throw .selection(error) }
         let fs: HostFS
         do { fs = try HostFS(root: options.root) } catch { throw .root(error) }
+        if let why = fs.rootProblem() { throw .notARoot(why) }
         let scoped = !options.devices.isEmpty
         let host = HostReader(fs: fs, lookUpNames: options.lookUpNames).read(scope: scoped ? .devices(options.devices) : .all)
         let live: LiveReport?
@@ -83,8 +87,10 @@ public enum Probe {
         }
         let ran = Set(checks.map { $0.descriptor.id })
         let liveIDs = Set(CheckRegistry.all.filter { $0.descriptor.category == .live }.map { $0.descriptor.id })
-        let notRun = CheckRegistry.all.map { $0.descriptor.id }.filter { !ran.contains($0) && !(live?.notRun != nil && liveIDs.contains($0)) }
-        let verdict = VerdictBuilder.build(host: host, findings: findings, live: live, deviceScoped: scoped, notRun: notRun)
+        let notRun = CheckRegistry.all.map { $0.descriptor }.filter { !ran.contains($0.id) && !(live?.notRun != nil && liveIDs.contains($0.id)) }
+        // Partial: a check able to deny a mode did not run, so no mode is granted.
+        let verdict = VerdictBuilder.build(host: host, findings: findings, live: live, deviceScoped: scoped, notRun: notRun.map(\.id),
+                                           partial: notRun.contains { $0.decides })
         return Report(host: host, checks: descriptors, findings: findings, verdict: verdict, deviceScoped: scoped, live: live)
     }
 }

@@ -52,12 +52,18 @@ public struct TextReporter {
         let v = r.verdict
         line("")
         let label: String
-        switch v.mode {
-        case .vfio: label = paint("VFIO", .green)
-        case .noiommu: label = paint("NO-IOMMU ONLY", .yellow)
-        case .none: label = paint("NONE", .red)
+        switch v.statedMode {
+        case .vfio?: label = paint("VFIO", .green)
+        case .unsafeInterrupts?: label = paint("UNSAFE INTERRUPTS ONLY", .yellow)
+        case .noiommu?: label = paint("NO-IOMMU ONLY", .yellow)
+        case .none?: label = paint("NONE", .red)
+        case nil: label = paint(v.answer == .partial ? "PARTIAL" : "UNKNOWN", .yellow)
         }
         line(bold("Verdict: ") + label + " — " + v.summary)
+        if !v.undecided.isEmpty {
+            line("Could not be read:")
+            for u in v.undecided { line("  - \(u)") }
+        }
         if !v.actions.isEmpty {
             line("Actions:")
             for (i, a) in v.actions.enumerated() { line("  \(i + 1). \(a)") }
@@ -156,6 +162,7 @@ public struct TextReporter {
         case .ready: paint("READY", .green)
         case .bindable: paint("BINDABLE", .yellow)
         case .blocked: paint("BLOCKED", .red)
+        case .unknown: paint("UNKNOWN", .yellow)
         }
     }
     func paint(_ s: String, _ c: Colour) -> String { color ? "\u{1b}[\(c.rawValue)m\(s)\u{1b}[0m" : s }

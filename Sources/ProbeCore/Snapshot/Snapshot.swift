@@ -20,8 +20,10 @@ public enum Snapshot {
         case output(String)
         case read(HostFSError)
         case tooLarge(String)
+        case notARoot(String)
         public var description: String {
             switch self {
+            case .notARoot(let why): why
             case .output(let s): "cannot write the snapshot: \(s)"
             case .read(let e): "cannot read the host: \(e)"
             case .tooLarge(let s): "the snapshot would be too large: \(s)"
@@ -37,6 +39,7 @@ public enum Snapshot {
         let log = AccessLog()
         let fs: HostFS
         do { fs = try HostFS(root: root, log: log) } catch { throw .read(error) }
+        if let why = fs.rootProblem() { throw .notARoot(why) }
         let host = HostReader(fs: fs, lookUpNames: false).read(scope: scope)
         // A full scan takes group members from the devices' links; a --device read of the
         // snapshot lists the groups' devices folders, so copy those too.

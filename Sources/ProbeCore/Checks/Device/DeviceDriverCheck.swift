@@ -18,12 +18,12 @@ public struct DeviceDriverCheck: Check {
             if let h = d.headerType, h != 0 {
                 return finding(.fail, s, "a \(h == 1 ? "PCI bridge" : "CardBus bridge") (header type \(h)): vfio-pci does not bind bridges",
                                remedy: "Assign the devices behind the bridge, not the bridge.", evidence: ev,
-                               impacts: [.blocks(.vfio, "\(d.bdf) is a bridge"), .blocks(.noiommu, "\(d.bdf) is a bridge")])
+                               impacts: Impact.blocks(Mode.usable, "\(d.bdf) is a bridge"))
             }
             // Built only for a device that needs binding: most of a large host's do not.
             var bind: [String] { Actions.bindToVFIO(d.address, currentDriver: d.driver) }
             var needsBinding: [Impact] {
-                [.requires(.vfio, "\(d.bdf) is not bound to vfio-pci", bind), .requires(.noiommu, "\(d.bdf) is not bound to vfio-pci", bind)]
+                Impact.requires(Mode.usable, "\(d.bdf) is not bound to vfio-pci", bind)
             }
             switch DriverClass(d.driver) {
             case .vfio:

@@ -18,16 +18,16 @@ public struct DeviceIOMMUGroupCheck: Check {
             guard let g = host.group(of: d) else {
                 if host.iommuActive == true {
                     return finding(.fail, s, "not in any IOMMU group although an IOMMU is active", evidence: [Evidence(link, "missing")],
-                                   impacts: [.blocks(.vfio, "\(d.bdf) is not behind any IOMMU")])
+                                   impacts: Impact.blocks(Mode.iommuBacked, "\(d.bdf) is not behind any IOMMU"))
                 }
                 return finding(.info, s, "no IOMMU group (no IOMMU is active): usable only in no-IOMMU mode", evidence: [Evidence(link, "missing")],
-                               impacts: [.blocks(.vfio, "\(d.bdf) is not behind an IOMMU")])
+                               impacts: Impact.blocks(Mode.iommuBacked, "\(d.bdf) is not behind an IOMMU"))
             }
             let members = g.memberCount
             if g.isNoIOMMU {
                 return finding(.info, s, "vfio-noiommu group \(g.id): bound in no-IOMMU mode, with no isolation",
                                evidence: [Evidence("/sys/kernel/iommu_groups/\(g.id)/name", "vfio-noiommu")],
-                               impacts: [.blocks(.vfio, "\(d.bdf) is in a no-IOMMU stand-in group")])
+                               impacts: Impact.blocks(Mode.iommuBacked, "\(d.bdf) is in a no-IOMMU stand-in group"))
             }
             return finding(.pass, s, "IOMMU group \(g.id)\(members > 1 ? " with \(members - 1) other device\(members == 2 ? "" : "s")" : ", alone")",
                            evidence: [Evidence(link, "\(g.id)")],

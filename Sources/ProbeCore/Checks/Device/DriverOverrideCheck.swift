@@ -7,7 +7,7 @@ public struct DriverOverrideCheck: Check {
         rationale: "driver_override names the only driver allowed to bind the function. vfio-pci there keeps host drivers off it across rebinds; any other name keeps vfio-pci off.",
         remedy: "echo vfio-pci > /sys/bus/pci/devices/BDF/driver_override (or clear it with an empty write).",
         looksAt: ["/sys/bus/pci/devices/BDF/driver_override"],
-        examples: [.pass("intel-vfio-ready", device: "0000:01:00.0"), .warn("uio-bound", device: "0000:01:00.0", remedy: "echo vfio-pci > /sys/bus/pci/devices/0000:01:00.0/driver_override")])
+        examples: [.pass("intel-vfio-ready", device: "0000:01:00.0"), .warn("uio-bound", device: "0000:01:00.0", remedy: "echo vfio-pci > /sys/bus/pci/devices/0000:01:00.0/driver_override")], decides: false)
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         context.host.selectedDevices.compactMap { d -> Finding? in

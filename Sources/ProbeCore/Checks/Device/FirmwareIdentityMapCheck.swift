@@ -29,8 +29,8 @@ public struct FirmwareIdentityMapCheck: Check {
                 return finding(.info, s, "\(hits.map(\.description).joined(separator: ", ")) names it, but VT-d relaxes RMRRs for USB and graphics", evidence: ev)
             }
             return finding(.fail, s, "the firmware requires an identity mapping for it: \(hits.map(\.description).joined(separator: ", "))", evidence: ev,
-                           impacts: [.blocks(.vfio, "\(d.bdf) has a firmware identity mapping (\(hits.map(\.description).joined(separator: ", "))): the kernel refuses it a VFIO domain",
-                                             fix: [descriptor.remedy])])
+                           impacts: Impact.blocks(Mode.iommuBacked, "\(d.bdf) has a firmware identity mapping (\(hits.map(\.description).joined(separator: ", "))): the kernel refuses it a VFIO domain",
+                                             fix: [descriptor.remedy]))
         }
     }
 }

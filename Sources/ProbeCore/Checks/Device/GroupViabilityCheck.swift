@@ -33,7 +33,11 @@ public struct GroupViabilityCheck: Check {
                 }
             }
             if !unknown.isEmpty && blockers.isEmpty {
-                return skipped(s, "members \(unknown.joined(separator: ", ")) of group \(g.id) could not be read")
+                let unread = unknown.joined(separator: ", ")
+                var f = skipped(s, "members \(unread) of group \(g.id) could not be read")
+                f.impacts = Impact.undecided(Mode.iommuBacked, "cannot tell whether IOMMU group \(g.id) is viable: \(unread) could not be read",
+                                             ["run vfio-probe as root on the host, with /sys mounted whole"])
+                return f
             }
             // Fixed for the deferred summary and evidence.
             let (viable, sharing, evidence, binds) = (fine, blockers, ev, actions)
@@ -44,7 +48,7 @@ public struct GroupViabilityCheck: Check {
             return finding(.warn, s, "group \(g.id) is not viable: \(sharing.joined(separator: ", "))\(uio ? " (uio: unsafe userspace access)" : "")",
                            detail: "VFIO hands out whole groups; every member must be on vfio-pci, pci-stub, pcieport (bridges) or no driver.",
                            evidence: evidence,
-                           impacts: [.requires(.vfio, "IOMMU group \(g.id) is shared with \(sharing.joined(separator: ", "))", binds)])
+                           impacts: Impact.requires(Mode.iommuBacked, "IOMMU group \(g.id) is shared with \(sharing.joined(separator: ", "))", binds))
         }
     }
 }

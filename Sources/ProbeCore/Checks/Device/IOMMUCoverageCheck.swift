@@ -18,7 +18,7 @@ public struct IOMMUCoverageCheck: Check {
             if c.covers(d) { return finding(.pass, s, "covered by the \(c.source)") }
             return finding(.fail, s, "no \(c.source == "DMAR" ? "DRHD" : "IVHD") covers it (segment \(hex(d.address.domain, 4))): the firmware puts it behind no IOMMU",
                            evidence: [Evidence("/sys/firmware/acpi/tables/\(c.source)", "segments covered whole: \(c.wholeSegments.sorted().map { hex($0, 4) }.joined(separator: " "))")],
-                           impacts: [.blocks(.vfio, "\(d.bdf) is behind no IOMMU according to the \(c.source)", fix: [descriptor.remedy])])
+                           impacts: Impact.blocks(Mode.iommuBacked, "\(d.bdf) is behind no IOMMU according to the \(c.source)", fix: [descriptor.remedy]))
         }
     }
 }

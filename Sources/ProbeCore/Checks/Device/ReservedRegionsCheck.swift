@@ -16,8 +16,8 @@ public struct ReservedRegionsCheck: Check {
             let s = Subject.device(d.address)
             var path: String { "/sys/kernel/iommu_groups/\(g.id)/reserved_regions" }
             switch g.reservedRegions {
-            case .unreadable(let why): return skipped(s, why)
-            case .absent: return skipped(s, "\(path) does not exist (kernel before 4.11)")
+            case .unreadable(let why): return undecided(s, d, why)
+            case .absent: return undecided(s, d, "\(path) does not exist (kernel before 4.11)")
             case .value(let regions):
                 // Most groups have only an "msi" region or none: no lists are made for them.
                 let anyDirect = regions.contains { $0.type.utf8.starts(with: "direct".utf8) }
@@ -27,8 +27,8 @@ public struct ReservedRegionsCheck: Check {
                 if !direct.isEmpty {
                     return finding(.fail, s, "group \(g.id) has \(direct.count) firmware direct-mapped region\(direct.count == 1 ? "" : "s") (RMRR): \(direct.map(text).joined(separator: ", "))",
                                    evidence: direct.map { Evidence(path, text($0)) },
-                                   impacts: [.blocks(.vfio, "\(d.bdf) needs a firmware identity mapping (RMRR): the kernel refuses to attach it to a VFIO domain",
-                                                     fix: [descriptor.remedy])])
+                                   impacts: Impact.blocks(Mode.iommuBacked, "\(d.bdf) needs a firmware identity mapping (RMRR): the kernel refuses to attach it to a VFIO domain",
+                                                     fix: [descriptor.remedy]))
                 }
                 if !relaxable.isEmpty {
                     return finding(.info, s, "group \(g.id) has relaxable direct regions (allowed for VFIO): \(relaxable.map(text).joined(separator: ", "))",
@@ -38,5 +38,13 @@ public struct ReservedRegionsCheck: Check {
                 return finding(.pass, s, "no firmware direct-mapped regions in group \(g.id)", evidence: [Evidence(path, types)])
             }
         }
+    }
+
+    /// Without the group's regions, a firmware identity mapping can be neither seen nor ruled out.
+    static func undecided(_ s: Subject, _ d: PCIDevice, _ why: String) -> Finding {
+        var f = skipped(s, why)
+        f.impacts = Impact.undecided(Mode.iommuBacked, "cannot tell whether firmware pins \(d.bdf) with an identity mapping (\(why))",
+                                     ["run vfio-probe as root on the host, with /sys mounted whole"])
+        return f
     }
 }

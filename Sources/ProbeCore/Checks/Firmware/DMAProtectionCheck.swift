@@ -7,7 +7,7 @@ public struct DMAProtectionCheck: Check {
         rationale: "DMAR flag DMA_CTRL_PLATFORM_OPT_IN says the firmware kept the IOMMU protecting memory through boot (Thunderbolt/USB4 \"kernel DMA protection\"); the kernel then forces the IOMMU on even without intel_iommu=on.",
         remedy: "Nothing for VFIO; it only tells why the IOMMU is on.",
         looksAt: ["DMAR flags (bit 2)"],
-        examples: [.info("intel-vfio-ready")])
+        examples: [.info("intel-vfio-ready")], decides: false)
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         guard let d = context.host.firmware.dmar else { return [] }

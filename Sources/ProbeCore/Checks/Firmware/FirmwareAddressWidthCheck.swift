@@ -7,7 +7,7 @@ public struct FirmwareAddressWidthCheck: Check {
         rationale: "IVRS's virtual address size bounds the IOVAs AMD-Vi translates; below 48 bits, user virtual addresses used as IOVAs (DPDK's and SPDK's default) may not fit. DMAR's host address width (HAW) is the platform's DMA physical addressability, not the IOVA width (that is the unit's MGAW, which iommu.address-width checks): typical Xeons have HAW 46 and a 48-bit MGAW, so HAW is shown, not judged.",
         remedy: "Use IOVA-as-PA (DPDK --iova-mode=pa); for a VM, a wider vIOMMU (QEMU intel-iommu,aw-bits=48).",
         looksAt: ["DMAR host address width", "IVRS IVinfo VA size"],
-        examples: [.info("intel-vfio-ready"), .info("intel-no-ir"), .pass("amd-host")])
+        examples: [.info("intel-vfio-ready"), .info("intel-no-ir"), .pass("amd-host")], decides: false)
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let fw = context.host.firmware

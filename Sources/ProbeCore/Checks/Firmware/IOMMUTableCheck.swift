@@ -29,7 +29,7 @@ public struct IOMMUTableCheck: Check {
             let remedy = host.platform.hypervisor == .hyperV ? hyperVRemedy : descriptor.remedy
             return [finding(.fail, "no DMAR, IVRS, IORT or VIOT table: firmware describes no IOMMU", remedy: remedy,
                             evidence: [Evidence(dir, "no IOMMU table")],
-                            impacts: [.blocks(.vfio, "the firmware describes no IOMMU (no DMAR/IVRS/IORT/VIOT table)", fix: [remedy])])]
+                            impacts: Impact.blocks(Mode.iommuBacked, "the firmware describes no IOMMU (no DMAR/IVRS/IORT/VIOT table)", fix: [remedy]))]
         }
     }
 

@@ -9,7 +9,7 @@ public struct TablesDecodeCheck: Check {
         rationale: "The kernel trusts DMAR, IVRS, IORT and VIOT to say which devices sit behind which IOMMU and what memory must stay mapped. A table that does not decode, has a bad checksum or uses unknown structures is where \"works on one server, fails on another\" begins.",
         remedy: "Update the system firmware; attach `vfio-probe acpi --format json` to the vendor report.",
         looksAt: ["/sys/firmware/acpi/tables/{DMAR,IVRS,IORT,VIOT} (root-only)"],
-        examples: [.pass("intel-vfio-ready"), .pass("amd-host"), .skip("intel-nonroot")])
+        examples: [.pass("intel-vfio-ready"), .pass("amd-host"), .skip("intel-nonroot")], decides: false)
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let fw = context.host.firmware

@@ -7,7 +7,7 @@ public struct AddressWidthCheck: Check {
         rationale: "DPDK and SPDK map buffers at their virtual addresses (IOVA-as-VA). User addresses reach 47 bits; an IOMMU whose guest address width (VT-d MGAW) is below 48 bits cannot map the top of the address space, and applications fail later with \"IOVA exceeding limits of current DMA mask\". Emulated VT-d defaulted to 39 bits.",
         remedy: "Use IOVA-as-PA (DPDK: --iova-mode=pa), or a wider vIOMMU (QEMU: -device intel-iommu,aw-bits=48).",
         looksAt: ["/sys/class/iommu/dmar*/intel-iommu/cap"],
-        examples: [.pass("intel-vfio-ready"), .warn("intel-no-ir"), .skip("amd-host")])
+        examples: [.pass("intel-vfio-ready"), .warn("intel-no-ir"), .skip("amd-host")], decides: false)
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let units = context.host.units.filter { $0.kind == .intel }

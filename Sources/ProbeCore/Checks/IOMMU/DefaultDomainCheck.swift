@@ -7,7 +7,7 @@ public struct DefaultDomainCheck: Check {
         rationale: "A group's type says how the kernel's own DMA is translated: DMA (strict), DMA-FQ (lazy flush), identity (passthrough, iommu=pt), blocked. VFIO attaches its own domain in every case, so identity does not stop VFIO; it does mean host-driver DMA is not isolated.",
         remedy: "Nothing is needed for VFIO. For isolation of host drivers too, drop iommu=pt / iommu.passthrough=1.",
         looksAt: ["/sys/kernel/iommu_groups/*/type"],
-        examples: [.pass("intel-vfio-ready"), .info("amd-host")])
+        examples: [.pass("intel-vfio-ready"), .info("amd-host")], decides: false)
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         var byType: [String: [Int]] = [:]

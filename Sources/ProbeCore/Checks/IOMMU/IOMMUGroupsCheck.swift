@@ -38,16 +38,24 @@ public struct IOMMUGroupsCheck: Check {
         if scoped, host.iommuActive == true {
             return [finding(.info, "an IOMMU is active, but none of the selected devices is in an IOMMU group")]
         }
-        if case .unreadable(let why) = host.groupCount, host.groups.isEmpty { return [skipped(why)] }
+        if case .unreadable(let why) = host.groupCount, host.groups.isEmpty {
+            var f = skipped(why)
+            // Whether an IOMMU translates decides every mode (no-IOMMU applies only outside groups).
+            if host.iommuActive == nil {
+                f.impacts = Impact.undecided(Mode.usable, "cannot tell whether an IOMMU is active (\(why))",
+                                             ["run vfio-probe as root on the host, with /sys mounted whole (sys/kernel/iommu_groups and sys/class/iommu)"])
+            }
+            return [f]
+        }
         if !fake.isEmpty || !emulated.isEmpty {
             let own = fake + emulated
             let ids = own.map(String.init).joined(separator: ", ")
             return [finding(.fail, "no IOMMU groups: no PCI device is behind an active IOMMU (group\(own.count == 1 ? "" : "s") \(ids) \(own.count == 1 ? "is" : "are") VFIO's own: \(made.joined(separator: ", ")))",
                             evidence: own.map { Evidence("/sys/kernel/iommu_groups/\($0)/name", "vfio-noiommu") },
-                            impacts: [.blocks(.vfio, "no device is behind an active IOMMU (only vfio-noiommu groups)")])]
+                            impacts: Impact.blocks(Mode.iommuBacked, "no device is behind an active IOMMU (only vfio-noiommu groups)"))]
         }
         return [finding(.fail, "no IOMMU groups in \(what): no device is behind an active IOMMU",
                         evidence: [Evidence("/sys/kernel/iommu_groups", "empty")],
-                        impacts: [.blocks(.vfio, "no IOMMU groups: no device is behind an active IOMMU")])]
+                        impacts: Impact.blocks(Mode.iommuBacked, "no IOMMU groups: no device is behind an active IOMMU"))]
     }
 }

@@ -26,7 +26,7 @@ public struct IOMMUUnitsCheck: Check {
                 return [finding(.fail, "firmware has \(tables.joined(separator: ", ")) but the kernel registered no IOMMU\(why)",
                                 remedy: action,
                                 evidence: [Evidence("/sys/class/iommu", "empty")],
-                                impacts: [.blocks(.vfio, "the IOMMU is in firmware but the kernel did not enable it\(why)", fix: [action])])]
+                                impacts: Impact.blocks(Mode.iommuBacked, "the IOMMU is in firmware but the kernel did not enable it\(why)", fix: [action]))]
             }
             return [finding(.info, "no IOMMU units (none described by firmware)", evidence: [Evidence("/sys/class/iommu", "empty")])]
         }

@@ -22,14 +22,14 @@ public struct CommandLineCheck: Check {
         if let off = host.iommuDisablingParameter {
             let fix = Actions.kernelParameter(remove: off)
             out.append(finding(.fail, "\(off) turns the IOMMU off", remedy: fix, evidence: ev(off),
-                               impacts: [.blocks(.vfio, "\(off) on the kernel command line turns the IOMMU off", fix: [fix])]))
+                               impacts: Impact.blocks(Mode.iommuBacked, "\(off) on the kernel command line turns the IOMMU off", fix: [fix])))
         } else if host.platform.cpuVendor.value == .intel, !c.options("intel_iommu").contains("on"),
                   host.iommuActive == false, (host.firmware.present.value ?? []).contains("DMAR"),
                   host.kernel.config.value?.isBuiltIn("CONFIG_INTEL_IOMMU_DEFAULT_ON") != true {
             let fix = Actions.kernelParameter(add: "intel_iommu=on")
             out.append(finding(.fail, "VT-d is off: this kernel does not enable it by default and intel_iommu=on is not given",
                                remedy: fix, evidence: ev("no intel_iommu=on"),
-                               impacts: [.blocks(.vfio, "VT-d is off by default in this kernel and intel_iommu=on is missing", fix: [fix])]))
+                               impacts: Impact.blocks(Mode.iommuBacked, "VT-d is off by default in this kernel and intel_iommu=on is missing", fix: [fix])))
         }
         if c.options("amd_iommu").contains("on") {
             out.append(finding(.info, "amd_iommu=on is not an amd_iommu option; AMD-Vi is on by default (the word is ignored)", evidence: ev("amd_iommu=on")))

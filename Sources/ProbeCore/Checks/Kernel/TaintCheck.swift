@@ -7,7 +7,7 @@ public struct TaintCheck: Check {
         rationale: "Using a device in no-IOMMU mode taints the kernel (U, TAINT_USER): bug reports from such a kernel are not taken upstream. Other taints are shown for context.",
         remedy: "Taint clears only at reboot.",
         looksAt: ["/proc/sys/kernel/tainted"],
-        examples: [.pass("intel-vfio-ready"), .info("noiommu-enabled")])
+        examples: [.pass("intel-vfio-ready"), .info("noiommu-enabled")], decides: false)
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         switch context.host.kernel.taint {

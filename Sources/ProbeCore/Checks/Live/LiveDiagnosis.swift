@@ -15,7 +15,7 @@ public struct LiveDiagnosis: Sendable, Equatable {
         let modes: [Mode] = switch walk.kind {
         case .container: Mode.usable
         case .noiommu: [.noiommu]
-        case .type1: [.vfio]
+        case .type1: Mode.iommuBacked
         case .iommufd: []
         }
         let e = step.errno
@@ -77,12 +77,26 @@ public struct LiveDiagnosis: Sendable, Equatable {
                         ReservedRegionsCheck.descriptor.remedy,
                         blocks("the kernel refused to attach \(d.map { $0.address.description } ?? "the device") to a VFIO domain (firmware RMRR)", [ReservedRegionsCheck.descriptor.remedy]))
         case ("VFIO_SET_IOMMU(TYPE1v2)", EPERM), ("VFIO_SET_IOMMU(TYPE1)", EPERM):
-            return diag("no interrupt remapping; type1 refuses without vfio_iommu_type1.allow_unsafe_interrupts=1 (which lets a device forge MSIs)",
+            if host.kernel.interruptRemappingActive == true {
+                // Not the interrupts: they are remapped. Kernels up to 5.18 and 6.2-6.5 refuse an
+                // Intel RMRR device here too (device_is_rmrr_locked).
+                return diag("refused although interrupts are remapped: a firmware RMRR on a device of the group, or a kernel security policy",
+                            ReservedRegionsCheck.descriptor.remedy,
+                            blocks("VFIO_SET_IOMMU was refused with EPERM although interrupts are remapped"))
+            }
+            let unsafe = host.unsafeInterruptsParameter
+            return diag("no interrupt remapping: type1 refuses without vfio_iommu_type1.allow_unsafe_interrupts=1, which accepts that a device can forge MSIs",
                         InterruptRemappingCheck.descriptor.remedy,
-                        requires("VFIO_SET_IOMMU was refused: no interrupt remapping", [Actions.allowUnsafeInterrupts]))
+                        [.blocks(.vfio, "VFIO_SET_IOMMU was refused: no interrupt remapping, so VFIO is not safe here", liveCanLift: false),
+                         .requires(.unsafeInterrupts, "VFIO_SET_IOMMU was refused: no interrupt remapping", [Actions.allowUnsafeInterrupts(unsafe.module)])])
         case ("VFIO_DEVICE_BIND_IOMMUFD", EPERM):
-            return diag("no interrupt remapping; iommufd refuses without iommufd.allow_unsafe_interrupts=1",
-                        "echo 1 > /sys/module/iommufd/parameters/allow_unsafe_interrupts (only if MSI forging is acceptable), or enable interrupt remapping", [])
+            return diag("no interrupt remapping, or the group is not viable; iommufd refuses without iommufd.allow_unsafe_interrupts=1",
+                        "Enable interrupt remapping; only if a device forging MSIs is acceptable: \(Actions.allowUnsafeInterrupts("iommufd"))", [])
+        case ("VFIO_GROUP_GET_DEVICE_FD", ENODEV) where d.map({ DriverClass($0.driver) != .vfio }) == true:
+            // The group is there (a companion is on vfio-pci), but this function is not a VFIO device.
+            let bind = Actions.bindToVFIO(d!.address, currentDriver: d!.driver)
+            return diag("\(d!.bdf) is not bound to vfio-pci, so VFIO has no device by that name in the group", DeviceDriverCheck.descriptor.remedy,
+                        requires("\(d!.bdf) is not bound to vfio-pci", bind))
         case ("VFIO_IOMMU_MAP_DMA", ENOMEM), ("IOMMU_IOAS_MAP", ENOMEM):
             let limit = host.process.memlockLimit.value.map { $0.map { MemlockCheck.bytes($0) } ?? "unlimited" } ?? "unknown"
             return diag("RLIMIT_MEMLOCK is exceeded (the limit is \(limit)); pinned DMA memory is charged to it", MemlockCheck.descriptor.remedy,

@@ -17,8 +17,9 @@ public struct NoIOMMUAvailableCheck: Check {
         let needed = host.iommuActive != true
         switch host.noIOMMUCompiledIn {
         case nil:
-            // Unknown is not available: the verdict never grants a mode on a guess.
-            let unknown = Impact.blocks(.noiommu, "cannot tell whether the kernel has no-IOMMU mode")
+            // Unknown is neither available nor unavailable: the verdict never grants a mode on a guess.
+            let unknown = Impact.undecided(.noiommu, "cannot tell whether the kernel has no-IOMMU mode (CONFIG_VFIO_NOIOMMU)",
+                                           ["run vfio-probe as root, or make the kernel configuration readable (/proc/config.gz or /boot/config-RELEASE)"])
             var f: Finding
             if case .unreadable(let why) = host.modules.parameter("vfio", "enable_unsafe_noiommu_mode") {
                 f = skipped(why)

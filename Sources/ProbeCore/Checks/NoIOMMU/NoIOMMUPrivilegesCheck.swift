@@ -15,7 +15,10 @@ public struct NoIOMMUPrivilegesCheck: Check {
             return [finding(.info, "not needed: an IOMMU is active")]
         }
         guard case .value(let caps) = host.process.effectiveCapabilities else {
-            return [skipped("/proc/self/status gives no CapEff")]
+            var f = skipped("/proc/self/status gives no CapEff")
+            f.impacts = [.undecided(.noiommu, "cannot tell whether this process has CAP_SYS_RAWIO (/proc/self/status gives no CapEff)",
+                                    ["run vfio-probe with /proc mounted"])]
+            return [f]
         }
         let ev = [Evidence("/proc/self/status", "CapEff: \(hex(caps, 16))")]
         let rawio = caps & (1 << UInt64(ProcessFacts.capSysRawIO)) != 0

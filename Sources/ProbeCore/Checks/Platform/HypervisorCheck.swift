@@ -7,7 +7,7 @@ public struct HypervisorCheck: Check {
         rationale: "In a guest, an IOMMU exists only if the hypervisor emulates one: Hyper-V offers none, QEMU only with -device intel-iommu/amd-iommu/virtio-iommu. An emulated VT-d sets caching mode, so every map and unmap traps to the hypervisor.",
         remedy: "Give the guest a vIOMMU, or use the host for userspace drivers.",
         looksAt: ["/proc/cpuinfo (hypervisor flag)", "/sys/class/dmi/id/{sys_vendor,product_name}", "/sys/hypervisor/type", "/sys/bus/vmbus"],
-        examples: [.info("intel-vfio-ready"), .warn("hyperv-guest", remedy: "Run the userspace driver on the host, or use a hypervisor that emulates an IOMMU."), .info("virtio-no-access-platform")])
+        examples: [.info("intel-vfio-ready"), .warn("hyperv-guest", remedy: "Run the userspace driver on the host, or use a hypervisor that emulates an IOMMU."), .info("virtio-no-access-platform")], decides: false)
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host

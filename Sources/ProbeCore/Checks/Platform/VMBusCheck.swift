@@ -7,7 +7,7 @@ public struct VMBusCheck: Check {
         rationale: "On Hyper-V, network devices are VMBus devices, not PCI: DPDK's netvsc PMD takes them through uio_hv_generic, which gives userspace the device with no IOMMU isolation, taints nothing and warns no one.",
         remedy: "Treat uio_hv_generic as trusted-userspace only; prefer the kernel netvsc driver or an SR-IOV VF (PCI, mlx5) for untrusted workloads.",
         looksAt: ["/sys/bus/vmbus/devices/*/{class_id,driver}"],
-        examples: [.fail("hyperv-guest"), .info("intel-vfio-ready")])
+        examples: [.fail("hyperv-guest"), .info("intel-vfio-ready")], decides: false)
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         switch context.host.vmbus {

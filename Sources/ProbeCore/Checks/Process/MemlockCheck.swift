@@ -4,7 +4,7 @@ public struct MemlockCheck: Check {
         id: "process.memlock",
         title: "Locked-memory limit",
         category: .process,
-        rationale: "type1 and iommufd pin every page they map and charge it to RLIMIT_MEMLOCK; past it VFIO_IOMMU_MAP_DMA fails with ENOMEM (\"RLIMIT_MEMLOCK exceeded\"). CAP_IPC_LOCK lifts the limit. SPDK warns below 64 MiB.",
+        rationale: "type1 and iommufd pin every page they map and charge it to RLIMIT_MEMLOCK; past it VFIO_IOMMU_MAP_DMA fails with ENOMEM (\"RLIMIT_MEMLOCK exceeded\"). CAP_IPC_LOCK lifts the limit. SPDK warns below 64 MiB. No-IOMMU mode maps and pins nothing (vfio_noiommu_ops), so it needs none.",
         remedy: "Raise it for the service: systemd LimitMEMLOCK=infinity; a shell: ulimit -l unlimited; PAM: \"dpdk - memlock unlimited\" in /etc/security/limits.conf.",
         looksAt: ["/proc/self/limits (Max locked memory)", "/proc/self/status (CapEff bit 14)"],
         examples: [.pass("intel-vfio-ready"), .warn("nonroot")])
@@ -15,8 +15,8 @@ public struct MemlockCheck: Check {
         let p = context.host.process
         let ipcLock = p.has(ProcessFacts.capIPCLock) == true
         switch p.memlockLimit {
-        case .unreadable(let why): return [skipped(why)]
-        case .absent: return [skipped("/proc/self/limits does not exist")]
+        case .unreadable(let why): return [undecided(why)]
+        case .absent: return [undecided("/proc/self/limits does not exist")]
         case .value(let limit):
             let text = limit.map { Self.bytes($0) } ?? "unlimited"
             let ev = [Evidence("/proc/self/limits", "Max locked memory \(text)")]
@@ -26,10 +26,16 @@ public struct MemlockCheck: Check {
                 // A userspace driver pins its DMA memory (hugepages, rings): below SPDK's floor it
                 // will not start, so raising the limit is an action, not only a warning.
                 return [finding(.warn, "locked memory limited to \(text) without CAP_IPC_LOCK: DMA maps beyond it fail with ENOMEM", evidence: ev,
-                                impacts: Mode.usable.map { .requires($0, "locked memory is limited to \(text) (below \(Self.bytes(minimum))) without CAP_IPC_LOCK", [descriptor.remedy]) })]
+                                impacts: Impact.requires(Mode.iommuBacked, "locked memory is limited to \(text) (below \(Self.bytes(minimum))) without CAP_IPC_LOCK", [descriptor.remedy]))]
             }
             return [finding(.pass, "locked memory \(text)", evidence: ev)]
         }
+    }
+
+    static func undecided(_ why: String) -> Finding {
+        var f = skipped(why)
+        f.impacts = Impact.undecided(Mode.iommuBacked, "cannot tell this process's locked-memory limit (\(why))", ["run vfio-probe with /proc mounted"])
+        return f
     }
 
     static func bytes(_ n: UInt64) -> String {

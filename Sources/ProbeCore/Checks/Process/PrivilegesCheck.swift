@@ -7,7 +7,7 @@ public struct PrivilegesCheck: Check {
         rationale: "Firmware tables, most of config space and other processes' open files are root-only; an unprivileged run sees less and says so. CAP_IPC_LOCK, CAP_SYS_RAWIO and CAP_SYS_ADMIN change what a userspace driver may do.",
         remedy: "Run the probe as the user the userspace driver runs as; run it as root to see everything.",
         looksAt: ["/proc/self/status (Uid, CapEff)"],
-        examples: [.pass("intel-vfio-ready"), .warn("nonroot")])
+        examples: [.pass("intel-vfio-ready"), .warn("nonroot")], decides: false)
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let p = context.host.process

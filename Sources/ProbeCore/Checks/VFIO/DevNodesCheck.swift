@@ -22,8 +22,7 @@ public struct DevNodesCheck: Check {
                 out.append(finding(.pass, "/dev/vfio/vfio is there and usable\(nodes.iommufd.value != nil ? "; /dev/iommu too" : "")", evidence: ev))
             } else {
                 out.append(finding(.warn, "/dev/vfio/vfio exists but this user cannot open it read-write", evidence: ev,
-                                   impacts: [.requires(.vfio, "this user cannot open /dev/vfio/vfio", [userFix]),
-                                             .requires(.noiommu, "this user cannot open /dev/vfio/vfio", [userFix])]))
+                                   impacts: Impact.requires(Mode.usable, "this user cannot open /dev/vfio/vfio", [userFix])))
             }
         case .absent:
             if host.modules.state("vfio").isPresent {
@@ -35,18 +34,20 @@ public struct DevNodesCheck: Check {
                 out.append(finding(.info, "/dev/vfio/vfio does not exist (vfio is not loaded)"))
             }
         case .unreadable(let why):
-            out.append(skipped(why))
+            var f = skipped(why)
+            f.impacts = Impact.undecided(Mode.usable, "cannot tell whether /dev/vfio/vfio exists (\(why))", ["run vfio-probe with /dev mounted"])
+            out.append(f)
         }
         for d in host.selectedDevices {
             guard let g = host.group(of: d) else { continue }
             let name = g.nodeName
             guard let n = nodes.groups[name] else { continue }
-            let mode: Mode = g.isNoIOMMU ? .noiommu : .vfio
+            let modes: [Mode] = g.isNoIOMMU ? [.noiommu] : Mode.iommuBacked
             let s = Subject.device(d.address)
             @Sendable func node(_ n: DeviceNode) -> Evidence { Evidence(n.path, "\(String(n.mode, radix: 8)) uid \(n.uid) gid \(n.gid)") }
             if !n.usable {
                 out.append(finding(.warn, s, "/dev/vfio/\(name) is not readable and writable by this user", evidence: [node(n)],
-                                   impacts: [.requires(mode, "this user cannot open /dev/vfio/\(name)", [userFix])]))
+                                   impacts: Impact.requires(modes, "this user cannot open /dev/vfio/\(name)", [userFix])))
                 continue
             }
             // The device cdev (iommufd path): absent by design in no-IOMMU mode. Its text is

@@ -7,7 +7,7 @@ public struct MdevCheck: Check {
         rationale: "An mdev parent (a vGPU, a crypto accelerator, the mtty sample) offers types; each instance is a VFIO device in its own IOMMU group, isolated by the parent driver rather than the IOMMU.",
         remedy: "Create an instance: echo $(uuidgen) > /sys/class/mdev_bus/PARENT/mdev_supported_types/TYPE/create",
         looksAt: ["/sys/class/mdev_bus/*/mdev_supported_types/*", "/sys/bus/mdev/devices/*"],
-        examples: [.info("intel-vfio-ready"), .info("intel-no-ir")])
+        examples: [.info("intel-vfio-ready"), .info("intel-no-ir")], decides: false)
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host

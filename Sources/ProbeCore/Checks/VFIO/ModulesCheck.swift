@@ -12,7 +12,7 @@ public struct ModulesCheck: Check {
     static let needed: [(module: String, role: String, modes: [Mode])] = [
         ("vfio", "the VFIO core", [.vfio, .noiommu]),
         ("vfio_pci", "the driver that gives PCI functions to VFIO", [.vfio, .noiommu]),
-        ("vfio_iommu_type1", "the type1 IOMMU backend of the legacy container", [.vfio]),
+        ("vfio_iommu_type1", "the type1 IOMMU backend of the legacy container", Mode.iommuBacked),
         ("iommufd", "the iommufd backend of the device cdev", []),
     ]
 
@@ -42,7 +42,8 @@ public struct ModulesCheck: Check {
                 }
             case .unknown:
                 var f = skipped("\(name): not loaded, and no kernel configuration or modules.builtin says whether it exists")
-                f.impacts = modes.map { .blocks($0, "cannot tell whether the kernel has \(name)") }
+                f.impacts = Impact.undecided(modes, "cannot tell whether the kernel has \(name)",
+                                             ["make the kernel configuration readable (/proc/config.gz or /boot/config-RELEASE), or load the module"])
                 out.append(f)
             }
         }

@@ -1,0 +1,278 @@
+import Foundation
+@testable import Live
+import Testing
+@testable import ProbeCore
+
+/// Every path to exit 0 and to `ready` is true: readiness is part of the gate, interrupt isolation
+/// is part of "safe", unknown and partial never grant, a root must look like one, a report that
+/// was not written is a failure, the live walk proves only what it opened, and several devices
+/// explain themselves.
+struct GateTests {
+    func status(_ fixture: String, _ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try runBinary(["--root", Repo.fixture(fixture)] + args)
+    }
+
+    // MARK: readiness is part of the gate
+
+    @Test(arguments: [
+        // A NIC on its kernel driver with VFIO not loaded: usable after modprobe and a bind.
+        ("amd-host", ["--device", "0000:03:00.0", "--require", "vfio"], Verdict.afterActions),
+        // The group is shared with a function on ixgbe: not viable until it is rebound.
+        ("shared-group", ["--device", "01:00.0", "--require", "vfio"], Verdict.afterActions),
+        ("intel-vfio-ready", ["--device", "01:00.0", "--require", "vfio"], 0),
+        ("intel-vfio-ready", ["--require", "vfio"], 0),
+        ("amd-host", ["--require", "vfio"], Verdict.afterActions),
+        ("noiommu-enabled", ["--device", "00:03.0", "--require", "noiommu"], 0),
+        ("noiommu-enabled", ["--device", "00:03.0", "--require", "vfio"], 2),
+        ("intel-iommu-off", ["--require", "noiommu"], Verdict.afterActions),
+        ("rmrr-direct", ["--device", "0000:01:00.0", "--require", "noiommu"], 3),
+        // Without --require the status is the mode the platform offers.
+        ("amd-host", ["--device", "0000:03:00.0"], 0),
+    ])
+    func readinessGates(fixture: String, args: [String], expected: Int32) throws {
+        let r = try status(fixture, args + ["--quiet"])
+        #expect(r.status == expected, "\(fixture) \(args): \(r.stderr)")
+    }
+
+    /// The snapshot of the VM's unprivileged run: uid 1000 cannot open /dev/vfio/2.
+    @Test func serviceUserWithoutTheNodeIsNotReady() throws {
+        let root = Repo.root + "/Tests/Fixtures/snapshots/unprivileged/tree"
+        let r = try runBinary(["--root", root, "--device", "00:02.0", "--require", "vfio", "--format", "json"])
+        #expect(r.status == Verdict.afterActions)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let d = try #require((doc["devices"] as? [[String: Any]])?.first)
+        #expect(d["readiness"] as? String == "bindable")
+        #expect((d["reasons"] as? [String])?.contains("this user cannot open /dev/vfio/2") == true)
+        #expect((doc["verdict"] as? [String: Any])?["holds_now"] as? Bool == false)
+    }
+
+    // MARK: interrupt isolation is part of "safe"
+
+    @Test func unsafeInterruptsAreTheirOwnAnswer() throws {
+        #expect(try status("intel-no-ir", ["--quiet"]).status == 5)
+        #expect(try status("intel-no-ir", ["--quiet", "--device", "00:02.0", "--require", "vfio"]).status == 5)
+        #expect(try status("intel-no-ir", ["--quiet", "--device", "00:02.0", "--require", "unsafe-interrupts"]).status == Verdict.afterActions)
+        // The operator set allow_unsafe_interrupts: accepted only by those who ask for it.
+        #expect(try status("intel-no-ir-allowed", ["--quiet", "--device", "00:02.0", "--require", "unsafe-interrupts"]).status == 0)
+        #expect(try status("intel-no-ir-allowed", ["--quiet", "--device", "00:02.0", "--require", "vfio"]).status == 5)
+        #expect(try status("intel-no-ir-allowed", ["--quiet", "--device", "00:02.0", "--require", "noiommu"]).status == 0)
+        let text = try status("intel-no-ir", ["--color", "never"]).stdout
+        #expect(text.contains("Verdict: UNSAFE INTERRUPTS ONLY"))
+        #expect(text.contains("a device can forge MSIs"))
+        // The parameter is an action of the unsafe answer, never of the upgrade to safe VFIO.
+        let upgrade = text.components(separatedBy: "For safe VFIO (IOMMU-backed):").last ?? ""
+        #expect(!upgrade.contains("allow_unsafe_interrupts"))
+    }
+
+    /// A successful type1 walk proves the IOMMU path, not interrupt isolation
+    /// (vfio_iommu_type1_attach_group lets it through once allow_unsafe_interrupts is set).
+    @Test func liveProofDoesNotMakeUnsafeInterruptsSafe() throws {
+        let k = ScriptedKernel()
+        k.config = [0x86, 0x80, 0xd3, 0x10]
+        let r = try liveProbe("intel-no-ir-allowed", devices: ["0000:00:02.0"], kernel: k)
+        #expect(r.verdict.mode == .unsafeInterrupts && r.device.readiness == .ready)
+        #expect(r.verdict.exitStatus(requiring: .vfio) == 5)
+        #expect(r.verdict.exitStatus(requiring: .unsafeInterrupts) == 0)
+    }
+
+    // MARK: unknown never grants
+
+    @Test func unreadableIOMMUFactsGrantNothing() throws {
+        let r = try probe("unreadable-iommu")
+        #expect(r.verdict.answer == .unknown && r.verdict.statedMode == nil)
+        #expect(r.verdict.exitCode == 1)
+        #expect(r.verdict.undecided.contains { $0.contains("cannot tell whether an IOMMU is active") })
+        #expect(r.verdict.actions.contains { $0.contains("run vfio-probe as root") })
+        #expect(r.verdict.devices.allSatisfy { $0.readiness == .unknown })
+        #expect(r.verdict.exitStatus(requiring: .noiommu) == 1)
+        let nfd = NFDReporter.render(r)
+        #expect(nfd.contains("vfio.mode=unknown") && nfd.contains("vfio.iommu=unknown"))
+        #expect(PrometheusReporter.render(r, now: 0).contains("vfio_probe_mode -1"))
+        let text = try status("unreadable-iommu", ["--color", "never"])
+        #expect(text.status == 1)
+        #expect(text.stdout.contains("Verdict: UNKNOWN"))
+    }
+
+    @Test func unreadableSysGrantsNothing() throws {
+        let r = try probe("unreadable-sys")
+        #expect(r.verdict.answer == .unknown && r.verdict.exitCode == 1)
+        #expect(r.host.deviceListProblem != nil)
+        #expect(r.verdict.undecided.contains { $0.hasPrefix("the PCI functions cannot be listed") })
+        // With --device, a function that cannot be looked up is not called missing.
+        let d = try probe("unreadable-sys", devices: ["0000:01:00.0"])
+        #expect(d.verdict.answer == .unknown && d.verdict.exitCode == 1)
+        #expect(d.verdict.undecided.contains { $0.contains("0000:01:00.0: cannot tell whether it exists") })
+        #expect(d.verdict.exitStatus(requiring: .vfio) != 0)
+    }
+
+    /// Behind a vIOMMU, a virtio device on vfio-pci hides VIRTIO_F_ACCESS_PLATFORM: it may bypass
+    /// the IOMMU, and a walk that goes through cannot show otherwise.
+    @Test func virtioOnVFIOIsUnproven() throws {
+        let k = ScriptedKernel()
+        k.config = [0xf4, 0x1a, 0x41, 0x10]
+        let r = try liveProbe("virtio-no-access-platform", devices: ["0000:00:05.0"], kernel: k)
+        #expect(r.live?.walk(.type1, for: PCIAddress("0000:00:05.0")!)?.succeeded == true)
+        #expect(r.device.readiness == .unknown)
+        #expect(r.device.reasons.contains { $0.contains("VIRTIO_F_ACCESS_PLATFORM cannot be read") })
+        #expect(r.verdict.exitStatus(requiring: .unsafeInterrupts) == 1)
+    }
+
+    // MARK: partial never grants
+
+    @Test(arguments: [
+        ("noiommu-not-compiled", ["--only", "kernel.cmdline"]),
+        ("container", ["--skip", "vfio.dev-nodes"]),
+        ("intel-vfio-ready", ["--only", "iommu.groups", "--skip", "iommu.groups"]),
+    ])
+    func partialGrantsNothing(fixture: String, args: [String]) throws {
+        let r = try status(fixture, args + ["--format", "json"])
+        #expect(r.status == 1, "\(fixture) \(args)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let v = try #require(doc["verdict"] as? [String: Any])
+        #expect(v["answer"] as? String == "partial")
+        #expect(v["mode"] as? String == "unknown")
+        #expect(try status(fixture, args + ["--quiet", "--require", "noiommu"]).status == 1)
+    }
+
+    /// A check that only informs may be left out: the answer stays whole.
+    @Test func skippingAnInformationalCheckKeepsTheAnswer() throws {
+        #expect(CheckRegistry.descriptor(for: "kernel.taint")?.decides == false)
+        let r = try status("intel-vfio-ready", ["--skip", "kernel.taint", "--quiet", "--require", "vfio"])
+        #expect(r.status == 0)
+    }
+
+    /// A check marked as only informing never emits an impact, on any fixture.
+    @Test(arguments: Repo.fixtureNames)
+    func informationalChecksDecideNothing(fixture: String) throws {
+        let r = try probe(fixture)
+        let informational = Set(CheckRegistry.all.filter { !$0.descriptor.decides }.map { $0.descriptor.id })
+        for f in r.findings where informational.contains(f.checkID) {
+            #expect(f.impacts.isEmpty, "\(f.checkID) on \(fixture) decides: \(f.impacts.map(\.reason))")
+        }
+    }
+
+    /// A denial stays a denial: what the checks that ran rule out is ruled out.
+    @Test func partialDenialIsStillADenial() throws {
+        let r = try status("rmrr-direct", ["--device", "0000:01:00.0", "--skip", "kernel.", "--quiet"])
+        #expect(r.status == 3)
+    }
+
+    // MARK: a root must look like a root
+
+    @Test func aRootMustLookLikeOne() throws {
+        let empty = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        for args in [["--root", empty], ["groups", "--root", empty], ["snapshot", "--root", empty, "--output", empty + "/out"]] {
+            let r = try runBinary(args)
+            #expect(r.status == 1, "\(args)")
+            #expect(r.stderr.contains("does not look like a host's root: it has no sys"), "\(args): \(r.stderr)")
+        }
+        let proc = try runBinary(["--root", "/proc", "--quiet"])
+        #expect(proc.status == 1 && proc.stderr.contains("not /proc"))
+        let parent = Repo.root + "/Tests/Fixtures/snapshots/amd-vfio"
+        let snap = try runBinary(["--root", parent, "--quiet"])
+        #expect(snap.status == 1 && snap.stderr.contains("\(parent)/tree looks like the snapshot"))
+    }
+
+    // MARK: write errors are failures
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
+    func fullDeviceIsAFailure() throws {
+        let r = try runBinary(["-c", "exec \"$0\" --root \"$1\" --format prometheus > /dev/full", Repo.binary, Repo.fixture("intel-vfio-ready")],
+                              executable: "/bin/sh")
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("vfio-probe: cannot write the report: standard output: No space left on device"))
+    }
+
+    @Test func closedOutputIsAFailure() throws {
+        let closed = try runBinary(["-c", "exec \"$0\" --root \"$1\" >&-", Repo.binary, Repo.fixture("intel-vfio-ready")], executable: "/bin/sh")
+        #expect(closed.status == 1 && closed.stderr.contains("standard output is closed"))
+        // EPIPE with SIGPIPE ignored, as systemd runs services.
+        let pipe = try runBinary(["-c", "trap '' PIPE; (sleep 0.3; \"$0\" --root \"$1\" --format json; echo \"status $?\" >&2) | true",
+                                  Repo.binary, Repo.fixture("intel-vfio-ready")], executable: "/bin/sh")
+        #expect(pipe.stderr.contains("cannot write the report: standard output: Broken pipe"))
+        #expect(pipe.stderr.contains("status 1"))
+    }
+
+    /// --output renames a complete file into place, also when the host is degraded (exit 2),
+    /// and leaves no temporary file behind.
+    @Test func outputIsAtomic() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "stale".write(toFile: dir + "/.vfio.prom.tmp", atomically: false, encoding: .utf8)
+        let r = try status("intel-iommu-off", ["--format", "prometheus", "--output", dir + "/vfio.prom"])
+        #expect(r.status == 2 && r.stdout.isEmpty)
+        let text = try String(contentsOfFile: dir + "/vfio.prom", encoding: .utf8)
+        #expect(text.hasPrefix("# HELP vfio_probe_mode") && text.contains("vfio_probe_last_run_timestamp_seconds"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["vfio.prom"])
+        let bad = try status("intel-iommu-off", ["--output", dir + "/missing/vfio.prom"])
+        #expect(bad.status == 1 && bad.stderr.contains("cannot write the report"))
+    }
+
+    // MARK: the live walk proves what it opened
+
+    /// A PCIe-to-PCI bridge puts both conventional NICs in group 3; 01:01.0 is on vfio-pci,
+    /// 01:02.0 has no driver. The group opens for either, but only a VFIO device has a device fd.
+    @Test func unboundCompanionIsBindable() throws {
+        let k = ScriptedKernel()
+        k.vfioDevices = ["0000:01:01.0"]
+        k.config = [0x86, 0x80, 0x0e, 0x10]
+        let r = try liveProbe("bridge-group", devices: ["0000:01:02.0"], kernel: k)
+        #expect(k.leftNothingBehind)
+        let f = try #require(r.finding("live.type1"))
+        #expect(f.summary.hasPrefix("VFIO_GROUP_GET_DEVICE_FD failed with ENODEV: 0000:01:02.0 is not bound to vfio-pci"))
+        #expect(r.device.readiness == .bindable)
+        #expect(r.device.actions == Actions.bindToVFIO(PCIAddress("0000:01:02.0")!, currentDriver: nil))
+        #expect(r.verdict.exitStatus(requiring: .vfio) == Verdict.afterActions)
+    }
+
+    @Test func walkWithoutTheDeviceProvesNoDevice() throws {
+        let k = ScriptedKernel()
+        k.vfioDevices = ["0000:01:01.0"]
+        k.config = [0x86, 0x80, 0x0e, 0x10]
+        let r = try liveProbe("bridge-group", devices: ["0000:01:02.0"], kernel: k, deviceOpen: false)
+        #expect(r.live?.walk(.type1, for: PCIAddress("0000:01:02.0")!)?.succeeded == true, "the group and container path went through")
+        #expect(r.device.readiness == .bindable, "a walk that opened no device proves none")
+        let e1000 = ScriptedKernel()
+        e1000.config = [0x86, 0x80, 0x0e, 0x10]
+        let bound = try liveProbe("bridge-group", devices: ["0000:01:01.0"], kernel: e1000, deviceOpen: true)
+        #expect(bound.device.readiness == .ready)
+    }
+
+    /// A walk that went through proves nothing about a bridge or an unbound function, even when
+    /// the kernel were to answer (VerdictBuilder.provenModes).
+    @Test func onlyVFIOBoundFunctionsAreProven() throws {
+        let fs = try HostFS(root: Repo.fixture("bridge-group"))
+        let host = HostReader(fs: fs, lookUpNames: false).read(scope: .all)
+        var walk = LiveWalk(kind: .type1, steps: [LiveStep("VFIO_GROUP_GET_DEVICE_FD", .ok)])
+        walk.facts.deviceFlags = 3
+        let live = LiveReport(devices: [PCIAddress("0000:00:01.0")!: [walk], PCIAddress("0000:01:02.0")!: [walk], PCIAddress("0000:01:01.0")!: [walk]])
+        let proven = VerdictBuilder.provenModes(host, live)
+        #expect(Set(proven.keys) == [PCIAddress("0000:01:01.0")!])
+    }
+
+    // MARK: several devices explain themselves
+
+    @Test func aMissingDeviceIsNamedNotTheOneThatIsFine() throws {
+        let r = try probe("intel-vfio-ready", devices: ["0000:01:00.0", "0000:09:00.0"])
+        #expect(r.verdict.mode == .none)
+        #expect(r.verdict.reasons.first == "0000:09:00.0: no such PCI device")
+        let fine = try #require(r.verdict.devices.first)
+        #expect(fine.reasons == ["it is named together with 0000:09:00.0, which does not exist"])
+        #expect(fine.deviceReasons == ["it is named together with 0000:09:00.0, which does not exist"])
+    }
+
+    @Test func theAddressMeantOnAnotherDomainIsSuggested() throws {
+        let r = try probe("hyperv-guest", devices: ["00:02.0"])
+        #expect(r.verdict.reasons == ["0000:00:02.0: no such PCI device (did you mean 7870:00:02.0?)"])
+    }
+
+    @Test func devicesNeedingDifferentModesSaySo() throws {
+        let r = try probe("virtio-no-access-platform", devices: ["0000:00:04.0", "0000:00:00.0"])
+        #expect(r.verdict.mode == .none)
+        let blk = try #require(r.verdict.devices.first { $0.address == PCIAddress("0000:00:04.0") })
+        #expect(blk.reasons == ["it needs VFIO without interrupt isolation, 0000:00:00.0 needs no-IOMMU: one process cannot use type1 and no-IOMMU together"])
+        let host = try #require(r.verdict.devices.first { $0.address == PCIAddress("0000:00:00.0") })
+        #expect(host.reasons.first?.contains("0000:00:04.0 needs VFIO without interrupt isolation") == true)
+    }
+}

@@ -36,7 +36,17 @@ struct VFIOContainer {
     /// The corresponding ioctl is `VFIO_CHECK_EXTENSION`, asked for every extension.
     func extensions() throws(Errno) -> [VFIOExtension: Bool] {
         var out: [VFIOExtension: Bool] = [:]
-        for e in VFIOExtension.allCases { out[e] = try kernel.checkExtension(handle.fd, e.rawValue) > 0 }
+        // One question at a time: iommufd's emulation answers DMA_CC with ENODEV until it has an
+        // IOAS (iommufd_vfio_cc_iommu), which says "not offered", not that the container failed.
+        var first: Errno?
+        for e in VFIOExtension.allCases {
+            do throws(Errno) { out[e] = try kernel.checkExtension(handle.fd, e.rawValue) > 0 } catch {
+                out[e] = false
+                first = first ?? error
+            }
+        }
+        // A container that answers nothing at all is broken, not choosy.
+        if let first, !out.values.contains(true) { throw first }
         return out
     }
     /// The corresponding ioctl is `VFIO_SET_IOMMU`.

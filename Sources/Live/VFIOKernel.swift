@@ -65,6 +65,8 @@ public enum VFIOExtension: UInt32, CaseIterable, Sendable {
     case spaprTCE = 2
     case type1v2 = 3
     case dmaCC = 4
+    /// 1 from vfio_iommu_type1 (6.12), 0 from iommufd's emulated container: tells them apart.
+    case type1Nesting = 6
     case spaprTCEv2 = 7
     case noIOMMU = 8
 
@@ -74,6 +76,7 @@ public enum VFIOExtension: UInt32, CaseIterable, Sendable {
         case .spaprTCE: "SPAPR_TCE"
         case .type1v2: "TYPE1v2"
         case .dmaCC: "DMA_CC"
+        case .type1Nesting: "TYPE1_NESTING"
         case .spaprTCEv2: "SPAPR_TCE_v2"
         case .noIOMMU: "NOIOMMU"
         }

@@ -45,13 +45,24 @@ extension Host {
         KernelCommandLine.bool(modules.parameter("vfio_iommu_type1", "allow_unsafe_interrupts").value) == true
     }
 
+    /// What serves /dev/vfio/vfio: VFIO's own container with vfio_iommu_type1, or iommufd's
+    /// emulation of it (CONFIG_IOMMUFD_VFIO_CONTAINER, 6.2+: "IOMMUFD is providing /dev/vfio/vfio,
+    /// not VFIO"), which has no type1 module and does its checks when the device is opened
+    /// (iommufd_device_bind). nil when neither is there or it cannot be told.
+    public var containerBackend: ContainerBackend? {
+        if kernel.config.value?.isBuiltIn("CONFIG_IOMMUFD_VFIO_CONTAINER") == true { return .iommufd }
+        if modules.state("vfio_iommu_type1").isUsable { return .type1 }
+        if modules.state("vfio_iommu_type1") == .absent && modules.state("iommufd").isUsable { return .iommufd }
+        return nil
+    }
+
     /// The `allow_unsafe_interrupts` parameter of the backend that serves the legacy container:
-    /// vfio_iommu_type1's, or iommufd's where there is no type1 (iommufd's emulated container and
-    /// the cdev path check their own), whether it is set, and the ioctl it lets through.
+    /// vfio_iommu_type1's, or iommufd's where iommufd emulates the container (and for the cdev
+    /// path), whether it is set, and the ioctl it lets through.
     public var unsafeInterruptsParameter: (module: String, set: Bool, refusal: String) {
-        let module = modules.state("vfio_iommu_type1") == .absent && modules.state("iommufd").isPresent ? "iommufd" : "vfio_iommu_type1"
+        let module = containerBackend == .iommufd ? "iommufd" : "vfio_iommu_type1"
         let set = KernelCommandLine.bool(modules.parameter(module, "allow_unsafe_interrupts").value) == true
-        return (module, set, module == "iommufd" ? "VFIO_DEVICE_BIND_IOMMUFD" : "VFIO_SET_IOMMU")
+        return (module, set, module == "iommufd" ? "VFIO_GROUP_GET_DEVICE_FD (iommufd_device_bind)" : "VFIO_SET_IOMMU")
     }
 
     /// vfio.enable_unsafe_noiommu_mode: nil when the parameter does not exist.
@@ -66,6 +77,46 @@ extension Host {
         if modules.state("vfio").isPresent, !modules.parameter("vfio", "enable_unsafe_noiommu_mode").isUnreadable { return false }
         return nil
     }
+}
+
+/// Whether this kernel refuses a VFIO domain to a device with a firmware direct mapping, and the
+/// rule it follows: every IOMMU since 6.6 (`require_direct` in `__iommu_device_set_domain`,
+/// a48ce36e2786, -EINVAL); before, only VT-d (`device_is_rmrr_locked`, -EPERM), while AMD IVMD unity
+/// maps and Arm IORT RMRs were attached and only kept out of the IOVA space. An unknown release
+/// is taken to refuse: a false "no" costs less than a false "yes".
+public struct DirectMappingRule: Sendable, Equatable {
+    public var refuses: Bool
+    public var rule: String
+}
+
+extension Host {
+    public var directMappingRule: DirectMappingRule {
+        guard let v = kernel.version else {
+            return DirectMappingRule(refuses: true, rule: "the kernel release is unknown; since 6.6 every IOMMU refuses it (require_direct)")
+        }
+        if v >= KernelVersion(6, 6) {
+            return DirectMappingRule(refuses: true, rule: "since 6.6 the kernel refuses a VFIO domain to a device with a direct region (require_direct)")
+        }
+        if units.contains(where: { $0.kind == .intel }) || (units.isEmpty && platform.cpuVendor.value == .intel) {
+            return DirectMappingRule(refuses: true, rule: "VT-d refuses a VFIO domain to an RMRR device (device_is_rmrr_locked)")
+        }
+        return DirectMappingRule(refuses: false, rule: "before 6.6 only VT-d refused it; this IOMMU attaches the device and keeps the region out of the IOVA space")
+    }
+
+    /// The firmware direct mappings of a device's group (sysfs `direct` regions) or named for it by
+    /// the tables (RMRR, IVMD): what the kernel may refuse it a domain for.
+    public func directMappings(of d: PCIDevice) -> [String] {
+        let regions = group(of: d)?.reservedRegions.value?.filter { $0.type == "direct" }.map { "0x\(hex($0.start, 1))-0x\(hex($0.end, 1)) direct" } ?? []
+        return regions + firmware.identityMaps.filter { $0.covers(d.address) }.map(\.description)
+    }
+}
+
+/// The implementation behind /dev/vfio/vfio.
+public enum ContainerBackend: String, Sendable {
+    /// VFIO's legacy container with vfio_iommu_type1.
+    case type1 = "vfio"
+    /// iommufd's emulation (CONFIG_IOMMUFD_VFIO_CONTAINER).
+    case iommufd
 }
 
 /// Driver families, by the kernel's rules for DMA ownership.

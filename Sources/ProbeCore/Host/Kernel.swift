@@ -26,6 +26,28 @@ public struct Kernel: Sendable {
     ]
 }
 
+/// A kernel release's version, for the rules that moved between releases ("6.12.95-vfiotest" is 6.12).
+public struct KernelVersion: Sendable, Comparable, CustomStringConvertible {
+    public var major: Int
+    public var minor: Int
+    public init(_ major: Int, _ minor: Int) {
+        self.major = major
+        self.minor = minor
+    }
+    /// The leading "MAJOR.MINOR" of a release string; nil when it has none.
+    public init?(release: String) {
+        let parts = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        guard parts.count == 2, release.first?.isNumber == true else { return nil }
+        self.init(parts[0], parts[1])
+    }
+    public static func < (a: Self, b: Self) -> Bool { (a.major, a.minor) < (b.major, b.minor) }
+    public var description: String { "\(major).\(minor)" }
+}
+
+extension Kernel {
+    public var version: KernelVersion? { release.value.flatMap(KernelVersion.init(release:)) }
+}
+
 /// /proc/cmdline as the kernel's parameter parser sees it: name=value words, quotes honoured,
 /// '-' and '_' equivalent in parameter names.
 public struct KernelCommandLine: Sendable, Equatable {
@@ -79,6 +101,13 @@ public struct KernelCommandLine: Sendable, Equatable {
     }
 
     public func contains(_ name: String) -> Bool { value(name) != nil }
+
+    /// The last of `choices` among a parameter's comma-separated options, over all its
+    /// occurrences in order: what a setup function that handles "on" and "off" as it meets them
+    /// is left with ("intel_iommu=off intel_iommu=on" is on).
+    public func lastOption(_ name: String, among choices: Set<String>) -> String? {
+        options(name).last { choices.contains($0) }
+    }
 
     static func normalize(_ name: String) -> String {
         // The kernel treats '-' and '_' alike in the parameter part (after the module's dot too).

@@ -109,6 +109,7 @@ public enum JSONReporter {
                 })),
                 ("interrupt_remapping_active", JSONValue(h.kernel.interruptRemappingActive)),
             ])),
+            ("vfio_container", JSONValue(h.containerBackend?.rawValue)),
             ("noiommu", .object([("compiled_in", JSONValue(h.noIOMMUCompiledIn)), ("enabled", JSONValue(h.noIOMMUEnabled))])),
             ("process", .object([
                 ("uid", JSONValue(h.process.uid.value.map { Int($0) })),

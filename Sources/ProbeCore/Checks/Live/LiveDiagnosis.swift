@@ -72,26 +72,37 @@ public struct LiveDiagnosis: Sendable, Equatable {
         case (_, EBUSY) where name.hasPrefix("open"):
             return diag("it is in use by \(holders); vfio-probe leaves it alone", "Stop the process that holds it (\(holders)), or probe the device when it is idle.",
                         requires("\(name.dropFirst(5)) is held by \(holders)", ["stop \(holders)"]))
-        case ("VFIO_GROUP_SET_CONTAINER", EINVAL), ("VFIO_DEVICE_ATTACH_IOMMUFD_PT", EINVAL):
-            return diag("the kernel refused to attach the group to a VFIO domain, which is what a firmware RMRR (\"ineligible for IOMMU domain attach due to platform RMRR requirement\") causes",
-                        ReservedRegionsCheck.descriptor.remedy,
-                        blocks("the kernel refused to attach \(d.map { $0.address.description } ?? "the device") to a VFIO domain (firmware RMRR)", [ReservedRegionsCheck.descriptor.remedy]))
+        // Where the kernel refuses a firmware direct mapping moved between releases: up to 5.18 at
+        // VFIO_SET_IOMMU (EPERM), 5.19-6.1 at VFIO_GROUP_SET_CONTAINER (EPERM), 6.2-6.5 at
+        // VFIO_SET_IOMMU (EPERM), since 6.6 at VFIO_GROUP_SET_CONTAINER (EINVAL, require_direct);
+        // on the cdev path and iommufd's emulated container, when the device is bound (EINVAL).
+        case ("VFIO_GROUP_SET_CONTAINER", EINVAL), ("VFIO_DEVICE_ATTACH_IOMMUFD_PT", EINVAL), ("VFIO_DEVICE_BIND_IOMMUFD", EINVAL),
+             ("VFIO_GROUP_GET_DEVICE_FD", EINVAL) where host.containerBackend == .iommufd:
+            return refusedDomain(diag, blocks, d, host, walk.kind)
+        case ("VFIO_GROUP_SET_CONTAINER", EPERM) where rmrrAt(.setContainer, d, host):
+            return refusedDomain(diag, blocks, d, host, walk.kind)
         case ("VFIO_SET_IOMMU(TYPE1v2)", EPERM), ("VFIO_SET_IOMMU(TYPE1)", EPERM):
-            if host.kernel.interruptRemappingActive == true {
-                // Not the interrupts: they are remapped. Kernels up to 5.18 and 6.2-6.5 refuse an
-                // Intel RMRR device here too (device_is_rmrr_locked).
-                return diag("refused although interrupts are remapped: a firmware RMRR on a device of the group, or a kernel security policy",
-                            ReservedRegionsCheck.descriptor.remedy,
-                            blocks("VFIO_SET_IOMMU was refused with EPERM although interrupts are remapped"))
+            if host.interruptIsolation.isolated == false {
+                return unisolated(diag, host, "VFIO_SET_IOMMU")
             }
-            let unsafe = host.unsafeInterruptsParameter
-            return diag("no interrupt remapping: type1 refuses without vfio_iommu_type1.allow_unsafe_interrupts=1, which accepts that a device can forge MSIs",
-                        InterruptRemappingCheck.descriptor.remedy,
-                        [.blocks(.vfio, "VFIO_SET_IOMMU was refused: no interrupt remapping, so VFIO is not safe here", liveCanLift: false),
-                         .requires(.unsafeInterrupts, "VFIO_SET_IOMMU was refused: no interrupt remapping", [Actions.allowUnsafeInterrupts(unsafe.module)])])
+            if rmrrAt(.setIOMMU, d, host) { return refusedDomain(diag, blocks, d, host, walk.kind) }
+            // Not the interrupts: they are isolated (or cannot be told), and no RMRR explains it.
+            return diag("refused although MSIs are isolated, and no firmware RMRR of the group explains it on \(host.kernel.version.map { "Linux \($0)" } ?? "this kernel")",
+                        "Look at the kernel log (dmesg) for the VFIO or IOMMU message at this time.",
+                        blocks("VFIO_SET_IOMMU was refused with EPERM"))
+        case ("VFIO_GROUP_GET_DEVICE_FD", EPERM) where host.containerBackend == .iommufd && host.interruptIsolation.isolated == false:
+            // iommufd's emulated container checks isolated MSIs when it binds the device.
+            return unisolated(diag, host, "VFIO_GROUP_GET_DEVICE_FD")
         case ("VFIO_DEVICE_BIND_IOMMUFD", EPERM):
-            return diag("no interrupt remapping, or the group is not viable; iommufd refuses without iommufd.allow_unsafe_interrupts=1",
-                        "Enable interrupt remapping; only if a device forging MSIs is acceptable: \(Actions.allowUnsafeInterrupts("iommufd"))", [])
+            if host.interruptIsolation.isolated == false {
+                return diag("MSIs are not isolated: iommufd refuses without iommufd.allow_unsafe_interrupts=1, which accepts that a device can forge MSIs",
+                            "Enable interrupt remapping; only if a device forging MSIs is acceptable: \(Actions.allowUnsafeInterrupts("iommufd"))", [])
+            }
+            return diag("the group is not viable, or another DMA owner (a kernel driver, another iommufd) holds it",
+                        GroupViabilityCheck.descriptor.remedy, [])
+        case ("VFIO_DEVICE_BIND_IOMMUFD", EBUSY):
+            return diag("the device's group is open through /dev/vfio/\(d.flatMap { host.group(of: $0) }.map { $0.nodeName } ?? "N") (the legacy path): one process cannot use both",
+                        "Close the legacy group fd first, or use one path only.", [])
         case ("VFIO_GROUP_GET_DEVICE_FD", ENODEV) where d.map({ DriverClass($0.driver) != .vfio }) == true:
             // The group is there (a companion is on vfio-pci), but this function is not a VFIO device.
             let bind = Actions.bindToVFIO(d!.address, currentDriver: d!.driver)
@@ -107,6 +118,11 @@ public struct LiveDiagnosis: Sendable, Equatable {
         case ("VFIO_GROUP_GET_DEVICE_FD", EACCES) where d?.physfn.flatMap({ host.device($0) }).map({ DriverClass($0.driver) == .vfio }) == true:
             return diag("\"VF token required\": the PF is bound to vfio-pci, so the VF opens only with the PF owner's VF token", SRIOVCheck.descriptor.remedy,
                         requires("the VF needs the PF owner's VF token", ["open the VF with the PF owner's VF token: \(SRIOVCheck.descriptor.remedy)"]))
+        case ("VFIO_GROUP_GET_DEVICE_FD", EACCES) where (d?.sriov?.numVFs ?? 0) > 0 && DriverClass(d?.driver) == .vfio:
+            // vfio_pci_validate_vf_token: a PF whose VFs are in use opens only with the token too.
+            return diag("\"VF token required\": this PF's VFs are in use through vfio-pci, so the PF opens only with the VF token they were opened with",
+                        SRIOVCheck.descriptor.remedy,
+                        requires("the PF needs the VF token its VFs' users set", ["open the PF with its VF token: \(SRIOVCheck.descriptor.remedy)"]))
         case ("VFIO_GROUP_GET_DEVICE_FD", EBUSY):
             return diag("the device is already open (through its cdev or another group fd): \(holders)", "Stop the process that holds it (\(holders)).",
                         requires("\(d.map { $0.address.description } ?? "the device") is already open elsewhere", ["stop \(holders)"]))
@@ -114,6 +130,48 @@ public struct LiveDiagnosis: Sendable, Equatable {
             return diag("unexpected", "Look at the kernel log (dmesg) for the VFIO or IOMMU message at this time.",
                         blocks("\(name) failed\(errText)"))
         }
+    }
+}
+
+extension LiveDiagnosis {
+    enum RefusalPoint { case setIOMMU, setContainer }
+
+    /// Whether this kernel refuses a firmware RMRR at that ioctl with EPERM, and the device's group
+    /// has one: up to 5.18 and 6.2-6.5 at VFIO_SET_IOMMU, 5.19-6.1 at VFIO_GROUP_SET_CONTAINER
+    /// (device_is_rmrr_locked moved with the DMA ownership rework).
+    static func rmrrAt(_ point: RefusalPoint, _ d: PCIDevice?, _ host: Host) -> Bool {
+        guard let d, !host.directMappings(of: d).isEmpty, host.directMappingRule.refuses else { return false }
+        guard let v = host.kernel.version else { return true }
+        switch point {
+        case .setIOMMU: return v < KernelVersion(5, 19) || (v >= KernelVersion(6, 2) && v < KernelVersion(6, 6))
+        case .setContainer: return v >= KernelVersion(5, 19) && v < KernelVersion(6, 2)
+        }
+    }
+
+    /// The kernel refused the device a VFIO domain: a firmware direct mapping when the group has
+    /// one, otherwise a domain the device cannot join (cache coherency the IOMMU cannot enforce).
+    static func refusedDomain(_ diag: (String, String, [Impact]) -> LiveDiagnosis, _ blocks: (String, [String]) -> [Impact],
+                              _ d: PCIDevice?, _ host: Host, _ kind: LiveWalk.Kind) -> LiveDiagnosis {
+        let who = d.map { $0.address.description } ?? "the device"
+        let maps = d.map(host.directMappings(of:)) ?? []
+        if !maps.isEmpty {
+            return diag("the kernel refused \(who) a VFIO domain for its firmware direct mapping (\(maps.joined(separator: ", "))): \(host.directMappingRule.rule)",
+                        ReservedRegionsCheck.descriptor.remedy,
+                        blocks("the kernel refused to attach \(who) to a VFIO domain (firmware RMRR)", [ReservedRegionsCheck.descriptor.remedy]))
+        }
+        return diag("the kernel refused \(who) a VFIO domain, and no firmware direct mapping explains it: an IOMMU that cannot enforce cache coherency, or a domain the device cannot join",
+                    "Look at the kernel log (dmesg) for the IOMMU message at this time.",
+                    blocks("the kernel refused to attach \(who) to a VFIO domain", []))
+    }
+
+    /// Refused for MSIs that are not isolated: safe VFIO is out, and the parameter is the action
+    /// of the unsafe answer only.
+    static func unisolated(_ diag: (String, String, [Impact]) -> LiveDiagnosis, _ host: Host, _ ioctl: String) -> LiveDiagnosis {
+        let unsafe = host.unsafeInterruptsParameter
+        return diag("MSIs are not isolated (\(host.interruptIsolation.cause)): \(unsafe.module) refuses without \(unsafe.module).allow_unsafe_interrupts=1, which accepts that a device can forge MSIs",
+                    InterruptRemappingCheck.descriptor.remedy,
+                    [.blocks(.vfio, "\(ioctl) was refused: MSIs are not isolated, so VFIO is not safe here", liveCanLift: false),
+                     .requires(.unsafeInterrupts, "\(ioctl) was refused: MSIs are not isolated", [Actions.allowUnsafeInterrupts(unsafe.module)])])
     }
 }
 

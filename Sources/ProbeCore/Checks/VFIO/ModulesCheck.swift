@@ -18,9 +18,12 @@ public struct ModulesCheck: Check {
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let m = context.host.modules
+        let emulated = context.host.containerBackend == .iommufd
         var out: [Finding] = []
         var present: [String] = []
-        for (name, role, modes) in needed {
+        for (name, role, usual) in needed {
+            // Where iommufd emulates the container, it is the IOMMU backend.
+            let modes = name == "iommufd" && emulated ? Mode.iommuBacked : usual
             let state = m.state(name)
             let ev = [Evidence("/sys/module/\(name)", state.rawValue)]
             switch state {
@@ -28,13 +31,14 @@ public struct ModulesCheck: Check {
                 present.append("\(name) (\(state.rawValue))")
             case .available:
                 let action = name == "iommufd" ? "modprobe iommufd" : Actions.loadVFIO
-                out.append(finding(name == "iommufd" ? .info : .warn, "\(name), \(role), is not loaded but can be", remedy: action, evidence: ev,
+                out.append(finding(modes.isEmpty ? .info : .warn, "\(name), \(role), is not loaded but can be", remedy: action, evidence: ev,
                                    impacts: modes.map { .requires($0, "\(name) is not loaded", [action]) }))
             case .absent:
                 if name == "iommufd" {
                     out.append(finding(.info, "iommufd is not built: only the legacy container (/dev/vfio/vfio) is available", evidence: ev))
-                } else if name == "vfio_iommu_type1", m.state("iommufd").isUsable {
-                    out.append(finding(.info, "vfio_iommu_type1 is not built; iommufd serves instead", evidence: ev))
+                } else if name == "vfio_iommu_type1", emulated {
+                    out.append(finding(.info, "vfio_iommu_type1 is not built: iommufd provides /dev/vfio/vfio (CONFIG_IOMMUFD_VFIO_CONTAINER) and checks each device when it is opened",
+                                       evidence: ev + [Evidence("CONFIG_IOMMUFD_VFIO_CONTAINER", context.host.kernel.config.value?["CONFIG_IOMMUFD_VFIO_CONTAINER"] ?? "(not in the configuration read)")]))
                 } else {
                     let fix = "a kernel built with \(m[name]?.configSymbol ?? name)"
                     out.append(finding(.fail, "\(name), \(role), is not built into this kernel", remedy: "Use \(fix).", evidence: ev,

@@ -13,8 +13,9 @@ struct VFIOProbe: ParsableCommand {
         abstract: "Tell whether VFIO is safe on this host and for each PCI device — safe VFIO, no-IOMMU only, or nothing — why, and what would fix it.",
         discussion: """
         Exit status: 0 safe VFIO usable, 5 only VFIO without interrupt isolation (unsafe-interrupts), 2 only no-IOMMU usable, \
-        3 nothing usable, 1 no answer (the probe failed, a deciding fact was unreadable, or --only/--skip left out a deciding check), \
-        64 usage error.
+        3 nothing usable, 1 no answer (the probe failed, the report could not be written, --root is not a root, a deciding fact \
+        was unreadable, or --only/--skip left out a deciding check; 3 all the same when even what was seen allows nothing), \
+        64 usage error, 141 killed by SIGPIPE.
         With --require MODE: 0 only when the verdict is at least MODE (vfio > unsafe-interrupts > noiommu) and holds now \
         (every --device ready; without --device, no host action needed); 4 when it holds once the listed actions are done; \
         otherwise the verdict's own status.
@@ -124,6 +125,7 @@ struct CheckCommand: ParsableCommand {
         options.skip = skip
         options.lookUpNames = !numeric
         options.noLive = noLive
+        options.required = require?.mode
         options.externalChecks = ExternalChecks(directory: checksDir ?? "/etc/vfio-probe/checks.d", root: rootOption.root, explicit: checksDir != nil)
         let deviceOpen = !noDeviceOpen
         let report: Report
@@ -135,7 +137,8 @@ struct CheckCommand: ParsableCommand {
             Terminal.error(error.description)
             throw ExitCode(1)
         }
-        if !quiet {
+        // --quiet silences standard output; a file asked for with --output is still written.
+        if !quiet || output != nil {
             Terminal.emit(to: output) { out in
                 switch format {
                 case .text: out.write(TextReporter(color: output == nil && Terminal.useColor(color)).render(report))
@@ -147,7 +150,7 @@ struct CheckCommand: ParsableCommand {
         }
         // The report is out: exit here rather than unwind, so a large host's snapshot is handed
         // back to the kernel whole instead of being freed value by value.
-        Glibc.exit(report.verdict.exitStatus(requiring: require?.mode))
+        Glibc.exit(report.exitStatus)
     }
 }
 

@@ -408,8 +408,8 @@ def intel_iommu_off(t):
     t.node("/dev/iommu", 10, 123, 0o666)
 
 
-def amd_host(t):
-    h = Host(t, "6.1.0-27-amd64", cpu="amd", cmdline="iommu=pt", dmi=("ASRockRack", "ROMED8-2T"), config=CONFIG_DISTRO,
+def amd_host(t, release="6.1.0-27-amd64", config=CONFIG_DISTRO):
+    h = Host(t, release, cpu="amd", cmdline="iommu=pt", dmi=("ASRockRack", "ROMED8-2T"), config=config,
              tables=[("IVRS", ivrs(ivmds=[(0x21, 0x0403, 0, 0x9A000000, 0x1000)])), ("APIC", generic_table("APIC"))])
     h.pci("0000:00:00.0", 0x1022, 0x1480, 0x060000, group=0, msix=False)
     h.pci("0000:00:00.2", 0x1022, 0x1481, 0x080600, group=1, msix=False)
@@ -423,6 +423,12 @@ def amd_host(t):
     h.pci("0000:04:00.3", 0x1022, 0x149C, 0x0C0330, driver="xhci_hcd", group=21)
     h.group(21, ["0000:04:00.3"], type_="identity", reserved=("0x000000009a000000 0x000000009a000fff direct", "0x00000000fee00000 0x00000000feefffff msi"))
     h.amd_unit("ivhd0", 0x58F77EF22294ADE, ["0000:00:00.0", "0000:00:03.1", "0000:03:00.0"])
+
+
+def amd_host_612(t):
+    """amd-host on a 6.12 kernel: since 6.6 the IVMD's direct region blocks the USB controller
+    (require_direct), where Debian's 6.1 attached it."""
+    amd_host(t, release="6.12.95-vfiotest", config=CONFIG_CUSTOM)
 
 
 def intel_no_ir(t, unsafe="N"):
@@ -606,6 +612,7 @@ SCENARIOS = {
     "intel-iommu-off": intel_iommu_off,
     "mdev-no-iommu": mdev_no_iommu,
     "amd-host": amd_host,
+    "amd-host-6.12": amd_host_612,
     "noiommu-enabled": noiommu_enabled,
     "noiommu-not-compiled": noiommu_not_compiled,
     "shared-group": shared_group,

@@ -276,3 +276,144 @@ struct GateTests {
         #expect(host.reasons.first?.contains("0000:00:04.0 needs VFIO without interrupt isolation") == true)
     }
 }
+
+/// An attacker's and a sceptic's trees: a fact the probe cannot read, or a node a container was not
+/// given, never turns into a yes.
+struct UnreadFactsTests {
+    func gate(_ root: String, _ args: [String]) throws -> Int32 {
+        try runBinary(["--root", root, "--quiet"] + args).status
+    }
+    func cleanUp(_ root: String) { try? FileManager.default.removeItem(atPath: (root as NSString).deletingLastPathComponent) }
+
+    @Test func unreadableGroupListing() throws {
+        let t = try scratchFixture("shared-group") { try ($0 + "/vfio-probe-snapshot/unreadable").appendLine("/sys/kernel/iommu_groups/10/devices") }
+        defer { cleanUp(t) }
+        #expect(try gate(t, ["--device", "0000:01:00.0", "--require", "vfio"]) == 1)
+    }
+
+    @Test func unreadableCompanionDriver() throws {
+        let t = try scratchFixture("shared-group") {
+            try ($0 + "/vfio-probe-snapshot/unreadable").appendLine("/sys/bus/pci/devices/0000:01:00.1/uevent")
+            try ($0 + "/vfio-probe-snapshot/unreadable").appendLine("/sys/bus/pci/devices/0000:01:00.1/driver")
+        }
+        defer { cleanUp(t) }
+        #expect(try gate(t, ["--device", "0000:01:00.0", "--require", "vfio"]) == 1)
+    }
+
+    @Test func unreadableGroupLinkIsNotNoGroup() throws {
+        let t = try scratchFixture("intel-vfio-ready") {
+            try ($0 + "/vfio-probe-snapshot/unreadable").appendLine("/sys/bus/pci/devices/0000:01:00.0/iommu_group")
+            try "Y\n".write(toFile: $0 + "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode", atomically: true, encoding: .utf8)
+        }
+        defer { cleanUp(t) }
+        #expect(try gate(t, ["--device", "0000:01:00.0", "--require", "noiommu"]) == 1)
+        var o = Probe.Options()
+        o.root = t
+        let r = try Probe.run(o)
+        #expect(r.verdict.devices.first { $0.address == PCIAddress("0000:01:00.0") }?.readiness == .unknown)
+    }
+
+    /// setup_nointremap: "nointremap" turns remapping off as intremap=off does.
+    @Test func nointremapIsNoRemapping() throws {
+        let t = try scratchFixture("intel-vfio-ready") { root in
+            let c = try String(contentsOfFile: root + "/proc/cmdline", encoding: .utf8).trimmingCharacters(in: .newlines)
+            try (c + " nointremap\n").write(toFile: root + "/proc/cmdline", atomically: true, encoding: .utf8)
+        }
+        defer { cleanUp(t) }
+        #expect(try gate(t, ["--device", "0000:01:00.0", "--require", "vfio"]) == 5)
+        #expect(try probeRoot(t).host.remappingOffOnCommandLine == "nointremap")
+    }
+
+    @Test func remappingIsNotInferredWithoutInterrupts() throws {
+        let t = try scratchFixture("intel-vfio-ready") { try FileManager.default.removeItem(atPath: $0 + "/proc/interrupts") }
+        defer { cleanUp(t) }
+        #expect(try gate(t, ["--device", "0000:01:00.0", "--require", "vfio"]) == 1)
+    }
+
+    /// dmar_ir_support: without INTR_REMAP in the DMAR's flags, VT-d does not remap.
+    @Test func dmarWithoutIntrRemapIsNoRemapping() throws {
+        let t = try scratchFixture("intel-vfio-ready") { root in
+            let path = root + "/sys/firmware/acpi/tables/DMAR"
+            var b = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            b[37] &= ~1
+            b[9] = 0
+            b[9] = UInt8(truncatingIfNeeded: 256 - Int(b.reduce(0) { ($0 + Int($1)) & 0xff }))
+            try Data(b).write(to: URL(fileURLWithPath: path))
+        }
+        defer { cleanUp(t) }
+        #expect(try gate(t, ["--device", "0000:01:00.0", "--require", "vfio"]) == 5)
+    }
+
+    /// A container given /dev/vfio/vfio but not the group's node: the open fails with ENOENT.
+    @Test func missingGroupNodeBlocks() throws {
+        let t = try scratchFixture("intel-vfio-ready") { root in
+            let m = root + "/vfio-probe-snapshot/dev-nodes"
+            let kept = try String(contentsOfFile: m, encoding: .utf8).split(separator: "\n").filter { !$0.contains("/dev/vfio/10") && !$0.contains("/dev/vfio/devices/") }
+            try (kept.joined(separator: "\n") + "\n").write(toFile: m, atomically: true, encoding: .utf8)
+        }
+        defer { cleanUp(t) }
+        #expect(try gate(t, ["--device", "0000:01:00.0", "--require", "vfio"]) == 3)
+    }
+
+    @Test func unreadableGroupNameIsNotAnIOMMU() throws {
+        let t = try scratchFixture("noiommu-enabled") {
+            try ($0 + "/vfio-probe-snapshot/unreadable").appendLine("/sys/kernel/iommu_groups/0/name")
+            try "Y\n".write(toFile: $0 + "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", atomically: true, encoding: .utf8)
+        }
+        defer { cleanUp(t) }
+        #expect(try gate(t, ["--device", "0000:00:03.0", "--require", "noiommu"]) == 1)
+        #expect(try gate(t, ["--device", "0000:00:03.0", "--require", "unsafe-interrupts"]) == 1)
+    }
+
+    /// The walk maps 16 KiB: it says nothing of the 64 MiB floor a dataplane pins.
+    @Test func liveProofKeepsTheMemlockRequirement() throws {
+        let t = try scratchFixture("intel-vfio-ready") { root in
+            let st = try String(contentsOfFile: root + "/proc/self/status", encoding: .utf8)
+                .replacingOccurrences(of: "000001ffffffffff", with: "000001ffffffbfff")
+            try st.write(toFile: root + "/proc/self/status", atomically: true, encoding: .utf8)
+        }
+        defer { cleanUp(t) }
+        let r = try liveProbe(t, devices: ["0000:01:00.0"], kernel: ScriptedKernel())
+        #expect(r.live?.walk(.type1, for: PCIAddress("0000:01:00.0")!)?.succeeded == true)
+        #expect(r.device.readiness == .bindable)
+        #expect(r.device.actions == [MemlockCheck.descriptor.remedy])
+        #expect(r.verdict.exitStatus(requiring: .vfio) == Verdict.afterActions)
+    }
+
+    /// vfio_pci_validate_vf_token: a VF whose PF is on vfio-pci needs the PF owner's token.
+    @Test func vfOfAVFIOPFNeedsTheToken() throws {
+        #expect(try gate(Repo.fixture("sriov-pf"), ["--device", "0000:01:02.0", "--require", "vfio"]) == Verdict.afterActions)
+    }
+
+    /// A site check that crashed may have vetoed: no answer.
+    @Test func crashedSiteCheckGrantsNothing() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "#!/bin/sh\nkill -SEGV $$\n".write(toFile: dir + "/veto", atomically: true, encoding: .utf8)
+        chmod(dir + "/veto", 0o755)
+        let r = try runBinary(["--root", Repo.fixture("intel-vfio-ready"), "--checks-dir", dir, "--device", "0000:01:00.0", "--require", "vfio", "--quiet"])
+        #expect(r.status == 1)
+    }
+
+    /// A PF with VFs enabled: vfio_pci_core_register_device refuses it ("Cannot bind to PF with
+    /// SR-IOV enabled"), so the binding starts by destroying the VFs, said so.
+    @Test func pfWithVFsIsRebindOnlyAfterDestroyingThem() throws {
+        let t = try scratchFixture("sriov-pf") { root in
+            let ue = root + "/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/uevent"
+            let text = try String(contentsOfFile: ue, encoding: .utf8).replacingOccurrences(of: "DRIVER=vfio-pci", with: "DRIVER=ice")
+            try text.write(toFile: ue, atomically: true, encoding: .utf8)
+        }
+        defer { cleanUp(t) }
+        let r = try probeRoot(t, devices: ["0000:01:00.0"])
+        let d = try #require(r.verdict.devices.first)
+        #expect(d.actions.first == Actions.disableSRIOV(PCIAddress("0000:01:00.0")!, vfs: [PCIAddress("0000:01:02.0")!, PCIAddress("0000:01:02.1")!], count: 2))
+        #expect(d.actions.first?.contains("DESTRUCTIVE: destroys 0000:01:02.0 0000:01:02.1") == true)
+    }
+}
+
+func probeRoot(_ root: String, devices: [String] = []) throws -> Report {
+    var o = Probe.Options()
+    o.root = root
+    o.devices = devices.compactMap(PCIAddress.init)
+    return try Probe.run(o)
+}

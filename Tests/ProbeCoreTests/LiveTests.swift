@@ -6,7 +6,7 @@ import Testing
 
 /// Reads a fixture, runs the live walks against a scripted kernel, and folds the verdict.
 func liveProbe(_ fixture: String, devices: [String], kernel: ScriptedKernel, deviceOpen: Bool = true) throws -> Report {
-    let fs = try HostFS(root: Repo.fixture(fixture))
+    let fs = try HostFS(root: fixture.hasPrefix("/") ? fixture : Repo.fixture(fixture))
     let host = HostReader(fs: fs, lookUpNames: false).read(scope: .devices(devices.compactMap(PCIAddress.init)))
     let live = LiveProber(kernel: kernel, fs: fs, deviceOpen: deviceOpen).run(host: host)
     let findings = CheckRegistry.run(CheckRegistry.all, CheckContext(host: host, live: live))

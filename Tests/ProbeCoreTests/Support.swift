@@ -62,3 +62,19 @@ func syntheticHost(pfs: Int, vfs: Int) throws -> String {
     guard gen.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
     return dir
 }
+
+/// A copy of a fixture tree, changed by `edit` (given the copy's root), removed by the caller.
+func scratchFixture(_ name: String, _ edit: (String) throws -> Void) throws -> String {
+    let dir = try scratchDirectory() + "/" + name
+    try FileManager.default.copyItem(atPath: Repo.fixture(name), toPath: dir)
+    try edit(dir)
+    return dir
+}
+
+extension String {
+    /// Appends a line to the file at this path (a fixture's manifest, a command line).
+    func appendLine(_ line: String) throws {
+        let old = (try? String(contentsOfFile: self, encoding: .utf8)) ?? ""
+        try (old + line + "\n").write(toFile: self, atomically: true, encoding: .utf8)
+    }
+}

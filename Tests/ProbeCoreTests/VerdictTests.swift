@@ -128,11 +128,14 @@ struct VerdictTests {
         #expect(r.verdict.reasons.contains("the kernel is built without CONFIG_VFIO_NOIOMMU"))
     }
 
-    @Test func sriovVFsAreReadyWithTheTokenWarning() throws {
+    /// vfio_pci_validate_vf_token: with the PF on vfio-pci, the VF opens only with its token.
+    @Test func sriovVFsNeedTheTokenOfAVFIOPF() throws {
         let r = try probe("sriov-pf", devices: ["0000:01:02.0"])
         #expect(r.verdict.mode == .vfio)
         #expect(r.host.devices[PCIAddress("0000:01:00.0")!] != nil, "the PF is read for a VF")
-        #expect(device(r, "0000:01:02.0")?.readiness == .ready)
+        let vf = try #require(device(r, "0000:01:02.0"))
+        #expect(vf.readiness == .bindable)
+        #expect(vf.actions == ["open 0000:01:02.0 with the PF owner's VF token: \(SRIOVCheck.descriptor.remedy)"])
         #expect(r.findings.contains { $0.checkID == "device.sriov" && $0.status == .warn })
     }
 

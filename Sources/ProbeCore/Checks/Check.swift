@@ -116,8 +116,8 @@ public struct Impact: Sendable, Equatable {
         Impact(mode: mode, kind: .blocks, reason: Deferred(making: reason), actions: Deferred(making: fix), liveCanLift: liveCanLift)
     }
     public static func requires(_ mode: Mode, _ reason: @autoclosure @escaping @Sendable () -> String,
-                                _ actions: @autoclosure @escaping @Sendable () -> [String]) -> Impact {
-        Impact(mode: mode, kind: .requires, reason: Deferred(making: reason), actions: Deferred(making: actions))
+                                _ actions: @autoclosure @escaping @Sendable () -> [String], liveCanLift: Bool = true) -> Impact {
+        Impact(mode: mode, kind: .requires, reason: Deferred(making: reason), actions: Deferred(making: actions), liveCanLift: liveCanLift)
     }
     public static func undecided(_ mode: Mode, _ reason: @autoclosure @escaping @Sendable () -> String,
                                  _ howToSee: @autoclosure @escaping @Sendable () -> [String] = [], liveCanLift: Bool = true) -> Impact {
@@ -131,9 +131,9 @@ public struct Impact: Sendable, Equatable {
         return modes.map { Impact(mode: $0, kind: .blocks, reason: r, actions: a, liveCanLift: liveCanLift) }
     }
     public static func requires(_ modes: [Mode], _ reason: @autoclosure @escaping @Sendable () -> String,
-                                _ actions: @autoclosure @escaping @Sendable () -> [String]) -> [Impact] {
+                                _ actions: @autoclosure @escaping @Sendable () -> [String], liveCanLift: Bool = true) -> [Impact] {
         let r = Deferred(making: reason), a = Deferred(making: actions)
-        return modes.map { Impact(mode: $0, kind: .requires, reason: r, actions: a) }
+        return modes.map { Impact(mode: $0, kind: .requires, reason: r, actions: a, liveCanLift: liveCanLift) }
     }
     public static func undecided(_ modes: [Mode], _ reason: @autoclosure @escaping @Sendable () -> String,
                                  _ howToSee: @autoclosure @escaping @Sendable () -> [String] = [], liveCanLift: Bool = true) -> [Impact] {

@@ -386,9 +386,21 @@ public struct HostReader: Sendable {
         if let sub = uevent?.subsystem { (d.subsystemVendorID, d.subsystemDeviceID) = sub }
         worker.identities.insert(PCIConfigReader.Identity(d))
         d.parents = parents
-        d.driver = uevent.map(\.driver) ?? (try? dir.linkName("driver"))
+        if let uevent {
+            d.driver = uevent.driver
+        } else {
+            switch Reading({ () throws(HostFSError) in try dir.linkName("driver") }) {
+            case .value(let v): d.driver = v
+            case .absent: break
+            case .unreadable: d.unreadable.append("driver")
+            }
+        }
         if let o = try? dir.text("driver_override"), o != "(null)", !o.isEmpty { d.driverOverride = o }
-        d.iommuGroup = (try? dir.withLinkName("iommu_group", HostDirectory.decimal)) ?? nil
+        switch Reading({ () throws(HostFSError) in try dir.withLinkName("iommu_group", HostDirectory.decimal) }) {
+        case .value(let g): d.iommuGroup = g
+        case .absent: break
+        case .unreadable: d.unreadable.append("iommu_group")
+        }
         d.numaNode = (try? dir.integer("numa_node")) ?? nil
         d.physfn = (try? dir.withLinkName("physfn") { PCIAddress(utf8: $0) }) ?? nil
         // A VF is never a PF itself: only other functions may have sriov_* attributes.
@@ -421,6 +433,8 @@ public struct HostReader: Sendable {
         var type: Reading<String>
         var name: String?
         var reservedRegions: Reading<[ReservedRegion]>
+        /// The name could not be read (so no-IOMMU or not cannot be told).
+        var problem: String?
     }
 
     /// A group's attributes, read beneath `groupsDir` as `N/type`: group folders are real
@@ -428,22 +442,29 @@ public struct HostReader: Sendable {
     func readGroupAttributes(_ id: Int, in groupsDir: HostDirectory?) -> GroupAttributes {
         guard let groupsDir else {
             let why = "\(HostReader.iommuGroups)/\(id): unreadable"
-            return GroupAttributes(type: .unreadable(why), name: nil, reservedRegions: .unreadable(why))
+            return GroupAttributes(type: .unreadable(why), name: nil, reservedRegions: .unreadable(why), problem: why)
         }
         let prefix = "\(id)/"
         func attribute(_ name: String) -> Reading<String> { Reading({ () throws(HostFSError) in try groupsDir.text(prefix + name) }) }
         let type = attribute("type")
         // Only a group without a default domain (type "unknown") can be one VFIO made and named
         // vfio-noiommu; a group the IOMMU backs is not looked up for a name.
-        let name = type.value.map(IOMMUGroup.domainTypes.contains) == true ? nil : attribute("name").value
+        let name = type.value.map(IOMMUGroup.domainTypes.contains) == true ? .absent : attribute("name")
         let regions = Reading({ () throws(HostFSError) in try groupsDir.withAttribute(prefix + "reserved_regions", ReservedRegion.parse) })
-        return GroupAttributes(type: type, name: name, reservedRegions: regions)
+        var problem: String?
+        if case .unreadable(let why) = name { problem = why }
+        return GroupAttributes(type: type, name: name.value, reservedRegions: regions, problem: problem)
     }
 
     /// One group, its members listed from its devices folder (device scope).
     func readGroup(_ id: Int, in groupsDir: HostDirectory?) -> IOMMUGroup {
-        IOMMUGroup(id: id, members: (try? groupsDir?.subdirectory("\(id)/devices").names()) ?? [],
-                   readGroupAttributes(id, in: groupsDir))
+        let listing = Reading({ () throws(HostFSError) in
+            guard let groupsDir else { throw HostFSError.permissionDenied("\(HostReader.iommuGroups)/\(id)/devices") }
+            return try groupsDir.subdirectory("\(id)/devices").names()
+        })
+        var g = IOMMUGroup(id: id, members: listing.value ?? [], readGroupAttributes(id, in: groupsDir))
+        if case .unreadable(let why) = listing { g.membersProblem = why }
+        return g
     }
 
     // MARK: IOMMU units and firmware
@@ -839,8 +860,10 @@ extension StringProtocol {
 extension IOMMUGroup {
     init(id: Int, members: [String], _ a: HostReader.GroupAttributes) {
         self.init(id: id, members: members, type: a.type, name: a.name, reservedRegions: a.reservedRegions)
+        nameProblem = a.problem
     }
     init(id: Int, pciMembers: [PCIAddress], _ a: HostReader.GroupAttributes) {
         self.init(id: id, pciMembers: pciMembers, type: a.type, name: a.name, reservedRegions: a.reservedRegions)
+        nameProblem = a.problem
     }
 }

@@ -55,5 +55,6 @@ public struct Host: Sendable {
     /// Freezes derived lists once the snapshot is complete (every check reads them).
     mutating func seal() { _selectedDevices = selected.compactMap { devices[$0] } }
     /// Real IOMMU groups (not vfio-noiommu) among those read.
-    public var hasRealGroups: Bool { groups.values.contains { $0.kind == .iommu } }
+    /// A group whose name could not be read is not counted: it may be a no-IOMMU stand-in.
+    public var hasRealGroups: Bool { groups.values.contains { $0.kind == .iommu && $0.nameProblem == nil } }
 }

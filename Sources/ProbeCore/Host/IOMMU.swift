@@ -9,8 +9,22 @@ public struct IOMMUGroup: Sendable, Identifiable {
         var type: Reading<String>
         var name: String?
         var reservedRegions: Reading<[ReservedRegion]>
+        var nameProblem: String?
+        var membersProblem: String?
     }
     private var s: CopyOnWrite<Fields>
+
+    /// Why its `name` (which says whether VFIO made it for no-IOMMU mode) could not be read, when
+    /// it could not: then whether an IOMMU backs it is unknown.
+    public var nameProblem: String? {
+        get { s.value.nameProblem }
+        set { s.value.nameProblem = newValue }
+    }
+    /// Why its members could not be listed, when they could not (device scope).
+    public var membersProblem: String? {
+        get { s.value.membersProblem }
+        set { s.value.membersProblem = newValue }
+    }
 
     public var id: Int {
         get { s.value.id }

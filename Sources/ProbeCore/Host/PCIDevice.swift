@@ -33,8 +33,16 @@ public struct PCIDevice: Sendable, Identifiable {
         var parents: [PCIAddress] = []
         var vfioDevice: String?
         var virtio: [VirtioDevice] = []
+        var unreadable: [String] = []
     }
     private var s: CopyOnWrite<Fields>
+
+    /// Deciding attributes that could not be read ("driver", "iommu_group"): the device's driver
+    /// or group is then unknown, not absent.
+    public var unreadable: [String] {
+        get { s.value.unreadable }
+        set { s.value.unreadable = newValue }
+    }
 
     public var id: PCIAddress { address }
     /// "dddd:bb:dd.f", as sysfs names the function.

@@ -48,19 +48,24 @@ public struct ExternalChecks: Sendable {
         let result = Spawn.run(path, arguments: ["--root", root],
                                environment: ["VFIO_PROBE_ROOT=\(root)", "VFIO_PROBE_VERSION=\(Report.toolVersion)", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
                                timeoutMilliseconds: timeoutMilliseconds)
+        // A site check that did not answer may have vetoed: what it would have said is unknown,
+        // and unknown never grants.
+        func unanswered(_ status: Status, _ summary: String) -> Finding {
+            Finding(pluginID, status, .host, summary, remedy: "Fix the plugin or remove it from \(directory).",
+                    impacts: Impact.undecided(Mode.usable, "the site check \(name) did not answer (\(summary))", ["fix or remove the site check \(path)"]))
+        }
         switch result {
         case .failedToStart(let e):
-            return [Finding(pluginID, .warn, .host, "plugin \(name) could not be started: \(String(cString: strerror(e)))")]
+            return [unanswered(.warn, "plugin \(name) could not be started: \(String(cString: strerror(e)))")]
         case .timedOut(let stdout):
             var fs = parse(name: name, output: stdout, builtinIDs: builtinIDs)
-            fs.append(Finding(pluginID, .fail, .host, "plugin \(name) did not finish within \(timeoutMilliseconds) ms and was killed",
-                              remedy: "Fix the plugin or remove it from \(directory)."))
+            fs.append(unanswered(.fail, "plugin \(name) did not finish within \(timeoutMilliseconds) ms and was killed"))
             return fs
         case .exited(let status, let stdout, let stderr):
             var fs = parse(name: name, output: stdout, builtinIDs: builtinIDs)
             if status != 0 {
                 let tail = stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
-                fs.append(Finding(pluginID, .warn, .host, "plugin \(name) exited with status \(status)\(tail.isEmpty ? "" : ": \(tail)")"))
+                fs.append(unanswered(.warn, "plugin \(name) exited with status \(status)\(tail.isEmpty ? "" : ": \(tail)")"))
             }
             return fs
         }
@@ -72,7 +77,11 @@ public struct ExternalChecks: Sendable {
         for (n, raw) in output.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmed
             if line.isEmpty || line.hasPrefix("#") { continue }
-            func bad(_ why: String) { out.append(Finding(pluginID, .warn, .host, "plugin \(name), line \(n + 1): \(why)", detail: String(line.prefix(200)))) }
+            func bad(_ why: String) {
+                out.append(Finding(pluginID, .warn, .host, "plugin \(name), line \(n + 1): \(why)", detail: String(line.prefix(200)),
+                                   impacts: Impact.undecided(Mode.usable, "the site check \(name) printed a line that is not a finding (line \(n + 1): \(why))",
+                                                             ["fix the site check \(directory)/\(name)"])))
+            }
             guard let v = try? JSONParser.parse(line) else { bad("not JSON"); continue }
             guard let id = v["id"]?.stringValue, let statusText = v["status"]?.stringValue, let summary = v["summary"]?.stringValue else {
                 bad("needs id, status and summary"); continue

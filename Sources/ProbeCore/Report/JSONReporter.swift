@@ -82,6 +82,8 @@ public enum JSONReporter {
                 ("undecided", JSONValue(v.undecided)),
                 ("upgrade", v.upgrade.map { .object([("mode", .string($0.mode.rawValue)), ("actions", JSONValue($0.actions))]) } ?? .null),
                 ("exit_code", .int(Int64(v.exitCode))),
+                ("required", JSONValue(r.required?.rawValue)),
+                ("exit_status", .int(Int64(r.exitStatus))),
                 ("checks_not_run", JSONValue(v.notRun)),
                 ("disagreements", JSONValue(v.disagreements)),
             ]))),

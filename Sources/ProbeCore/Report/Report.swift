@@ -6,6 +6,11 @@ public struct Report: Sendable {
     public var verdict: Verdict
     public var deviceScoped: Bool
     public var live: LiveReport?
+    /// The mode `--require` asked for, if any: the exit status is then the gate's.
+    public var required: Mode?
+
+    /// The process's exit status: the gate's with --require, else the verdict's.
+    public var exitStatus: Int32 { verdict.exitStatus(requiring: required) }
 
     public static let schemaVersion = 2
     public static let toolVersion = "0.1.0"
@@ -30,6 +35,8 @@ public enum Probe {
         public var only: [String] = []
         public var skip: [String] = []
         public var lookUpNames = true
+        /// `--require`: the mode the caller gates on.
+        public var required: Mode?
         /// Skip the live ioctl walks.
         public var noLive = false
         /// Site checks to run (nil: none).
@@ -91,6 +98,8 @@ public enum Probe {
         // Partial: a check able to deny a mode did not run, so no mode is granted.
         let verdict = VerdictBuilder.build(host: host, findings: findings, live: live, deviceScoped: scoped, notRun: notRun.map(\.id),
                                            partial: notRun.contains { $0.decides })
-        return Report(host: host, checks: descriptors, findings: findings, verdict: verdict, deviceScoped: scoped, live: live)
+        var report = Report(host: host, checks: descriptors, findings: findings, verdict: verdict, deviceScoped: scoped, live: live)
+        report.required = options.required
+        return report
     }
 }

@@ -208,16 +208,17 @@ public enum VerdictBuilder {
         /// The device in `mode`, which it is not blocked in.
         func verdict(_ a: PCIAddress, in mode: Mode) -> DeviceVerdict {
             let fx = deviceFx[a] ?? none
+            // A walk that opened the device lifts what it proved, not what it cannot show (the
+            // memlock floor beyond its 16 KiB map, interrupt isolation).
             let p = proven[a]?.contains(mode) == true
-            let needs = hostFx.of(.requires, mode) + fx.of(.requires, mode)
+            let needs = hostFx.of(.requires, mode, proven: p) + fx.of(.requires, mode, proven: p)
             let unsure = hostFx.of(.undecided, mode, proven: p) + fx.of(.undecided, mode, proven: p)
             if !unsure.isEmpty || partial {
-                return DeviceVerdict(address: a, mode: mode, readiness: .unknown, causes: unsure + (p ? [] : needs),
-                                     ownCauses: fx.of(.undecided, mode, proven: p) + (p ? [] : fx.of(.requires, mode)))
+                return DeviceVerdict(address: a, mode: mode, readiness: .unknown, causes: unsure + needs,
+                                     ownCauses: fx.of(.undecided, mode, proven: p) + fx.of(.requires, mode, proven: p))
             }
-            if p { return DeviceVerdict(address: a, mode: mode, readiness: .ready, causes: [], ownCauses: []) }
             return DeviceVerdict(address: a, mode: mode, readiness: needs.isEmpty ? .ready : .bindable, causes: needs,
-                                 ownCauses: fx.of(.requires, mode))
+                                 ownCauses: fx.of(.requires, mode, proven: p))
         }
 
         let presentDevices = host.selectedDevices
@@ -286,7 +287,7 @@ public enum VerdictBuilder {
             hostActions = unique(devices.flatMap(\.actions))
         } else {
             let proved = devices.contains { proven[$0.address]?.contains(mode) == true }
-            hostActions = unique((proved ? [] : hostFx.of(.requires, mode)).flatMap(\.actions)
+            hostActions = unique(hostFx.of(.requires, mode, proven: proved).flatMap(\.actions)
                 + hostFx.of(.undecided, mode, proven: proved).flatMap(\.actions))
         }
         let answer: Verdict.Answer = mode == .none ? (partial ? .partial : .complete)

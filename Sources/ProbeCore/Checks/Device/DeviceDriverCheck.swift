@@ -15,13 +15,25 @@ public struct DeviceDriverCheck: Check {
         context.host.selectedDevices.map { d in
             let s = Subject.device(d.address)
             var ev: [Evidence] { [Evidence("/sys/bus/pci/devices/\(d.bdf)/driver", d.driver ?? "(none)")] }
+            if d.unreadable.contains("driver") {
+                var f = skipped(s, "/sys/bus/pci/devices/\(d.bdf)/driver is unreadable")
+                f.impacts = Impact.undecided(Mode.usable, "cannot tell which driver \(d.bdf) is bound to (its uevent and driver link are unreadable)",
+                                             ["run vfio-probe as root on the host, with /sys mounted whole"])
+                return f
+            }
             if let h = d.headerType, h != 0 {
                 return finding(.fail, s, "a \(h == 1 ? "PCI bridge" : "CardBus bridge") (header type \(h)): vfio-pci does not bind bridges",
                                remedy: "Assign the devices behind the bridge, not the bridge.", evidence: ev,
                                impacts: Impact.blocks(Mode.usable, "\(d.bdf) is a bridge"))
             }
-            // Built only for a device that needs binding: most of a large host's do not.
-            var bind: [String] { Actions.bindToVFIO(d.address, currentDriver: d.driver) }
+            // Built only for a device that needs binding: most of a large host's do not. A PF with
+            // VFs enabled is refused by vfio_pci_core_register_device ("Cannot bind to PF with
+            // SR-IOV enabled", -EBUSY): its VFs must go first, which destroys them.
+            let vfs = (d.sriov?.numVFs ?? 0) > 0 ? Set((d.sriov?.vfs ?? []) + context.host.devices.values.filter { $0.physfn == d.address }.map(\.address)).sorted() : []
+            let numVFs = d.sriov?.numVFs ?? 0
+            var bind: [String] {
+                (numVFs > 0 ? [Actions.disableSRIOV(d.address, vfs: vfs, count: numVFs)] : []) + Actions.bindToVFIO(d.address, currentDriver: d.driver)
+            }
             var needsBinding: [Impact] {
                 Impact.requires(Mode.usable, "\(d.bdf) is not bound to vfio-pci", bind)
             }

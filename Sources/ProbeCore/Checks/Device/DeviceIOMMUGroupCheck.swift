@@ -15,6 +15,15 @@ public struct DeviceIOMMUGroupCheck: Check {
         return host.selectedDevices.map { d in
             let s = Subject.device(d.address)
             var link: String { "/sys/bus/pci/devices/\(d.bdf)/iommu_group" }
+            // Unread is not absent: a device whose group cannot be told has no mode yet.
+            func undecided(_ why: String) -> Finding {
+                var f = skipped(s, why)
+                f.impacts = Impact.undecided(Mode.usable, "cannot tell whether \(d.bdf) is behind an IOMMU (\(why))",
+                                             ["run vfio-probe as root on the host, with /sys mounted whole"])
+                return f
+            }
+            if d.unreadable.contains("iommu_group") { return undecided("\(link) is unreadable") }
+            if let g = host.group(of: d), let why = g.nameProblem { return undecided("whether group \(g.id) is a no-IOMMU stand-in: \(why)") }
             guard let g = host.group(of: d) else {
                 if host.iommuActive == true {
                     return finding(.fail, s, "not in any IOMMU group although an IOMMU is active", evidence: [Evidence(link, "missing")],

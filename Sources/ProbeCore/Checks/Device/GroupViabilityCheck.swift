@@ -20,9 +20,13 @@ public struct GroupViabilityCheck: Check {
             var fine: [String] = []
             var ev: [Evidence] = []
             var unknown: [String] = []
+            if let why = g.membersProblem { unknown.append("the members (\(why))") }
+            if host.scope != .all, g.membersProblem == nil, !g.pciMembers.contains(d.address) {
+                unknown.append("the members (the group's listing does not name \(d.bdf))")
+            }
             for member in g.otherMembers { fine.append("\(member) (not PCI)") }
             for a in g.pciMembers where a != d.address {
-                guard let m = host.device(a) else { unknown.append(a.description); continue }
+                guard let m = host.device(a), !m.unreadable.contains("driver") else { unknown.append(a.description); continue }
                 ev.append(Evidence("/sys/bus/pci/devices/\(a)/driver", m.driver ?? "(none)"))
                 let cls = DriverClass(m.driver)
                 if cls.keepsGroupViable && !(cls == .pcieport && !m.isBridge) {

@@ -4,10 +4,12 @@ public struct ReservedRegionsCheck: Check {
         id: "device.reserved-regions",
         title: "No firmware RMRR pins the device",
         category: .device,
-        rationale: "A `direct` reserved region is memory firmware insists the device can always reach 1:1 (an Intel RMRR, an AMD IVMD). The kernel refuses to attach such a device to a VFIO domain (\"ineligible for IOMMU domain attach due to platform RMRR requirement\"); `direct-relaxable` regions (USB, graphics) are allowed.",
+        rationale: "A `direct` reserved region is memory firmware insists the device can always reach 1:1 (an Intel RMRR, an AMD IVMD, an Arm RMR). Since 6.6 the kernel refuses to attach such a device to a VFIO domain on every IOMMU (require_direct in __iommu_device_set_domain, -EINVAL); before 6.6 only VT-d refused (device_is_rmrr_locked: \"ineligible for IOMMU domain attach due to platform RMRR requirement\"), and AMD-Vi and SMMU attached it, keeping the region out of the IOVA space. `direct-relaxable` regions (USB, graphics) are allowed.",
         remedy: "Turn off the firmware feature that needs the RMRR (on HP ProLiant: the \"HP Shared Memory\" / iLO NIC sharing for that slot, via conrep), move the card to a slot the RMRR does not cover, or update the firmware.",
         looksAt: ["/sys/kernel/iommu_groups/N/reserved_regions"],
-        examples: [.fail("rmrr-direct", device: "0000:01:00.0"), .pass("intel-vfio-ready", device: "0000:01:00.0")])
+        examples: [.fail("rmrr-direct", device: "0000:01:00.0"), .pass("intel-vfio-ready", device: "0000:01:00.0"),
+                   // __iommu_device_set_domain's require_direct (6.6+) against 6.1's AMD-Vi, which attached it.
+                   .fail("amd-host-6.12", device: "0000:04:00.3"), .info("amd-host", device: "0000:04:00.3")])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
@@ -24,8 +26,14 @@ public struct ReservedRegionsCheck: Check {
                 let direct = anyDirect ? regions.filter { $0.type == "direct" } : []
                 let relaxable = anyDirect ? regions.filter { $0.type == "direct-relaxable" } : []
                 @Sendable func text(_ r: ReservedRegion) -> String { "0x\(hex(r.start, 16))-0x\(hex(r.end, 16)) \(r.type)" }
+                let rule = host.directMappingRule
+                if !direct.isEmpty && !rule.refuses {
+                    return finding(.info, s, "group \(g.id) has \(direct.count) firmware direct-mapped region\(direct.count == 1 ? "" : "s"), which this kernel allows: \(rule.rule)",
+                                   evidence: direct.map { Evidence(path, text($0)) } + [Evidence("/proc/sys/kernel/osrelease", host.kernel.release.value ?? "?")])
+                }
                 if !direct.isEmpty {
                     return finding(.fail, s, "group \(g.id) has \(direct.count) firmware direct-mapped region\(direct.count == 1 ? "" : "s") (RMRR): \(direct.map(text).joined(separator: ", "))",
+                                   detail: rule.rule,
                                    evidence: direct.map { Evidence(path, text($0)) },
                                    impacts: Impact.blocks(Mode.iommuBacked, "\(d.bdf) needs a firmware identity mapping (RMRR): the kernel refuses to attach it to a VFIO domain",
                                                      fix: [descriptor.remedy]))

@@ -7,7 +7,7 @@ public struct SRIOVCheck: Check {
         rationale: "When a PF is bound to vfio-pci, its VFs can be opened only with the VF token (a UUID) the PF's user set (VFIO_DEVICE_FEATURE_PCI_VF_TOKEN); without it the open fails with \"VF token required\". A PF with VFs in use cannot be given to userspace without disturbing them.",
         remedy: "Pass the PF owner's VF token when opening the VF (DPDK: --vfio-vf-token=UUID; QEMU: -device vfio-pci,host=VF,vf-token=UUID).",
         looksAt: ["/sys/bus/pci/devices/BDF/{physfn,virtfn*,sriov_numvfs,sriov_totalvfs}"],
-        examples: [.info("sriov-pf", device: "0000:01:00.0"), .warn("sriov-pf", device: "0000:01:02.0")], decides: false)
+        examples: [.info("sriov-pf", device: "0000:01:00.0"), .warn("sriov-pf", device: "0000:01:02.0")])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
@@ -28,7 +28,12 @@ public struct SRIOVCheck: Check {
                     known = (status, summary, pf.description, Evidence("/sys/bus/pci/devices/\(pf)/driver", driver ?? "(none)"))
                     pfs[pf] = known
                 }
-                return finding(known.status, s, known.summary, evidence: [Evidence("\(dir)/physfn", known.name), known.driverEvidence])
+                // vfio_pci_validate_vf_token: with the PF on vfio-pci, the VF opens only with the
+                // token its owner set (-EACCES, "VF token required").
+                let token = known.status == .warn
+                    ? Impact.requires(Mode.usable, "\(d.bdf) opens only with the VF token of \(pf)'s owner (its PF is on vfio-pci)",
+                                      ["open \(d.bdf) with the PF owner's VF token: \(descriptor.remedy)"]) : []
+                return finding(known.status, s, known.summary, evidence: [Evidence("\(dir)/physfn", known.name), known.driverEvidence], impacts: token)
             }
             if let sr = d.sriov {
                 let ev = [Evidence("\(dir)/sriov_numvfs", "\(sr.numVFs)"), Evidence("\(dir)/sriov_totalvfs", "\(sr.totalVFs)")]

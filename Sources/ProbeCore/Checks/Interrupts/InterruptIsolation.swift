@@ -12,6 +12,20 @@ public struct InterruptIsolation: Sendable, Equatable {
 }
 
 extension Host {
+    /// "intremap=off" or "nointremap" when the last of them (and of intremap=on) turns remapping off.
+    var remappingOffOnCommandLine: String? {
+        guard let c = cmdline else { return nil }
+        var last: String?
+        for p in c.parameters {
+            let name = KernelCommandLine.normalize(p.name)
+            if name == "nointremap" { last = "nointremap" }
+            if name == "intremap" {
+                for o in (p.value ?? "").split(separator: ",") where o == "on" || o == "off" { last = o == "off" ? "intremap=off" : nil }
+            }
+        }
+        return last
+    }
+
     public var interruptIsolation: InterruptIsolation {
         var ev: [Evidence] = []
         let chips = kernel.interruptChips.value
@@ -35,22 +49,30 @@ extension Host {
         }
         let active = kernel.interruptRemappingActive
         if let a = active { ev.append(Evidence("/proc/interrupts", a ? "IR- interrupt chips present" : "no IR- interrupt chips")) }
-        // intremap= options apply in order (intel_irq_remapping's setup_irqremap): the last on/off wins.
-        let offOnCmdline = cmdline?.lastOption("intremap", among: ["on", "off"]) == "off"
-        if offOnCmdline { ev.append(Evidence("/proc/cmdline", "intremap=off")) }
-        if offOnCmdline { return InterruptIsolation(isolated: false, cause: "intremap=off on the command line", evidence: ev) }
+        // setup_irqremap and setup_nointremap (drivers/iommu/irq_remapping.c) apply in order:
+        // the last intremap=on/off or nointremap wins.
+        if let off = remappingOffOnCommandLine {
+            ev.append(Evidence("/proc/cmdline", off))
+            return InterruptIsolation(isolated: false, cause: "\(off) on the command line", evidence: ev)
+        }
         if !units.isEmpty && units.allSatisfy({ $0.kind == .virtio }) {
             return InterruptIsolation(isolated: false, cause: "virtio-iommu does not remap interrupts", evidence: ev)
         }
         if !intel.isEmpty && !intel.allSatisfy({ $0.interruptRemapping == true }) {
             return InterruptIsolation(isolated: false, cause: "the IOMMU does not support it (VT-d ecap.IR = 0)", evidence: ev)
         }
+        // dmar_ir_support: VT-d leaves remapping off when the DMAR does not set INTR_REMAP.
+        if !intel.isEmpty, let dmar = firmware.dmar, !dmar.interruptRemapping {
+            ev.append(Evidence("/sys/firmware/acpi/tables/DMAR", "flags 0x\(hex(dmar.flags, 2)) (no INTR_REMAP)"))
+            return InterruptIsolation(isolated: false, cause: "the firmware's DMAR does not set INTR_REMAP", evidence: ev)
+        }
         if let a = active {
             return InterruptIsolation(isolated: a, cause: a ? "interrupts are delivered through remapping (IR-) chips" : "no interrupt is remapped", evidence: ev)
         }
-        if !intel.isEmpty || units.contains(where: { $0.kind == .amd }) {
-            return InterruptIsolation(isolated: true, cause: "the IOMMU supports it and nothing disables it", evidence: ev)
+        // Capable hardware is not proof: without /proc/interrupts, remapping is not seen.
+        if kernel.interruptChips.value == nil {
+            return InterruptIsolation(isolated: nil, cause: "/proc/interrupts could not be read, so remapping is not seen", evidence: ev)
         }
-        return InterruptIsolation(isolated: nil, cause: "no IOMMU capability register or /proc/interrupts shows interrupt remapping", evidence: ev)
+        return InterruptIsolation(isolated: nil, cause: "no interrupt chip in /proc/interrupts shows whether interrupts are remapped", evidence: ev)
     }
 }

@@ -50,7 +50,7 @@ public struct InterruptRemappingCheck: Check {
 
     /// What turns interrupt remapping on for this host's cause.
     static func enableRemapping(_ host: Host, cause: String) -> String {
-        if cause.hasPrefix("intremap=off") { return Actions.kernelParameter(remove: "intremap=off") }
+        if let off = host.remappingOffOnCommandLine { return Actions.kernelParameter(remove: off) }
         if cause.contains("GICv2m") { return "use a platform whose MSI controller is a GICv3 ITS (or give the VM one: QEMU -machine virt,gic-version=3,its=on)" }
         if cause.hasPrefix("virtio-iommu") {
             return "use an IOMMU that remaps interrupts: in QEMU, -device intel-iommu,intremap=on with -machine kernel-irqchip=split (virtio-iommu never remaps them)"

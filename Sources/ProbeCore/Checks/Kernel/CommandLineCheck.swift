@@ -38,9 +38,9 @@ public struct CommandLineCheck: Check {
             out.append(finding(.info, "passthrough default domains (iommu=pt / iommu.passthrough=1): VFIO still attaches its own domains",
                                evidence: ev(c.options("iommu").contains("pt") ? "iommu=pt" : "iommu.passthrough=1")))
         }
-        if c.options("intremap").contains("off") {
-            out.append(finding(.warn, "intremap=off disables interrupt remapping; type1 will refuse to attach without allow_unsafe_interrupts",
-                               remedy: Actions.kernelParameter(remove: "intremap=off"), evidence: ev("intremap=off")))
+        if let off = host.remappingOffOnCommandLine {
+            out.append(finding(.warn, "\(off) disables interrupt remapping: safe VFIO is not available, and type1 refuses to attach without allow_unsafe_interrupts",
+                               remedy: Actions.kernelParameter(remove: off), evidence: ev(off)))
         }
         for p in ["vfio_iommu_type1.allow_unsafe_interrupts", "iommufd.allow_unsafe_interrupts"] where KernelCommandLine.bool(c.value(p)) == true {
             out.append(finding(.warn, "\(p)=1: VFIO accepts IOMMUs without interrupt remapping; a device can forge MSIs",

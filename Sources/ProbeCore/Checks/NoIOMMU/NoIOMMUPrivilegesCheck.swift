@@ -11,7 +11,10 @@ public struct NoIOMMUPrivilegesCheck: Check {
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
-        if host.iommuActive == true && !host.groups.values.contains(where: \.isNoIOMMU) {
+        // Not needed only where no-IOMMU cannot apply: an IOMMU is active and every selected
+        // device is in a real group (no-IOMMU mode is for the devices outside every group).
+        if host.iommuActive == true && !host.groups.values.contains(where: \.isNoIOMMU)
+            && host.selectedDevices.allSatisfy({ host.group(of: $0) != nil }) {
             return [finding(.info, "not needed: an IOMMU is active")]
         }
         guard case .value(let caps) = host.process.effectiveCapabilities else {

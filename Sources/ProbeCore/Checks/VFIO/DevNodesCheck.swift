@@ -41,7 +41,18 @@ public struct DevNodesCheck: Check {
         for d in host.selectedDevices {
             guard let g = host.group(of: d) else { continue }
             let name = g.nodeName
-            guard let n = nodes.groups[name] else { continue }
+            guard let n = nodes.groups[name] else {
+                // A function on a VFIO driver always has its group's node on the host: missing,
+                // it was not passed in (a container given /dev/vfio/vfio alone), and the open fails.
+                if DriverClass(d.driver) == .vfio, nodes.container.value != nil {
+                    let modes: [Mode] = g.isNoIOMMU ? [.noiommu] : Mode.iommuBacked
+                    out.append(finding(.fail, Subject.device(d.address), "/dev/vfio/\(name) is missing although \(d.bdf) is bound to \(d.driver!)",
+                                       remedy: "Mount devtmpfs on /dev (or, in a container, pass --device /dev/vfio/\(name)).",
+                                       evidence: [Evidence("/dev/vfio/\(name)", "missing")],
+                                       impacts: Impact.blocks(modes, "/dev/vfio/\(name) is missing", fix: ["pass /dev/vfio/\(name) into the container (docker run --device /dev/vfio/\(name)), or mount devtmpfs on /dev"])))
+                }
+                continue
+            }
             let modes: [Mode] = g.isNoIOMMU ? [.noiommu] : Mode.iommuBacked
             let s = Subject.device(d.address)
             @Sendable func node(_ n: DeviceNode) -> Evidence { Evidence(n.path, "\(String(n.mode, radix: 8)) uid \(n.uid) gid \(n.gid)") }

@@ -41,7 +41,7 @@ struct CLITests {
         let r = try runBinary(["--root", Repo.fixture("intel-iommu-off"), "--color", "never"])
         #expect(r.status == 2)
         #expect(r.stdout.contains("FAIL  kernel.cmdline"))
-        #expect(r.stdout.contains("→ " + Actions.kernelParameter(remove: "intel_iommu=off")))
+        #expect(r.stdout.contains("→ " + Actions.kernelParameter(replace: "intel_iommu=off", with: "intel_iommu=on")))
         #expect(r.stdout.contains("Verdict: NO-IOMMU ONLY"))
         #expect(!r.stdout.contains("\u{1b}["), "no colour with --color never")
         let coloured = try runBinary(["--root", Repo.fixture("intel-iommu-off"), "--color", "always"])

@@ -45,7 +45,7 @@ struct VerdictTests {
         #expect(r.verdict.exitCode == 2)
         #expect(r.verdict.actions == [Actions.enableNoIOMMU])
         #expect(r.verdict.upgrade?.mode == .vfio)
-        #expect(r.verdict.upgrade?.actions.contains(Actions.kernelParameter(remove: "intel_iommu=off")) == true)
+        #expect(r.verdict.upgrade?.actions.contains(Actions.kernelParameter(replace: "intel_iommu=off", with: "intel_iommu=on")) == true)
         let d = try #require(device(r, "0000:00:02.0"))
         #expect(d.mode == .noiommu && d.readiness == .bindable)
         #expect(d.actions == [Actions.enableNoIOMMU] + Actions.bindToVFIO(PCIAddress("0000:00:02.0")!, currentDriver: "e1000e"))

@@ -13,7 +13,7 @@ echo 1 > /proc/sys/kernel/printk
 echo "root:x:0:0::/:/bin/sh" > /etc/passwd
 echo "probe:x:1000:1000::/tmp:/bin/sh" >> /etc/passwd
 
-VP_name=unnamed VP_bind= VP_device= VP_alldevices= VP_unbind= VP_mdev= VP_user= VP_modules= VP_args= VP_extra=
+VP_name=unnamed VP_sriov= VP_bind= VP_device= VP_alldevices= VP_unbind= VP_mdev= VP_user= VP_modules= VP_args= VP_extra=
 for w in $(cat /proc/cmdline); do
     case "$w" in
         vp.*=*) k=${w%%=*}; k=${k#vp.}; v=${w#*=}; eval "VP_$k=\"\$v\"" ;;
@@ -43,6 +43,15 @@ if [ -n "$VP_unbind" ]; then  # every matching function off its driver, before a
     for bdf in $(find_all "$VP_unbind"); do
         [ -e /sys/bus/pci/devices/$bdf/driver ] && echo "$bdf" > /sys/bus/pci/devices/$bdf/driver/unbind && say "unbound $bdf"
     done
+fi
+if [ -n "$VP_sriov" ]; then  # VVVV:DDDD:N: N VFs on the first such PF, the first VF to vfio-pci
+    pf=$(find_bdf "${VP_sriov%:*}")
+    echo "${VP_sriov##*:}" > /sys/bus/pci/devices/$pf/sriov_numvfs && say "enabled ${VP_sriov##*:} VFs on $pf"
+    sleep 1
+    vf=$(basename "$(readlink /sys/bus/pci/devices/$pf/virtfn0)")
+    echo vfio-pci > /sys/bus/pci/devices/$vf/driver_override
+    [ -e /sys/bus/pci/devices/$vf/driver ] && echo "$vf" > /sys/bus/pci/devices/$vf/driver/unbind
+    echo "$vf" > /sys/bus/pci/drivers_probe && say "bound VF $vf to vfio-pci"
 fi
 if [ -n "$VP_bind" ]; then
     bdf=$(find_bdf "$VP_bind")

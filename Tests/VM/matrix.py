@@ -28,6 +28,8 @@ import time
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WORK = os.path.join(REPO, ".build-vm")
 SHARED_KERNEL = os.environ.get("VFIO_PROBE_KERNEL", os.path.join(REPO, "..", "shared", "vm", "bzImage"))
+# The same 6.12 with iommufd's emulated /dev/vfio/vfio (no legacy container, no type1) and SR-IOV.
+COMPAT_KERNEL = os.environ.get("VFIO_PROBE_COMPAT_KERNEL", os.path.join(REPO, "..", "shared", "vm", "bzImage-compat"))
 E1000E = "8086:10d3"
 BIND = f"vp.bind={E1000E} vp.device={E1000E}"
 INTEL = "-machine q35,accel=tcg -device intel-iommu,intremap=on -device e1000e,romfile="
@@ -198,6 +200,59 @@ def s_bridge_group(doc, errors, extras=()):
     expect(len(extras) > 2 and extras[2][0] == 4, f"--no-device-open --require vfio exits {len(extras) > 2 and extras[2][0]}, not 4", errors)
 
 
+def s_compat_intel(doc, errors, extras=()):
+    """iommufd provides /dev/vfio/vfio (CONFIG_IOMMUFD_VFIO_CONTAINER): no type1 module, the legacy
+    API through the emulation works end to end. The report names iommufd as the provider, and the
+    walk proves the device only because it opened it (the checks happen at GET_DEVICE_FD)."""
+    d = device(doc)
+    expect(doc["host"].get("vfio_container") == "iommufd", f"vfio_container {doc['host'].get('vfio_container')}", errors)
+    expect(doc["verdict"]["mode"] == "vfio", f"mode {doc['verdict']['mode']}: {doc['verdict']['reasons']}", errors)
+    expect(d and d["readiness"] == "ready", f"readiness {d and d['readiness']}: {d and d['reasons']}", errors)
+    t1 = walk(d or {}, "type1")
+    expect(t1 and t1["succeeded"] and t1["facts"].get("device_flags") is not None, f"type1 walk through the emulation: {t1 and t1['failed_step']}", errors)
+    c = finding(doc, "live.container")
+    expect(c and c[0]["status"] == "pass" and "iommufd" in c[0]["summary"], f"live.container {c and (c[0]['status'], c[0]['summary'])}", errors)
+    ext = ((doc["live"].get("container") or {}).get("facts") or {}).get("extensions") or {}
+    expect(ext.get("TYPE1_NESTING") is False and ext.get("TYPE1v2") is True, f"extensions {ext}", errors)
+    m = finding(doc, "vfio.modules")
+    expect(any("iommufd provides /dev/vfio/vfio" in x["summary"] for x in m), f"vfio.modules {[x['summary'] for x in m]}", errors)
+    expect(extras and extras[0][0] == 0, f"--require vfio exits {extras and extras[0][0]}", errors)
+
+
+def s_compat_virtio(doc, errors, extras=()):
+    """The emulated container under virtio-iommu: MSIs are not isolated, iommufd_device_bind
+    refuses at GET_DEVICE_FD (EPERM); the parameter to name is iommufd's, not type1's."""
+    v = doc["verdict"]
+    d = device(doc)
+    param = "echo 1 > /sys/module/iommufd/parameters/allow_unsafe_interrupts"
+    expect(v["mode"] == "unsafe-interrupts", f"mode {v['mode']}", errors)
+    expect(d and d["readiness"] == "bindable" and param in d["actions"], f"device {d and (d['readiness'], d['actions'])}", errors)
+    expect(not any("vfio_iommu_type1" in a for a in (d or {}).get("actions", []) + v["actions"]), f"no type1 parameter: {v['actions']}", errors)
+    t1 = walk(d or {}, "type1")
+    expect(t1 and not t1["succeeded"], f"type1 walk through the emulation stops: {t1 and t1['failed_step']}", errors)
+    expect(extras and extras[0][0] == 5, f"--require vfio exits {extras and extras[0][0]}, not 5", errors)
+
+
+def s_sriov(doc, errors, extras=()):
+    """An NVMe PF with two VFs enabled, the first VF on vfio-pci: the VF is ready; the PF's binding
+    starts by destroying its VFs, said so (vfio_pci_core_register_device refuses a PF with VFs)."""
+    nvme = sorted((x for x in doc["devices"] if x["vendor_id"] == "1b36" and x["device_id"] == "0010"), key=lambda x: x["bdf"])
+    expect(len(nvme) == 3, f"a PF and two VFs: {[x['bdf'] for x in nvme]}", errors)
+    if len(nvme) != 3:
+        return
+    pf = next((x for x in nvme if x["driver"] == "nvme" and not x["bdf"].endswith((".1", ".2"))), nvme[0])
+    vf = next((x for x in nvme if x["driver"] == "vfio-pci"), None)
+    expect(pf["readiness"] == "bindable" and pf["actions"] and pf["actions"][0].startswith(f"echo 0 > /sys/bus/pci/devices/{pf['bdf']}/sriov_numvfs  # DESTRUCTIVE"),
+           f"PF {pf['bdf']} {pf['readiness']} {pf['actions'][:1]}", errors)
+    expect(vf and vf["readiness"] == "ready", f"VF {vf and (vf['bdf'], vf['readiness'], vf['reasons'])}", errors)
+    t1 = walk(vf or {}, "type1")
+    expect(t1 and t1["succeeded"], f"VF type1 walk: {t1 and t1['failed_step']}", errors)
+
+
+VIRTIO_IOMMU = "-machine q35,accel=tcg -device virtio-iommu-pci -device e1000e,romfile="
+SRIOV = ("-machine q35,accel=tcg -device intel-iommu,intremap=on -device pcie-root-port,id=rp1,chassis=1 "
+         "-device nvme-subsys,id=subsys0 -device nvme,serial=vp1,bus=rp1,subsys=subsys0,sriov_max_vfs=2,"
+         "sriov_vq_flexible=8,sriov_vi_flexible=4,msix_qsize=9")
 BRIDGE = ("-machine q35,accel=tcg -device intel-iommu,intremap=on -device pcie-pci-bridge,id=br "
           "-device e1000,bus=br,addr=1,romfile= -device e1000,bus=br,addr=2,romfile=")
 INTEL_NO_IR = "-machine q35,accel=tcg -device intel-iommu,intremap=off -device e1000e,romfile="
@@ -219,6 +274,9 @@ SCENARIOS = [
     ("bridge-group", "custom", BRIDGE,
      "intel_iommu=on vp.unbind=8086:100e vp.bind=8086:100e vp.alldevices=8086:100e "
      "vp.extra=--no-device-open;--require,vfio,--quiet;--no-device-open,--require,vfio,--quiet", s_bridge_group),
+    ("compat-intel", "compat", INTEL, f"intel_iommu=on {BIND} vp.extra=--require,vfio,--quiet", s_compat_intel),
+    ("compat-virtio", "compat", VIRTIO_IOMMU, f"{BIND} vp.extra=--require,vfio,--quiet", s_compat_virtio),
+    ("sriov", "compat", SRIOV, "intel_iommu=on vp.sriov=1b36:0010:2", s_sriov),
 ]
 
 
@@ -429,6 +487,10 @@ def main():
     os.makedirs(WORK, exist_ok=True)
     probe = build_probe()
     kernels = {}
+    if os.path.exists(COMPAT_KERNEL) and any(s[1] == "compat" for s in scenarios):
+        kernels["compat"] = (COMPAT_KERNEL, initramfs(probe, "compat"))
+    elif any(s[1] == "compat" for s in scenarios):
+        print(f"SKIPPED: no compat kernel at {COMPAT_KERNEL} (../shared/vm/bzImage-compat): the compat scenarios do not run", flush=True)
     if os.path.exists(SHARED_KERNEL):
         kernels["custom"] = (SHARED_KERNEL, initramfs(probe, "custom"))
     else:

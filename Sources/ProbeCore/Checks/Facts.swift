@@ -11,32 +11,82 @@ extension Host {
         }
     }
 
-    /// The parameter on the command line that turns the IOMMU off, if any.
+    /// The parameter on the command line that turns this vendor's IOMMU off, read as the kernel
+    /// reads it: intel_iommu_setup applies its options in order (the last of on/off wins, so
+    /// "intel_iommu=off intel_iommu=on" is on), only the AMD driver reads amd_iommu= (its "off"),
+    /// and iommu=off (no_iommu) is x86's. nil when none does. Used to explain an IOMMU that is
+    /// observed inactive, never to overrule one sysfs shows active (tboot_force_iommu turns VT-d
+    /// back on under tboot).
     public var iommuDisablingParameter: String? {
         guard let c = cmdline else { return nil }
-        if c.options("intel_iommu").contains("off") { return "intel_iommu=off" }
-        if c.options("amd_iommu").contains("off") { return "amd_iommu=off" }
-        if c.options("iommu").contains("off") { return "iommu=off" }
+        let vendor = iommuVendor
+        if vendor == .intel, c.lastOption("intel_iommu", among: ["on", "off"]) == "off" { return "intel_iommu=off" }
+        if vendor == .amd, c.options("amd_iommu").contains("off") { return "amd_iommu=off" }
+        if vendor != .arm, platform.cpuVendor.value != .arm, c.options("iommu").contains("off") { return "iommu=off" }
         return nil
     }
 
-    /// What turns the IOMMU on at the next boot: drop the parameter that disables it, or add the
-    /// vendor's.
+    /// Whose IOMMU driver this host's firmware calls for: DMAR is VT-d's, IVRS AMD-Vi's, IORT an
+    /// Arm SMMU's, VIOT virtio-iommu's — whatever the CPU (QEMU's default CPU says AuthenticAMD
+    /// under an emulated VT-d). Then the registered units, then the CPU vendor.
+    public var iommuVendor: IOMMUUnit.Kind? {
+        let tables = firmware.present.value ?? []
+        if tables.contains("DMAR") { return .intel }
+        if tables.contains("IVRS") { return .amd }
+        if tables.contains("IORT") { return .arm }
+        if tables.contains("VIOT") { return .virtio }
+        if let k = units.first?.kind, k != .other { return k }
+        switch platform.cpuVendor.value {
+        case .intel?: return .intel
+        case .amd?: return .amd
+        case .arm?: return .arm
+        default: return nil
+        }
+    }
+
+    /// Whether this kernel turns VT-d on without intel_iommu=on: CONFIG_INTEL_IOMMU_DEFAULT_ON, or
+    /// Debian's CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF (on, except for integrated graphics).
+    /// nil when the configuration cannot be read.
+    public var vtdOnByDefault: Bool? {
+        guard let c = kernel.config.value else { return nil }
+        return c.isBuiltIn("CONFIG_INTEL_IOMMU_DEFAULT_ON") || c.isBuiltIn("CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF")
+    }
+
+    /// What turns the IOMMU on at the next boot, for this vendor and kernel: replace the parameter
+    /// that turns it off (intel_iommu=on works whatever the kernel's default), add intel_iommu=on,
+    /// or — where no parameter can (AMD-Vi is on whenever the firmware describes it; an Arm SMMU
+    /// exists only when IORT describes one) — the firmware or the kernel build.
     public var iommuEnableAction: String {
-        if let off = iommuDisablingParameter { return Actions.kernelParameter(remove: off) }
-        return Actions.kernelParameter(add: iommuOnParameter)
+        let vendor = iommuVendor
+        if let missing = missingIOMMUDriver { return "use a kernel built with \(missing)" }
+        if let off = iommuDisablingParameter {
+            if off == "intel_iommu=off" { return Actions.kernelParameter(replace: off, with: "intel_iommu=on") }
+            return Actions.kernelParameter(remove: off)
+        }
+        switch vendor {
+        case .amd?: return "enable the IOMMU (AMD-Vi / \"IOMMU\") in the firmware setup: amd_iommu has no \"on\" option, AMD-Vi is on whenever the firmware describes it"
+        case .arm?: return "use firmware whose IORT describes an SMMU for the device (an IORT with only an ITS group means there is none); iommu.passthrough=0 does not create one"
+        case .virtio?: return "make sure the kernel has CONFIG_VIRTIO_IOMMU and the virtio-iommu device is bound to virtio_iommu"
+        default: return Actions.kernelParameter(add: "intel_iommu=on")
+        }
+    }
+
+    /// The IOMMU driver (or interrupt remapping) this vendor needs and the kernel is built
+    /// without, when the configuration says so: no parameter can help then.
+    public var missingIOMMUDriver: String? {
+        guard let c = kernel.config.value else { return nil }
+        let need: String? = switch iommuVendor {
+        case .intel?: "CONFIG_INTEL_IOMMU"
+        case .amd?: "CONFIG_AMD_IOMMU"
+        case .arm?: "CONFIG_ARM_SMMU_V3"
+        case .virtio?: "CONFIG_VIRTIO_IOMMU"
+        default: nil
+        }
+        if let need, c.isEnabled(need) == false || (c[need] == nil && c["CONFIG_IOMMU_SUPPORT"] != nil) { return need }
+        return nil
     }
 
     public var units: [IOMMUUnit] { iommuUnits.value ?? [] }
-
-    /// The CPU vendor's parameter that turns the IOMMU on.
-    public var iommuOnParameter: String {
-        switch platform.cpuVendor.value {
-        case .amd: "amd_iommu=on"
-        case .arm: "iommu.passthrough=0"
-        default: "intel_iommu=on"
-        }
-    }
 
     public var cmdline: KernelCommandLine? { kernel.cmdline.value }
 
@@ -97,7 +147,7 @@ extension Host {
         if v >= KernelVersion(6, 6) {
             return DirectMappingRule(refuses: true, rule: "since 6.6 the kernel refuses a VFIO domain to a device with a direct region (require_direct)")
         }
-        if units.contains(where: { $0.kind == .intel }) || (units.isEmpty && platform.cpuVendor.value == .intel) {
+        if iommuVendor == .intel {
             return DirectMappingRule(refuses: true, rule: "VT-d refuses a VFIO domain to an RMRR device (device_is_rmrr_locked)")
         }
         return DirectMappingRule(refuses: false, rule: "before 6.6 only VT-d refused it; this IOMMU attaches the device and keeps the region out of the IOVA space")
@@ -163,6 +213,9 @@ public enum DriverClass: String, Sendable {
 public enum Actions {
     public static func kernelParameter(add p: String) -> String {
         "add \"\(p)\" to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub (or grub2-mkconfig -o /boot/grub2/grub.cfg), and reboot"
+    }
+    public static func kernelParameter(replace old: String, with new: String) -> String {
+        "replace \"\(old)\" with \"\(new)\" on the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub), run update-grub, and reboot"
     }
     public static func kernelParameter(remove p: String) -> String {
         "remove \"\(p)\" from the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub), run update-grub, and reboot"

@@ -7,7 +7,7 @@ public struct IOMMUUnitsCheck: Check {
         rationale: "/sys/class/iommu lists the IOMMUs the kernel drives (dmarN, ivhdN, virtio, SMMU). Tables in firmware with no unit here mean the kernel left the IOMMU off.",
         remedy: "Turn the IOMMU on in the kernel: intel_iommu=on (Intel), remove amd_iommu=off / iommu=off (AMD).",
         looksAt: ["/sys/class/iommu/*", "/sys/class/iommu/*/intel-iommu/{cap,ecap}", "/sys/class/iommu/*/amd-iommu/features"],
-        examples: [.pass("intel-vfio-ready"), .pass("amd-host"), .fail("intel-iommu-off", remedy: Actions.kernelParameter(remove: "intel_iommu=off")), .info("noiommu-enabled"), .pass("container")])
+        examples: [.pass("intel-vfio-ready"), .pass("amd-host"), .fail("intel-iommu-off", remedy: Actions.kernelParameter(replace: "intel_iommu=off", with: "intel_iommu=on")), .info("noiommu-enabled"), .pass("container")])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host

@@ -7,7 +7,7 @@ public struct CommandLineCheck: Check {
         rationale: "intel_iommu=off, amd_iommu=off and iommu=off turn the IOMMU off whatever the firmware says; many Intel kernels also leave VT-d off unless intel_iommu=on is given. intremap=off, allow_unsafe_interrupts, no-IOMMU mode and vfio-pci.ids change what VFIO can do.",
         remedy: "Fix the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub), run update-grub and reboot.",
         looksAt: ["/proc/cmdline", "CONFIG_INTEL_IOMMU_DEFAULT_ON"],
-        examples: [.pass("intel-vfio-ready"), .fail("intel-iommu-off", remedy: Actions.kernelParameter(remove: "intel_iommu=off")), .info("noiommu-enabled"),
+        examples: [.pass("intel-vfio-ready"), .fail("intel-iommu-off", remedy: Actions.kernelParameter(replace: "intel_iommu=off", with: "intel_iommu=on")), .info("noiommu-enabled"),
                    .warn("intel-no-ir", remedy: "Enable interrupt remapping and drop iommufd.allow_unsafe_interrupts.")])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
@@ -19,15 +19,18 @@ public struct CommandLineCheck: Check {
         var out: [Finding] = []
         func ev(_ text: String) -> [Evidence] { [Evidence("/proc/cmdline", text)] }
 
-        if let off = host.iommuDisablingParameter {
-            let fix = Actions.kernelParameter(remove: off)
+        // The command line explains an IOMMU observed off; it never overrules one sysfs shows on.
+        if let off = host.iommuDisablingParameter, host.iommuActive == true {
+            out.append(finding(.info, "\(off) is on the command line, yet the IOMMU is active (tboot forces VT-d on, or a later option turns it back on)", evidence: ev(off)))
+        } else if let off = host.iommuDisablingParameter {
+            let fix = host.iommuEnableAction
             out.append(finding(.fail, "\(off) turns the IOMMU off", remedy: fix, evidence: ev(off),
                                impacts: Impact.blocks(Mode.iommuBacked, "\(off) on the kernel command line turns the IOMMU off", fix: [fix])))
-        } else if host.platform.cpuVendor.value == .intel, !c.options("intel_iommu").contains("on"),
-                  host.iommuActive == false, (host.firmware.present.value ?? []).contains("DMAR"),
-                  host.kernel.config.value?.isBuiltIn("CONFIG_INTEL_IOMMU_DEFAULT_ON") != true {
+        } else if host.iommuVendor == .intel, c.lastOption("intel_iommu", among: ["on", "off"]) != "on",
+                  host.iommuActive == false, (host.firmware.present.value ?? []).contains("DMAR"), host.vtdOnByDefault == false,
+                  host.missingIOMMUDriver == nil {
             let fix = Actions.kernelParameter(add: "intel_iommu=on")
-            out.append(finding(.fail, "VT-d is off: this kernel does not enable it by default and intel_iommu=on is not given",
+            out.append(finding(.fail, "VT-d is off: this kernel does not enable it by default (no CONFIG_INTEL_IOMMU_DEFAULT_ON) and intel_iommu=on is not given",
                                remedy: fix, evidence: ev("no intel_iommu=on"),
                                impacts: Impact.blocks(Mode.iommuBacked, "VT-d is off by default in this kernel and intel_iommu=on is missing", fix: [fix])))
         }

@@ -23,6 +23,11 @@ public struct LiveContainerCheck: Check {
             return [finding(.fail, diag.cause, remedy: diag.remedy, evidence: walk.evidence, impacts: diag.impacts)]
         }
         let ext = walk.facts.extensions.filter(\.value).keys.sorted().joined(separator: ", ")
-        return [finding(.pass, "API version \(walk.facts.apiVersion ?? -1); extensions: \(ext.isEmpty ? "none" : ext)", evidence: walk.evidence)]
+        // iommufd_vfio_check_extension answers TYPE1_NESTING with 0 where vfio_iommu_type1 says 1.
+        let emulated = context.host.containerBackend == .iommufd
+            || (walk.facts.extensions["TYPE1v2"] == true && walk.facts.extensions["TYPE1_NESTING"] == false && !context.host.modules.state("vfio_iommu_type1").isPresent)
+        let provider = emulated ? "; /dev/vfio/vfio is iommufd's emulation (CONFIG_IOMMUFD_VFIO_CONTAINER): the device checks happen when a device is opened"
+            : "; /dev/vfio/vfio is VFIO's container with vfio_iommu_type1"
+        return [finding(.pass, "API version \(walk.facts.apiVersion ?? -1); extensions: \(ext.isEmpty ? "none" : ext)\(provider)", evidence: walk.evidence)]
     }
 }

@@ -158,11 +158,15 @@ class Host:
         t.file("/proc/self/limits", "Limit                     Soft Limit           Hard Limit           Units     \n"
                                     f"Max open files            1024                 524288               files     \n"
                                     f"Max locked memory         {soft:<20} {soft:<20} bytes     \n")
-        vendor = {"intel": "GenuineIntel", "amd": "AuthenticAMD"}[cpu]
-        flags = "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge x2apic" + (" hypervisor" if hypervisor_flag else "")
-        t.file("/proc/cpuinfo", f"processor\t: 0\nvendor_id\t: {vendor}\ncpu family\t: 6\nflags\t\t: {flags}\n\n")
-        chip = "IR-PCI-MSIX-0000:01:00.0" if interrupts_ir else "PCI-MSIX-0000:01:00.0"
-        ioapic = "IR-IO-APIC" if interrupts_ir else "IO-APIC"
+        if cpu == "arm":
+            t.file("/proc/cpuinfo", "processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics\n"
+                                    "CPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x3\nCPU part\t: 0xd0c\n\n")
+        else:
+            vendor = {"intel": "GenuineIntel", "amd": "AuthenticAMD"}[cpu]
+            flags = "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge x2apic" + (" hypervisor" if hypervisor_flag else "")
+            t.file("/proc/cpuinfo", f"processor\t: 0\nvendor_id\t: {vendor}\ncpu family\t: 6\nflags\t\t: {flags}\n\n")
+        chip = "IR-PCI-MSIX-0000:01:00.0" if interrupts_ir is True else "PCI-MSIX-0000:01:00.0" if not interrupts_ir else interrupts_ir
+        ioapic = "IR-IO-APIC" if interrupts_ir is True else "IO-APIC" if not interrupts_ir else "GICv3"
         t.file("/proc/interrupts", "           CPU0       CPU1       \n"
                                    f"  0:         36          0   {ioapic}    2-edge      timer\n"
                                    f" 24:          0          0   {chip}   0-edge      eth0-TxRx-0\n"
@@ -380,6 +384,13 @@ def rmrr_direct(t):
     h.pci("0001:01:00.0", 0x144D, 0xA808, 0x010802, driver="nvme")
 
 
+def qat_denylisted(t):
+    """The Intel server with a QAT C62x (8086:37c8) on its qat driver: vfio-pci's denylist."""
+    h = intel_server(t)
+    h.pci("0000:3d:00.0", 0x8086, 0x37C8, 0x0B4000, driver="c6xx", group=40)
+    h.group(40, ["0000:3d:00.0"])
+
+
 def uio_bound(t):
     intel_server(t, target_driver="uio_pci_generic", second_driver="igb", nic=(0x8086, 0x1521), override="uio_pci_generic")
     t.file("/sys/module/uio_pci_generic/initstate", "live\n")
@@ -532,6 +543,49 @@ def hyperv_guest(t):
         t.link(f"/sys/bus/vmbus/devices/{uuid}", d)
 
 
+def microvm_guest(t):
+    """A KVM guest with no DMI and Cloud Hypervisor's PCI host bridge (8086:0d57), as Cloud
+    Hypervisor and Firecracker show it: virtio devices, no vIOMMU, a Debian kernel."""
+    h = Host(t, "6.1.0-27-amd64", cmdline="console=ttyS0 reboot=k panic=1", dmi=None, hypervisor_flag=True,
+             config=CONFIG_DISTRO, tables=[("APIC", generic_table("APIC"))], interrupts_ir=False)
+    h.pci("0000:00:00.0", 0x8086, 0x0D57, 0x060000, msix=False)
+    h.pci("0000:00:02.0", 0x1AF4, 0x1042, 0x010000, driver="virtio-pci")
+    h.pci("0000:00:03.0", 0x1AF4, 0x1041, 0x020000, driver="virtio-pci")
+    vfio_loaded(h, noiommu_param=False, iommufd=False)
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+
+
+def arm_server(t, msi_chip):
+    """An Arm server (Neoverse N1) with an SMMUv3, a NIC on vfio-pci in group 8, and MSIs through
+    `msi_chip`: a GICv3 ITS isolates them (IRQ_DOMAIN_FLAG_ISOLATED_MSI), a GICv2m does not."""
+    h = Host(t, "6.12.95-vfiotest", cpu="arm", cmdline="", dmi=("Ampere", "Mt.Jade"), config=CONFIG_CUSTOM,
+             tables=[("IORT", acpi_table("IORT", struct.pack("<III", 0, 48, 0))), ("APIC", generic_table("APIC"))], interrupts_ir=msi_chip)
+    h.pci("0000:00:00.0", 0x1DEF, 0xE100, 0x060000, group=0, msix=False)
+    h.pci("0000:00:01.0", 0x1DEF, 0xE101, 0x060400, driver="pcieport", group=1, header=1, express=4, secondary=1, acs=True)
+    h.pci("0000:01:00.0", 0x15B3, 0x101D, 0x020000, driver="vfio-pci", group=8, parent="0000:00:01.0", vfio_dev="vfio0")
+    h.group(0, ["0000:00:00.0"])
+    h.group(1, ["0000:00:01.0"])
+    h.group(8, ["0000:01:00.0"], reserved=("0x0000000008080000 0x00000000080fffff msi",))
+    d = "/sys/devices/platform/arm-smmu-v3.0.auto/iommu/smmu3.0x0000000009050000"
+    t.file(f"{d}/uevent", "")
+    for m in ["0000:00:00.0", "0000:00:01.0", "0000:01:00.0"]:
+        t.link(f"{d}/devices/{m}", h.device_dir(m))
+    t.link("/sys/class/iommu/smmu3.0x0000000009050000", d)
+    vfio_loaded(h, builtin=True)
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+    t.node("/dev/vfio/8", 243, 0, 0o600)
+    t.node("/dev/iommu", 10, 123, 0o666)
+    t.node("/dev/vfio/devices/vfio0", 242, 0, 0o600)
+
+
+def arm_its(t):
+    arm_server(t, "ITS-PCI-MSIX-0000:01:00.0")
+
+
+def arm_gicv2m(t):
+    arm_server(t, "GICv2m-PCI-MSIX-0000:01:00.0")
+
+
 def sriov_pf(t):
     h = Host(t, "6.12.95-vfiotest", cmdline="intel_iommu=on", config=CONFIG_CUSTOM, tables=[("DMAR", dmar())])
     h.pci("0000:00:01.0", 0x8086, 0x347A, 0x060400, driver="pcieport", group=1, header=1, express=4, secondary=1, acs=True)
@@ -620,8 +674,12 @@ SCENARIOS = {
     "intel-no-ir": intel_no_ir,
     "intel-no-ir-allowed": intel_no_ir_allowed,
     "uio-bound": uio_bound,
+    "qat-denylisted": qat_denylisted,
     "hyperv-guest": hyperv_guest,
     "sriov-pf": sriov_pf,
+    "microvm-guest": microvm_guest,
+    "arm-its": arm_its,
+    "arm-gicv2m": arm_gicv2m,
     "virtio-no-access-platform": virtio_no_access_platform,
     "nonroot": nonroot,
     "container": container,

@@ -63,7 +63,7 @@ struct VerdictTests {
         let r = try probe("noiommu-enabled", devices: ["0000:00:03.0"])
         #expect(r.verdict.mode == .noiommu)
         #expect(device(r, "0000:00:03.0")?.readiness == .ready)
-        #expect(r.verdict.upgrade?.actions.first == IOMMUTableCheck.descriptor.remedy)
+        #expect(r.verdict.upgrade?.actions.first == IOMMUTableCheck.qemuRemedy, "a QEMU guest is told how to get a vIOMMU")
     }
 
     @Test func noIOMMUNotCompiledIsNothing() throws {

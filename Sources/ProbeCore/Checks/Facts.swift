@@ -161,6 +161,50 @@ extension Host {
     }
 }
 
+extension Host {
+    /// Whether a group member leaves its group viable for VFIO, by this kernel's rule. Since 5.19
+    /// a driver must say it manages DMA itself (`driver_managed_dma`: vfio-pci and its variants,
+    /// pci-stub, pcieport — on any function, an RCEC included); before, `vfio_dev_driver_allowed`
+    /// let any driver stay on a function that is not a normal (type 0) one, and allowed pci-stub
+    /// on the rest. An unbound member is always fine. An unknown release takes the current rule.
+    public func keepsGroupViable(_ m: PCIDevice) -> Bool {
+        let cls = DriverClass(m.driver)
+        if cls == .none || cls == .vfio || cls == .stub { return true }
+        if let v = kernel.version, v < KernelVersion(5, 19) { return (m.headerType ?? 0) != 0 }
+        return cls == .pcieport
+    }
+
+    /// The members that keep a device's group from being viable, with the commands that bind them.
+    public func groupBlockers(of d: PCIDevice) -> (members: [String], actions: [String]) {
+        guard let g = group(of: d) else { return ([], []) }
+        var members: [String] = []
+        var actions: [String] = []
+        for a in g.pciMembers where a != d.address {
+            guard let m = device(a), !keepsGroupViable(m) else { continue }
+            members.append("\(a) on \(m.driver ?? "?")")
+            actions += Actions.bindToVFIO(a, currentDriver: m.driver)
+        }
+        return (members, actions)
+    }
+}
+
+extension Host {
+    /// How a guest gets an IOMMU, for the VMM it runs under (nil on bare metal).
+    public var vIOMMURemedy: String? {
+        switch platform.hypervisor {
+        case nil: return nil
+        case .hyperV?: return IOMMUTableCheck.hyperVRemedy
+        case .kvm?: return IOMMUTableCheck.qemuRemedy
+        case .cloudHypervisor?:
+            return "start the VM with an IOMMU: cloud-hypervisor --platform iommu_segments=[0] (or iommu=on on the --device it must cover); its virtio-iommu does not remap interrupts, so VFIO runs there without interrupt isolation"
+        case .cloudHypervisorOrFirecracker?:
+            return "under Cloud Hypervisor, start the VM with --platform iommu_segments=[0] (virtio-iommu: VFIO without interrupt isolation); Firecracker offers no vIOMMU at all: run the userspace driver on the host"
+        case .vmware?: return "give the VM a virtual IOMMU (VMware: vvtd.enable = \"TRUE\", \"Expose IOMMU to the guest OS\")"
+        case .xen?, .virtualBox?, .other?: return "give the guest a virtual IOMMU, if its hypervisor offers one, or run the userspace driver on the host"
+        }
+    }
+}
+
 /// The implementation behind /dev/vfio/vfio.
 public enum ContainerBackend: String, Sendable {
     /// VFIO's legacy container with vfio_iommu_type1.
@@ -204,9 +248,6 @@ public enum DriverClass: String, Sendable {
         return false
     }
 
-    /// True when the driver leaves the group viable for VFIO (the kernel's driver_managed_dma set,
-    /// or no driver at all).
-    public var keepsGroupViable: Bool { [.vfio, .stub, .pcieport, .none].contains(self) }
 }
 
 /// Exact commands and configuration lines for remedies and actions.
@@ -230,6 +271,10 @@ public enum Actions {
         lines.append("echo \(bdf) > /sys/bus/pci/drivers_probe")
         return lines
     }
+
+    /// vfio_pci_dev_in_denylist: Intel QAT (DH895XCC, C3XXX, C62X and their VFs), DSA and IAX on
+    /// Sapphire Rapids, which vfio_pci_probe refuses (-EINVAL) unless disable_denylist is set.
+    public static let vfioPCIDenylist: Set<UInt16> = [0x0435, 0x0443, 0x19e2, 0x19e3, 0x37c8, 0x37c9, 0x0b25, 0x0cfe]
 
     /// The step before binding a PF with VFs enabled: marked destructive, with the VFs it destroys.
     public static func disableSRIOV(_ pf: PCIAddress, vfs: [PCIAddress], count: Int) -> String {

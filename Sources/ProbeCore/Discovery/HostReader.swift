@@ -784,6 +784,12 @@ public struct HostReader: Sendable {
                          systemVendor: try? fs.text("/sys/class/dmi/id/sys_vendor"),
                          productName: try? fs.text("/sys/class/dmi/id/product_name"),
                          hypervisorType: try? fs.text("/sys/hypervisor/type"))
+        // Cloud Hypervisor's PCI host bridge is 8086:0d57 (Firecracker's PCI support took the same
+        // code); a KVM guest that shows it and no DMI vendor is one of the two.
+        if flag == true, p.systemVendor == nil {
+            let root = "\(HostReader.pciDevices)/0000:00:00.0"
+            p.hostBridge = ((try? fs.text("\(root)/vendor")).flatMap { UInt64(hexText: $0) }, (try? fs.text("\(root)/device")).flatMap { UInt64(hexText: $0) })
+        }
         p.hypervisor = Platform.identify(p, hasVMBus: fs.isDirectory("/sys/bus/vmbus/devices"))
         return p
     }
@@ -831,6 +837,10 @@ extension Platform {
         if hasVMBus || (vendor.contains("microsoft") && product.contains("virtual")) { return .hyperV }
         if p.hypervisorType == "xen" || vendor.contains("xen") { return .xen }
         if vendor.contains("qemu") || product.contains("kvm") || vendor.contains("red hat") || product.contains("q35") { return .kvm }
+        if vendor.contains("cloud hypervisor") { return .cloudHypervisor }
+        if p.hypervisorFlag == true, p.systemVendor == nil, p.hostBridge.vendor == 0x8086, p.hostBridge.device == 0x0d57 {
+            return .cloudHypervisorOrFirecracker
+        }
         if vendor.contains("vmware") { return .vmware }
         if product.contains("virtualbox") || vendor.contains("innotek") { return .virtualBox }
         if p.hypervisorFlag == true { return .other }

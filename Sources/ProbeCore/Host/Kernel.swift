@@ -22,7 +22,7 @@ public struct Kernel: Sendable {
         (8, "A", "ACPI table overridden"), (9, "W", "kernel warning"), (10, "C", "staging driver"),
         (11, "I", "firmware bug workaround"), (12, "O", "out-of-tree module"), (13, "E", "unsigned module"),
         (14, "L", "soft lockup"), (15, "K", "live-patched"), (16, "X", "auxiliary"), (17, "T", "randstruct"),
-        (18, "N", "test taint"),
+        (18, "N", "test taint"), (19, "J", "fwctl used (6.15+)"),
     ]
 }
 

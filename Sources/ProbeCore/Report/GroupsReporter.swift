@@ -30,7 +30,7 @@ public enum GroupsReporter {
             // An mdev instance's driver is its parent's VFIO driver (mtty, i915, nvidia,
             // vfio_ccw, ...): bound or not, it keeps its group viable.
             let viable = members.allSatisfy { m in
-                if let d = m.device { return DriverClass(d.driver).keepsGroupViable }
+                if let d = m.device { return h.keepsGroupViable(d) }
                 return true
             }
             // Bridges on pcieport are companions, not candidates; the group is as ready as its endpoints.

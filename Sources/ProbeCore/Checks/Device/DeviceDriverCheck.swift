@@ -9,7 +9,15 @@ public struct DeviceDriverCheck: Check {
         looksAt: ["/sys/bus/pci/devices/BDF/uevent (DRIVER; the driver link where there is no uevent)", "config space header type"],
         examples: [.pass("intel-vfio-ready", device: "0000:01:00.0"), .info("amd-host", device: "0000:03:00.0"),
                    .fail("uio-bound", device: "0000:01:00.0", remedy: "Rebind it to vfio-pci: " + Actions.bindToVFIO(PCIAddress("0000:01:00.0")!, currentDriver: "uio_pci_generic").joined(separator: "; ")),
-                   .fail("intel-vfio-ready", device: "0000:00:01.0", remedy: "Assign the devices behind the bridge, not the bridge.")])
+                   .fail("intel-vfio-ready", device: "0000:00:01.0", remedy: "Assign the devices behind the bridge, not the bridge."),
+                   // vfio_pci_probe: vfio_pci_is_denylisted -> -EINVAL.
+                   .fail("qat-denylisted", device: "0000:3d:00.0", remedy: disableDenylist(builtIn: false))])
+
+    /// vfio_pci.disable_denylist is read-only at run time (0444): set at load, or on the command line.
+    static func disableDenylist(builtIn: Bool) -> String {
+        builtIn ? Actions.kernelParameter(add: "vfio_pci.disable_denylist=1")
+            : "echo \"options vfio-pci disable_denylist=1\" > /etc/modprobe.d/vfio-denylist.conf && modprobe -r vfio_pci && modprobe vfio_pci  # reloading unbinds every device on vfio-pci"
+    }
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         context.host.selectedDevices.map { d in
@@ -36,6 +44,20 @@ public struct DeviceDriverCheck: Check {
             }
             var needsBinding: [Impact] {
                 Impact.requires(Mode.usable, "\(d.bdf) is not bound to vfio-pci", bind)
+            }
+            // vfio_pci_probe refuses a denylisted device unless vfio_pci.disable_denylist is set
+            // (a 0444 parameter: at load time, or on the command line when vfio-pci is built in).
+            if d.vendorID == 0x8086, Actions.vfioPCIDenylist.contains(d.deviceID), DriverClass(d.driver) != .vfio,
+               KernelCommandLine.bool(context.host.modules.parameter("vfio_pci", "disable_denylist").value) != true {
+                let builtIn = context.host.modules.state("vfio_pci") == .builtIn
+                let fix = Self.disableDenylist(builtIn: builtIn)
+                let why = "\(d.bdf) (8086:\(hex(d.deviceID, 4))) is on vfio-pci's denylist (QAT, DSA and IAX have errata that may be exploitable by untrusted users): vfio_pci_probe refuses it with EINVAL"
+                let impacts = builtIn ? Impact.blocks(Mode.usable, why, fix: [fix])
+                    : Impact.requires(Mode.usable, why, [fix] + Actions.bindToVFIO(d.address, currentDriver: d.driver))
+                return finding(.fail, s, "on vfio-pci's denylist: binding it fails with EINVAL unless vfio_pci.disable_denylist=1",
+                               detail: "disable_denylist \"allows binding to devices with known errata that may lead to exploitable stability or security issues when accessed by untrusted users\"; the device's own driver (qat_*, idxd) with its mdev or SVA support is the supported way to share it.",
+                               remedy: fix, evidence: ev + [Evidence("/sys/module/vfio_pci/parameters/disable_denylist", context.host.modules.parameter("vfio_pci", "disable_denylist").value ?? "(not read)")],
+                               impacts: impacts)
             }
             switch DriverClass(d.driver) {
             case .vfio:

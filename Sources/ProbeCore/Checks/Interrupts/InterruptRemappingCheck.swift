@@ -10,7 +10,10 @@ public struct InterruptRemappingCheck: Check {
                   "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "/sys/module/iommufd/parameters/allow_unsafe_interrupts"],
         examples: [.pass("intel-vfio-ready"), .pass("amd-host"),
                    .fail("intel-no-ir", remedy: "give the guest an IOMMU with interrupt remapping: in QEMU, -device intel-iommu,intremap=on with -machine kernel-irqchip=split"),
-                   .warn("virtio-no-access-platform", remedy: "use an IOMMU that remaps interrupts: in QEMU, -device intel-iommu,intremap=on with -machine kernel-irqchip=split (virtio-iommu never remaps them)")])
+                   .warn("virtio-no-access-platform", remedy: "use an IOMMU that remaps interrupts: in QEMU, -device intel-iommu,intremap=on with -machine kernel-irqchip=split (virtio-iommu never remaps them)"),
+                   // msi_device_has_isolated_msi: the ITS domain carries IRQ_DOMAIN_FLAG_ISOLATED_MSI, GICv2m's does not.
+                   .pass("arm-its"),
+                   .fail("arm-gicv2m", remedy: "use a platform whose MSI controller is a GICv3 ITS (or give the VM one: QEMU -machine virt,gic-version=3,its=on)")])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host

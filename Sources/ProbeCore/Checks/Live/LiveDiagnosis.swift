@@ -37,13 +37,7 @@ public struct LiveDiagnosis: Sendable, Equatable {
             switch name {
             case "VFIO_GROUP_GET_STATUS":
                 let g = d.flatMap { host.group(of: $0.address) }
-                var offenders: [String] = []
-                var actions: [String] = []
-                for m in g?.pciMembers ?? [] where m != d?.address {
-                    guard let md = host.device(m), !DriverClass(md.driver).keepsGroupViable else { continue }
-                    offenders.append("\(m) on \(md.driver!)")
-                    actions += Actions.bindToVFIO(m, currentDriver: md.driver)
-                }
+                let (offenders, actions) = d.map(host.groupBlockers(of:)) ?? ([], [])
                 let who = offenders.isEmpty ? "a member is bound to a driver that does DMA" : offenders.joined(separator: ", ")
                 return LiveDiagnosis(cause: "VFIO_GROUP_GET_STATUS: group \(g.map { String($0.id) } ?? "?") is not viable: \(who)",
                                      remedy: GroupViabilityCheck.descriptor.remedy,

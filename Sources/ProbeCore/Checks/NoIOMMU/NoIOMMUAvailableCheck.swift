@@ -46,7 +46,7 @@ public struct NoIOMMUAvailableCheck: Check {
             let action = loaded ? Actions.enableNoIOMMU : "modprobe vfio enable_unsafe_noiommu_mode=1"
             let who = host.process.isRoot == true ? "" : " (as root)"
             return [finding(needed ? .warn : .info, "no-IOMMU mode is built in but off; it can be turned on at run time\(who)",
-                            detail: "It gives userspace DMA to all memory and taints the kernel.",
+                            detail: "It gives userspace DMA to all memory; binding a device in this mode taints the kernel (TAINT_USER, when VFIO makes its vfio-noiommu group).",
                             remedy: needed ? "\(action)  # unsafe: no isolation, taints the kernel" : nil,
                             evidence: [Evidence(param, loaded ? "N" : "(vfio not loaded; CONFIG_VFIO_NOIOMMU=y)")],
                             impacts: [.requires(.noiommu, "no-IOMMU mode is off (turning it on removes all DMA isolation and taints the kernel)", [action])])]

@@ -6,8 +6,9 @@ public struct HypervisorCheck: Check {
         category: .platform,
         rationale: "In a guest, an IOMMU exists only if the hypervisor emulates one: Hyper-V offers none, QEMU only with -device intel-iommu/amd-iommu/virtio-iommu. An emulated VT-d sets caching mode, so every map and unmap traps to the hypervisor.",
         remedy: "Give the guest a vIOMMU, or use the host for userspace drivers.",
-        looksAt: ["/proc/cpuinfo (hypervisor flag)", "/sys/class/dmi/id/{sys_vendor,product_name}", "/sys/hypervisor/type", "/sys/bus/vmbus"],
-        examples: [.info("intel-vfio-ready"), .warn("hyperv-guest", remedy: "Run the userspace driver on the host, or use a hypervisor that emulates an IOMMU."), .info("virtio-no-access-platform")], decides: false)
+        looksAt: ["/proc/cpuinfo (hypervisor flag)", "/sys/class/dmi/id/{sys_vendor,product_name}", "/sys/hypervisor/type", "/sys/bus/vmbus",
+                  "/sys/bus/pci/devices/0000:00:00.0/{vendor,device} (Cloud Hypervisor's host bridge 8086:0d57)"],
+        examples: [.info("intel-vfio-ready"), .warn("hyperv-guest", remedy: "Run the userspace driver on the host, or use a hypervisor that emulates an IOMMU."), .info("virtio-no-access-platform"), .info("microvm-guest")], decides: false)
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
@@ -28,6 +29,9 @@ public struct HypervisorCheck: Check {
             let caching = host.units.contains { $0.kind == .intel && $0.cachingMode == true }
             let viommu = host.units.isEmpty ? "no vIOMMU" : caching ? "an emulated VT-d (caching mode: every map and unmap traps to the hypervisor)"
                 : "a vIOMMU (\(host.units.map(\.name).joined(separator: ", ")))"
+            if host.units.isEmpty, let fix = host.vIOMMURemedy, hv != .other {
+                return [finding(.info, "a guest of \(hv.rawValue), with \(viommu)", detail: "To get one: \(fix).", evidence: ev)]
+            }
             return [finding(.info, "a guest of \(hv == .other ? "an " : "")\(hv.rawValue), with \(viommu)", evidence: ev)]
         }
     }

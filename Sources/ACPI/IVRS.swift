@@ -57,6 +57,11 @@ public struct IVRS: Sendable, Equatable {
         public var auxiliaryData: UInt16
         public var start: UInt64
         public var length: UInt64
+        /// The PCI segment of the device ids (the kernel's ivmd_header.pci_seg; iasl calls the
+        /// bytes reserved).
+        public var segment: UInt16 = 0
+        /// init_memory_definitions uses only an exclusion range (bit 3) or a unity map (bit 0).
+        public var countsForTheKernel: Bool { flags & 0x1 != 0 || flags & 0x8 != 0 }
         public var scope: String {
             switch type {
             case 0x20: "all devices"
@@ -108,7 +113,9 @@ public struct IVRS: Sendable, Equatable {
                 try r.opaque(off + 8, 8, "Reserved")
                 let start = try r.u64(off + 16, "Start Address")
                 let len = try r.u64(off + 24, "Memory Length")
-                t.memory.append(IVMD(type: type, flags: flags, deviceID: devid, auxiliaryData: aux, start: start, length: len))
+                var m = IVMD(type: type, flags: flags, deviceID: devid, auxiliaryData: aux, start: start, length: len)
+                m.segment = UInt16(r.raw(off + 8, 2))
+                t.memory.append(m)
             default:
                 warnings.append("unknown IVRS block type 0x\(String(type, radix: 16)) at 0x\(String(off, radix: 16)), \(length) bytes: skipped")
             }

@@ -45,7 +45,13 @@ final class ScriptedKernel: VFIOKernel {
     }
 
     func getAPIVersion(_ container: Int32) throws(Errno) -> Int32 { try call("VFIO_GET_API_VERSION"); return 0 }
-    func checkExtension(_ container: Int32, _ ext: UInt32) throws(Errno) -> Int32 { try call("VFIO_CHECK_EXTENSION"); return extensions[ext] ?? 0 }
+    /// Extensions whose VFIO_CHECK_EXTENSION answers an errno (iommufd's emulation: DMA_CC, ENODEV).
+    var extensionErrors: [UInt32: Errno] = [:]
+    func checkExtension(_ container: Int32, _ ext: UInt32) throws(Errno) -> Int32 {
+        try call("VFIO_CHECK_EXTENSION")
+        if let e = extensionErrors[ext] { throw e }
+        return extensions[ext] ?? 0
+    }
     func setIOMMU(_ container: Int32, _ type: UInt32) throws(Errno) { try call("VFIO_SET_IOMMU") }
     func iommuInfo(_ container: Int32) throws(Errno) -> Type1Info { try call("VFIO_IOMMU_GET_INFO"); return type1 }
     func mapDMA(_ container: Int32, vaddr: UInt64, iova: UInt64, size: UInt64) throws(Errno) {

@@ -157,7 +157,7 @@ extension Host {
     /// the tables (RMRR, IVMD): what the kernel may refuse it a domain for.
     public func directMappings(of d: PCIDevice) -> [String] {
         let regions = group(of: d)?.reservedRegions.value?.filter { $0.type == "direct" }.map { "0x\(hex($0.start, 1))-0x\(hex($0.end, 1)) direct" } ?? []
-        return regions + firmware.identityMaps.filter { $0.covers(d.address) }.map(\.description)
+        return regions + firmware.identityMaps.filter { $0.covers(d) }.map(\.description)
     }
 }
 

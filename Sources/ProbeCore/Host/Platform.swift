@@ -67,7 +67,10 @@ public struct IOMMUCoverage: Sendable, Equatable {
     public var ranges: [UInt32: [ClosedRange<UInt16>]] = [:]
     public var source: String
 
-    public func covers(_ d: PCIDevice) -> Bool {
+    /// Whether a DRHD or IVHD covers the function. A VF is covered as its PF is: the kernel looks
+    /// a VF's unit up through pci_physfn (device_lookup_iommu / dmar_find_matched_drhd_unit).
+    public func covers(_ d: PCIDevice, physfn pf: PCIDevice? = nil) -> Bool {
+        if let pf, d.isVF { return covers(pf) }
         let a = d.address
         if wholeSegments.contains(a.domain) || endpoints.contains(a) || bridges.contains(a) { return true }
         if d.parents.contains(where: bridges.contains) { return true }
@@ -88,15 +91,21 @@ public struct IdentityMap: Sendable, Equatable {
     public var allDevices: Bool
     /// Functions named, resolved to addresses.
     public var devices: [PCIAddress]
+    /// Bridges named (RMRR scope type 2): every function below them is covered
+    /// (is_downstream_to_pci_bridge).
+    public var bridges: [PCIAddress] = []
+    /// The PCI segment of `ranges` (IVMD's pci_seg).
+    public var segment: UInt32 = 0
     /// Requester-id ranges (IVMD type 22h), segment 0.
     public var ranges: [ClosedRange<UInt16>]
     /// Scope paths that did not resolve (a bridge on the path was not found).
     public var unresolved: [String]
 
-    public func covers(_ a: PCIAddress) -> Bool {
-        if allDevices || devices.contains(a) { return true }
+    public func covers(_ d: PCIDevice) -> Bool {
+        let a = d.address
+        if allDevices || devices.contains(a) || bridges.contains(a) || d.parents.contains(where: bridges.contains) { return true }
         let rid = UInt16(a.bus) << 8 | UInt16(a.device) << 3 | UInt16(a.function)
-        return a.domain == 0 && ranges.contains { $0.contains(rid) }
+        return a.domain == segment && ranges.contains { $0.contains(rid) }
     }
 
     public var description: String { "\(source.rawValue) \(index) 0x\(hex(base, 1))-0x\(hex(end, 1))" }

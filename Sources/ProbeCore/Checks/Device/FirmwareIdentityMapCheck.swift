@@ -21,7 +21,7 @@ public struct FirmwareIdentityMapCheck: Check {
         return host.selectedDevices.map { d in
             let s = Subject.device(d.address)
             guard readable else { return skipped(s, "\(tables.joined(separator: ", ")) readable only by root") }
-            let hits = fw.identityMaps.filter { $0.covers(d.address) }
+            let hits = fw.identityMaps.filter { $0.covers(d) }
             guard !hits.isEmpty else { return finding(.pass, s, "no RMRR or IVMD names it") }
             let ev = hits.map { Evidence("/sys/firmware/acpi/tables/\($0.source == .rmrr ? "DMAR" : "IVRS")", $0.description) }
             // VT-d lets USB and graphics devices with RMRRs attach (device_rmrr_is_relaxable).

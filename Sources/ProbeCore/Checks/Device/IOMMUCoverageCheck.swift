@@ -15,7 +15,7 @@ public struct IOMMUCoverageCheck: Check {
         guard let c = host.firmware.coverage else { return [] }
         return host.selectedDevices.map { d in
             let s = Subject.device(d.address)
-            if c.covers(d) { return finding(.pass, s, "covered by the \(c.source)") }
+            if c.covers(d, physfn: d.physfn.flatMap(host.device)) { return finding(.pass, s, d.isVF ? "covered by the \(c.source), through its PF" : "covered by the \(c.source)") }
             return finding(.fail, s, "no \(c.source == "DMAR" ? "DRHD" : "IVHD") covers it (segment \(hex(d.address.domain, 4))): the firmware puts it behind no IOMMU",
                            evidence: [Evidence("/sys/firmware/acpi/tables/\(c.source)", "segments covered whole: \(c.wholeSegments.sorted().map { hex($0, 4) }.joined(separator: " "))")],
                            impacts: Impact.blocks(Mode.iommuBacked, "\(d.bdf) is behind no IOMMU according to the \(c.source)", fix: [descriptor.remedy]))

@@ -34,7 +34,7 @@ public struct IOMMUTableCheck: Check {
         }
     }
 
-    static let qemuRemedy = "give the guest a vIOMMU: QEMU -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on (libvirt: <iommu model='intel'><driver intremap='on'/></iommu>)"
+    static let qemuRemedy = "give the guest a vIOMMU: QEMU -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on (libvirt: <iommu model=\"intel\"><driver intremap=\"on\"/></iommu>)"
     static let hyperVRemedy = "Hyper-V offers no virtual IOMMU to its guests: safe VFIO is impossible here; use no-IOMMU mode (unsafe) or another hypervisor."
 
     static func name(_ sig: String) -> String {

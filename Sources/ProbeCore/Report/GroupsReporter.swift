@@ -51,8 +51,9 @@ public enum GroupsReporter {
             out.append("no IOMMU groups\(r.host.iommuActive == true ? "" : " (no IOMMU is active)")")
         }
         for g in gs {
+            let safe = Escaping.terminal
             let kind = switch g.kind {
-            case .iommu: g.type ?? "?"
+            case .iommu: safe(g.type ?? "?")
             case .noIOMMU: "no-IOMMU"
             case .emulatedIOMMU: "mdev, emulated IOMMU"
             }
@@ -60,11 +61,11 @@ public enum GroupsReporter {
             for m in g.members {
                 if let d = m.device {
                     let cls = d.className.map { "\($0) [\(hex(d.classCode >> 8, 4))]" } ?? "[\(hex(d.classCode >> 8, 4))]"
-                    out.append("  \(d.address)  \(cls): \(d.displayName) [\(hex(d.vendorID, 4)):\(hex(d.deviceID, 4))]  driver \(d.driver ?? "none")  numa \(d.numaNode.map(String.init) ?? "?")")
+                    out.append("  \(d.address)  \(cls): \(d.displayName) [\(hex(d.vendorID, 4)):\(hex(d.deviceID, 4))]  driver \(safe(d.driver ?? "none"))  numa \(d.numaNode.map(String.init) ?? "?")")
                 } else if let md = m.mdev {
-                    out.append("  \(md.uuid)  mdev \(md.type ?? "?") on \(md.parent ?? "?")  driver \(md.driver ?? "none")")
+                    out.append("  \(safe(md.uuid))  mdev \(safe(md.type ?? "?")) on \(safe(md.parent ?? "?"))  driver \(safe(md.driver ?? "none"))")
                 } else {
-                    out.append("  \(m.name)")
+                    out.append("  \(safe(m.name))")
                 }
             }
         }
@@ -72,7 +73,7 @@ public enum GroupsReporter {
         if !loose.isEmpty {
             out.append(tr.bold("No IOMMU group"))
             for dv in loose {
-                if let d = r.host.device(dv.address) { out.append("  \(d.address)  \(d.displayName)  driver \(d.driver ?? "none")") }
+                if let d = r.host.device(dv.address) { out.append("  \(d.address)  \(d.displayName)  driver \(Escaping.terminal(d.driver ?? "none"))") }
             }
         }
         return out.joined(separator: "\n") + "\n"

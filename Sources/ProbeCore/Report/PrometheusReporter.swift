@@ -69,18 +69,7 @@ public enum PrometheusReporter {
         return out.joined(separator: "\n") + "\n"
     }
 
-    static func escape(_ s: String) -> String {
-        var o = ""
-        for c in s {
-            switch c {
-            case "\\": o += "\\\\"
-            case "\"": o += "\\\""
-            case "\n": o += "\\n"
-            default: o.append(c)
-            }
-        }
-        return o
-    }
+    static func escape(_ s: String) -> String { Escaping.prometheusLabel(s) }
 }
 
 /// A Kubernetes node-feature-discovery local feature file (`--format nfd`), for
@@ -93,7 +82,7 @@ public enum NFDReporter {
         let noiommu: String = h.noIOMMUEnabled == true ? "enabled" : h.noIOMMUCompiledIn == true ? "available" : h.noIOMMUCompiledIn == false ? "unavailable" : "unknown"
         let iommufd = h.modules.state("iommufd").isUsable && h.devNodes.iommufd.value != nil
         var lines = [
-            "# vfio-probe \(Report.toolVersion): \(v.summary.replacingOccurrences("\n", " "))",
+            "# vfio-probe \(Report.toolVersion): \(Escaping.oneLine(v.summary))",
             "vfio.mode=\(v.statedModeName)",
             "vfio.iommu=\(h.iommuActive.map(String.init) ?? "unknown")",
             "vfio.noiommu=\(noiommu)",

@@ -12,11 +12,13 @@ public struct TextReporter {
             out += s
             out += "\n"
         }
+        // Text from the host or a tree, made safe for a terminal (Escaping).
+        let safe = Escaping.terminal
         let h = r.host
-        var about = ["kernel \(h.kernel.release.value ?? "?")"]
+        var about = ["kernel \(safe(h.kernel.release.value ?? "?"))"]
         if let v = h.platform.cpuVendor.value { about.append(v.rawValue) }
         if let hv = h.platform.hypervisor { about.append("guest of \(hv.rawValue)") }
-        line(bold("vfio-probe") + " \(h.root == "/" ? "this host" : h.root) (\(about.joined(separator: ", ")))")
+        line(bold("vfio-probe") + " \(h.root == "/" ? "this host" : safe(h.root)) (\(about.joined(separator: ", ")))")
 
         let hostFindings = r.hostFindings
         let categories = Dictionary(r.checks.map { ($0.id, $0.category) }, uniquingKeysWith: { a, _ in a })
@@ -59,19 +61,19 @@ public struct TextReporter {
         case .none?: label = paint("NONE", .red)
         case nil: label = paint(v.answer == .partial ? "PARTIAL" : "UNKNOWN", .yellow)
         }
-        line(bold("Verdict: ") + label + " — " + v.summary)
+        line(bold("Verdict: ") + label + " — " + safe(v.summary))
         if !v.undecided.isEmpty {
             line("Could not be read:")
-            for u in v.undecided { line("  - \(u)") }
+            for u in v.undecided { line("  - \(safe(u))") }
         }
         if !v.actions.isEmpty {
             line("Actions:")
-            for (i, a) in v.actions.enumerated() { line("  \(i + 1). \(a)") }
+            for (i, a) in v.actions.enumerated() { line("  \(i + 1). \(safe(a))") }
         }
-        for d in v.disagreements { line(paint("Live disagrees: ", .yellow) + d) }
+        for d in v.disagreements { line(paint("Live disagrees: ", .yellow) + safe(d)) }
         if let u = v.upgrade {
             line("For \(u.mode.title):")
-            for a in u.actions { line("  - \(a)") }
+            for a in u.actions { line("  - \(safe(a))") }
         }
         return out
     }
@@ -92,7 +94,7 @@ public struct TextReporter {
         out += "  "
         d.appendDisplayName(to: &out)
         out += "  ["
-        out += d.driver ?? "no driver"
+        out += Escaping.terminal(d.driver ?? "no driver")
         out += "]  "
         if let g = d.iommuGroup {
             out += "group "
@@ -110,10 +112,10 @@ public struct TextReporter {
             for reason in r.deviceScoped ? dv.reasons : dv.deviceReasons {
                 out += "      "
                 if color {
-                    out += dim("because \(reason)")
+                    out += dim("because \(Escaping.terminal(reason))")
                 } else {
                     out += "because "
-                    out += reason
+                    out += Escaping.terminal(reason)
                 }
                 out += "\n"
             }
@@ -127,21 +129,21 @@ public struct TextReporter {
         out += indent
         out += status(f.status)
         out += "  "
-        out += pad(f.checkID, 30)
+        out += pad(Escaping.terminal(f.checkID), 30)
         out += " "
-        out += f.summary
+        out += Escaping.terminal(f.summary)
         out += "\n"
         if let d = f.detail {
             for l in d.split(separator: "\n") {
                 out += gutter
-                out += dim(String(l))
+                out += dim(Escaping.terminal(String(l)))
                 out += "\n"
             }
         }
         if let remedy = f.remedy, f.status != .pass {
             out += gutter
             out += "→ "
-            out += remedy
+            out += Escaping.terminal(remedy)
             out += "\n"
         }
     }

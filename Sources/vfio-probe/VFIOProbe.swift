@@ -94,7 +94,10 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Skip the live proof: read sysfs, procfs and /dev only, make no ioctl.")
     var noLive = false
 
-    @Flag(help: "Stop each live walk before opening the device fd (opening a vfio-pci device can make the kernel reset it).")
+    @Flag(help: "Open each device fd in the live walks even without --device (vfio-pci may reset a function when it is opened and closed).")
+    var deviceOpen = false
+
+    @Flag(help: "Stop each live walk before opening the device fd, also for named devices (the default on whole-host runs, which reset nothing).")
     var noDeviceOpen = false
 
     @Option(help: ArgumentHelp("Run the site checks in this directory (executables printing findings as JSON lines; see the README). Default: /etc/vfio-probe/checks.d when it exists.", valueName: "dir"))
@@ -110,6 +113,7 @@ struct CheckCommand: ParsableCommand {
     var color: ColorChoice = .auto
 
     func validate() throws {
+        if deviceOpen && noDeviceOpen { throw ValidationError("--device-open and --no-device-open exclude each other") }
         do {
             _ = try CheckRegistry.select(only: only, skip: skip)
         } catch {
@@ -127,7 +131,8 @@ struct CheckCommand: ParsableCommand {
         options.noLive = noLive
         options.required = require?.mode
         options.externalChecks = ExternalChecks(directory: checksDir ?? "/etc/vfio-probe/checks.d", root: rootOption.root, explicit: checksDir != nil)
-        let deviceOpen = !noDeviceOpen
+        options.deviceOpen = deviceOpen ? true : noDeviceOpen ? false : nil
+        let deviceOpen = options.opensDevices
         let report: Report
         do {
             report = try Probe.run(options) { host, fs in

@@ -35,3 +35,29 @@ struct HardeningTests {
         #expect(Escaping.oneLine("a\r\nb\u{7f}") == "a??b?")
     }
 }
+
+/// What runs unattended resets nothing: only a --device run opens devices by default.
+struct LivePolicyTests {
+    @Test func onlyADeviceRunOpensDevices() throws {
+        var o = Probe.Options()
+        #expect(!o.opensDevices, "a whole-host run (and every timer or fleet run) resets nothing")
+        o.devices = [PCIAddress("0000:01:00.0")!]
+        #expect(o.opensDevices)
+        o.deviceOpen = false
+        #expect(!o.opensDevices)
+        o.devices = []
+        o.deviceOpen = true
+        #expect(o.opensDevices)
+        #expect(try runBinary(["--device-open", "--no-device-open"]).status == 64)
+    }
+
+    /// Another vfio-probe run holding the group is "busy: retry", not an action.
+    @Test func anotherProbeIsBusyNotAHolderToStop() throws {
+        var walk = LiveWalk(kind: .type1, steps: [LiveStep("open /dev/vfio/vfio", .ok), LiveStep("open /dev/vfio/10", .failed(16))])
+        walk.facts.holders = ["pid 77 (vfio-probe)"]
+        let host = HostReader(fs: try HostFS(root: Repo.fixture("intel-vfio-ready")), lookUpNames: false).read(scope: .all)
+        let diag = try #require(LiveDiagnosis.of(walk, device: host.device(PCIAddress("0000:01:00.0")!), host: host))
+        #expect(diag.impacts.allSatisfy { $0.kind == .undecided })
+        #expect(!diag.impacts.flatMap(\.actions).contains { $0.hasPrefix("stop") })
+    }
+}

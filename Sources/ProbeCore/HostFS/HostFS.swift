@@ -294,6 +294,17 @@ public final class HostFS: Sendable {
             writable: faccessat(dirfd, name, W_OK, AT_EACCESS) == 0)
     }
 
+    /// The character device an open file descriptor of another process refers to, by the device
+    /// number of what `/proc/PID/fd/N` leads to (stat follows the magic link to the open file):
+    /// a name in another mount namespace cannot pass for a VFIO node. This host only; nil for
+    /// anything that is not a character device, or when it cannot be seen.
+    public func characterDevice(behind path: String) -> (major: UInt32, minor: UInt32)? {
+        guard isHostRoot else { return nil }
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFCHR else { return nil }
+        return (vp_major(UInt64(st.st_rdev)), vp_minor(UInt64(st.st_rdev)))
+    }
+
     /// The character device nodes directly inside a /dev directory.
     public func deviceNodes(in dir: String) throws(HostFSError) -> [DeviceNode] {
         if !isHostRoot {

@@ -39,6 +39,14 @@ public enum Probe {
         public var required: Mode?
         /// Skip the live ioctl walks.
         public var noLive = false
+        /// Whether the live walks open device fds (`--device-open`/`--no-device-open`); nil: the
+        /// default, `opensDevices`.
+        public var deviceOpen: Bool?
+        /// vfio-pci resets a function when its fd is first opened and when it is closed: only a
+        /// `--device` run (a service about to open that device anyway) opens devices unasked.
+        /// Whole-host, periodic and fleet runs stop each walk before the device, and hold a group
+        /// no longer than one walk's ioctls.
+        public var opensDevices: Bool { deviceOpen ?? !devices.isEmpty }
         /// Site checks to run (nil: none).
         public var externalChecks: ExternalChecks?
         public init() {}

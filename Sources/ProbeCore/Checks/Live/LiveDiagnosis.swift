@@ -63,6 +63,10 @@ public struct LiveDiagnosis: Sendable, Equatable {
         case (_, EPERM) where name.hasPrefix("open /dev/vfio/noiommu"):
             let fix = NoIOMMUPrivilegesCheck.descriptor.remedy
             return diag("no-IOMMU groups need CAP_SYS_RAWIO", fix, requires("opening a no-IOMMU group needs CAP_SYS_RAWIO", [fix]))
+        case (_, EBUSY) where name.hasPrefix("open") && !walk.facts.holders.isEmpty && walk.facts.holders.allSatisfy({ $0.hasSuffix("(vfio-probe)") }):
+            // Another probe run holds it for the length of one walk: nothing to fix, ask again.
+            return diag("another vfio-probe run holds it for a moment (\(holders))", "Run vfio-probe again in a moment.",
+                        modes.map { .undecided($0, "\(name.dropFirst(5)) is busy: another vfio-probe run holds it", ["run vfio-probe again in a moment"]) })
         case (_, EBUSY) where name.hasPrefix("open"):
             return diag("it is in use by \(holders); vfio-probe leaves it alone", "Stop the process that holds it (\(holders)), or probe the device when it is idle.",
                         requires("\(name.dropFirst(5)) is held by \(holders)", ["stop \(holders)"]))

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <signal.h>
+#include <spawn.h>
 #include <unistd.h>
 #include <linux/openat2.h>
 
@@ -37,6 +39,63 @@ int vp_openat_in_root(int rootfd, const char *path, int flags) {
 
 const int vp_O_PATH = O_PATH;
 int vp_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int vp_open_plugin(int dirfd, const char *name) {
+    return vp_openat2(dirfd, name, O_PATH, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+}
+
+int vp_spawn_plugin(int exe, const char *const argv[], const char *const envp[], int out, int err) {
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    if (posix_spawn_file_actions_init(&fa) != 0) return -ENOMEM;
+    if (posix_spawnattr_init(&attr) != 0) {
+        posix_spawn_file_actions_destroy(&fa);
+        return -ENOMEM;
+    }
+    int rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, out, 1);
+    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, err, 2);
+    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, exe, 3);
+    if (!rc) rc = posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+    if (!rc) rc = posix_spawnattr_setpgroup(&attr, 0);
+    if (!rc) rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    if (!rc) rc = posix_spawnattr_setsigdefault(&attr, &all);
+    if (!rc) rc = posix_spawnattr_setsigmask(&attr, &none);
+    pid_t pid = -1;
+    if (!rc) rc = posix_spawn(&pid, "/proc/self/fd/3", &fa, &attr, (char *const *)argv, (char *const *)envp);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    return rc ? -rc : (int)pid;
+}
+
+int vp_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+static volatile sig_atomic_t vp_guarded_group;
+static struct sigaction vp_saved[4];
+static const int vp_guarded_signals[4] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+static void vp_kill_group_then_die(int sig) {
+    if (vp_guarded_group > 0) kill(-vp_guarded_group, SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void vp_guard_process_group(int pgid) {
+    if (pgid > 0) {
+        vp_guarded_group = pgid;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = vp_kill_group_then_die;
+        sigemptyset(&sa.sa_mask);
+        for (int i = 0; i < 4; i++) sigaction(vp_guarded_signals[i], &sa, &vp_saved[i]);
+    } else {
+        for (int i = 0; i < 4; i++) sigaction(vp_guarded_signals[i], &vp_saved[i], NULL);
+        vp_guarded_group = 0;
+    }
+}
 
 /* read, close and readlinkat without glibc's cancellation bookkeeping: in a threaded process every
  * cancellable call switches asynchronous cancellation on and off around the system call, which

@@ -100,7 +100,7 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Stop each live walk before opening the device fd, also for named devices (the default on whole-host runs, which reset nothing).")
     var noDeviceOpen = false
 
-    @Option(help: ArgumentHelp("Run the site checks in this directory (executables printing findings as JSON lines; see the README). Default: /etc/vfio-probe/checks.d when it exists.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Run the site checks in this directory (executables printing findings as JSON lines; see the README). Default: /etc/vfio-probe/checks.d when it exists, and only on this host, not on a --root tree.", valueName: "dir"))
     var checksDir: String?
 
     @Flag(help: "Print nothing; report through the exit status only.")
@@ -130,7 +130,11 @@ struct CheckCommand: ParsableCommand {
         options.lookUpNames = !numeric
         options.noLive = noLive
         options.required = require?.mode
-        options.externalChecks = ExternalChecks(directory: checksDir ?? "/etc/vfio-probe/checks.d", root: rootOption.root, explicit: checksDir != nil)
+        // Site checks run on this host; a --root tree (someone else's snapshot) is handed to them
+        // only when asked for with --checks-dir.
+        if checksDir != nil || rootOption.root == "/" {
+            options.externalChecks = ExternalChecks(directory: checksDir ?? "/etc/vfio-probe/checks.d", root: rootOption.root, explicit: checksDir != nil)
+        }
         options.deviceOpen = deviceOpen ? true : noDeviceOpen ? false : nil
         let deviceOpen = options.opensDevices
         let report: Report

@@ -61,3 +61,94 @@ struct LivePolicyTests {
         #expect(!diag.impacts.flatMap(\.actions).contains { $0.hasPrefix("stop") })
     }
 }
+
+/// Site check plugins run as root: only from a directory and files nobody else controls, from
+/// the descriptor that was checked, in a process group of their own, within the deadline.
+struct PluginTrustTests {
+    func dir(_ scripts: [String: String]) throws -> String {
+        let d = try scratchDirectory()
+        for (name, body) in scripts {
+            try ("#!/bin/sh\n" + body + "\n").write(toFile: d + "/" + name, atomically: true, encoding: .utf8)
+            chmod(d + "/" + name, 0o755)
+        }
+        return d
+    }
+    func run(_ d: String, timeout: Int32 = 1000) -> [Finding] {
+        var ext = ExternalChecks(directory: d, root: Repo.fixture("intel-vfio-ready"), explicit: true)
+        ext.timeoutMilliseconds = timeout
+        return ext.run(builtinIDs: [])
+    }
+    static let ok = #"echo '{"id": "site.ok", "status": "pass", "summary": "ran"}'"#
+
+    @Test func worldWritableDirectoryIsRefused() throws {
+        let d = try dir(["p": Self.ok])
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        chmod(d, 0o777)
+        let f = run(d)
+        #expect(f.map(\.checkID) == ["plugins.directory"])
+        #expect(f.first?.summary.contains("writable by every user") == true)
+        #expect(f.first?.impacts.contains { $0.kind == .undecided } == true, "a check that did not run grants nothing")
+    }
+
+    @Test func pluginOwnedByAnotherUserIsRefused() throws {
+        let d = try dir(["p": Self.ok])
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        guard geteuid() == 0 else { return }  // only root can give a file away
+        chown(d + "/p", 1000, 1000)
+        let f = run(d)
+        #expect(f.first?.checkID == "plugins.p" && f.first?.summary.contains("owned by uid 1000") == true)
+        #expect(!f.contains { $0.checkID == "site.ok" })
+    }
+
+    @Test func linksOnlyInsideTheDirectory() throws {
+        let outside = try dir(["evil": Self.ok])
+        let d = try dir([:])
+        defer { [d, outside].forEach { try? FileManager.default.removeItem(atPath: $0) } }
+        try FileManager.default.createSymbolicLink(atPath: d + "/out", withDestinationPath: outside + "/evil")
+        // A ConfigMap's layout: name -> ..data/name, ..data -> ..2026_12_01, a real folder.
+        try FileManager.default.createDirectory(atPath: d + "/..2026_12_01", withIntermediateDirectories: true)
+        try ("#!/bin/sh\n" + Self.ok + "\n").write(toFile: d + "/..2026_12_01/cm", atomically: true, encoding: .utf8)
+        chmod(d + "/..2026_12_01/cm", 0o755)
+        try FileManager.default.createSymbolicLink(atPath: d + "/..data", withDestinationPath: "..2026_12_01")
+        try FileManager.default.createSymbolicLink(atPath: d + "/cm", withDestinationPath: "..data/cm")
+        let f = run(d)
+        #expect(f.contains { $0.checkID == "plugins.out" && $0.summary.contains("leads out of") })
+        #expect(f.contains { $0.checkID == "site.ok" }, "the ConfigMap plugin ran")
+        #expect(f.filter { $0.checkID == "site.ok" }.count == 1, "the outside one did not")
+    }
+
+    /// A plugin that closes its pipes and sleeps, and one that leaves a child behind: the probe
+    /// returns at the deadline and nothing of theirs is left running.
+    @Test func hangingAndForkingPluginsAreContained() throws {
+        let marker = "vp-hang-\(getpid())"
+        let d = try dir(["hang": "exec >&- 2>&-; exec sleep 30 # \(marker)",
+                         "fork": "(sleep 30; echo \(marker)) & echo '{\"id\": \"site.fork\", \"status\": \"pass\", \"summary\": \"forked\"}'"])
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        let start = Date()
+        let f = run(d, timeout: 800)
+        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(f.contains { $0.checkID == "plugins.hang" && $0.summary.contains("did not finish within 800 ms") })
+        #expect(f.contains { $0.checkID == "site.fork" })
+        usleep(200_000)
+        let ps = try runBinary(["-c", "ps -eo args | grep -c '[s]leep 30' || true"], executable: "/bin/sh").stdout
+        #expect(ps.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "no sleep of theirs survives")
+    }
+
+    /// Only 0-2 (and 3, the script itself) reach a plugin, whatever the caller had open.
+    @Test func noInheritedDescriptors() throws {
+        let d = try dir(["fds": #"printf '{"id": "site.fds", "status": "info", "summary": "%s"}\n' "$(ls /proc/self/fd | tr '\n' ' ')""#])
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        let r = try runBinary(["-c", "exec 5</dev/null 7</dev/null; exec \"$0\" --root \"$1\" --checks-dir \"$2\" --format json",
+                               Repo.binary, Repo.fixture("intel-vfio-ready"), d], executable: "/bin/sh")
+        let line = try #require(r.stdout.split(separator: "\n").first { $0.contains("site.fds") } ?? r.stdout.split(separator: "\n").first { $0.contains("\"summary\"") && $0.contains(" 0 1 2") })
+        #expect(!line.contains(" 5 ") && !line.contains(" 7 "), "\(line)")
+    }
+
+    @Test func findingsAreCapped() throws {
+        let d = try dir(["many": #"i=0; while [ $i -lt 500 ]; do echo '{"id": "site.n", "status": "info", "summary": "x"}'; i=$((i+1)); done"#])
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        let f = run(d, timeout: 3000)
+        #expect(f.filter { $0.checkID == "site.n" }.count == ExternalChecks.findingLimit)
+        #expect(f.contains { $0.checkID == "plugins.many" && $0.summary.contains("more than 100") })
+    }
+}

@@ -52,6 +52,23 @@ int vp_ids_load(struct pci_access *acc, const struct vp_ids *ix, const uint32_t 
 long vp_readlink(int dirfd, const char *within, const char *name, char *buf, long cap);
 /// pipe2(fds, O_CLOEXEC).
 int vp_pipe_cloexec(int fds[2]);
+
+/* ---- site check plugins --------------------------------------------------------------- */
+
+/// openat2(dirfd, name, O_PATH, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS): a plugin's file, with
+/// any symbolic link resolved only inside the checks directory. -1 with errno (EXDEV: a link
+/// leads out of it).
+int vp_open_plugin(int dirfd, const char *name);
+/// posix_spawn of the file behind descriptor `exe` (as /proc/self/fd/3, so what was checked is
+/// what runs, a script included): stdin from /dev/null, stdout and stderr to the given pipes,
+/// descriptor 3 the program itself, and nothing else open (closefrom); in a process group of its
+/// own. Returns the pid, or -errno.
+int vp_spawn_plugin(int exe, const char *const argv[], const char *const envp[], int out, int err);
+/// pidfd_open(2): a descriptor that polls readable when `pid` exits; -1 with errno.
+int vp_pidfd_open(int pid);
+/// While a plugin's process group runs: SIGINT, SIGTERM, SIGHUP and SIGQUIT to the probe kill the
+/// group first (then take their usual course). 0 ends it.
+void vp_guard_process_group(int pgid);
 unsigned int vp_major(unsigned long long dev);
 unsigned int vp_minor(unsigned long long dev);
 

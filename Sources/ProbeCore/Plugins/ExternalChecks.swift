@@ -28,24 +28,54 @@ public struct ExternalChecks: Sendable {
 
     public static let idPrefix = "site."
 
+    /// At most this many findings from one plugin; the rest are dropped, and that is said.
+    public static let findingLimit = 100
+
     public func run(builtinIDs: Set<String>) -> [Finding] {
-        guard let dir = opendir(directory) else {
-            return explicit ? [Finding("plugins.directory", .warn, .host, "cannot read the checks directory \(directory): \(String(cString: strerror(errno)))",
-                                       remedy: "Create it, or point --checks-dir at an existing directory.")] : []
+        // The directory, opened without following a link, and trusted only as a root-owned
+        // /etc would be: see `Trust`.
+        let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard dfd >= 0 else {
+            let e = errno
+            if e == ENOENT && !explicit { return [] }
+            return [Finding("plugins.directory", .warn, .host, "cannot read the checks directory \(directory): \(String(cString: strerror(e)))",
+                            remedy: "Create it, or point --checks-dir at an existing directory.")]
+        }
+        defer { close(dfd) }
+        if let why = Trust.directoryProblem(dfd, path: directory) {
+            return [Finding("plugins.directory", .fail, .host, "the checks directory \(directory) is refused: \(why)",
+                            remedy: "Make \(directory) and every folder above it owned by root (or by the user running vfio-probe) and writable by no one else.",
+                            impacts: Impact.undecided(Mode.usable, "the site checks in \(directory) were not run (\(why)): a veto they might make is unknown",
+                                                      ["chown root: and chmod go-w \(directory) (and the folders above it)"]))]
         }
         var out: [Finding] = []
-        for name in HostFS.names(of: dir) where !name.hasPrefix(".") {
-            let path = directory + "/" + name
+        for name in Trust.names(dfd) where !name.hasPrefix(".") {
+            let fd = vp_open_plugin(dfd, name)
+            if fd < 0 {
+                let e = errno
+                out.append(refused(name, e == EXDEV ? "it is a link that leads out of \(directory)" : "it cannot be opened: \(String(cString: strerror(e)))"))
+                continue
+            }
+            defer { close(fd) }
             var st = stat()
-            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, access(path, X_OK) == 0 else { continue }
-            out += runOne(name: name, path: path, builtinIDs: builtinIDs)
+            guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o111 != 0 else { continue }  // not a program
+            if let why = Trust.fileProblem(st) { out.append(refused(name, why)); continue }
+            out += runOne(name: name, file: fd, builtinIDs: builtinIDs)
         }
         return out
     }
 
-    func runOne(name: String, path: String, builtinIDs: Set<String>) -> [Finding] {
+    /// A plugin that was not run: what it might have vetoed is unknown.
+    func refused(_ name: String, _ why: String) -> Finding {
+        Finding("plugins." + name, .fail, .host, "plugin \(name) is refused: \(why)",
+                remedy: "Make it a regular file owned by root (or by the user running vfio-probe) that no one else can write, inside \(directory).",
+                impacts: Impact.undecided(Mode.usable, "the site check \(name) was not run (\(why))", ["fix or remove the site check \(directory)/\(name)"]))
+    }
+
+    func runOne(name: String, file: CInt, builtinIDs: Set<String>) -> [Finding] {
         let pluginID = "plugins." + name
-        let result = Spawn.run(path, arguments: ["--root", root],
+        let path = directory + "/" + name
+        let result = Spawn.run(file, arguments: [path, "--root", root],
                                environment: ["VFIO_PROBE_ROOT=\(root)", "VFIO_PROBE_VERSION=\(Report.toolVersion)", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
                                timeoutMilliseconds: timeoutMilliseconds)
         // A site check that did not answer may have vetoed: what it would have said is unknown,
@@ -74,9 +104,17 @@ public struct ExternalChecks: Sendable {
     func parse(name: String, output: String, builtinIDs: Set<String>) -> [Finding] {
         var out: [Finding] = []
         let pluginID = "plugins." + name
+        var kept = 0
         for (n, raw) in output.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmed
             if line.isEmpty || line.hasPrefix("#") { continue }
+            if kept == Self.findingLimit {
+                out.append(Finding(pluginID, .warn, .host, "plugin \(name) printed more than \(Self.findingLimit) findings: the rest are ignored",
+                                   impacts: Impact.undecided(Mode.usable, "the site check \(name) printed more than \(Self.findingLimit) findings",
+                                                             ["fix the site check \(directory)/\(name)"])))
+                break
+            }
+            kept += 1
             func bad(_ why: String) {
                 out.append(Finding(pluginID, .warn, .host, "plugin \(name), line \(n + 1): \(why)", detail: String(line.prefix(200)),
                                    impacts: Impact.undecided(Mode.usable, "the site check \(name) printed a line that is not a finding (line \(n + 1): \(why))",
@@ -110,7 +148,52 @@ public struct ExternalChecks: Sendable {
     }
 }
 
-/// posix_spawn with pipes and a deadline: the only place the probe starts a process.
+/// Who may provide the programs vfio-probe runs as root: a directory and every folder above it
+/// owned by root or by this user and writable by no one else (a world-writable folder with the
+/// sticky bit, such as /tmp, may sit above: no one else can rename what is in it), and files of
+/// the same kind.
+enum Trust {
+    static func trusted(uid: uid_t) -> Bool { uid == 0 || uid == geteuid() }
+
+    static func directoryProblem(_ dfd: CInt, path: String) -> String? {
+        var st = stat()
+        guard fstat(dfd, &st) == 0 else { return String(cString: strerror(errno)) }
+        if let why = ownershipProblem(st, what: "it") { return why }
+        // Every folder above the real path.
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard realpath(path, &buf) != nil else { return String(cString: strerror(errno)) }
+        var parent = String(cString: buf)
+        while parent != "/" {
+            parent = HostFS.split(parent).0
+            var p = stat()
+            guard lstat(parent, &p) == 0 else { return "\(parent): \(String(cString: strerror(errno)))" }
+            if p.st_mode & S_ISVTX != 0 && trusted(uid: p.st_uid) { continue }
+            if let why = ownershipProblem(p, what: parent) { return why }
+        }
+        return nil
+    }
+
+    static func fileProblem(_ st: stat) -> String? { ownershipProblem(st, what: "it") }
+
+    static func ownershipProblem(_ st: stat, what: String) -> String? {
+        if !trusted(uid: st.st_uid) { return "\(what) is owned by uid \(st.st_uid), not root or this user" }
+        if st.st_mode & 0o022 != 0 { return "\(what) is writable by \(st.st_mode & 0o002 != 0 ? "every user" : "its group")" }
+        return nil
+    }
+
+    /// The names in the open directory, sorted.
+    static func names(_ dfd: CInt) -> [String] {
+        let copy = dup(dfd)
+        guard copy >= 0, let dir = fdopendir(copy) else { return [] }
+        return HostFS.names(of: dir)
+    }
+}
+
+/// posix_spawn with pipes and a deadline: the only place the probe starts a process. The
+/// program runs from the descriptor that was checked, in a process group of its own with only
+/// descriptors 0-2 (and 3, itself, for a script's interpreter); the group is killed at the
+/// deadline, when the plugin is done, and if the probe is stopped meanwhile; the deadline holds
+/// through the wait.
 enum Spawn {
     enum Result {
         case exited(Int32, String, String)
@@ -118,53 +201,77 @@ enum Spawn {
         case failedToStart(Int32)
     }
 
-    static func run(_ path: String, arguments: [String], environment: [String], timeoutMilliseconds: Int32) -> Result {
+    static func run(_ file: CInt, arguments: [String], environment: [String], timeoutMilliseconds: Int32) -> Result {
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
-        guard vp_pipe_cloexec(&outPipe) == 0, vp_pipe_cloexec(&errPipe) == 0 else { return .failedToStart(errno) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        guard vp_pipe_cloexec(&outPipe) == 0 else { return .failedToStart(errno) }
+        guard vp_pipe_cloexec(&errPipe) == 0 else {
+            let e = errno
+            close(outPipe[0]); close(outPipe[1])
+            return .failedToStart(e)
+        }
+        let argv = arguments.map { UnsafePointer(strdup($0)) } + [nil]
+        let envp = environment.map { UnsafePointer(strdup($0)) } + [nil]
+        defer { (argv + envp).forEach { free(UnsafeMutablePointer(mutating: $0)) } }
+        let pid = vp_spawn_plugin(file, argv, envp, outPipe[1], errPipe[1])
         close(outPipe[1])
         close(errPipe[1])
-        if rc != 0 {
+        guard pid > 0 else {
             close(outPipe[0]); close(errPipe[0])
-            return .failedToStart(rc)
+            return .failedToStart(-pid)
+        }
+        vp_guard_process_group(pid)
+        let exitFD = vp_pidfd_open(pid)
+        var status: Int32 = 0
+        var exited = false
+        defer {
+            if !exited { kill(-pid, SIGKILL) }  // whatever it started goes with it
+            vp_guard_process_group(0)
+            if exitFD >= 0 { close(exitFD) }
+            close(outPipe[0]); close(errPipe[0])
         }
         var out: [UInt8] = [], err: [UInt8] = []
-        var open: [Int32: Bool] = [outPipe[0]: true, errPipe[0]: true]
-        var remaining = Int(timeoutMilliseconds)
-        var timedOut = false
+        var open: Set<Int32> = [outPipe[0], errPipe[0]]
+        let deadline = monotonicMilliseconds() + Int(timeoutMilliseconds)
         var buf = [UInt8](repeating: 0, count: 8192)
-        while open.values.contains(true) {
-            var fds = open.filter(\.value).keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            let start = monotonicMilliseconds()
-            let n = poll(&fds, nfds_t(fds.count), Int32(max(0, remaining)))
-            remaining -= monotonicMilliseconds() - start
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 || remaining <= 0 { timedOut = n == 0 || remaining <= 0; break }
-            for p in fds where p.revents != 0 {
+        // Its group is killed while the leader is still a zombie, so the group id cannot have been
+        // handed to anyone else yet; then the leader is reaped.
+        func reap() {
+            guard !exited else { return }
+            var info = siginfo_t()
+            guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._kill.si_pid == pid else { return }
+            kill(-pid, SIGKILL)
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            exited = true
+        }
+        while !(exited && open.isEmpty) {
+            let remaining = deadline - monotonicMilliseconds()
+            if remaining <= 0 { break }
+            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            if exitFD >= 0 && !exited { fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)) }
+            // Without pidfd (before 5.3), look at the child every 50 ms; once it is gone, what it
+            // started may hold the pipes a moment longer, no more.
+            let wait = exited ? min(remaining, 100) : exitFD >= 0 ? remaining : min(remaining, 50)
+            let n = poll(&fds, nfds_t(fds.count), Int32(wait))
+            if n < 0 && errno != EINTR { break }
+            reap()
+            for p in fds where p.revents != 0 && p.fd != exitFD {
                 let got = buf.withUnsafeMutableBytes { read(p.fd, $0.baseAddress, $0.count) }
-                if got <= 0 { open[p.fd] = false; continue }
+                if got <= 0 { open.remove(p.fd); continue }
                 if p.fd == outPipe[0] { if out.count < 1 << 20 { out += buf[0..<got] } } else if err.count < 64 << 10 { err += buf[0..<got] }
             }
+            // Exited, but something it started keeps the pipes: done all the same.
+            if exited && !open.isEmpty && n == 0 { break }
         }
-        close(outPipe[0]); close(errPipe[0])
-        if timedOut { kill(pid, SIGKILL) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let stdout = String(decoding: out, as: UTF8.self)
-        if timedOut { return .timedOut(stdout) }
-        let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return .exited(exit, stdout, String(decoding: err, as: UTF8.self))
+        guard exited else {
+            kill(-pid, SIGKILL)
+            // Reaped if it dies within a moment; one stuck in the kernel is left to init.
+            for _ in 0..<20 where !exited { reap(); if !exited { usleep(10_000) } }
+            return .timedOut(stdout)
+        }
+        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return .exited(code, stdout, String(decoding: err, as: UTF8.self))
     }
 
     static func monotonicMilliseconds() -> Int {

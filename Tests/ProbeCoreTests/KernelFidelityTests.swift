@@ -270,4 +270,100 @@ struct KernelFidelityTests {
     @Test func taintBit19() {
         #expect(Kernel.taintNames.contains { $0.bit == 19 && $0.letter == "J" })
     }
+
+    // MARK: the kernel review's findings
+
+    /// vfio_iommu_type1_attach_group attaches (device_is_rmrr_locked) before it checks MSIs: on
+    /// 6.4 an RMRR device without interrupt remapping fails for the RMRR, and the unsafe
+    /// parameter would not help.
+    @Test func rmrrAnswersBeforeInterrupts() throws {
+        var h = try host("rmrr-direct", release: "6.4.0")
+        h.kernel.cmdline = .value(KernelCommandLine("intremap=off"))
+        #expect(h.interruptIsolation.isolated == false)
+        let d = try #require(h.device(PCIAddress("0000:01:00.0")!))
+        let diag = try #require(LiveDiagnosis.of(failedWalk(at: "VFIO_SET_IOMMU(TYPE1v2)", 1), device: d, host: h))
+        #expect(diag.cause.contains("firmware direct mapping"))
+        #expect(!diag.impacts.contains { $0.mode == .unsafeInterrupts && $0.kind == .requires })
+    }
+
+    /// iommufd's container before 6.6: iommu_attach_group refuses the RMRR at GET_DEVICE_FD, EPERM.
+    @Test func emulatedContainerRMRRBefore66() throws {
+        var h = try host("rmrr-direct", release: "6.4.0")
+        h.modules.byName["vfio_iommu_type1"]?.state = .absent
+        let d = try #require(h.device(PCIAddress("0000:01:00.0")!))
+        let diag = try #require(LiveDiagnosis.of(failedWalk(at: "VFIO_GROUP_GET_DEVICE_FD", 1), device: d, host: h))
+        #expect(diag.cause.contains("firmware direct mapping"))
+    }
+
+    /// vfio_df_open: EINVAL when another cdev fd has the device bound; require_direct refuses at
+    /// bind, so an ATTACH_IOMMUFD_PT EINVAL is no RMRR.
+    @Test func cdevEINVALs() throws {
+        let h = try host("intel-vfio-ready")
+        let d = try #require(h.device(PCIAddress("0000:01:00.0")!))
+        let bind = try #require(LiveDiagnosis.of(failedWalk(.iommufd, at: "VFIO_DEVICE_BIND_IOMMUFD", 22), device: d, host: h))
+        #expect(bind.cause.contains("bound through another /dev/vfio/devices fd"))
+        let attach = try #require(LiveDiagnosis.of(failedWalk(.iommufd, at: "VFIO_DEVICE_ATTACH_IOMMUFD_PT", 22), device: d, host: h))
+        #expect(attach.cause.contains("incompatible") && !attach.cause.contains("RMRR"))
+    }
+
+    /// Only the remapping MSI parents name chips "IR-PCI-MSI…"; an IR-IO-APIC alone (Hyper-V's
+    /// HYPERV-IR) proves nothing without a VT-d or AMD-Vi unit.
+    @Test func anIRIOAPICAloneIsNoRemapping() throws {
+        var h = try host("virtio-no-access-platform")
+        h.kernel.interruptChips = .value(["IR-IO-APIC"])
+        #expect(h.interruptIsolation.isolated == false)
+        var intel = try host("intel-vfio-ready")
+        intel.kernel.interruptChips = .value(["IR-IO-APIC"])
+        #expect(intel.interruptIsolation.isolated == true)
+    }
+
+    /// vfio_pci_dev_in_denylist: QAT since 5.9, DSA/IAX since the 2024 fix.
+    @Test func denylistByRelease() {
+        let qat = PCIDevice(address: PCIAddress("0000:3d:00.0")!, vendorID: 0x8086, deviceID: 0x37c8, classCode: 0x0b4000)
+        let dsa = PCIDevice(address: PCIAddress("0000:6a:01.0")!, vendorID: 0x8086, deviceID: 0x0b25, classCode: 0x088000)
+        #expect(!Actions.denylisted(qat, on: KernelVersion(5, 4)) && Actions.denylisted(qat, on: KernelVersion(5, 10)))
+        #expect(!Actions.denylisted(dsa, on: KernelVersion(5, 15)) && Actions.denylisted(dsa, on: KernelVersion(6, 12)))
+    }
+
+    /// The VF token arrived in 5.7: before it, a VF of a vfio-pci PF opens without one.
+    @Test func vfTokenFrom57() throws {
+        var h = try host("sriov-pf", release: "5.4.0")
+        h.selected = [PCIAddress("0000:01:02.0")!]
+        h.seal()
+        let f = SRIOVCheck.evaluate(CheckContext(host: h))
+        #expect(f.allSatisfy { $0.impacts.isEmpty })
+    }
+
+    /// rlookup_amd_iommu finds a VF by its own device id: under AMD-Vi the PF does not stand in.
+    @Test func amdVFsAreLookedUpByTheirOwnID() {
+        var c = IOMMUCoverage(source: "IVRS")
+        c.endpoints = [PCIAddress("0000:01:00.0")!]
+        let pf = PCIDevice(address: PCIAddress("0000:01:00.0")!, vendorID: 0x8086, deviceID: 0x159b, classCode: 0x020000)
+        var vf = PCIDevice(address: PCIAddress("0000:01:02.0")!, vendorID: 0x8086, deviceID: 0x1889, classCode: 0x020000)
+        vf.physfn = pf.address
+        #expect(!c.covers(vf, physfn: pf))
+    }
+
+    /// init_unity_map_range: an IVMD for all devices covers its own segment only.
+    @Test func ivmdForAllDevicesIsPerSegment() {
+        var map = IdentityMap(source: .ivmd, index: 0, base: 0, end: 0xfff, allDevices: true, devices: [], ranges: [], unresolved: [])
+        map.segment = 1
+        #expect(!map.covers(PCIDevice(address: PCIAddress("0000:04:00.3")!, vendorID: 1, deviceID: 1, classCode: 0)))
+        #expect(map.covers(PCIDevice(address: PCIAddress("0001:04:00.3")!, vendorID: 1, deviceID: 1, classCode: 0)))
+    }
+
+    /// platform_dma_configure: a platform device on its driver takes the default domain, so the
+    /// group is not viable unless that driver is VFIO's.
+    @Test func platformMembersCount() throws {
+        var h = try host("intel-vfio-ready")
+        h.scope = .devices([PCIAddress("0000:01:00.0")!])
+        h.selected = [PCIAddress("0000:01:00.0")!]
+        var g = try #require(h.groups[10])
+        g.members = ["0000:01:00.0", "soc:dma@1000"]
+        g.otherDrivers = ["soc:dma@1000": "pl330"]
+        h.groups[10] = g
+        h.seal()
+        let f = GroupViabilityCheck.evaluate(CheckContext(host: h))
+        #expect(f.first?.status == .warn && f.first?.summary.contains("soc:dma@1000 (not PCI) on pl330") == true)
+    }
 }

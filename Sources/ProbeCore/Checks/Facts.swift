@@ -22,7 +22,8 @@ extension Host {
         let vendor = iommuVendor
         if vendor == .intel, c.lastOption("intel_iommu", among: ["on", "off"]) == "off" { return "intel_iommu=off" }
         if vendor == .amd, c.options("amd_iommu").contains("off") { return "amd_iommu=off" }
-        if vendor != .arm, platform.cpuVendor.value != .arm, c.options("iommu").contains("off") { return "iommu=off" }
+        // no_iommu is read by the VT-d and AMD-Vi drivers only.
+        if vendor == .intel || vendor == .amd, c.options("iommu").contains("off") { return "iommu=off" }
         return nil
     }
 
@@ -64,7 +65,7 @@ extension Host {
             return Actions.kernelParameter(remove: off)
         }
         switch vendor {
-        case .amd?: return "enable the IOMMU (AMD-Vi / \"IOMMU\") in the firmware setup: amd_iommu has no \"on\" option, AMD-Vi is on whenever the firmware describes it"
+        case .amd?: return "enable the IOMMU (AMD-Vi / \"IOMMU\") in the firmware setup: amd_iommu has no \"on\" option, AMD-Vi is on whenever the firmware describes it (amd_iommu=force_enable only overrides the kernel's own opt-out on Stoney Ridge)"
         case .arm?: return "use firmware whose IORT describes an SMMU for the device (an IORT with only an ITS group means there is none); iommu.passthrough=0 does not create one"
         case .virtio?: return "make sure the kernel has CONFIG_VIRTIO_IOMMU and the virtio-iommu device is bound to virtio_iommu"
         default: return Actions.kernelParameter(add: "intel_iommu=on")
@@ -78,7 +79,7 @@ extension Host {
         let need: String? = switch iommuVendor {
         case .intel?: "CONFIG_INTEL_IOMMU"
         case .amd?: "CONFIG_AMD_IOMMU"
-        case .arm?: "CONFIG_ARM_SMMU_V3"
+        case .arm?: firmware.iort?.nodes.contains(where: { if case .smmuV1V2 = $0.kind { true } else { false } }) == true ? "CONFIG_ARM_SMMU" : "CONFIG_ARM_SMMU_V3"
         case .virtio?: "CONFIG_VIRTIO_IOMMU"
         default: nil
         }
@@ -275,6 +276,12 @@ public enum Actions {
     /// vfio_pci_dev_in_denylist: Intel QAT (DH895XCC, C3XXX, C62X and their VFs), DSA and IAX on
     /// Sapphire Rapids, which vfio_pci_probe refuses (-EINVAL) unless disable_denylist is set.
     public static let vfioPCIDenylist: Set<UInt16> = [0x0435, 0x0443, 0x19e2, 0x19e3, 0x37c8, 0x37c9, 0x0b25, 0x0cfe]
+    /// The QAT entries arrived in 5.9; DSA and IAX in 2024 (6.10, and stable kernels since).
+    public static func denylisted(_ d: PCIDevice, on v: KernelVersion?) -> Bool {
+        guard d.vendorID == 0x8086, vfioPCIDenylist.contains(d.deviceID) else { return false }
+        guard let v else { return true }
+        return [0x0b25, 0x0cfe].contains(d.deviceID) ? v >= KernelVersion(6, 1) : v >= KernelVersion(5, 9)
+    }
 
     /// The step before binding a PF with VFs enabled: marked destructive, with the VFs it destroys.
     public static func disableSRIOV(_ pf: PCIAddress, vfs: [PCIAddress], count: Int) -> String {

@@ -464,6 +464,11 @@ public struct HostReader: Sendable {
         })
         var g = IOMMUGroup(id: id, members: listing.value ?? [], readGroupAttributes(id, in: groupsDir))
         if case .unreadable(let why) = listing { g.membersProblem = why }
+        // Platform, AMBA and fsl-mc devices take the default domain too (platform_dma_configure)
+        // unless their driver manages DMA: their drivers decide viability as PCI drivers do.
+        for m in g.otherMembers where !IOMMUGroup.isMdevName(m) {
+            if let drv = try? fs.linkName("\(HostReader.iommuGroups)/\(id)/devices/\(m)/driver") { g.otherDrivers[m] = drv }
+        }
         return g
     }
 

@@ -11,6 +11,7 @@ public struct IOMMUGroup: Sendable, Identifiable {
         var reservedRegions: Reading<[ReservedRegion]>
         var nameProblem: String?
         var membersProblem: String?
+        var otherDrivers: [String: String] = [:]
     }
     private var s: CopyOnWrite<Fields>
 
@@ -19,6 +20,12 @@ public struct IOMMUGroup: Sendable, Identifiable {
     public var nameProblem: String? {
         get { s.value.nameProblem }
         set { s.value.nameProblem = newValue }
+    }
+    /// The drivers of members that are not PCI functions (platform, AMBA, fsl-mc devices), read
+    /// with the group's listing (device scope); a member without a driver is not in it.
+    public var otherDrivers: [String: String] {
+        get { s.value.otherDrivers }
+        set { s.value.otherDrivers = newValue }
     }
     /// Why its members could not be listed, when they could not (device scope).
     public var membersProblem: String? {

@@ -9,9 +9,11 @@ public struct Kernel: Sendable {
     /// Interrupt chips named in /proc/interrupts ("IR-PCI-MSIX-0000:00:02.0", "IR-IO-APIC", …).
     public var interruptChips: Reading<Set<String>>
 
-    /// True when some interrupt is delivered through a remapping chip ("IR-…").
+    /// True when MSIs are delivered through a remapping chip: "IR-PCI-MSI…", named by the
+    /// remapping MSI parents (dmar_msi_parent_ops, amdvi_msi_parent_ops). An "IR-IO-APIC" alone
+    /// proves nothing about MSIs (Hyper-V's HYPERV-IR gives it too); see `interruptIsolation`.
     public var interruptRemappingActive: Bool? {
-        interruptChips.value.map { $0.contains { $0.hasPrefix("IR-") } }
+        interruptChips.value.map { $0.contains { $0.hasPrefix("IR-PCI-MSI") } }
     }
 
     /// Taint bit 0x... names, per Documentation/admin-guide/tainted-kernels.rst.

@@ -53,6 +53,7 @@ public struct FirmwareTables: Sendable {
 
     public var dmar: DMAR? { if case .success(let t)? = decoded["DMAR"], case .dmar(let d) = t.body { d } else { nil } }
     public var ivrs: IVRS? { if case .success(let t)? = decoded["IVRS"], case .ivrs(let i) = t.body { i } else { nil } }
+    public var iort: IORT? { if case .success(let t)? = decoded["IORT"], case .iort(let i) = t.body { i } else { nil } }
 }
 
 /// The devices DRHD (VT-d) or IVHD (AMD-Vi) structures claim.
@@ -70,7 +71,8 @@ public struct IOMMUCoverage: Sendable, Equatable {
     /// Whether a DRHD or IVHD covers the function. A VF is covered as its PF is: the kernel looks
     /// a VF's unit up through pci_physfn (device_lookup_iommu / dmar_find_matched_drhd_unit).
     public func covers(_ d: PCIDevice, physfn pf: PCIDevice? = nil) -> Bool {
-        if let pf, d.isVF { return covers(pf) }
+        // AMD-Vi looks a VF up by its own device id (rlookup_amd_iommu): the PF stands in for VT-d only.
+        if let pf, d.isVF, source == "DMAR" { return covers(pf) }
         let a = d.address
         if wholeSegments.contains(a.domain) || endpoints.contains(a) || bridges.contains(a) { return true }
         if d.parents.contains(where: bridges.contains) { return true }
@@ -103,7 +105,9 @@ public struct IdentityMap: Sendable, Equatable {
 
     public func covers(_ d: PCIDevice) -> Bool {
         let a = d.address
-        if allDevices || devices.contains(a) || bridges.contains(a) || d.parents.contains(where: bridges.contains) { return true }
+        // An IVMD for all devices covers its segment (init_unity_map_range: 0..last_bdf of pci_seg).
+        if allDevices && (source == .rmrr || a.domain == segment) { return true }
+        if devices.contains(a) || bridges.contains(a) || d.parents.contains(where: bridges.contains) { return true }
         let rid = UInt16(a.bus) << 8 | UInt16(a.device) << 3 | UInt16(a.function)
         return a.domain == segment && ranges.contains { $0.contains(rid) }
     }

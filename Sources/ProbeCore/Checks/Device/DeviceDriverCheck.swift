@@ -37,8 +37,10 @@ public struct DeviceDriverCheck: Check {
             // Built only for a device that needs binding: most of a large host's do not. A PF with
             // VFs enabled is refused by vfio_pci_core_register_device ("Cannot bind to PF with
             // SR-IOV enabled", -EBUSY): its VFs must go first, which destroys them.
-            let vfs = (d.sriov?.numVFs ?? 0) > 0 ? Set((d.sriov?.vfs ?? []) + context.host.devices.values.filter { $0.physfn == d.address }.map(\.address)).sorted() : []
-            let numVFs = d.sriov?.numVFs ?? 0
+            // (Since 5.7, with the VF token series.)
+            let pfRefused = (context.host.kernel.version ?? KernelVersion(5, 7)) >= KernelVersion(5, 7)
+            let vfs = pfRefused && (d.sriov?.numVFs ?? 0) > 0 ? Set((d.sriov?.vfs ?? []) + context.host.devices.values.filter { $0.physfn == d.address }.map(\.address)).sorted() : []
+            let numVFs = pfRefused ? d.sriov?.numVFs ?? 0 : 0
             var bind: [String] {
                 (numVFs > 0 ? [Actions.disableSRIOV(d.address, vfs: vfs, count: numVFs)] : []) + Actions.bindToVFIO(d.address, currentDriver: d.driver)
             }
@@ -47,7 +49,7 @@ public struct DeviceDriverCheck: Check {
             }
             // vfio_pci_probe refuses a denylisted device unless vfio_pci.disable_denylist is set
             // (a 0444 parameter: at load time, or on the command line when vfio-pci is built in).
-            if d.vendorID == 0x8086, Actions.vfioPCIDenylist.contains(d.deviceID), DriverClass(d.driver) != .vfio,
+            if Actions.denylisted(d, on: context.host.kernel.version), DriverClass(d.driver) != .vfio,
                KernelCommandLine.bool(context.host.modules.parameter("vfio_pci", "disable_denylist").value) != true {
                 let builtIn = context.host.modules.state("vfio_pci") == .builtIn
                 let fix = Self.disableDenylist(builtIn: builtIn)

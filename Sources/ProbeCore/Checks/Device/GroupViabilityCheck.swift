@@ -24,7 +24,16 @@ public struct GroupViabilityCheck: Check {
             if host.scope != .all, g.membersProblem == nil, !g.pciMembers.contains(d.address) {
                 unknown.append("the members (the group's listing does not name \(d.bdf))")
             }
-            for member in g.otherMembers { fine.append("\(member) (not PCI)") }
+            for member in g.otherMembers {
+                // A platform device's driver keeps the group viable only if it is VFIO's own
+                // (vfio-platform, vfio-amba, vfio-fsl-mc, vfio-cdx) or there is none.
+                if let drv = g.otherDrivers[member], !DriverClass.namesVFIO(drv) {
+                    blockers.append("\(member) (not PCI) on \(drv)")
+                    actions.append("echo \(member) > /sys/kernel/iommu_groups/\(g.id)/devices/\(member)/driver/unbind")
+                } else {
+                    fine.append("\(member) (not PCI)")
+                }
+            }
             for a in g.pciMembers where a != d.address {
                 guard let m = host.device(a), !m.unreadable.contains("driver") else { unknown.append(a.description); continue }
                 ev.append(Evidence("/sys/bus/pci/devices/\(a)/driver", m.driver ?? "(none)"))

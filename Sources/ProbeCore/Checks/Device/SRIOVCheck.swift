@@ -30,7 +30,7 @@ public struct SRIOVCheck: Check {
                 }
                 // vfio_pci_validate_vf_token: with the PF on vfio-pci, the VF opens only with the
                 // token its owner set (-EACCES, "VF token required").
-                let token = known.status == .warn
+                let token = known.status == .warn && (host.kernel.version ?? KernelVersion(5, 7)) >= KernelVersion(5, 7)
                     ? Impact.requires(Mode.usable, "\(d.bdf) opens only with the VF token of \(pf)'s owner (its PF is on vfio-pci)",
                                       ["open \(d.bdf) with the PF owner's VF token: \(descriptor.remedy)"]) : []
                 return finding(known.status, s, known.summary, evidence: [Evidence("\(dir)/physfn", known.name), known.driverEvidence], impacts: token)

@@ -47,7 +47,9 @@ extension Host {
             ev.append(Evidence("/sys/class/iommu/\(u.name)/intel-iommu/ecap",
                                "0x\(hex(u.intelEcap ?? 0, 1)) (IR \(u.interruptRemapping == true ? "supported" : "not supported"))"))
         }
-        let active = kernel.interruptRemappingActive
+        // MSI chips show it; with no MSI in use yet, a remapped IO-APIC does on VT-d and AMD-Vi.
+        let ioapic = chips?.contains("IR-IO-APIC") == true && units.contains { $0.kind == .intel || $0.kind == .amd }
+        let active = kernel.interruptRemappingActive.map { $0 || ioapic }
         if let a = active { ev.append(Evidence("/proc/interrupts", a ? "IR- interrupt chips present" : "no IR- interrupt chips")) }
         // setup_irqremap and setup_nointremap (drivers/iommu/irq_remapping.c) apply in order:
         // the last intremap=on/off or nointremap wins.

@@ -53,6 +53,9 @@ public struct InterruptRemappingCheck: Check {
 
     /// What turns interrupt remapping on for this host's cause.
     static func enableRemapping(_ host: Host, cause: String) -> String {
+        if host.platform.cpuVendor.value != .arm, host.kernel.config.value?.isEnabled("CONFIG_IRQ_REMAP") == false {
+            return "use a kernel built with CONFIG_IRQ_REMAP"
+        }
         if let off = host.remappingOffOnCommandLine { return Actions.kernelParameter(remove: off) }
         if cause.contains("GICv2m") { return "use a platform whose MSI controller is a GICv3 ITS (or give the VM one: QEMU -machine virt,gic-version=3,its=on)" }
         if cause.hasPrefix("virtio-iommu") {

@@ -74,23 +74,39 @@ public struct LiveDiagnosis: Sendable, Equatable {
         // VFIO_SET_IOMMU (EPERM), 5.19-6.1 at VFIO_GROUP_SET_CONTAINER (EPERM), 6.2-6.5 at
         // VFIO_SET_IOMMU (EPERM), since 6.6 at VFIO_GROUP_SET_CONTAINER (EINVAL, require_direct);
         // on the cdev path and iommufd's emulated container, when the device is bound (EINVAL).
-        case ("VFIO_GROUP_SET_CONTAINER", EINVAL), ("VFIO_DEVICE_ATTACH_IOMMUFD_PT", EINVAL), ("VFIO_DEVICE_BIND_IOMMUFD", EINVAL),
-             ("VFIO_GROUP_GET_DEVICE_FD", EINVAL) where host.containerBackend == .iommufd:
+        case ("VFIO_GROUP_SET_CONTAINER", EINVAL), ("VFIO_GROUP_GET_DEVICE_FD", EINVAL) where host.containerBackend == .iommufd:
             return refusedDomain(diag, blocks, d, host, walk.kind)
+        case ("VFIO_DEVICE_BIND_IOMMUFD", EINVAL):
+            // vfio_df_open: EINVAL also when another cdev fd has the device bound (a running VMM).
+            if let d, !host.directMappings(of: d).isEmpty { return refusedDomain(diag, blocks, d, host, walk.kind) }
+            return diag("the device is bound through another /dev/vfio/devices fd (a running VMM or driver), or the kernel refused it a domain (an IOMMU without cache coherency)",
+                        "Look for the process using \(d?.vfioDevice.map { "/dev/vfio/devices/\($0)" } ?? "the device's cdev"), and at the kernel log.", [])
+        case ("VFIO_DEVICE_ATTACH_IOMMUFD_PT", EINVAL):
+            // require_direct refuses at bind; an attach EINVAL is a domain the device cannot join.
+            return diag("the IOAS's domain is incompatible with this device", "Look at the kernel log (dmesg) for the IOMMU message at this time.", [])
         case ("VFIO_GROUP_SET_CONTAINER", EPERM) where rmrrAt(.setContainer, d, host):
             return refusedDomain(diag, blocks, d, host, walk.kind)
         case ("VFIO_SET_IOMMU(TYPE1v2)", EPERM), ("VFIO_SET_IOMMU(TYPE1)", EPERM):
+            // vfio_iommu_type1_attach_group attaches the group (device_is_rmrr_locked) before it
+            // looks at MSI isolation: an RMRR answers first.
+            if rmrrAt(.setIOMMU, d, host) { return refusedDomain(diag, blocks, d, host, walk.kind) }
             if host.interruptIsolation.isolated == false {
                 return unisolated(diag, host, "VFIO_SET_IOMMU")
             }
-            if rmrrAt(.setIOMMU, d, host) { return refusedDomain(diag, blocks, d, host, walk.kind) }
             // Not the interrupts: they are isolated (or cannot be told), and no RMRR explains it.
             return diag("refused although MSIs are isolated, and no firmware RMRR of the group explains it on \(host.kernel.version.map { "Linux \($0)" } ?? "this kernel")",
                         "Look at the kernel log (dmesg) for the VFIO or IOMMU message at this time.",
                         blocks("VFIO_SET_IOMMU was refused with EPERM"))
-        case ("VFIO_GROUP_GET_DEVICE_FD", EPERM) where host.containerBackend == .iommufd && host.interruptIsolation.isolated == false:
-            // iommufd's emulated container checks isolated MSIs when it binds the device.
-            return unisolated(diag, host, "VFIO_GROUP_GET_DEVICE_FD")
+        case ("VFIO_GROUP_GET_DEVICE_FD", EPERM) where host.containerBackend == .iommufd:
+            // iommufd's emulated container attaches and checks when the device is opened: before
+            // 6.6 iommu_attach_group refuses an RMRR with EPERM there (device_is_rmrr_locked), and
+            // iommufd checks isolated MSIs (at attach before 6.6, at iommufd_device_bind since).
+            if let d, !host.directMappings(of: d).isEmpty, host.directMappingRule.refuses, (host.kernel.version ?? KernelVersion(6, 6)) < KernelVersion(6, 6) {
+                return refusedDomain(diag, blocks, d, host, walk.kind)
+            }
+            if host.interruptIsolation.isolated == false { return unisolated(diag, host, "VFIO_GROUP_GET_DEVICE_FD") }
+            return diag("the group is not viable, or another DMA owner holds it (iommufd_device_bind)", GroupViabilityCheck.descriptor.remedy,
+                        blocks("VFIO_GROUP_GET_DEVICE_FD was refused with EPERM through iommufd's container"))
         case ("VFIO_DEVICE_BIND_IOMMUFD", EPERM):
             if host.interruptIsolation.isolated == false {
                 return diag("MSIs are not isolated: iommufd refuses without iommufd.allow_unsafe_interrupts=1, which accepts that a device can forge MSIs",
@@ -99,8 +115,8 @@ public struct LiveDiagnosis: Sendable, Equatable {
             return diag("the group is not viable, or another DMA owner (a kernel driver, another iommufd) holds it",
                         GroupViabilityCheck.descriptor.remedy, [])
         case ("VFIO_DEVICE_BIND_IOMMUFD", EBUSY):
-            return diag("the device's group is open through /dev/vfio/\(d.flatMap { host.group(of: $0) }.map { $0.nodeName } ?? "N") (the legacy path): one process cannot use both",
-                        "Close the legacy group fd first, or use one path only.", [])
+            return diag("the device's group is open through /dev/vfio/\(d.flatMap { host.group(of: $0) }.map { $0.nodeName } ?? "N") (the legacy path, by any process): the cdev cannot be bound meanwhile (vfio_device_block_group)",
+                        "Close the group's /dev/vfio node first, or use one path only.", [])
         case ("VFIO_GROUP_GET_DEVICE_FD", ENODEV) where d.map({ DriverClass($0.driver) != .vfio }) == true:
             // The group is there (a companion is on vfio-pci), but this function is not a VFIO device.
             let bind = Actions.bindToVFIO(d!.address, currentDriver: d!.driver)
@@ -122,7 +138,7 @@ public struct LiveDiagnosis: Sendable, Equatable {
                         SRIOVCheck.descriptor.remedy,
                         requires("the PF needs the VF token its VFs' users set", ["open the PF with its VF token: \(SRIOVCheck.descriptor.remedy)"]))
         case ("VFIO_GROUP_GET_DEVICE_FD", EBUSY):
-            return diag("the device is already open (through its cdev or another group fd): \(holders)", "Stop the process that holds it (\(holders)).",
+            return diag("the device is already open: \(holders)", "Stop the process that holds it (\(holders)).",
                         requires("\(d.map { $0.address.description } ?? "the device") is already open elsewhere", ["stop \(holders)"]))
         default:
             return diag("unexpected", "Look at the kernel log (dmesg) for the VFIO or IOMMU message at this time.",

@@ -152,3 +152,57 @@ struct PluginTrustTests {
         #expect(f.contains { $0.checkID == "plugins.many" && $0.summary.contains("more than 100") })
     }
 }
+
+/// `snapshot --output` runs as root into folders others may have prepared: it writes nothing
+/// through a link, into nothing it did not make, and a snapshot that did not finish is never
+/// read as one that did.
+struct SnapshotOutputTests {
+    let source = Repo.fixture("intel-vfio-ready")
+
+    @Test func plantedLinkIsRefused() throws {
+        let d = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        try "secret\n".write(toFile: d + "/victim", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: d + "/snap", withDestinationPath: d + "/victim")
+        #expect(throws: Snapshot.Failure.self) { try Snapshot.capture(root: source, scope: .all, output: d + "/snap") }
+        // A planted DIR.partial (a link, or a folder with a link in it) is refused too.
+        try FileManager.default.createDirectory(atPath: d + "/other.partial", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: d + "/other.partial/proc", withDestinationPath: d + "/victim")
+        #expect(throws: Snapshot.Failure.self) { try Snapshot.capture(root: source, scope: .all, output: d + "/other") }
+        #expect(try String(contentsOfFile: d + "/victim", encoding: .utf8) == "secret\n")
+    }
+
+    @Test func anExistingFolderMustBeEmptyAndPrivate() throws {
+        let d = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        try FileManager.default.createDirectory(atPath: d + "/open", withIntermediateDirectories: true)
+        chmod(d + "/open", 0o755)
+        #expect(throws: Snapshot.Failure.self) { try Snapshot.capture(root: source, scope: .all, output: d + "/open") }
+        try FileManager.default.createDirectory(atPath: d + "/private", withIntermediateDirectories: true)
+        chmod(d + "/private", 0o700)
+        let s = try Snapshot.capture(root: source, scope: .all, output: d + "/private")
+        #expect(s.files > 10)
+        #expect(!FileManager.default.fileExists(atPath: d + "/private.partial"))
+        #expect(!FileManager.default.fileExists(atPath: d + "/private/vfio-probe-snapshot/partial"))
+        var st = stat()
+        #expect(stat(d + "/private", &st) == 0 && st.st_mode & 0o777 == 0o700)
+    }
+
+    /// Root-only sources stay root-only: a 0400 ACPI table is copied 0600, not 0644.
+    @Test func sourceModesAreKept() throws {
+        let t = try scratchFixture("intel-vfio-ready") { chmod($0 + "/sys/firmware/acpi/tables/DMAR", 0o400) }
+        defer { try? FileManager.default.removeItem(atPath: (t as NSString).deletingLastPathComponent) }
+        let out = (t as NSString).deletingLastPathComponent + "/snap"
+        _ = try Snapshot.capture(root: t, scope: .all, output: out)
+        var st = stat()
+        #expect(stat(out + "/sys/firmware/acpi/tables/DMAR", &st) == 0 && st.st_mode & 0o777 == 0o600)
+        #expect(stat(out + "/proc/cmdline", &st) == 0 && st.st_mode & 0o077 == 0o044)
+    }
+
+    @Test func anUnfinishedSnapshotIsNotReadAsOne() throws {
+        let t = try scratchFixture("intel-vfio-ready") { try "x\n".write(toFile: $0 + "/vfio-probe-snapshot/partial", atomically: true, encoding: .utf8) }
+        defer { try? FileManager.default.removeItem(atPath: (t as NSString).deletingLastPathComponent) }
+        let r = try runBinary(["--root", t, "--quiet"])
+        #expect(r.status == 1 && r.stderr.contains("a snapshot that did not finish"))
+    }
+}

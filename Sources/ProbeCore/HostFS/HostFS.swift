@@ -224,6 +224,9 @@ public final class HostFS: Sendable {
     public func rootProblem() -> String? {
         guard !isHostRoot else { return nil }
         let lacking = ["/sys", "/proc", "/sys/bus/pci"].filter { if case .absent = presence($0) { true } else { false } }
+        if case .value = presence(HostFS.manifestDirectory + "/partial") {
+            return "\(root) is a snapshot that did not finish (\(root)\(HostFS.manifestDirectory)/partial is there): take it again"
+        }
         guard let first = lacking.first else { return nil }
         var hint = ""
         for sub in ["tree", "root"] where HostFS.isDirectory(root + "/" + sub + "/sys") {
@@ -231,6 +234,15 @@ public final class HostFS: Sendable {
         }
         if hint.isEmpty && root.hasPrefix("/proc") { hint = "; --root takes a tree laid out like /, not /proc" }
         return "\(root) does not look like a host's root: it has no \(first.dropFirst())\(hint)"
+    }
+
+    /// The permission bits of a file (lstat), for a snapshot to keep what was restricted.
+    public func permissions(_ path: String) -> mode_t? {
+        let (parent, name) = HostFS.split(path)
+        guard let dfd = try? openInRoot(parent, vp_O_PATH | O_DIRECTORY) else { return nil }
+        defer { close(dfd) }
+        var st = stat()
+        return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mode & 0o7777 : nil
     }
 
     /// A real directory of this machine (outside any tree): for the hint above only.

@@ -1,3 +1,4 @@
+import CShim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,12 +46,17 @@ public enum Snapshot {
         // snapshot lists the groups' devices folders, so copy those too.
         for g in host.groups.keys { _ = try? fs.entries("\(HostReader.iommuGroups)/\(g)/devices") }
         var w = Writer(fs: fs, out: HostFS.trimTrailingSlash(output))
+        defer { if w.rootFD >= 0 { close(w.rootFD) } }
         try w.prepareOutput()
         for (path, access) in log.accesses { try w.write(path, access) }
         try w.finish(release: host.kernel.release.value)
         return w.summary
     }
 
+    /// Writes the tree into `OUT.partial`, made exclusively (mode 0700) so that no one else can
+    /// put a link in it; every entry is made relative to its folder's descriptor without following
+    /// a link (O_EXCL, O_NOFOLLOW: what exists already is an error); files keep the source's
+    /// restrictions; the `partial` marker goes last, and the folder is renamed to OUT only then.
     struct Writer {
         let fs: HostFS
         let out: String
@@ -58,16 +64,44 @@ public enum Snapshot {
         var nodes: [DeviceNode] = []
         var unreadable: [String] = []
         var made: Set<String> = []
+        /// Files a listing names whose contents were not read: made empty at the end, unless read.
+        var listedOnly: [String: mode_t?] = [:]
+        var rootFD: CInt = -1
+
+        var partial: String { out + ".partial" }
+        static let marker = HostFS.manifestDirectory + "/partial"
+
+        func failure(_ what: String, _ e: CInt = errno) -> Failure { .output("\(what): \(String(cString: strerror(e)))") }
 
         mutating func prepareOutput() throws(Failure) {
-            if mkdir(out, 0o755) != 0 {
-                guard errno == EEXIST else { throw .output("\(out): \(String(cString: strerror(errno)))") }
-                guard let d = opendir(out) else { throw .output("\(out): not a directory") }
-                defer { closedir(d) }
-                var count = 0
-                while readdir(d) != nil { count += 1 }
-                if count > 2 { throw .output("\(out) exists and is not empty") }
+            // OUT itself: absent, or an empty folder of this user's that no one else can enter.
+            var st = stat()
+            if lstat(out, &st) == 0 {
+                guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .output("\(out) exists and is not a folder") }
+                guard st.st_uid == geteuid(), st.st_mode & 0o077 == 0 else { throw .output("\(out) exists and is not this user's alone (mode 0700): choose a new folder") }
+                guard let d = opendir(out) else { throw failure(out) }
+                let empty = HostFS.names(of: d).isEmpty
+                if !empty { throw .output("\(out) exists and is not empty") }
+            } else if errno != ENOENT {
+                throw failure(out)
             }
+            if mkdir(partial, 0o700) != 0 {
+                if errno == EEXIST { throw .output("\(partial) exists (a snapshot that did not finish?): remove it first") }
+                throw failure(partial)
+            }
+            rootFD = open(partial, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if rootFD < 0 { throw failure(partial) }
+            try makeDirectory(HostFS.manifestDirectory)
+            try writeFile(Writer.marker, Array("a snapshot is being written here\n".utf8), mode: 0o600)
+        }
+
+        /// The descriptor of `p`'s folder inside the tree (no link followed), and `p`'s name.
+        func parent(_ p: String) throws(Failure) -> (fd: CInt, name: String, owned: Bool) {
+            let (dir, name) = HostFS.split(p)
+            if dir == "/" { return (rootFD, name, false) }
+            let fd = vp_open_beneath(rootFD, String(dir.dropFirst()), vp_O_PATH | O_DIRECTORY)
+            if fd < 0 { throw failure(partial + dir) }
+            return (fd, name, true)
         }
 
         mutating func write(_ path: String, _ access: AccessLog.Access) throws(Failure) {
@@ -80,7 +114,7 @@ public enum Snapshot {
                 summary.unreadable += 1
             case .file(let bytes):
                 guard let parent = try ensure(HostFS.split(path).0) else { return }
-                try writeFile(join(parent, HostFS.split(path).1), bytes)
+                try writeFile(join(parent, HostFS.split(path).1), bytes, mode: fs.permissions(path))
             case .link(let target):
                 guard let parent = try ensure(HostFS.split(path).0) else { return }
                 try makeLink(join(parent, HostFS.split(path).1), target)
@@ -91,7 +125,7 @@ public enum Snapshot {
                     switch fs.kind(child) {
                     case .directory: try makeDirectory(child)
                     case .link: if let t = try? fs.link(child) { try makeLink(child, t) }
-                    case .file: if !made.contains(child) { try writeFile(child, []) }
+                    case .file: if !made.contains(child) { listedOnly[child] = fs.permissions(child) }
                     default: break
                     }
                 }
@@ -99,7 +133,7 @@ public enum Snapshot {
                 _ = try ensure(path)
                 if fs.kind(path) == .file, let parent = try ensure(HostFS.split(path).0) {
                     let p = join(parent, HostFS.split(path).1)
-                    if !made.contains(p) { try writeFile(p, []) }
+                    if !made.contains(p) { listedOnly[p] = fs.permissions(path) }
                 }
             }
         }
@@ -131,7 +165,9 @@ public enum Snapshot {
 
         mutating func makeDirectory(_ p: String) throws(Failure) {
             guard made.insert(p).inserted else { return }
-            if mkdir(out + p, 0o755) != 0 && errno != EEXIST { throw .output("\(out + p): \(String(cString: strerror(errno)))") }
+            let (fd, name, owned) = try parent(p)
+            defer { if owned { close(fd) } }
+            if mkdirat(fd, name, 0o755) != 0 { throw failure(partial + p) }
             summary.directories += 1
         }
 
@@ -139,41 +175,56 @@ public enum Snapshot {
             guard made.insert(p).inserted else { return }
             // Links stay relative so the tree is self-contained; absolute ones are rewritten.
             let t = target.hasPrefix("/") ? Snapshot.relative(from: HostFS.split(p).0, to: target) : target
-            if symlink(t, out + p) != 0 && errno != EEXIST { throw .output("\(out + p): \(String(cString: strerror(errno)))") }
+            let (fd, name, owned) = try parent(p)
+            defer { if owned { close(fd) } }
+            if symlinkat(t, fd, name) != 0 { throw failure(partial + p) }
             summary.links += 1
         }
 
-        mutating func writeFile(_ p: String, _ bytes: [UInt8]) throws(Failure) {
+        /// A new file (never one that exists), readable by others only if the source was.
+        mutating func writeFile(_ p: String, _ bytes: [UInt8], mode source: mode_t?) throws(Failure) {
             made.insert(p)
             summary.files += 1
             summary.bytes += bytes.count
             if summary.files > Snapshot.maxFiles { throw .tooLarge("more than \(Snapshot.maxFiles) files") }
             if summary.bytes > Snapshot.maxBytes { throw .tooLarge("more than \(Snapshot.maxBytes >> 20) MiB") }
-            let fd = open(out + p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            if fd < 0 { throw .output("\(out + p): \(String(cString: strerror(errno)))") }
+            let mode = ((source ?? 0o600) & 0o644) | 0o600
+            let (dir, name, owned) = try parent(p)
+            defer { if owned { close(dir) } }
+            let fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+            if fd < 0 { throw failure(partial + p) }
             defer { close(fd) }
             var rest = bytes[...]
             while !rest.isEmpty {
                 let n = rest.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
                 if n < 0 && errno == EINTR { continue }
-                if n <= 0 { throw .output("\(out + p): \(String(cString: strerror(errno)))") }
+                if n <= 0 { throw failure(partial + p) }
                 rest = rest.dropFirst(n)
             }
         }
 
         mutating func finish(release: String?) throws(Failure) {
-            try makeDirectory(HostFS.manifestDirectory)
+            for (p, mode) in listedOnly.sorted(by: { $0.key < $1.key }) where !made.contains(p) { try writeFile(p, [], mode: mode) }
             let dir = HostFS.manifestDirectory
-            if !nodes.isEmpty { try writeFile(dir + "/dev-nodes", Array(DeviceNodeManifest.render(nodes).utf8)) }
-            if !unreadable.isEmpty { try writeFile(dir + "/unreadable", Array((unreadable.joined(separator: "\n") + "\n").utf8)) }
+            if !nodes.isEmpty { try writeFile(dir + "/dev-nodes", Array(DeviceNodeManifest.render(nodes).utf8), mode: 0o644) }
+            if !unreadable.isEmpty { try writeFile(dir + "/unreadable", Array((unreadable.joined(separator: "\n") + "\n").utf8), mode: 0o644) }
             let info = """
             vfio-probe \(Report.toolVersion) snapshot of \(fs.root == "/" ? "this host" : fs.root)
             kernel \(release ?? "unknown")
             Read it with: vfio-probe --root THIS-FOLDER --no-live
             dev-nodes: character devices (PATH c MAJOR:MINOR MODE UID GID ACCESS); unreadable: paths the capturing user could not read.
+            It holds what vfio-probe reads: sysfs attributes, ACPI tables, /proc/cmdline, the kernel configuration; review it before you share it.
 
             """
-            try writeFile(dir + "/README", Array(info.utf8))
+            try writeFile(dir + "/README", Array(info.utf8), mode: 0o644)
+            // Complete: the marker goes, then the folder takes its name.
+            let (mfd, mname, owned) = try parent(Writer.marker)
+            defer { if owned { close(mfd) } }
+            if unlinkat(mfd, mname, 0) != 0 { throw failure(partial + Writer.marker) }
+            if fsync(rootFD) != 0 { throw failure(partial) }
+            if Glibc.rename(partial, out) != 0 { throw failure(out) }
+            close(rootFD)
+            rootFD = -1
         }
 
         func join(_ dir: String, _ name: String) -> String { dir == "/" ? "/" + name : dir + "/" + name }

@@ -38,6 +38,40 @@ int vp_openat_in_root(int rootfd, const char *path, int flags) {
 }
 
 const int vp_O_PATH = O_PATH;
+/* Not an open(2) flag: taken off before any call. */
+const int vp_O_REGULAR = 0x40000000;
+
+/* Whether what `st` describes may be opened with `flags` in a tree. */
+static int vp_openable(const struct stat *st, int flags) {
+    if (S_ISREG(st->st_mode)) return !(flags & O_DIRECTORY);
+    return S_ISDIR(st->st_mode);
+}
+
+int vp_open_in_tree(int rootfd, const char *path, int flags) {
+    int regular = flags & vp_O_REGULAR;
+    flags &= ~vp_O_REGULAR;
+    if (flags & O_PATH) return vp_openat_in_root(rootfd, path, flags);
+    if (!regular) return vp_openat_in_root(rootfd, path, flags | O_NONBLOCK | O_NOCTTY);
+    int p = vp_openat_in_root(rootfd, path, O_PATH);
+    if (p < 0) return -1;
+    struct stat st;
+    if (fstat(p, &st) != 0 || !vp_openable(&st, flags)) {
+        close(p);
+        errno = ENXIO;
+        return -1;
+    }
+    char proc[64];
+    /* thread-self: a reader thread may have a descriptor table of its own (unshare). */
+    snprintf(proc, sizeof proc, "/proc/thread-self/fd/%d", p);
+    int fd;
+    do {
+        fd = open(proc, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    int e = errno;
+    close(p);
+    errno = e;
+    return fd;
+}
 int vp_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 int vp_open_plugin(int dirfd, const char *name) {
@@ -105,6 +139,9 @@ static long vp_sys_read(int fd, void *buf, size_t n) { return syscall(SYS_read, 
 static void vp_sys_close(int fd) { (void)syscall(SYS_close, fd); }
 
 int vp_open_beneath(int dirfd, const char *path, int flags) {
+    int regular = flags & vp_O_REGULAR;
+    flags &= ~vp_O_REGULAR;
+    if (!(flags & O_PATH)) flags |= O_NONBLOCK | O_NOCTTY; /* openat2 takes no other flag with O_PATH */
     /* Relative, and no "." or ".." component: with no link followed either, the walk cannot
        leave dirfd. (RESOLVE_BENEATH would say the same, but it takes a reference on dirfd's
        dentry for every open, and threads sharing a folder then contend on it.) */
@@ -117,6 +154,15 @@ int vp_open_beneath(int dirfd, const char *path, int flags) {
         }
         if (!slash) break;
         c = slash + 1;
+    }
+    if (regular && !(flags & O_PATH)) {
+        /* Looked at before it is opened; a link is not followed by the open either. */
+        struct stat st;
+        if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0) return -1;
+        if (!S_ISLNK(st.st_mode) && !vp_openable(&st, flags)) {
+            errno = ENXIO;
+            return -1;
+        }
     }
     int fd = vp_openat2(dirfd, path, flags, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
     if (fd >= 0 || errno != ENOSYS) return fd;
@@ -172,11 +218,11 @@ long vp_readlink(int dirfd, const char *within, const char *name, char *buf, lon
     return syscall(SYS_readlinkat, dirfd, path, buf, (size_t)cap);
 }
 
-long vp_read_attribute(int dirfd, const char *within, const char *name, void *buf, long cap) {
+long vp_read_attribute(int dirfd, const char *within, const char *name, void *buf, long cap, int flags) {
     char tmp[512];
     const char *path = vp_join(tmp, sizeof tmp, within, name);
     if (!path) return -1;
-    int fd = vp_open_beneath(dirfd, path, O_RDONLY);
+    int fd = vp_open_beneath(dirfd, path, O_RDONLY | flags);
     if (fd < 0) return -1;
     long total = 0;
     while (total < cap) {

@@ -206,3 +206,72 @@ struct SnapshotOutputTests {
         #expect(r.status == 1 && r.stderr.contains("a snapshot that did not finish"))
     }
 }
+
+/// A tree from someone else (a snapshot attached to a bug report) is data, not a place to run
+/// into: no FIFO hangs the probe, no device node in it is opened, no manifest is read past 4 MiB,
+/// and without openat2 no tree is read at all.
+struct CraftedTreeTests {
+    func cleanUp(_ root: String) { try? FileManager.default.removeItem(atPath: (root as NSString).deletingLastPathComponent) }
+
+    @Test func fifosDoNotHang() throws {
+        let t = try scratchFixture("intel-vfio-ready") { root in
+            try FileManager.default.removeItem(atPath: root + "/proc/cmdline")
+            mkfifo(root + "/proc/cmdline", 0o644)
+            let ue = root + "/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1/uevent"
+            try FileManager.default.removeItem(atPath: ue)
+            mkfifo(ue, 0o644)
+            try FileManager.default.removeItem(atPath: root + "/vfio-probe-snapshot/dev-nodes")
+            mkfifo(root + "/vfio-probe-snapshot/dev-nodes", 0o644)
+        }
+        defer { cleanUp(t) }
+        let start = Date()
+        let r = try runBinary(["--root", t, "--format", "json"])
+        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(r.status == 1, "the manifest is no file: the tree is refused, said at once: \(r.stderr)")
+        #expect(r.stderr.contains("not a regular file"))
+        // Without the FIFO manifest, the other two are unreadable facts, not hangs.
+        try FileManager.default.removeItem(atPath: t + "/vfio-probe-snapshot/dev-nodes")
+        let again = try runBinary(["--root", t, "--format", "json"])
+        #expect(again.stdout.contains("/proc/cmdline: not a regular file"))
+    }
+
+    @Test func deviceNodesInATreeAreNeverOpened() throws {
+        guard geteuid() == 0 else { return }  // mknod needs CAP_MKNOD
+        let t = try scratchFixture("intel-vfio-ready") { root in
+            let cfg = root + "/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1/config"
+            try FileManager.default.removeItem(atPath: cfg)
+            #expect(mknod(cfg, S_IFCHR | 0o600, (1 << 8) | 3) == 0)  // /dev/null's numbers
+        }
+        defer { cleanUp(t) }
+        let fs = try HostFS(root: t)
+        #expect(throws: HostFSError.notAFile("/sys/bus/pci/devices/0000:01:00.1/config")) {
+            try fs.bytes("/sys/bus/pci/devices/0000:01:00.1/config")
+        }
+        let dir = try fs.directory("/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1")
+        #expect(throws: HostFSError.self) { try dir.bytes("config") }
+        let r = try runBinary(["--root", t, "--format", "json"])
+        #expect(r.stdout.contains("not a regular file"))
+    }
+
+    @Test func aSparseManifestIsRefusedQuickly() throws {
+        let t = try scratchFixture("intel-vfio-ready") { root in
+            let m = root + "/vfio-probe-snapshot/unreadable"
+            #expect(FileManager.default.createFile(atPath: m, contents: nil))
+            #expect(truncate(m, 1 << 30) == 0)
+        }
+        defer { cleanUp(t) }
+        let start = Date()
+        let r = try runBinary(["--root", t, "--quiet"])
+        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(r.status == 1 && r.stderr.contains("larger than 4 MiB"))
+    }
+
+    /// Without openat2 (a seccomp filter answers ENOSYS, as a kernel before 5.6 does), a tree is
+    /// refused rather than read by a path its links could lead out of.
+    @Test func noOpenat2NoTree() throws {
+        let helper = Repo.root + "/Tests/Support/without-openat2.py"
+        let r = try runBinary(["python3", helper, Repo.binary, "--root", Repo.fixture("intel-vfio-ready"), "--quiet"], executable: "/usr/bin/env")
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("this kernel has no openat2"))
+    }
+}

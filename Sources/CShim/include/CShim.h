@@ -19,6 +19,14 @@ int vp_openat_in_root(int rootfd, const char *path, int flags);
 
 /// Constants and macros Swift's Glibc module does not export (they need _GNU_SOURCE).
 extern const int vp_O_PATH;
+/// For the opens below, in a tree that is not this host's root: the last component must be a
+/// regular file (or a directory, with O_DIRECTORY), looked at before it is opened, so that no FIFO,
+/// socket or device node a tree holds is ever opened (a watchdog node would arm the watchdog).
+/// Anything else fails with ENXIO. Every open is also O_NONBLOCK | O_NOCTTY.
+extern const int vp_O_REGULAR;
+/// vp_openat_in_root with vp_O_REGULAR honoured: the file is looked at through an O_PATH
+/// descriptor first and then opened through it.
+int vp_open_in_tree(int rootfd, const char *path, int flags);
 /// Opens `path` beneath `dirfd` following no symbolic link at all, and never leaving `dirfd`: a
 /// relative path without "." or ".." components (EXDEV otherwise), opened with openat2
 /// RESOLVE_NO_SYMLINKS (on kernels before 5.6, one component at a time with O_NOFOLLOW). For the real directories of sysfs: a group's `12/type`, a device's
@@ -32,7 +40,7 @@ int vp_open_beneath(int dirfd, const char *path, int flags);
 /// produces an attribute in one show() (and a binary attribute such as `config` in one read of what this user may see), so a read shorter than `cap` is all of it,
 /// as it is for a regular file in a fixture; only a full buffer reads on. Returns the length
 /// (at most `cap`), or -1 with errno.
-long vp_read_attribute(int dirfd, const char *within, const char *name, void *buf, long cap);
+long vp_read_attribute(int dirfd, const char *within, const char *name, void *buf, long cap, int flags);
 /// The smallest entry of directory `name` beneath `dirfd` (`vp_open_beneath`) whose name starts
 /// with `prefix` (`vfio-dev/vfio3`) among the first batch of entries that has one (a vfio-dev
 /// folder holds exactly one), NUL-terminated into `out`, with getdents64 on one descriptor.

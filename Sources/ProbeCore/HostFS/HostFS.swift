@@ -13,10 +13,17 @@ public enum HostFSError: Error, Equatable, Sendable, CustomStringConvertible {
     case notALink(String)
     case notADirectory(String)
     case io(String, Errno)
+    /// In a tree: a FIFO, socket or device node where a file was expected; it is never opened.
+    case notAFile(String)
+    /// A file larger than any the probe reads (a crafted or sparse tree).
+    case tooLarge(String, Int)
+    /// Reading a tree needs openat2 (Linux 5.6), which keeps every link inside it.
+    case noOpenat2(String)
 
     public var path: String {
         switch self {
-        case .missing(let p), .permissionDenied(let p), .notALink(let p), .notADirectory(let p), .io(let p, _): p
+        case .missing(let p), .permissionDenied(let p), .notALink(let p), .notADirectory(let p), .io(let p, _), .notAFile(let p),
+             .tooLarge(let p, _), .noOpenat2(let p): p
         }
     }
 
@@ -27,6 +34,9 @@ public enum HostFSError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notALink(let p): "\(p): not a symbolic link"
         case .notADirectory(let p): "\(p): not a directory"
         case .io(let p, let e): "\(p): \(e)"
+        case .notAFile(let p): "\(p): not a regular file (a FIFO, socket or device node in a tree is never opened)"
+        case .tooLarge(let p, let limit): "\(p): larger than \(limit >> 20) MiB, more than any file the probe reads"
+        case .noOpenat2(let p): "\(p): this kernel has no openat2 (Linux before 5.6), without which a tree's links could lead out of it: read the tree on Linux 5.6 or later"
         }
     }
 }
@@ -73,17 +83,32 @@ public final class HostFS: Sendable {
         let fd = open(normalized, vp_O_PATH | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 { throw HostFS.error(errno, normalized) }
         self.rootFD = fd
+        treeFlags = normalized == "/" ? 0 : vp_O_REGULAR
         if normalized == "/" {
             unreadable = []
             manifestText = ""
         } else {
+            // The manifests of a tree: absent is none; anything else wrong with them (too large,
+            // not a file, no openat2 on this kernel) is the tree's problem, said at once.
             let reader = RootedOpener(rootFD: fd, root: normalized)
-            let unreadableText = (try? reader.readText(HostFS.manifestDirectory + "/unreadable")) ?? ""
-            unreadable = unreadableText.split(separator: "\n").map { String($0).trimmed }
-                .filter { $0.hasPrefix("/") }
-            manifestText = (try? reader.readText(HostFS.manifestDirectory + "/dev-nodes")) ?? ""
+            func manifest(_ name: String) throws(HostFSError) -> String {
+                do { return try reader.readText(HostFS.manifestDirectory + "/" + name) } catch .missing { return "" }
+            }
+            do throws(HostFSError) {
+                unreadable = try manifest("unreadable").split(separator: "\n").map { String($0).trimmed }.filter { $0.hasPrefix("/") }
+                manifestText = try manifest("dev-nodes")
+                // The kernel's openat2 is what keeps the tree's links inside it: asked once here.
+                let probe = vp_open_in_tree(fd, ".", vp_O_PATH)
+                if probe >= 0 { close(probe) } else if errno == ENOSYS { throw HostFSError.noOpenat2(normalized) }
+            } catch {
+                close(fd)
+                throw error
+            }
         }
     }
+
+    /// vp_O_REGULAR for a tree (no FIFO, socket or device node in it is opened), 0 for this host.
+    let treeFlags: CInt
 
     deinit { close(rootFD) }
 
@@ -372,6 +397,7 @@ public final class HostFS: Sendable {
         case ENOENT: .missing(path)
         case EACCES, EPERM: .permissionDenied(path)
         case ENOTDIR: .notADirectory(path)
+        case ENXIO: .notAFile(path)
         default: .io(path, Errno(rawValue: code))
         }
     }
@@ -469,7 +495,7 @@ public final class HostDirectory {
         if plain {
             var err: CInt = 0
             let b = [UInt8](unsafeUninitializedCapacity: limit) { buf, count in
-                let n = withWithin { vp_read_attribute(fd, $0, name, buf.baseAddress!, limit) }
+                let n = withWithin { vp_read_attribute(fd, $0, name, buf.baseAddress!, limit, fs.treeFlags) }
                 if n < 0 { err = errno; count = 0 } else { count = n }
             }
             if err != 0 { throw HostFS.error(err, full(name)) }
@@ -479,7 +505,7 @@ public final class HostDirectory {
             fs.log?.record(full(name), .unreadable)
             throw .permissionDenied(full(name))
         }
-        let f = vp_open_beneath(fd, relative(name), O_RDONLY)
+        let f = vp_open_beneath(fd, relative(name), O_RDONLY | fs.treeFlags)
         if f < 0 {
             let e = HostFS.error(errno, full(name))
             if case .permissionDenied = e { fs.log?.record(full(name), .unreadable) }
@@ -502,7 +528,7 @@ public final class HostDirectory {
         }
         if plain {
             let r: R? = try withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { (buf) throws(HostFSError) -> R? in
-                let n = withWithin { vp_read_attribute(fd, $0, name, buf.baseAddress!, 4096) }
+                let n = withWithin { vp_read_attribute(fd, $0, name, buf.baseAddress!, 4096, fs.treeFlags) }
                 if n < 0 { throw HostFS.error(errno, full(name)) }
                 // A full buffer: a longer attribute (64 KiB pages), read again whole below.
                 return n == 4096 ? nil : body(trimmed(UnsafeRawBufferPointer(rebasing: buf[..<Int(n)])))
@@ -595,32 +621,25 @@ struct RootedOpener {
 
     func open(_ path: String, _ flags: CInt) throws(HostFSError) -> CInt {
         if root == "/" {
-            let fd = Glibc.open(path, flags | O_CLOEXEC)
+            let fd = Glibc.open(path, flags | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
             if fd < 0 { throw HostFS.error(errno, path) }
             return fd
         }
         let relative = path.hasPrefix("/") ? "." + path : path
-        let fd = vp_openat_in_root(rootFD, relative, flags)
+        let fd = vp_open_in_tree(rootFD, relative, flags | vp_O_REGULAR)
         if fd >= 0 { return fd }
-        if errno == ENOSYS {
-            // Kernels before 5.6: a plain open under the root (links in trees are relative).
-            let fd = Glibc.open(root + (path.hasPrefix("/") ? path : "/" + path), flags | O_CLOEXEC)
-            if fd >= 0 { return fd }
-        }
+        // Without openat2 a link could lead out of the tree: such a kernel reads no tree.
+        if errno == ENOSYS { throw .noOpenat2(root) }
         throw HostFS.error(errno, path)
     }
 
-    func readText(_ path: String) throws(HostFSError) -> String {
+    /// A manifest: at most 4 MiB, like every file the probe reads (a sparse 1 GiB file is refused).
+    func readText(_ path: String, limit: Int = 4 << 20) throws(HostFSError) -> String {
         let fd = try open(path, O_RDONLY)
         defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 8192)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 8192) }
-            if n <= 0 { break }
-            out.append(contentsOf: chunk[0..<n])
-        }
-        return String(decoding: out, as: UTF8.self)
+        let b = try HostFS.readAll(fd, path: path, limit: limit + 1)
+        if b.count > limit { throw .tooLarge(path, limit) }
+        return String(decoding: b, as: UTF8.self)
     }
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes each ACPI decoder with libFuzzer, seeded with the real tables in ../shared/fixtures/acpi.
-#   scripts/fuzz.sh [SECONDS-PER-DECODER] [dmar|ivrs|iort|viot ...]
+# Fuzzes each ACPI decoder with libFuzzer, seeded with the real tables in ../shared/fixtures/acpi,
+# and the site-check plugins' JSON-line parser, seeded with the examples' lines.
+#   scripts/fuzz.sh [SECONDS-PER-TARGET] [dmar|ivrs|iort|viot|plugin-json ...]
 # Crashes land in .build-fuzz/crashes-NAME/; a crash makes the script fail. Turn each one into a
 # regression test in Tests/ProbeCoreTests/ACPITests.swift (FuzzRegressionTests).
 set -euo pipefail
@@ -8,14 +9,34 @@ cd "$(dirname "$0")/.."
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(dmar ivrs iort viot)
+[ ${#targets[@]} -gt 0 ] || targets=(dmar ivrs iort viot plugin-json)
 shared=../shared/fixtures/acpi
 out=.build-fuzz
 mkdir -p "$out"
 bin="$out/fuzz-acpi"
 swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name ACPI Sources/ACPI/*.swift Fuzz/fuzz-acpi.swift -o "$bin"
+json="$out/fuzz-plugin-json"
+swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name PluginJSON Sources/ProbeCore/Report/JSONParser.swift \
+    Sources/ProbeCore/Report/JSONValue.swift Fuzz/fuzz-plugin-json.swift -o "$json"
 status=0
 for t in "${targets[@]}"; do
+    if [ "$t" = plugin-json ]; then
+        corpus="$out/corpus-$t"
+        crashes="$out/crashes-$t"
+        mkdir -p "$corpus" "$crashes"
+        printf '%s\n' '{"id": "site.bios", "status": "warn", "summary": "BIOS too old", "remedy": "update it", "device": "0000:3b:00.0", "blocks": ["vfio"]}' > "$corpus/seed-1"
+        printf '%s\n' '{"a": [1, -2.5e3, true, null, "x\n\u00e9"], "b": {"c": {}}}' '# comment' '' > "$corpus/seed-2"
+        echo "== fuzzing the plugin JSON-line parser for ${seconds}s"
+        if ! "$json" "$corpus" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -artifact_prefix="$crashes/" -print_final_stats=1 \
+                > "$out/fuzz-$t.log" 2>&1; then
+            echo "fuzz: the plugin JSON parser CRASHED; see $out/fuzz-$t.log and $crashes/" >&2
+            tail -30 "$out/fuzz-$t.log" >&2
+            status=1
+        else
+            grep -E "stat::number_of_executed_units|cov:" "$out/fuzz-$t.log" | tail -2
+        fi
+        continue
+    fi
     corpus="$out/corpus-$t"
     crashes="$out/crashes-$t"
     mkdir -p "$corpus" "$crashes"

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ProbeCore
+@testable import Live
 
 /// The attacks of the hardening review, performed: each is refused or contained.
 struct HardeningTests {
@@ -273,5 +274,28 @@ struct CraftedTreeTests {
         let r = try runBinary(["python3", helper, Repo.binary, "--root", Repo.fixture("intel-vfio-ready"), "--quiet"], executable: "/usr/bin/env")
         #expect(r.status == 1)
         #expect(r.stderr.contains("this kernel has no openat2"))
+    }
+}
+
+/// The holder of a VFIO node is named by what its descriptor refers to, not by the name a link
+/// shows: a process in a mount namespace of its own can make /proc/PID/fd/N read any path.
+struct HolderScanTests {
+    @Test func aNameInAnotherNamespaceIsNotTheNode() throws {
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return }
+        let fake = try scratchDirectory() + "/fake"
+        defer { try? FileManager.default.removeItem(atPath: (fake as NSString).deletingLastPathComponent) }
+        try "not a device\n".write(toFile: fake, atomically: true, encoding: .utf8)
+        // In its own mount namespace, a regular file bound over /dev/null, held open as fd 9.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        p.arguments = ["-m", "--propagation", "private", "sh", "-c", "mount --bind \(fake) /dev/null && exec 9</dev/null && exec sleep 5"]
+        try p.run()
+        defer { p.terminate() }
+        usleep(500_000)
+        guard p.isRunning else { return }  // no mount namespaces here: nothing to attack with
+        let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(p.processIdentifier)/fd/9")
+        #expect(link == "/dev/null", "the link reads /dev/null, though it is a regular file")
+        let holders = Holders.of("/dev/null", fs: try HostFS(root: "/"))
+        #expect(!holders.contains { $0.hasPrefix("pid \(p.processIdentifier) ") }, "\(holders)")
     }
 }

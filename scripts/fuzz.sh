@@ -19,41 +19,34 @@ json="$out/fuzz-plugin-json"
 swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name PluginJSON Sources/ProbeCore/Report/JSONParser.swift \
     Sources/ProbeCore/Report/JSONValue.swift Fuzz/fuzz-plugin-json.swift -o "$json"
 status=0
+# fuzz NAME WHAT BINARY: runs BINARY over .build-fuzz/corpus-NAME (VP_FUZZ_SIGNATURE from the caller).
+fuzz() {
+    local t=$1 what=$2 binary=$3
+    echo "== fuzzing $what for ${seconds}s"
+    if ! "$binary" "$out/corpus-$t" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -artifact_prefix="$out/crashes-$t/" \
+            -print_final_stats=1 > "$out/fuzz-$t.log" 2>&1; then
+        echo "fuzz: $what CRASHED; see $out/fuzz-$t.log and $out/crashes-$t/" >&2
+        tail -30 "$out/fuzz-$t.log" >&2
+        status=1
+    else
+        grep -E "stat::number_of_executed_units|cov:" "$out/fuzz-$t.log" | tail -2
+    fi
+}
 for t in "${targets[@]}"; do
+    corpus="$out/corpus-$t"
+    mkdir -p "$corpus" "$out/crashes-$t"
     if [ "$t" = plugin-json ]; then
-        corpus="$out/corpus-$t"
-        crashes="$out/crashes-$t"
-        mkdir -p "$corpus" "$crashes"
         printf '%s\n' '{"id": "site.bios", "status": "warn", "summary": "BIOS too old", "remedy": "update it", "device": "0000:3b:00.0", "blocks": ["vfio"]}' > "$corpus/seed-1"
         printf '%s\n' '{"a": [1, -2.5e3, true, null, "x\n\u00e9"], "b": {"c": {}}}' '# comment' '' > "$corpus/seed-2"
-        echo "== fuzzing the plugin JSON-line parser for ${seconds}s"
-        if ! "$json" "$corpus" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -artifact_prefix="$crashes/" -print_final_stats=1 \
-                > "$out/fuzz-$t.log" 2>&1; then
-            echo "fuzz: the plugin JSON parser CRASHED; see $out/fuzz-$t.log and $crashes/" >&2
-            tail -30 "$out/fuzz-$t.log" >&2
-            status=1
-        else
-            grep -E "stat::number_of_executed_units|cov:" "$out/fuzz-$t.log" | tail -2
-        fi
+        fuzz "$t" "the plugin JSON-line parser" "$json"
         continue
     fi
-    corpus="$out/corpus-$t"
-    crashes="$out/crashes-$t"
-    mkdir -p "$corpus" "$crashes"
     sig=$(echo "$t" | tr a-z A-Z)
     if [ -d "$shared" ]; then
         find "$shared" -name "*.$sig*.bin" -exec cp {} "$corpus/" \;
     else
         echo "fuzz: $shared is absent: $t starts from an empty corpus"
     fi
-    echo "== fuzzing the $sig decoder for ${seconds}s"
-    if ! VP_FUZZ_SIGNATURE="$sig" "$bin" "$corpus" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -artifact_prefix="$crashes/" \
-            -print_final_stats=1 > "$out/fuzz-$t.log" 2>&1; then
-        echo "fuzz: $sig decoder CRASHED; see $out/fuzz-$t.log and $crashes/" >&2
-        tail -30 "$out/fuzz-$t.log" >&2
-        status=1
-    else
-        grep -E "stat::number_of_executed_units|cov:" "$out/fuzz-$t.log" | tail -2
-    fi
+    VP_FUZZ_SIGNATURE="$sig" fuzz "$t" "the $sig decoder" "$bin"
 done
 exit $status

@@ -75,11 +75,7 @@ struct GroupsTests {
 
 struct ExternalCheckTests {
     func plugins(_ scripts: [String: String]) throws -> String {
-        let dir = try scratchDirectory()
-        for (name, body) in scripts {
-            try ("#!/bin/sh\n" + body + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
-            chmod(dir + "/" + name, 0o755)
-        }
+        let dir = try pluginDirectory(scripts)
         try "not executable".write(toFile: dir + "/README", atomically: true, encoding: .utf8)
         return dir
     }

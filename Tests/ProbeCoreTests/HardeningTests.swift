@@ -66,14 +66,7 @@ struct LivePolicyTests {
 /// Site check plugins run as root: only from a directory and files nobody else controls, from
 /// the descriptor that was checked, in a process group of their own, within the deadline.
 struct PluginTrustTests {
-    func dir(_ scripts: [String: String]) throws -> String {
-        let d = try scratchDirectory()
-        for (name, body) in scripts {
-            try ("#!/bin/sh\n" + body + "\n").write(toFile: d + "/" + name, atomically: true, encoding: .utf8)
-            chmod(d + "/" + name, 0o755)
-        }
-        return d
-    }
+    func dir(_ scripts: [String: String]) throws -> String { try pluginDirectory(scripts) }
     func run(_ d: String, timeout: Int32 = 1000) -> [Finding] {
         var ext = ExternalChecks(directory: d, root: Repo.fixture("intel-vfio-ready"), explicit: true)
         ext.timeoutMilliseconds = timeout

@@ -78,3 +78,13 @@ extension String {
         try (old + line + "\n").write(toFile: self, atomically: true, encoding: .utf8)
     }
 }
+
+/// A scratch directory of site-check plugins: each script a `#!/bin/sh` file, mode 0755.
+func pluginDirectory(_ scripts: [String: String]) throws -> String {
+    let dir = try scratchDirectory()
+    for (name, body) in scripts {
+        try ("#!/bin/sh\n" + body + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+        chmod(dir + "/" + name, 0o755)
+    }
+    return dir
+}

@@ -273,7 +273,7 @@ public enum Actions {
         return lines
     }
 
-    /// vfio_pci_dev_in_denylist: Intel QAT (DH895XCC, C3XXX, C62X and their VFs), DSA and IAX on
+    /// vfio_pci_dev_in_denylist: Intel QAT (DH895xCC, C3000, C62x and their VFs), DSA and IAX on
     /// Sapphire Rapids, which vfio_pci_probe refuses (-EINVAL) unless disable_denylist is set.
     public static let vfioPCIDenylist: Set<UInt16> = [0x0435, 0x0443, 0x19e2, 0x19e3, 0x37c8, 0x37c9, 0x0b25, 0x0cfe]
     /// The QAT entries arrived in 5.9; DSA and IAX in 2024 (6.10, and stable kernels since).

@@ -17,6 +17,8 @@
 #include <sys/syscall.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/openat2.h>
 
@@ -91,6 +93,7 @@ int vp_spawn_plugin(int exe, const char *const argv[], const char *const envp[],
     if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, err, 2);
     if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, exe, 3);
     if (!rc) rc = posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+    if (!rc) rc = posix_spawn_file_actions_addchdir_np(&fa, "/");
     if (!rc) rc = posix_spawnattr_setpgroup(&attr, 0);
     if (!rc) rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
     sigset_t all, none;
@@ -99,13 +102,74 @@ int vp_spawn_plugin(int exe, const char *const argv[], const char *const envp[],
     if (!rc) rc = posix_spawnattr_setsigdefault(&attr, &all);
     if (!rc) rc = posix_spawnattr_setsigmask(&attr, &none);
     pid_t pid = -1;
+    /* Whatever the plugin starts and abandons comes back to the probe, to be killed. */
+    (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    mode_t old = umask(022); /* the plugin's, not the caller's */
     if (!rc) rc = posix_spawn(&pid, "/proc/self/fd/3", &fa, &attr, (char *const *)argv, (char *const *)envp);
+    umask(old);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     return rc ? -rc : (int)pid;
 }
 
 int vp_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+/* Whether /proc/PID/environ holds the NUL-terminated entry `mark`. */
+static int vp_environ_has(long pid, const char *mark) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/environ", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char env[65536];
+    ssize_t n = read(fd, env, sizeof env - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    env[n] = 0;
+    size_t len = strlen(mark);
+    for (ssize_t i = 0; i < n; i += (ssize_t)strlen(env + i) + 1)
+        if (strncmp(env + i, mark, len + 1) == 0) return 1;
+    return 0;
+}
+
+int vp_reap_orphans(const char *mark) {
+    int killed = 0;
+    pid_t self = getpid();
+    for (int round = 0; round < 50; round++) {
+        int found = 0;
+        DIR *d = opendir("/proc");
+        if (!d) break;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            char *end;
+            long pid = strtol(e->d_name, &end, 10);
+            if (*end || pid <= 0) continue;
+            char path[64], buf[512];
+            snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) continue;
+            ssize_t n = read(fd, buf, sizeof buf - 1);
+            close(fd);
+            if (n <= 0) continue;
+            buf[n] = 0;
+            char *paren = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
+            long ppid = 0;
+            char state = 0;
+            if (!paren || sscanf(paren + 1, " %c %ld", &state, &ppid) != 2 || ppid != self) continue;
+            if (!vp_environ_has(pid, mark)) continue;
+            found++;
+            kill((pid_t)pid, SIGKILL);
+            int status;
+            while (waitpid((pid_t)pid, &status, 0) < 0 && errno == EINTR) {}
+            killed++;
+        }
+        closedir(d);
+        if (!found) {
+            if (round > 0) break;
+            usleep(20000); /* a moment for what is being reparented */
+        }
+    }
+    return killed;
+}
 
 static volatile sig_atomic_t vp_guarded_group;
 static struct sigaction vp_saved[4];
@@ -156,12 +220,29 @@ int vp_open_beneath(int dirfd, const char *path, int flags) {
         c = slash + 1;
     }
     if (regular && !(flags & O_PATH)) {
-        /* Looked at before it is opened; a link is not followed by the open either. */
-        struct stat st;
-        if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0) return -1;
-        if (!S_ISLNK(st.st_mode) && !vp_openable(&st, flags)) {
-            errno = ENXIO;
-            return -1;
+        /* What is looked at is what is opened: an O_PATH descriptor (which opens nothing) is
+           checked, then opened through /proc, so no swap in between can put a FIFO or a device
+           node in its place. */
+        int p = vp_openat2(dirfd, path, O_PATH, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+        if (p < 0) {
+            if (errno != ENOSYS) return -1;
+        } else {
+            struct stat st;
+            if (fstat(p, &st) != 0 || !vp_openable(&st, flags)) {
+                close(p);
+                errno = ENXIO;
+                return -1;
+            }
+            char proc[64];
+            snprintf(proc, sizeof proc, "/proc/thread-self/fd/%d", p);
+            int fd;
+            do {
+                fd = open(proc, flags | O_CLOEXEC);
+            } while (fd < 0 && errno == EINTR);
+            int e = errno;
+            close(p);
+            errno = e;
+            return fd;
         }
     }
     int fd = vp_openat2(dirfd, path, flags, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);

@@ -299,7 +299,8 @@ enum Terminal {
     }
 
     static func error(_ s: String) {
-        var s = "vfio-probe: \(s)\n"
+        // A message may quote a path given on the command line or found in a tree.
+        var s = "vfio-probe: \(Escaping.terminal(s))\n"
         s.withUTF8 { _ = try? FileDescriptor.standardError.writeAll($0) }
     }
     /// Whether fd 1 was open when the probe started. A closed one is taken over by /dev/null at

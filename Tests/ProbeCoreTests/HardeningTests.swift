@@ -292,3 +292,72 @@ struct HolderScanTests {
         #expect(!holders.contains { $0.hasPrefix("pid \(p.processIdentifier) ") }, "\(holders)")
     }
 }
+
+/// The attacker review's findings, performed again.
+struct HardeningReviewTests {
+    /// A link in a folder the attacker owns, pointing at a trusted folder of programs: refused,
+    /// with or without a trailing slash.
+    @Test func aLinkThroughAnUntrustedFolderIsRefused() throws {
+        guard geteuid() == 0 else { return }
+        let base = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let programs = try pluginDirectory(["sys": #"echo '{"id": "site.sys", "status": "pass", "summary": "ran"}'"#])
+        defer { try? FileManager.default.removeItem(atPath: programs) }
+        try FileManager.default.createDirectory(atPath: base + "/home-alice", withIntermediateDirectories: true)
+        chown(base + "/home-alice", 1001, 1001)
+        try FileManager.default.createSymbolicLink(atPath: base + "/home-alice/checks", withDestinationPath: programs)
+        lchown(base + "/home-alice/checks", 1001, 1001)
+        for dir in [base + "/home-alice/checks", base + "/home-alice/checks/"] {
+            let f = ExternalChecks(directory: dir, root: "/", explicit: true).run(builtinIDs: [])
+            #expect(!f.contains { $0.checkID == "site.sys" }, "\(dir)")
+            #expect(f.first?.checkID == "plugins.directory", "\(dir): \(f.map(\.summary))")
+        }
+    }
+
+    /// What a plugin starts in a session or group of its own is killed and reaped all the same.
+    @Test func escapedChildrenAreReaped() throws {
+        let marker = "vp-escape-\(getpid())"
+        let d = try pluginDirectory(["escape": "setsid sleep 61 & (exec -a \(marker) sleep 62) & echo '{\"id\": \"site.e\", \"status\": \"pass\", \"summary\": \"x\"}'"])
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        var ext = ExternalChecks(directory: d, root: Repo.fixture("intel-vfio-ready"), explicit: true)
+        ext.timeoutMilliseconds = 2000
+        #expect(ext.run(builtinIDs: []).contains { $0.checkID == "site.e" })
+        let ps = try runBinary(["-c", "ps -eo stat,args | grep -v '^Z' | grep -cE '[s]leep 6[12]' || true"], executable: "/bin/sh").stdout
+        #expect(ps.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+    }
+
+    @Test func anUntrustedInterpreterIsRefused() throws {
+        let d = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        try "#!tmp/evil\necho hi\n".write(toFile: d + "/rel", atomically: true, encoding: .utf8)
+        chmod(d + "/rel", 0o755)
+        let f = ExternalChecks(directory: d, root: "/", explicit: true).run(builtinIDs: [])
+        #expect(f.contains { $0.checkID == "plugins.rel" && $0.summary.contains("not an absolute path") })
+    }
+
+    /// Thousands of links to one function's folder are not thousands of functions.
+    @Test func aliasLinksNameNoFunction() throws {
+        let t = try scratchFixture("intel-vfio-ready") { root in
+            for i in 0..<50 {
+                try FileManager.default.createSymbolicLink(atPath: root + String(format: "/sys/bus/pci/devices/0000:02:%02x.0", i),
+                                                           withDestinationPath: "../../../devices/pci0000:00/0000:00:1f.0")
+            }
+        }
+        defer { try? FileManager.default.removeItem(atPath: (t as NSString).deletingLastPathComponent) }
+        let r = try probeRoot(t)
+        #expect(!r.host.devices.keys.contains { $0.bus == 2 })
+        #expect(r.host.readProblems.contains { $0.contains("links to a folder that is not its own") })
+    }
+
+    @Test func bidiAndPathsAreEscaped() throws {
+        #expect(Escaping.terminal("a\u{202E}b\u{2028}c") == "a\\xe2\\x80\\xaeb\\xe2\\x80\\xa8c")
+        let d = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        let name = d + "/DMAR\u{1b}]0;PWN\u{07}"
+        try Data([0x44, 0x4d, 0x41, 0x52, 0xff, 0, 0, 0]).write(to: URL(fileURLWithPath: name))
+        let r = try runBinary(["acpi", name])
+        #expect(!r.stdout.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x07 })
+        let root = try runBinary(["--root", d + "/\u{1b}[2Jnope", "--quiet"])
+        #expect(!root.stderr.unicodeScalars.contains { $0.value == 0x1b })
+    }
+}

@@ -72,6 +72,11 @@ int vp_open_plugin(int dirfd, const char *name);
 /// descriptor 3 the program itself, and nothing else open (closefrom); in a process group of its
 /// own. Returns the pid, or -errno.
 int vp_spawn_plugin(int exe, const char *const argv[], const char *const envp[], int out, int err);
+/// Kills and reaps the remaining children of this process whose environment holds `mark` (the
+/// plugin run's VFIO_PROBE_PLUGIN=… entry): what a plugin left behind in a session or group of its
+/// own, reparented here (the probe is a child subreaper once it has run a plugin). Other
+/// children are not touched. Returns how many it killed.
+int vp_reap_orphans(const char *mark);
 /// pidfd_open(2): a descriptor that polls readable when `pid` exits; -1 with errno.
 int vp_pidfd_open(int pid);
 /// While a plugin's process group runs: SIGINT, SIGTERM, SIGHUP and SIGQUIT to the probe kill the

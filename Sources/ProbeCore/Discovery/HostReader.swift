@@ -327,7 +327,12 @@ public struct HostReader: Sendable {
         // Its place in the hierarchy: the /sys/bus/pci/devices link names every bridge above it.
         var parents: [PCIAddress] = []
         var folder: HostDirectory?
+        var alias = false
         func fromLink(_ t: UnsafeRawBufferPointer) {
+            // The kernel links each function to its own folder: a link to another one (a crafted
+            // tree aliasing one folder thousands of times) names no function.
+            let leaf = t.lastIndex(of: UInt8(ascii: "/")).map { t[($0 + 1)...] } ?? t[...]
+            if !leaf.elementsEqual(name.utf8) { alias = true; return }
             parents = PCIAddress.bridges(inDevicePath: t)
             folder = deviceFolder(link: t, worker)
         }
@@ -335,6 +340,10 @@ public struct HostReader: Sendable {
             _ = try? devicesDir.withLink(name, fromLink)
         } else if let t = try? fs.link(path) {
             Array(t.utf8).withUnsafeBytes(fromLink)
+        }
+        if alias {
+            worker.problems.append("\(path): links to a folder that is not its own")
+            return nil
         }
         guard var dir = folder ?? (try? fs.directory(path)) else {
             worker.problems.append("\(path): unreadable")

@@ -59,7 +59,7 @@ public struct ExternalChecks: Sendable {
             defer { close(fd) }
             var st = stat()
             guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o111 != 0 else { continue }  // not a program
-            if let why = Trust.fileProblem(st) { out.append(refused(name, why)); continue }
+            if let why = Trust.fileProblem(st) ?? Trust.interpreterProblem(fd) { out.append(refused(name, why)); continue }
             out += runOne(name: name, file: fd, builtinIDs: builtinIDs)
         }
         return out
@@ -155,21 +155,77 @@ public struct ExternalChecks: Sendable {
 enum Trust {
     static func trusted(uid: uid_t) -> Bool { uid == 0 || uid == geteuid() }
 
+    /// Whether the directory opened as `dfd` may be trusted: the path as given is walked from
+    /// "/" one component at a time without following anything first — every folder on the way
+    /// must be trusted (a sticky world-writable one, such as /tmp, as a container only), every
+    /// link must be owned by root or this user (it sits in a folder already found trusted), and
+    /// what the walk arrives at must be what was opened.
     static func directoryProblem(_ dfd: CInt, path: String) -> String? {
         var st = stat()
         guard fstat(dfd, &st) == 0 else { return String(cString: strerror(errno)) }
         if let why = ownershipProblem(st, what: "it") { return why }
-        // Every folder above the real path.
-        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard realpath(path, &buf) != nil else { return String(cString: strerror(errno)) }
-        var parent = String(cString: buf)
-        while parent != "/" {
-            parent = HostFS.split(parent).0
-            var p = stat()
-            guard lstat(parent, &p) == 0 else { return "\(parent): \(String(cString: strerror(errno)))" }
-            if p.st_mode & S_ISVTX != 0 && trusted(uid: p.st_uid) { continue }
-            if let why = ownershipProblem(p, what: parent) { return why }
+        var cwd = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let absolute = path.hasPrefix("/") ? path : (getcwd(&cwd, cwd.count) != nil ? String(cString: cwd) : "") + "/" + path
+        var todo = absolute.split(separator: "/").map(String.init)
+        var at = "/"
+        var links = 0
+        var root = stat()
+        guard lstat("/", &root) == 0 else { return "/: \(String(cString: strerror(errno)))" }
+        if let why = ownershipProblem(root, what: "/") { return why }
+        while !todo.isEmpty {
+            let c = todo.removeFirst()
+            if c == "." || c.isEmpty { continue }
+            if c == ".." { at = HostFS.split(at).0; continue }
+            let p = at == "/" ? "/" + c : at + "/" + c
+            var l = stat()
+            guard lstat(p, &l) == 0 else { return "\(p): \(String(cString: strerror(errno)))" }
+            if (l.st_mode & S_IFMT) == S_IFLNK {
+                links += 1
+                if links > 40 { return "\(p): too many links" }
+                if !trusted(uid: l.st_uid) { return "\(p) is a link owned by uid \(l.st_uid), not root or this user" }
+                var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+                let n = readlink(p, &buf, buf.count - 1)
+                guard n > 0 else { return "\(p): \(String(cString: strerror(errno)))" }
+                let target = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                if target.hasPrefix("/") { at = "/" }
+                todo = target.split(separator: "/").map(String.init) + todo
+                continue
+            }
+            guard (l.st_mode & S_IFMT) == S_IFDIR else { return "\(p) is not a folder" }
+            let last = todo.allSatisfy { $0 == "." || $0.isEmpty }
+            if !last, l.st_mode & S_ISVTX != 0, trusted(uid: l.st_uid) {
+                at = p
+                continue
+            }
+            if let why = ownershipProblem(l, what: last ? "it" : p) { return why }
+            at = p
         }
+        // What was walked is what was opened (no swap between the open and the walk).
+        var walked = stat()
+        guard stat(at, &walked) == 0, walked.st_dev == st.st_dev, walked.st_ino == st.st_ino else { return "it changed while it was checked" }
+        return nil
+    }
+
+    /// The `#!` interpreter of a script must be trusted as the script is: an absolute path to a
+    /// file of root's or this user's, in folders no one else can write.
+    static func interpreterProblem(_ fd: CInt) -> String? {
+        let f = open("/proc/thread-self/fd/\(fd)", O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard f >= 0 else { return nil }
+        defer { close(f) }
+        var head = [UInt8](repeating: 0, count: 256)
+        let n = read(f, &head, head.count)
+        guard n > 2, head[0] == UInt8(ascii: "#"), head[1] == UInt8(ascii: "!") else { return nil }
+        let line = String(decoding: head[2..<n].prefix { $0 != 0x0a }, as: UTF8.self)
+        guard let interp = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) else { return "its #! line names no interpreter" }
+        guard interp.hasPrefix("/") else { return "its interpreter \(interp) is not an absolute path" }
+        let dir = HostFS.split(interp).0
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dfd >= 0 else { return "its interpreter \(interp): \(String(cString: strerror(errno)))" }
+        defer { close(dfd) }
+        if let why = directoryProblem(dfd, path: dir) { return "its interpreter's folder \(dir): \(why)" }
+        var ist = stat()
+        guard stat(interp, &ist) == 0 else { return "its interpreter \(interp): \(String(cString: strerror(errno)))" }
+        if let why = ownershipProblem(ist, what: "its interpreter \(interp)") { return why }
         return nil
     }
 
@@ -210,8 +266,10 @@ enum Spawn {
             close(outPipe[0]); close(outPipe[1])
             return .failedToStart(e)
         }
+        // What this run starts carries its mark, so that only its own strays are reaped.
+        let mark = "VFIO_PROBE_PLUGIN=\(getpid())-\(monotonicMilliseconds())-\(UInt32.random(in: 0...UInt32.max))"
         let argv = arguments.map { UnsafePointer(strdup($0)) } + [nil]
-        let envp = environment.map { UnsafePointer(strdup($0)) } + [nil]
+        let envp = (environment + [mark]).map { UnsafePointer(strdup($0)) } + [nil]
         defer { (argv + envp).forEach { free(UnsafeMutablePointer(mutating: $0)) } }
         let pid = vp_spawn_plugin(file, argv, envp, outPipe[1], errPipe[1])
         close(outPipe[1])
@@ -226,6 +284,7 @@ enum Spawn {
         var exited = false
         defer {
             if !exited { kill(-pid, SIGKILL) }  // whatever it started goes with it
+            _ = vp_reap_orphans(mark)  // and what left its group (setsid, setpgid) too
             vp_guard_process_group(0)
             if exitFD >= 0 { close(exitFD) }
             close(outPipe[0]); close(errPipe[0])

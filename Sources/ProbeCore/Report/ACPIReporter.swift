@@ -19,7 +19,10 @@ public enum ACPIReporter {
         if inputs.isEmpty { return "no DMAR, IVRS, IORT or VIOT table\n" }
         var out: [String] = []
         for i in inputs {
-            if let why = i.unreadable { out.append("\(i.source): cannot read: \(why)\n"); continue }
+            if let why = i.unreadable {
+                out += ["\(i.source): cannot read: \(why)", "", ""]
+                continue
+            }
             switch i.result {
             case .failure(let e)?: out.append("\(i.source): does not decode: \(e)")
             case .success(let t)?:
@@ -31,7 +34,8 @@ public enum ACPIReporter {
             }
             out.append("")
         }
-        return out.joined(separator: "\n")
+        // File names and the tables' own strings (OEM ids, ANDD names) are untrusted text.
+        return out.map(Escaping.terminal).joined(separator: "\n")
     }
 
     static func body(_ t: DecodedTable) -> [String] {

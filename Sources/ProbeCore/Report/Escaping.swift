@@ -17,9 +17,13 @@ public enum Escaping {
         return out
     }
 
-    /// A line of a finding's detail: tabs and line breaks are the report's own, everything else escaped.
+    /// C0, DEL and C1 controls, and the invisible ones that reorder or break what a terminal
+    /// shows: bidirectional marks, embeddings, overrides and isolates, line and paragraph separators.
     static func isControl(_ u: Unicode.Scalar) -> Bool {
-        u.value < 0x20 || u.value == 0x7f || (0x80...0x9f).contains(u.value)
+        switch u.value {
+        case 0..<0x20, 0x7f, 0x80...0x9f, 0x200e, 0x200f, 0x2028...0x202e, 0x2066...0x2069: true
+        default: false
+        }
     }
 
     /// A Prometheus label value: `\` `"` and line feed as the format escapes them, every other

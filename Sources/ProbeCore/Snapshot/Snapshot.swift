@@ -91,6 +91,11 @@ public enum Snapshot {
             }
             rootFD = open(partial, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if rootFD < 0 { throw failure(partial) }
+            // The folder opened is the one just made: this user's, 0700.
+            var made = stat()
+            guard fstat(rootFD, &made) == 0, made.st_uid == geteuid(), made.st_mode & 0o077 == 0 else {
+                throw .output("\(partial) is not the folder this snapshot made")
+            }
             try makeDirectory(HostFS.manifestDirectory)
             try writeFile(Writer.marker, Array("a snapshot is being written here\n".utf8), mode: 0o600)
         }

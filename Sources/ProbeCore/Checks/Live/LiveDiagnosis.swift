@@ -74,7 +74,8 @@ public struct LiveDiagnosis: Sendable, Equatable {
         // VFIO_SET_IOMMU (EPERM), 5.19-6.1 at VFIO_GROUP_SET_CONTAINER (EPERM), 6.2-6.5 at
         // VFIO_SET_IOMMU (EPERM), since 6.6 at VFIO_GROUP_SET_CONTAINER (EINVAL, require_direct);
         // on the cdev path and iommufd's emulated container, when the device is bound (EINVAL).
-        case ("VFIO_GROUP_SET_CONTAINER", EINVAL), ("VFIO_GROUP_GET_DEVICE_FD", EINVAL) where host.containerBackend == .iommufd:
+        case ("VFIO_GROUP_SET_CONTAINER", EINVAL),
+             ("VFIO_GROUP_GET_DEVICE_FD", EINVAL) where host.containerBackend == .iommufd:
             return refusedDomain(diag, blocks, d, host, walk.kind)
         case ("VFIO_DEVICE_BIND_IOMMUFD", EINVAL):
             // vfio_df_open: EINVAL also when another cdev fd has the device bound (a running VMM).

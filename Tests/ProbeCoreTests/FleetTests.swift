@@ -119,6 +119,7 @@ struct ExternalCheckTests {
     @Test func jsonParser() throws {
         let v = try JSONParser.parse(#"{"a": [1, -2, true, null, "x\n\u00e9"], "b": {"c": 1.5}}"#)
         #expect(v["a"] == .array([.int(1), .int(-2), .bool(true), .null, .string("x\né")]))
+        #expect(try JSONParser.parse(#""\ud83d\ude00""#) == .string("😀"), "a surrogate pair is one scalar")
         for bad in ["{", "[1,]", #"{"a" 1}"#, "tru", #""unterminated"#, "{} x", String(repeating: "[", count: 100)] {
             #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(bad) }
         }

@@ -94,8 +94,14 @@ public enum JSONParser {
                 case UInt8(ascii: "b"): out.append(0x08)
                 case UInt8(ascii: "f"): out.append(0x0c)
                 case UInt8(ascii: "u"):
-                    guard i + 4 <= b.count, let u = UInt32(String(decoding: b[i..<(i + 4)], as: UTF8.self), radix: 16) else { throw Failure(message: "bad \\u escape") }
+                    guard i + 4 <= b.count, var u = UInt32(String(decoding: b[i..<(i + 4)], as: UTF8.self), radix: 16) else { throw Failure(message: "bad \\u escape") }
                     i += 4
+                    // A high surrogate and the low one after it are one scalar (RFC 8259, 7).
+                    if (0xd800...0xdbff).contains(u), i + 6 <= b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u"),
+                       let low = UInt32(String(decoding: b[(i + 2)..<(i + 6)], as: UTF8.self), radix: 16), (0xdc00...0xdfff).contains(low) {
+                        u = 0x10000 + ((u - 0xd800) << 10) + (low - 0xdc00)
+                        i += 6
+                    }
                     out += Array(String(Unicode.Scalar(u).map(Character.init) ?? "?").utf8)
                 default: out.append(e)
                 }

@@ -361,3 +361,24 @@ struct HardeningReviewTests {
         #expect(!root.stderr.unicodeScalars.contains { $0.value == 0x1b })
     }
 }
+
+/// A Kubernetes ConfigMap volume: root's, mode 1777, mounted read-only, files behind ..data links.
+struct ConfigMapPluginTests {
+    @Test func aReadOnlyConfigMapVolumeIsTrusted() throws {
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return }
+        let d = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        try FileManager.default.createDirectory(atPath: d + "/cm", withIntermediateDirectories: true)
+        let script = """
+            mount -t tmpfs -o mode=1777 tmpfs \(d)/cm || exit 99
+            mkdir \(d)/cm/..2026_12_01 && printf '#!/bin/sh\\necho "{\\\\"id\\\\": \\\\"site.cm\\\\", \\\\"status\\\\": \\\\"pass\\\\", \\\\"summary\\\\": \\\\"ran\\\\"}"\\n' > \(d)/cm/..2026_12_01/p
+            chmod 755 \(d)/cm/..2026_12_01/p && ln -s ..2026_12_01 \(d)/cm/..data && ln -s ..data/p \(d)/cm/p
+            mount -o remount,ro \(d)/cm || exit 99
+            exec "$0" --root "$1" --checks-dir \(d)/cm --format json
+            """
+        let r = try runBinary(["-m", "--propagation", "private", "sh", "-c", script, Repo.binary, Repo.fixture("intel-vfio-ready")], executable: "/usr/bin/unshare")
+        guard r.status != 99 else { return }  // no mount namespace here
+        #expect(r.stdout.contains("site.cm"), "\(r.stdout.prefix(300)) \(r.stderr)")
+        #expect(!r.stdout.contains("plugins.directory"))
+    }
+}

@@ -163,7 +163,9 @@ enum Trust {
     static func directoryProblem(_ dfd: CInt, path: String) -> String? {
         var st = stat()
         guard fstat(dfd, &st) == 0 else { return String(cString: strerror(errno)) }
-        if let why = ownershipProblem(st, what: "it") { return why }
+        var v = statvfs()
+        let readOnly = fstatvfs(dfd, &v) == 0 && v.f_flag & UInt(ST_RDONLY) != 0
+        if let why = ownershipProblem(st, what: "it"), !(trusted(uid: st.st_uid) && readOnly) { return why }
         var cwd = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let absolute = path.hasPrefix("/") ? path : (getcwd(&cwd, cwd.count) != nil ? String(cString: cwd) : "") + "/" + path
         var todo = absolute.split(separator: "/").map(String.init)
@@ -197,7 +199,9 @@ enum Trust {
                 at = p
                 continue
             }
-            if let why = ownershipProblem(l, what: last ? "it" : p) { return why }
+            // A read-only mount is written by no one, whatever its modes say (a Kubernetes
+            // ConfigMap volume is root's, 1777, and mounted read-only).
+            if let why = ownershipProblem(l, what: last ? "it" : p), !(trusted(uid: l.st_uid) && readOnlyMount(p)) { return why }
             at = p
         }
         // What was walked is what was opened (no swap between the open and the walk).
@@ -227,6 +231,11 @@ enum Trust {
         guard stat(interp, &ist) == 0 else { return "its interpreter \(interp): \(String(cString: strerror(errno)))" }
         if let why = ownershipProblem(ist, what: "its interpreter \(interp)") { return why }
         return nil
+    }
+
+    static func readOnlyMount(_ path: String) -> Bool {
+        var v = statvfs()
+        return statvfs(path, &v) == 0 && v.f_flag & UInt(ST_RDONLY) != 0
     }
 
     static func fileProblem(_ st: stat) -> String? { ownershipProblem(st, what: "it") }

@@ -132,7 +132,7 @@ static int vp_environ_has(long pid, const char *mark) {
 }
 
 int vp_reap_orphans(const char *mark) {
-    int killed = 0;
+    int killed = 0, empty = 0;
     pid_t self = getpid();
     for (int round = 0; round < 50; round++) {
         int found = 0;
@@ -164,8 +164,10 @@ int vp_reap_orphans(const char *mark) {
         }
         closedir(d);
         if (!found) {
-            if (round > 0) break;
+            if (++empty > 3) break;
             usleep(20000); /* a moment for what is being reparented */
+        } else {
+            empty = 0;
         }
     }
     return killed;

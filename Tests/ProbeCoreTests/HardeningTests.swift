@@ -123,9 +123,15 @@ struct PluginTrustTests {
         #expect(Date().timeIntervalSince(start) < 5)
         #expect(f.contains { $0.checkID == "plugins.hang" && $0.summary.contains("did not finish within 800 ms") })
         #expect(f.contains { $0.checkID == "site.fork" })
-        usleep(200_000)
-        let ps = try runBinary(["-c", "ps -eo args | grep -c '[s]leep 30' || true"], executable: "/bin/sh").stdout
-        #expect(ps.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "no sleep of theirs survives")
+        // Gone within a bound: SIGKILL takes a moment to land on a busy machine.
+        var left = "?"
+        for _ in 0..<20 {
+            left = try runBinary(["-c", "ps -eo stat,args | grep -v '^Z' | grep -c '[s]leep 30' || true"], executable: "/bin/sh").stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            if left == "0" { break }
+            usleep(100_000)
+        }
+        #expect(left == "0", "no sleep of theirs survives")
     }
 
     /// Only 0-2 (and 3, the script itself) reach a plugin, whatever the caller had open.
@@ -322,8 +328,14 @@ struct HardeningReviewTests {
         var ext = ExternalChecks(directory: d, root: Repo.fixture("intel-vfio-ready"), explicit: true)
         ext.timeoutMilliseconds = 2000
         #expect(ext.run(builtinIDs: []).contains { $0.checkID == "site.e" })
-        let ps = try runBinary(["-c", "ps -eo stat,args | grep -v '^Z' | grep -cE '[s]leep 6[12]' || true"], executable: "/bin/sh").stdout
-        #expect(ps.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        var left = "?"
+        for _ in 0..<20 {
+            left = try runBinary(["-c", "ps -eo stat,args | grep -v '^Z' | grep -cE '[s]leep 6[12]' || true"], executable: "/bin/sh").stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            if left == "0" { break }
+            usleep(100_000)
+        }
+        #expect(left == "0")
     }
 
     @Test func anUntrustedInterpreterIsRefused() throws {

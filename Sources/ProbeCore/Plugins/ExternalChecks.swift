@@ -334,8 +334,18 @@ enum Spawn {
         let stdout = String(decoding: out, as: UTF8.self)
         guard exited else {
             kill(-pid, SIGKILL)
-            // Reaped if it dies within a moment; one stuck in the kernel is left to init.
-            for _ in 0..<20 where !exited { reap(); if !exited { usleep(10_000) } }
+            // Reaped once it is dead, within two seconds (a busy machine takes a moment to deliver
+            // SIGKILL); one stuck in the kernel is left to init.
+            let give = monotonicMilliseconds() + 2000
+            while !exited && monotonicMilliseconds() < give {
+                if exitFD >= 0 {
+                    var p = [pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)]
+                    _ = poll(&p, 1, Int32(max(1, give - monotonicMilliseconds())))
+                } else {
+                    usleep(10_000)
+                }
+                reap()
+            }
             return .timedOut(stdout)
         }
         let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)

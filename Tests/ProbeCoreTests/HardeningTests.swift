@@ -290,9 +290,13 @@ struct HolderScanTests {
         p.arguments = ["-m", "--propagation", "private", "sh", "-c", "mount --bind \(fake) /dev/null && exec 9</dev/null && exec sleep 5"]
         try p.run()
         defer { p.terminate() }
-        usleep(500_000)
-        guard p.isRunning else { return }  // no mount namespaces here: nothing to attack with
-        let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(p.processIdentifier)/fd/9")
+        // Wait (boundedly) for fd 9 to be open; without mount namespaces there is nothing to attack with.
+        var link: String?
+        for _ in 0..<60 where link == nil && p.isRunning {
+            usleep(50_000)
+            link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(p.processIdentifier)/fd/9")
+        }
+        guard p.isRunning, link != nil else { return }
         #expect(link == "/dev/null", "the link reads /dev/null, though it is a regular file")
         let holders = Holders.of("/dev/null", fs: try HostFS(root: "/"))
         #expect(!holders.contains { $0.hasPrefix("pid \(p.processIdentifier) ") }, "\(holders)")

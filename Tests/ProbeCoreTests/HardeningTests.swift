@@ -123,15 +123,7 @@ struct PluginTrustTests {
         #expect(Date().timeIntervalSince(start) < 5)
         #expect(f.contains { $0.checkID == "plugins.hang" && $0.summary.contains("did not finish within 800 ms") })
         #expect(f.contains { $0.checkID == "site.fork" })
-        // Gone within a bound: SIGKILL takes a moment to land on a busy machine.
-        var left = "?"
-        for _ in 0..<20 {
-            left = try runBinary(["-c", "ps -eo stat,args | grep -v '^Z' | grep -c '[s]leep 30' || true"], executable: "/bin/sh").stdout
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            if left == "0" { break }
-            usleep(100_000)
-        }
-        #expect(left == "0", "no sleep of theirs survives")
+        #expect(try survivors("[s]leep 30") == 0, "no sleep of theirs survives")
     }
 
     /// Only 0-2 (and 3, the script itself) reach a plugin, whatever the caller had open.
@@ -332,14 +324,7 @@ struct HardeningReviewTests {
         var ext = ExternalChecks(directory: d, root: Repo.fixture("intel-vfio-ready"), explicit: true)
         ext.timeoutMilliseconds = 2000
         #expect(ext.run(builtinIDs: []).contains { $0.checkID == "site.e" })
-        var left = "?"
-        for _ in 0..<20 {
-            left = try runBinary(["-c", "ps -eo stat,args | grep -v '^Z' | grep -cE '[s]leep 6[12]' || true"], executable: "/bin/sh").stdout
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            if left == "0" { break }
-            usleep(100_000)
-        }
-        #expect(left == "0")
+        #expect(try survivors("[s]leep 6[12]") == 0)
     }
 
     @Test func anUntrustedInterpreterIsRefused() throws {
@@ -397,4 +382,17 @@ struct ConfigMapPluginTests {
         #expect(r.stdout.contains("site.cm"), "\(r.stdout.prefix(300)) \(r.stderr)")
         #expect(!r.stdout.contains("plugins.directory"))
     }
+}
+
+/// How many live processes match `pattern` (an extended regular expression over their command
+/// lines), once they have had two seconds to go: SIGKILL takes a moment on a busy machine.
+func survivors(_ pattern: String) throws -> Int {
+    var left = -1
+    for _ in 0..<20 {
+        let out = try runBinary(["-c", "ps -eo stat,args | grep -v '^Z' | grep -cE '\(pattern)' || true"], executable: "/bin/sh").stdout
+        left = Int(out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        if left == 0 { break }
+        usleep(100_000)
+    }
+    return left
 }

@@ -397,9 +397,4 @@ enum Holders {
         }
         return out
     }
-
-    /// Whether every holder is another vfio-probe run: the group is busy for a moment, nothing to fix.
-    static func onlyProbes(_ holders: [String]) -> Bool {
-        !holders.isEmpty && holders.allSatisfy { $0.hasSuffix("(vfio-probe)") }
-    }
 }

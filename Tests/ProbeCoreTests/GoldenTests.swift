@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+/// The whole output, per scenario, as committed text: the text, JSON, Prometheus and NFD reports
+/// and the `groups` listing of every fixture host and snapshot (with `--no-live`), and of a
+/// synthetic host large enough (320 functions) to take every concurrent path. A change to any
+/// byte shows up here as a diff; one that is meant is committed with the new files
+/// (`scripts/update-goldens.sh`).
+@Suite(.serialized) struct GoldenTests {
+    /// One run of the binary whose standard output and status are kept.
+    struct Run: Sendable, CustomStringConvertible {
+        var file: String
+        var arguments: [String]
+        var description: String { file }
+    }
+
+    static let runs: [Run] = [
+        Run(file: "report.txt", arguments: ["--color", "never"]),
+        Run(file: "report.json", arguments: ["--format", "json"]),
+        Run(file: "report.prom", arguments: ["--format", "prometheus"]),
+        Run(file: "report.nfd", arguments: ["--format", "nfd"]),
+        Run(file: "groups.txt", arguments: ["groups", "--color", "never"]),
+        Run(file: "groups.json", arguments: ["groups", "--format", "json"]),
+    ]
+
+    static let update = ProcessInfo.processInfo.environment["VFIO_PROBE_UPDATE_GOLDENS"] == "1"
+
+    static func normalized(_ output: String) -> String {
+        output.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.hasPrefix("vfio_probe_last_run_timestamp_seconds ") ? "vfio_probe_last_run_timestamp_seconds $TIME" : String(line)
+        }.joined(separator: "\n")
+    }
+
+    @Test(arguments: Scenario.all)
+    func output(of scenario: Scenario) throws {
+        let root = try scenario.root()
+        defer { scenario.release(root) }
+        let dir = "\(Repo.root)/Tests/Golden/\(scenario.name)"
+        if GoldenTests.update { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        // The synthetic host keeps the three outputs that differ in kind from a small host's.
+        let runs = scenario.isSynthetic ? GoldenTests.runs.filter { ["report.txt", "report.json", "groups.txt"].contains($0.file) } : GoldenTests.runs
+        for run in runs {
+            let command = run.arguments.first == "groups" ? ["groups"] : []
+            let r = try runBinary(command + ["--root", root] + run.arguments.drop { $0 == "groups" } + (command.isEmpty ? ["--no-live"] : []))
+            // The tree's own path and the time of the run are what differ between runs.
+            let got = "exit \(r.status)\n" + GoldenTests.normalized(r.stdout.replacingOccurrences(of: root, with: "$ROOT"))
+            let path = "\(dir)/\(run.file)"
+            if GoldenTests.update {
+                try got.write(toFile: path, atomically: true, encoding: .utf8)
+                #expect(FileManager.default.contents(atPath: path) == Data(got.utf8))
+                continue
+            }
+            let want = try? String(contentsOfFile: path, encoding: .utf8)
+            #expect(want != nil, "\(path) is missing: run scripts/update-goldens.sh")
+            if let want, want != got {
+                let line = zip(want.split(separator: "\n", omittingEmptySubsequences: false), got.split(separator: "\n", omittingEmptySubsequences: false))
+                    .enumerated().first { $0.element.0 != $0.element.1 }
+                Issue.record("""
+                    \(path) is out of date: run scripts/update-goldens.sh and read the diff
+                    first difference at line \((line?.offset ?? 0) + 1):
+                      want: \(line.map { String($0.element.0) } ?? "(length differs)")
+                       got: \(line.map { String($0.element.1) } ?? "(length differs)")
+                    """)
+            }
+        }
+    }
+
+    /// The typed fixture lists name exactly the trees on disk: a new fixture gets its goldens.
+    @Test func fixtureEnumsListEveryTree() throws {
+        let fm = FileManager.default
+        let hosts = try fm.contentsOfDirectory(atPath: "\(Repo.root)/Tests/Fixtures/hosts").filter { !$0.hasPrefix(".") }.sorted()
+        let snapshots = try fm.contentsOfDirectory(atPath: "\(Repo.root)/Tests/Fixtures/snapshots").filter { !$0.hasPrefix(".") }.sorted()
+        #expect(HostFixture.allCases.map(\.rawValue).sorted() == hosts)
+        #expect(SnapshotFixture.allCases.map(\.rawValue).sorted() == snapshots)
+    }
+}

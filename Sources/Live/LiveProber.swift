@@ -379,19 +379,19 @@ enum Holders {
     /// "/dev/vfio/12"); the name is read once, after the descriptor is seen again (the pid may
     /// have been reused between the two), and made one printable line.
     static func of(_ node: String, fs: HostFS) -> [String] {
-        guard let n = try? fs.deviceNode(node), let pids = try? fs.entries("/proc") else { return [] }
+        guard let n = fs.node(node).value, let pids = fs.list("/proc").value else { return [] }
         var out: [String] = []
         for pid in pids.lazy.filter({ Int($0) != nil }).prefix(processLimit) {
-            guard let fds = try? fs.entries("/proc/\(pid)/fd") else { continue }
+            guard let fds = fs.list("/proc/\(pid)/fd").value else { continue }
             func refersToNode(_ fd: String) -> Bool {
                 let path = "/proc/\(pid)/fd/\(fd)"
                 // A tree (the tests' scripted kernels) has links, not open files, to stand for them.
-                guard fs.isHostRoot else { return (try? fs.link(path)) == node }
+                guard fs.isHostRoot else { return fs.link(path).value == node }
                 guard let dev = fs.characterDevice(behind: path) else { return false }
                 return dev.major == n.major && dev.minor == n.minor
             }
             guard let fd = fds.first(where: refersToNode) else { continue }
-            let comm = (try? fs.text("/proc/\(pid)/comm", limit: 64)) ?? "?"
+            let comm = fs.read("/proc/\(pid)/comm", limit: 64).text.value ?? "?"
             guard refersToNode(fd) else { continue }
             out.append("pid \(pid) (\(Escaping.oneLine(comm)))")
         }

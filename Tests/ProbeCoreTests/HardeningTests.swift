@@ -236,11 +236,9 @@ struct CraftedTreeTests {
         }
         defer { cleanUp(t) }
         let fs = try HostFS(root: t)
-        #expect(throws: HostFSError.notAFile("/sys/bus/pci/devices/0000:01:00.1/config")) {
-            try fs.bytes("/sys/bus/pci/devices/0000:01:00.1/config")
-        }
-        let dir = try fs.directory("/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1")
-        #expect(throws: HostFSError.self) { try dir.bytes("config") }
+        #expect(fs.read("/sys/bus/pci/devices/0000:01:00.1/config") == .unreadable(.notAFile("/sys/bus/pci/devices/0000:01:00.1/config")))
+        let dir = try #require(fs.directory("/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1").value)
+        #expect(dir.read("config").failure == .notAFile("/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1/config"))
         let r = try runBinary(["--root", t, "--format", "json"])
         #expect(r.stdout.contains("not a regular file"))
     }

@@ -10,7 +10,7 @@ struct KernelFidelityTests {
     /// A fixture host read whole, with its release changed (the rules that moved between releases).
     func host(_ fixture: String, release: String? = nil) throws -> ProbeCore.Host {
         var h = HostReader(fs: try HostFS(root: Repo.fixture(fixture)), lookUpNames: false).read(scope: .all)
-        if let release { h.kernel.release = .value(release) }
+        if let release { h = h.with { $0.kernel.release = .value(release) } }
         return h
     }
 
@@ -31,7 +31,7 @@ struct KernelFidelityTests {
     @Test func emulatedContainerIsRecognised() throws {
         var h = try host("intel-vfio-ready")
         #expect(h.containerBackend == .type1)
-        h.modules.byName["vfio_iommu_type1"]?.state = .absent
+        h = h.with { $0.modules.byName["vfio_iommu_type1"]?.state = .absent }
         #expect(h.containerBackend == .iommufd)
         #expect(h.unsafeInterruptsParameter.module == "iommufd", "iommufd.allow_unsafe_interrupts, not type1's")
     }
@@ -53,7 +53,7 @@ struct KernelFidelityTests {
     /// EPERM at VFIO_GROUP_GET_DEVICE_FD, and iommufd's parameter is the unsafe answer's action.
     @Test func emulatedContainerRefusesAtDeviceOpen() throws {
         var h = try host("intel-no-ir")
-        h.modules.byName["vfio_iommu_type1"]?.state = .absent
+        h = h.with { $0.modules.byName["vfio_iommu_type1"]?.state = .absent }
         let d = try #require(h.device(PCIAddress("0000:00:02.0")!))
         let diag = try #require(LiveDiagnosis.of(failedWalk(at: "VFIO_GROUP_GET_DEVICE_FD", 1), device: d, host: h))
         #expect(diag.cause.contains("iommufd refuses without iommufd.allow_unsafe_interrupts=1"))
@@ -72,9 +72,9 @@ struct KernelFidelityTests {
     /// setup_irqremap / setup_nointremap: the last intremap=on/off or nointremap wins.
     @Test func intremapAppliesInOrder() throws {
         var h = try host("intel-vfio-ready")
-        h.kernel.cmdline = .value(KernelCommandLine("intremap=off intremap=on"))
+        h = h.with { $0.kernel.cmdline = .value(KernelCommandLine("intremap=off intremap=on")) }
         #expect(h.remappingOffOnCommandLine == nil)
-        h.kernel.cmdline = .value(KernelCommandLine("intremap=on nointremap"))
+        h = h.with { $0.kernel.cmdline = .value(KernelCommandLine("intremap=on nointremap")) }
         #expect(h.remappingOffOnCommandLine == "nointremap")
         #expect(h.interruptIsolation.isolated == false)
     }
@@ -88,7 +88,7 @@ struct KernelFidelityTests {
         #expect(try host("amd-host", release: "6.6.0").directMappingRule.refuses == true)
         #expect(try host("rmrr-direct", release: "6.1.0-27-amd64").directMappingRule.refuses == true, "VT-d refused before 6.6 too")
         var unknown = try host("amd-host")
-        unknown.kernel.release = .unreadable("denied")
+        unknown = unknown.with { $0.kernel.release = .unreadable(.permissionDenied("/proc/sys/kernel/osrelease")) }
         #expect(unknown.directMappingRule.refuses == true, "an unknown release refuses: no false yes")
     }
 
@@ -109,18 +109,18 @@ struct KernelFidelityTests {
     /// the command line never overrules an IOMMU sysfs shows active (tboot_force_iommu).
     @Test func commandLineAsTheKernelReadsIt() throws {
         var h = try host("intel-iommu-off")
-        h.kernel.cmdline = .value(KernelCommandLine("intel_iommu=off intel_iommu=on"))
+        h = h.with { $0.kernel.cmdline = .value(KernelCommandLine("intel_iommu=off intel_iommu=on")) }
         #expect(h.iommuDisablingParameter == nil)
-        h.kernel.cmdline = .value(KernelCommandLine("intel_iommu=on,igfx_off intel_iommu=off"))
+        h = h.with { $0.kernel.cmdline = .value(KernelCommandLine("intel_iommu=on,igfx_off intel_iommu=off")) }
         #expect(h.iommuDisablingParameter == "intel_iommu=off")
         var amd = try host("amd-host")
-        amd.kernel.cmdline = .value(KernelCommandLine("intel_iommu=off"))
+        amd = amd.with { $0.kernel.cmdline = .value(KernelCommandLine("intel_iommu=off")) }
         #expect(amd.iommuDisablingParameter == nil, "parse_amd_iommu_options does not read intel_iommu=")
         let active = try probe("amd-host")
         #expect(active.verdict.mode == .vfio)
         let tboot = try host("intel-vfio-ready")
         var forced = tboot
-        forced.kernel.cmdline = .value(KernelCommandLine("intel_iommu=off tboot=0x8c000"))
+        forced = forced.with { $0.kernel.cmdline = .value(KernelCommandLine("intel_iommu=off tboot=0x8c000")) }
         let findings = CommandLineCheck.evaluate(CheckContext(host: forced))
         #expect(findings.allSatisfy { $0.impacts.isEmpty }, "VT-d is active: the parameter explains nothing")
     }
@@ -128,7 +128,7 @@ struct KernelFidelityTests {
     /// QEMU's default CPU says AuthenticAMD under an emulated VT-d: the DMAR decides the driver.
     @Test func theIOMMUVendorComesFromTheFirmware() throws {
         var h = try host("intel-iommu-off")
-        h.platform.cpuVendor = .value(.amd)
+        h = h.with { $0.platform.cpuVendor = .value(.amd) }
         #expect(h.iommuVendor == .intel)
         #expect(h.iommuDisablingParameter == "intel_iommu=off")
     }
@@ -192,16 +192,16 @@ struct KernelFidelityTests {
     /// iommu.passthrough=0; CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF turns VT-d on by default.
     @Test func remediesThatExist() throws {
         var amd = try host("amd-host")
-        amd.iommuUnits = .value([])
+        amd = amd.with { $0.iommuUnits = .value([]) }
         #expect(!amd.iommuEnableAction.contains("amd_iommu=on"))
         let arm = try host("arm-its")
         #expect(arm.iommuEnableAction.contains("IORT") && arm.iommuEnableAction.contains("does not create one"))
         var debian = try host("intel-iommu-off")
-        debian.kernel.config = .value(KernelConfig("CONFIG_INTEL_IOMMU=y\nCONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y\n"))
+        debian = debian.with { $0.kernel.config = .value(KernelConfig("CONFIG_INTEL_IOMMU=y\nCONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y\n")) }
         #expect(debian.vtdOnByDefault == true)
         #expect(debian.iommuEnableAction == Actions.kernelParameter(replace: "intel_iommu=off", with: "intel_iommu=on"))
         var noDriver = try host("intel-iommu-off")
-        noDriver.kernel.config = .value(KernelConfig("# CONFIG_INTEL_IOMMU is not set\nCONFIG_IOMMU_SUPPORT=y\n"))
+        noDriver = noDriver.with { $0.kernel.config = .value(KernelConfig("# CONFIG_INTEL_IOMMU is not set\nCONFIG_IOMMU_SUPPORT=y\n")) }
         #expect(noDriver.iommuEnableAction == "use a kernel built with CONFIG_INTEL_IOMMU")
     }
 
@@ -278,7 +278,7 @@ struct KernelFidelityTests {
     /// parameter would not help.
     @Test func rmrrAnswersBeforeInterrupts() throws {
         var h = try host("rmrr-direct", release: "6.4.0")
-        h.kernel.cmdline = .value(KernelCommandLine("intremap=off"))
+        h = h.with { $0.kernel.cmdline = .value(KernelCommandLine("intremap=off")) }
         #expect(h.interruptIsolation.isolated == false)
         let d = try #require(h.device(PCIAddress("0000:01:00.0")!))
         let diag = try #require(LiveDiagnosis.of(failedWalk(at: "VFIO_SET_IOMMU(TYPE1v2)", 1), device: d, host: h))
@@ -289,7 +289,7 @@ struct KernelFidelityTests {
     /// iommufd's container before 6.6: iommu_attach_group refuses the RMRR at GET_DEVICE_FD, EPERM.
     @Test func emulatedContainerRMRRBefore66() throws {
         var h = try host("rmrr-direct", release: "6.4.0")
-        h.modules.byName["vfio_iommu_type1"]?.state = .absent
+        h = h.with { $0.modules.byName["vfio_iommu_type1"]?.state = .absent }
         let d = try #require(h.device(PCIAddress("0000:01:00.0")!))
         let diag = try #require(LiveDiagnosis.of(failedWalk(at: "VFIO_GROUP_GET_DEVICE_FD", 1), device: d, host: h))
         #expect(diag.cause.contains("firmware direct mapping"))
@@ -310,10 +310,10 @@ struct KernelFidelityTests {
     /// HYPERV-IR) proves nothing without a VT-d or AMD-Vi unit.
     @Test func anIRIOAPICAloneIsNoRemapping() throws {
         var h = try host("virtio-no-access-platform")
-        h.kernel.interruptChips = .value(["IR-IO-APIC"])
+        h = h.with { $0.kernel.interruptChips = .value(["IR-IO-APIC"]) }
         #expect(h.interruptIsolation.isolated == false)
         var intel = try host("intel-vfio-ready")
-        intel.kernel.interruptChips = .value(["IR-IO-APIC"])
+        intel = intel.with { $0.kernel.interruptChips = .value(["IR-IO-APIC"]) }
         #expect(intel.interruptIsolation.isolated == true)
     }
 
@@ -328,8 +328,7 @@ struct KernelFidelityTests {
     /// The VF token arrived in 5.7: before it, a VF of a vfio-pci PF opens without one.
     @Test func vfTokenFrom57() throws {
         var h = try host("sriov-pf", release: "5.4.0")
-        h.selected = [PCIAddress("0000:01:02.0")!]
-        h.seal()
+        h = h.with { $0.selected = [PCIAddress("0000:01:02.0")!] }
         let f = SRIOVCheck.evaluate(CheckContext(host: h))
         #expect(f.allSatisfy { $0.impacts.isEmpty })
     }
@@ -356,13 +355,12 @@ struct KernelFidelityTests {
     /// group is not viable unless that driver is VFIO's.
     @Test func platformMembersCount() throws {
         var h = try host("intel-vfio-ready")
-        h.scope = .devices([PCIAddress("0000:01:00.0")!])
-        h.selected = [PCIAddress("0000:01:00.0")!]
+        h = h.with { $0.scope = .devices([PCIAddress("0000:01:00.0")!]) }
+        h = h.with { $0.selected = [PCIAddress("0000:01:00.0")!] }
         var g = try #require(h.groups[10])
         g.members = ["0000:01:00.0", "soc:dma@1000"]
         g.otherDrivers = ["soc:dma@1000": "pl330"]
-        h.groups[10] = g
-        h.seal()
+        h = h.with { $0.groups[10] = g }
         let f = GroupViabilityCheck.evaluate(CheckContext(host: h))
         #expect(f.first?.status == .warn && f.first?.summary.contains("soc:dma@1000 (not PCI) on pl330") == true)
     }

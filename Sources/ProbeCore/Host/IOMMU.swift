@@ -121,21 +121,16 @@ public struct ReservedRegion: Sendable, Equatable {
     public var type: String
 
     public static func parse(_ text: String) -> [ReservedRegion] {
-        Array(text.utf8).withUnsafeBytes { parse($0) }
+        parse(ArraySlice(text.utf8))
     }
 
-    /// Lines of "START END TYPE" (hexadecimal with 0x); other lines are skipped. Byte-level: it
-    /// runs for every group.
-    public static func parse(_ b: UnsafeRawBufferPointer) -> [ReservedRegion] {
-        var out: [ReservedRegion] = []
-        var lineStart = 0
-        for i in 0...b.count where i == b.count || b[i] == 0x0a {
-            let fields = b[lineStart..<i].split(whereSeparator: { $0 == 0x20 || $0 == 0x09 })
-            lineStart = i + 1
-            guard fields.count >= 3, let s = UInt64(hexBytes: fields[0]), let e = UInt64(hexBytes: fields[1]) else { continue }
-            out.append(ReservedRegion(start: s, end: e, type: String(decoding: fields[2], as: UTF8.self)))
+    /// Lines of "START END TYPE" (hexadecimal with 0x); other lines are skipped.
+    public static func parse(_ b: ArraySlice<UInt8>) -> [ReservedRegion] {
+        b.split(separator: 0x0a).compactMap { line in
+            let fields = line.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 })
+            guard fields.count >= 3, let s = UInt64(hexBytes: fields[0]), let e = UInt64(hexBytes: fields[1]) else { return nil }
+            return ReservedRegion(start: s, end: e, type: String(decoding: fields[2], as: UTF8.self))
         }
-        return out
     }
 }
 

@@ -65,18 +65,7 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// /sys/bus/pci/devices link ("../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0"):
     /// every component before the last that is a PCI address.
     public static func bridges(inDevicePath target: String) -> [PCIAddress] {
-        Array(target.utf8).withUnsafeBytes { bridges(inDevicePath: $0) }
-    }
-
-    public static func bridges(inDevicePath t: UnsafeRawBufferPointer) -> [PCIAddress] {
-        var out: [PCIAddress] = []
-        var start = 0
-        for i in t.indices where t[i] == UInt8(ascii: "/") {
-            if let a = PCIAddress(utf8: t[start..<i]) { out.append(a) }
-            start = i + 1
-        }
-        out.reverse()
-        return out
+        target.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropLast().compactMap { PCIAddress(utf8: $0) }.reversed()
     }
 
     /// "dddd:bb:dd.f", built without intermediate strings: it is in every path and message.

@@ -238,34 +238,25 @@ public struct PCIUevent: Sendable, Equatable {
     public var driver: String?
 
     /// nil unless PCI_ID and PCI_CLASS are there and well formed.
-    public init?(_ b: UnsafeRawBufferPointer) {
+    public init?(_ b: ArraySlice<UInt8>) {
         var id: (UInt16, UInt16)?, cls: UInt32?, sub: (UInt16, UInt16)?, driver: String?
-        func pair(_ v: UnsafeRawBufferPointer.SubSequence) -> (UInt16, UInt16)? {
+        func pair(_ v: ArraySlice<UInt8>) -> (UInt16, UInt16)? {
             guard let colon = v.firstIndex(of: UInt8(ascii: ":")),
-                  let x = UInt64(hexBytes: v[v.startIndex..<colon]), let y = UInt64(hexBytes: v[(colon + 1)...]),
+                  let x = UInt64(hexBytes: v[..<colon]), let y = UInt64(hexBytes: v[(colon + 1)...]),
                   x <= 0xffff, y <= 0xffff else { return nil }
             return (UInt16(x), UInt16(y))
         }
-        var start = 0
-        for i in 0...b.count where i == b.count || b[i] == 0x0a {
-            let line = b[start..<i]
-            start = i + 1
+        for line in b.split(separator: 0x0a) {
             guard let eq = line.firstIndex(of: UInt8(ascii: "=")) else { continue }
-            let key = UnsafeRawBufferPointer(rebasing: line[line.startIndex..<eq]), value = line[(eq + 1)...]
-            if PCIUevent.is(key, "PCI_ID") { id = pair(value) }
-            else if PCIUevent.is(key, "PCI_CLASS") { cls = UInt64(hexBytes: value).flatMap { $0 <= 0xffffff ? UInt32($0) : nil } }
-            else if PCIUevent.is(key, "PCI_SUBSYS_ID") { sub = pair(value) }
-            else if PCIUevent.is(key, "DRIVER"), !value.isEmpty { driver = String(decoding: value, as: UTF8.self) }
+            let key = line[..<eq], value = line[(eq + 1)...]
+            if key.elementsEqual("PCI_ID".utf8) { id = pair(value) }
+            else if key.elementsEqual("PCI_CLASS".utf8) { cls = UInt64(hexBytes: value).flatMap { $0 <= 0xffffff ? UInt32($0) : nil } }
+            else if key.elementsEqual("PCI_SUBSYS_ID".utf8) { sub = pair(value) }
+            else if key.elementsEqual("DRIVER".utf8), !value.isEmpty { driver = String(decoding: value, as: UTF8.self) }
         }
         guard let id, let cls else { return nil }
         (vendor, device, classCode, self.driver) = (id.0, id.1, cls, driver)
         subsystem = sub.map { (vendor: $0.0, device: $0.1) }
-    }
-
-    /// Whether `key` is `name` (a byte compare: it runs for every line of every function's uevent).
-    static func `is`(_ key: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
-        guard key.count == name.utf8CodeUnitCount, let k = key.baseAddress else { return false }
-        return memcmp(k, name.utf8Start, key.count) == 0
     }
 
     public static func == (a: PCIUevent, b: PCIUevent) -> Bool {

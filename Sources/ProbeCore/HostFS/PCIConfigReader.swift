@@ -16,43 +16,27 @@ public struct PCIConfigInfo: Sendable {
     public var classCode: UInt32
 }
 
-/// libpci on its sysfs method, used for what libpci does well: capability walks and pci.ids
-/// names. It never reads the host itself: HostFS reads config space (one read per function,
-/// relative to the device's directory) and the bytes become libpci's cache, so libpci's
-/// accessors see exactly what the snapshot and the access log see. Not thread-safe: one per
-/// worker.
-final class PCIConfigReader {
-    private let access: UnsafeMutablePointer<pci_access>?
-    let openError: String?
-    /// The one libpci device this reader parses into, reused for every function.
-    private let scratch: UnsafeMutablePointer<vp_pci_function>
+public struct PCIReadError: Error, Sendable { public var message: String }
 
-    struct Names {
-        var vendor: String?
-        var device: String?
-        var cls: String?
-    }
+/// libpci on its sysfs method, for what libpci does well: capability walks and pci.ids names.
+/// It never reads the host itself: HostFS reads config space and the bytes become libpci's
+/// cache, so libpci sees exactly what the snapshot and the access log see. Not thread-safe:
+/// one per worker.
+final class PCIConfigReader {
+    private let access: OpaquePointer?
+    let openError: String?
 
     init(root: String) {
         var err = [CChar](repeating: 0, count: 256)
-        let path = (root == "/" ? "" : root) + "/sys/bus/pci"
-        access = vp_pci_open(path, &err, err.count)
+        access = OpaquePointer(vp_pci_open((root == "/" ? "" : root) + "/sys/bus/pci", &err, err.count))
         openError = access == nil ? cString(err) : nil
-        scratch = .allocate(capacity: 1)
-        scratch.pointee.dev = nil
-        scratch.pointee.config_length = 0
     }
 
-    deinit {
-        vp_pci_release(scratch)
-        scratch.deallocate()
-        vp_pci_close(access)
-    }
+    deinit { vp_pci_close(UnsafeMutablePointer(access)) }
 
     /// How much of config space the probe reads: the header and the capability list, as `lspci
-    /// -v` does. On hardware every dword of config space is an ECAM read by the kernel, so the
-    /// 4 KiB extended space of thousands of functions would cost the probe seconds; nothing it
-    /// decides needs an extended capability (SR-IOV comes from sysfs, isolation from the groups).
+    /// -v` does (on hardware every dword is an ECAM read; nothing the probe decides needs the
+    /// extended space).
     static let bytesRead = 256
 
     /// Decodes config space as read from sysfs (64 bytes for a user who is not root, 256, or a
@@ -63,19 +47,12 @@ final class PCIConfigReader {
         }
         guard let access else { return .failure(PCIReadError(message: openError ?? "libpci unavailable")) }
         var err = [CChar](repeating: 0, count: 256)
-        guard vp_pci_parse(access, scratch, Int32(a.domain), Int32(a.bus), Int32(a.device), Int32(a.function),
-                           bytes, Int32(bytes.count), &err, err.count) == 0, let d = scratch.pointee.dev else {
-            return .failure(PCIReadError(message: cString(err)))
-        }
-        defer { vp_pci_release(scratch) }
+        var found = [vp_pci_capability](repeating: vp_pci_capability(), count: 256)
+        let count = vp_pci_capabilities(UnsafeMutablePointer(access), Int32(a.domain), Int32(a.bus), Int32(a.device), Int32(a.function),
+                                        bytes, Int32(bytes.count), &found, Int32(found.count), &err, err.count)
+        guard count >= 0 else { return .failure(PCIReadError(message: cString(err))) }
+        let caps = found.prefix(Int(count)).map { PCICapability(id: $0.id, space: $0.extended != 0 ? PCICapability.Space.extended : .normal, offset: UInt32($0.offset)) }
         let headerType = bytes[0x0e] & 0x7f
-        var caps: [PCICapability] = []
-        var cap = d.pointee.first_cap
-        while let c = cap {
-            caps.append(PCICapability(id: c.pointee.id, space: c.pointee.type == PCI_CAP_EXTENDED ? .extended : .normal,
-                                      offset: c.pointee.addr))
-            cap = c.pointee.next
-        }
         var expressType: UInt8?
         if let e = caps.first(where: { $0.space == .normal && $0.id == PCICapability.express }), Int(e.offset) + 2 < bytes.count {
             expressType = (bytes[Int(e.offset) + 2] >> 4) & 0xf
@@ -86,17 +63,8 @@ final class PCIConfigReader {
                                       classCode: UInt32(bytes[0x0b]) << 16 | UInt32(bytes[0x0a]) << 8 | UInt32(bytes[0x09])))
     }
 
-    /// How pci.ids came to be loaded.
-    enum NameList: Equatable {
-        /// Only the lines of the identities asked for, and the class list.
-        case subset
-        /// The whole file, by libpci itself (a compressed database, or no memfd or /proc).
-        case whole
-        case unavailable
-    }
-
     /// What a function is named by: vendor, device and class (the base class and subclass).
-    struct Identity: Hashable {
+    struct Identity: Hashable, Sendable {
         var vendor: UInt16
         var device: UInt16
         var classCode: UInt32
@@ -108,50 +76,33 @@ final class PCIConfigReader {
         init(_ d: PCIDevice) { self.init(vendor: d.vendorID, device: d.deviceID, classCode: d.classCode) }
     }
 
-    /// libpci's pci.ids, mapped (`vp_ids_open`): where `loadNames` finds the host's lines.
-    final class MappedIDs: @unchecked Sendable {
-        fileprivate let pointer: OpaquePointer?
-        fileprivate init(_ pointer: OpaquePointer?) { self.pointer = pointer }
-        deinit { vp_ids_close(pointer) }
-        /// No mapping: what a compressed database gives (libpci then loads the whole file).
-        static var unmapped: MappedIDs { MappedIDs(nil) }
+    struct Names: Sendable {
+        var vendor: String?
+        var device: String?
+        var cls: String?
     }
 
-    func mapIDs() -> MappedIDs { MappedIDs(access.flatMap { vp_ids_open($0) }) }
+    /// Has libpci load pci.ids now (its first look-up does), so that the names can be loaded on
+    /// one core while the functions are read on the other.
+    func loadNames() { _ = lookUp(PCI_LOOKUP_CLASS.rawValue, 0, 0) }
 
-    /// Loads the names of `identities` (their vendors, devices and classes) before the first
-    /// lookup; any other vendor, device or class then has no name.
-    func loadNames(_ identities: Set<Identity>, from file: MappedIDs? = nil) -> NameList {
-        guard let access else { return .unavailable }
-        let file = file ?? mapIDs()
-        let ids = Set(identities.map { UInt32($0.vendor) << 16 | UInt32($0.device) }).sorted()
-        let classes = Set(identities.map { $0.classCode >> 8 }).sorted()
-        let loaded = ids.withUnsafeBufferPointer { i in
-            classes.withUnsafeBufferPointer { c in
-                vp_ids_load(access, file.pointer, i.baseAddress, Int32(i.count), c.baseAddress, Int32(c.count))
-            }
-        }
-        switch loaded {
-        case 1: return .subset
-        case 0: return .whole
-        default: return .unavailable
-        }
+    func names(of id: Identity) -> Names {
+        Names(vendor: lookUp(PCI_LOOKUP_VENDOR.rawValue, Int32(id.vendor), 0),
+              device: lookUp(PCI_LOOKUP_DEVICE.rawValue, Int32(id.vendor), Int32(id.device)),
+              cls: lookUp(PCI_LOOKUP_CLASS.rawValue, Int32(id.classCode >> 8), 0))
     }
 
-    func names(vendor: UInt16, device: UInt16, classCode: UInt32) -> Names {
-        guard let access else { return Names() }
+    private func lookUp(_ flags: UInt32, _ first: Int32, _ second: Int32) -> String? {
+        guard let access else { return nil }
         var buf = [CChar](repeating: 0, count: 256)
-        func str(_ p: UnsafePointer<CChar>?) -> String? { p.map { String(cString: $0) } }
-        return Names(vendor: str(vp_pci_vendor_name(access, &buf, 256, Int32(vendor))),
-                     device: str(vp_pci_device_name(access, &buf, 256, Int32(vendor), Int32(device))),
-                     cls: str(vp_pci_class_name(access, &buf, 256, Int32(classCode >> 8))))
+        // The name is in `buf` or in libpci's own list: read where the pointer says, while `buf` lives.
+        return buf.withUnsafeMutableBufferPointer { b in
+            vp_pci_lookup(UnsafeMutablePointer(access), b.baseAddress, Int32(b.count), Int32(flags), first, second).map { String(cString: $0) }
+        }
     }
 }
 
-public struct PCIReadError: Error, Sendable { public var message: String }
-
 /// A NUL-terminated C buffer as a String.
 func cString(_ buf: [CChar]) -> String {
-    let bytes = buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-    return String(decoding: bytes, as: UTF8.self)
+    String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

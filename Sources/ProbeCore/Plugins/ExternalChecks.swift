@@ -249,8 +249,8 @@ enum Trust {
     /// The names in the open directory, sorted.
     static func names(_ dfd: CInt) -> [String] {
         let copy = dup(dfd)
-        guard copy >= 0, let dir = fdopendir(copy) else { return [] }
-        return HostFS.names(of: dir)
+        guard copy >= 0 else { return [] }
+        return ((try? Syscalls.list(copy)) ?? []).sorted()
     }
 }
 

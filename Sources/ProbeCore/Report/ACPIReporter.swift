@@ -144,14 +144,19 @@ public enum ACPIReporter {
     public static func hostTables(root: String) throws(HostFSError) -> [Input] {
         let fs = try HostFS(root: root)
         let dir = "/sys/firmware/acpi/tables"
-        let present = try fs.entries(dir).filter { FirmwareTables.iommuSignatures.contains($0) }
+        let present: [String]
+        switch fs.list(dir) {
+        case .value(let names): present = names.filter(FirmwareTables.iommuSignatures.contains)
+        case .absent: throw .missing(dir)
+        case .unreadable(let why): throw why
+        }
         return present.map { sig in
             let path = "\(dir)/\(sig)"
-            switch Reading({ () throws(HostFSError) in try fs.bytes(path, limit: 1 << 20) }) {
+            switch fs.read(path, limit: 1 << 20) {
             case .value(let bytes): return decode(file: path, bytes: bytes)
-            case .unreadable(let why) where why.hasSuffix("permission denied"):
+            case .unreadable(.permissionDenied):
                 return Input(source: path, result: nil, unreadable: "the tables are readable only by root (run as root, or pass table files from acpidump/acpixtract)")
-            case .unreadable(let why): return Input(source: path, result: nil, unreadable: why)
+            case .unreadable(let why): return Input(source: path, result: nil, unreadable: why.description)
             case .absent: return Input(source: path, result: nil, unreadable: "vanished while being read")
             }
         }

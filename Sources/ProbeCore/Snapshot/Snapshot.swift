@@ -1,3 +1,4 @@
+import SystemPackage
 import CShim
 #if canImport(Glibc)
 import Glibc
@@ -44,7 +45,7 @@ public enum Snapshot {
         let host = HostReader(fs: fs, lookUpNames: false).read(scope: scope)
         // A full scan takes group members from the devices' links; a --device read of the
         // snapshot lists the groups' devices folders, so copy those too.
-        for g in host.groups.keys { _ = try? fs.entries("\(HostReader.iommuGroups)/\(g)/devices") }
+        for g in host.groups.keys { _ = fs.list("\(HostReader.iommuGroups)/\(g)/devices") }
         var w = Writer(fs: fs, out: HostFS.trimTrailingSlash(output))
         defer { if w.rootFD >= 0 { close(w.rootFD) } }
         try w.prepareOutput()
@@ -80,7 +81,8 @@ public enum Snapshot {
                 guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .output("\(out) exists and is not a folder") }
                 guard st.st_uid == geteuid(), st.st_mode & 0o077 == 0 else { throw .output("\(out) exists and is not this user's alone (mode 0700): choose a new folder") }
                 guard let d = opendir(out) else { throw failure(out) }
-                let empty = HostFS.names(of: d).isEmpty
+                let empty = Syscalls.names(of: d).isEmpty
+                closedir(d)
                 if !empty { throw .output("\(out) exists and is not empty") }
             } else if errno != ENOENT {
                 throw failure(out)
@@ -104,9 +106,11 @@ public enum Snapshot {
         func parent(_ p: String) throws(Failure) -> (fd: CInt, name: String, owned: Bool) {
             let (dir, name) = HostFS.split(p)
             if dir == "/" { return (rootFD, name, false) }
-            let fd = vp_open_beneath(rootFD, String(dir.dropFirst()), vp_O_PATH | O_DIRECTORY)
-            if fd < 0 { throw failure(partial + dir) }
-            return (fd, name, true)
+            do throws(Errno) {
+                return (try Syscalls.openBeneath(rootFD, String(dir.dropFirst()), vp_O_PATH | O_DIRECTORY), name, true)
+            } catch {
+                throw failure(partial + dir, error.rawValue)
+            }
         }
 
         mutating func write(_ path: String, _ access: AccessLog.Access) throws(Failure) {
@@ -129,7 +133,7 @@ public enum Snapshot {
                     let child = join(dir, name)
                     switch fs.kind(child) {
                     case .directory: try makeDirectory(child)
-                    case .link: if let t = try? fs.link(child) { try makeLink(child, t) }
+                    case .link: if let t = fs.link(child).value { try makeLink(child, t) }
                     case .file: if !made.contains(child) { listedOnly[child] = fs.permissions(child) }
                     default: break
                     }
@@ -152,7 +156,7 @@ public enum Snapshot {
                 let p = resolved + "/" + comp
                 switch fs.kind(p) {
                 case .link:
-                    guard let t = try? fs.link(p) else { return nil }
+                    guard let t = fs.link(p).value else { return nil }
                     try makeLink(p, t)
                     guard let r = try ensure(Snapshot.normalize(t.hasPrefix("/") ? t : HostFS.split(p).0 + "/" + t), depth: depth + 1) else { return nil }
                     resolved = r

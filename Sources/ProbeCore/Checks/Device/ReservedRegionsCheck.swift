@@ -18,7 +18,7 @@ public struct ReservedRegionsCheck: Check {
             let s = Subject.device(d.address)
             var path: String { "/sys/kernel/iommu_groups/\(g.id)/reserved_regions" }
             switch g.reservedRegions {
-            case .unreadable(let why): return undecided(s, d, why)
+            case .unreadable(let why): return undecided(s, d, why.description)
             case .absent: return undecided(s, d, "\(path) does not exist (kernel before 4.11)")
             case .value(let regions):
                 // Most groups have only an "msi" region or none: no lists are made for them.

@@ -16,7 +16,7 @@ public struct IOMMUTableCheck: Check {
         let dir = "/sys/firmware/acpi/tables"
         switch host.firmware.present {
         case .unreadable(let why):
-            return [skipped(why)]
+            return [skipped(why.description)]
         case .absent:
             return [skipped("\(dir) does not exist (a container without /sys/firmware, or a platform without ACPI)")]
         case .value(let sigs):

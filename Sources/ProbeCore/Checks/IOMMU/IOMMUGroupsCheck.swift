@@ -39,7 +39,7 @@ public struct IOMMUGroupsCheck: Check {
             return [finding(.info, "an IOMMU is active, but none of the selected devices is in an IOMMU group")]
         }
         if case .unreadable(let why) = host.groupCount, host.groups.isEmpty {
-            var f = skipped(why)
+            var f = skipped(why.description)
             // Whether an IOMMU translates decides every mode (no-IOMMU applies only outside groups).
             if host.iommuActive == nil {
                 f.impacts = Impact.undecided(Mode.usable, "cannot tell whether an IOMMU is active (\(why))",

@@ -14,7 +14,7 @@ public struct IOMMUUnitsCheck: Check {
         let tables = host.firmware.present.value ?? []
         switch host.iommuUnits {
         case .unreadable(let why):
-            return [skipped(why)]
+            return [skipped(why.description)]
         case .value(let units) where !units.isEmpty:
             let list = units.map { "\($0.name) (\(kindName($0.kind)))" }.joined(separator: ", ")
             return [finding(.pass, "\(units.count) IOMMU unit\(units.count == 1 ? "" : "s"): \(list)",

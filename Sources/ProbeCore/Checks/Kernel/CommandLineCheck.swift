@@ -13,7 +13,7 @@ public struct CommandLineCheck: Check {
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
         guard let c = host.cmdline else {
-            if case .unreadable(let why) = host.kernel.cmdline { return [skipped(why)] }
+            if case .unreadable(let why) = host.kernel.cmdline { return [skipped(why.description)] }
             return [skipped("/proc/cmdline does not exist")]
         }
         var out: [Finding] = []

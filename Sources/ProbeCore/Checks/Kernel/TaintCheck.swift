@@ -11,7 +11,7 @@ public struct TaintCheck: Check {
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         switch context.host.kernel.taint {
-        case .unreadable(let why): return [skipped(why)]
+        case .unreadable(let why): return [skipped(why.description)]
         case .absent: return [skipped("/proc/sys/kernel/tainted does not exist")]
         case .value(let t):
             let ev = [Evidence("/proc/sys/kernel/tainted", String(t))]

@@ -22,7 +22,7 @@ public struct NoIOMMUAvailableCheck: Check {
                                            ["run vfio-probe as root, or make the kernel configuration readable (/proc/config.gz or /boot/config-RELEASE)"])
             var f: Finding
             if case .unreadable(let why) = host.modules.parameter("vfio", "enable_unsafe_noiommu_mode") {
-                f = skipped(why)
+                f = skipped(why.description)
             } else {
                 f = skipped("vfio is not loaded and no kernel configuration says whether CONFIG_VFIO_NOIOMMU is set")
             }

@@ -11,7 +11,7 @@ public struct VMBusCheck: Check {
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         switch context.host.vmbus {
-        case .unreadable(let why): return [skipped(why)]
+        case .unreadable(let why): return [skipped(why.description)]
         case .absent: return [finding(.info, "no VMBus (not a Hyper-V guest)")]
         case .value(let devs):
             let uio = devs.filter { $0.driver == "uio_hv_generic" }

@@ -15,7 +15,7 @@ public struct MemlockCheck: Check {
         let p = context.host.process
         let ipcLock = p.has(ProcessFacts.capIPCLock) == true
         switch p.memlockLimit {
-        case .unreadable(let why): return [undecided(why)]
+        case .unreadable(let why): return [undecided(why.description)]
         case .absent: return [undecided("/proc/self/limits does not exist")]
         case .value(let limit):
             let text = limit.map { Self.bytes($0) } ?? "unlimited"

@@ -12,7 +12,7 @@ public struct PrivilegesCheck: Check {
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let p = context.host.process
         guard let uid = p.uid.value, let caps = p.effectiveCapabilities.value else {
-            if case .unreadable(let why) = p.uid { return [skipped(why)] }
+            if case .unreadable(let why) = p.uid { return [skipped(why.description)] }
             return [skipped("/proc/self/status is missing or incomplete")]
         }
         let named = [(ProcessFacts.capIPCLock, "CAP_IPC_LOCK"), (ProcessFacts.capSysRawIO, "CAP_SYS_RAWIO"), (ProcessFacts.capSysAdmin, "CAP_SYS_ADMIN")]

@@ -14,7 +14,7 @@ public struct DMAEntryLimitCheck: Check {
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let path = "/sys/module/vfio_iommu_type1/parameters/dma_entry_limit"
         switch context.host.modules.parameter("vfio_iommu_type1", "dma_entry_limit") {
-        case .unreadable(let why): return [skipped(why)]
+        case .unreadable(let why): return [skipped(why.description)]
         case .absent: return []
         case .value(let v):
             guard let limit = Int(v) else { return [finding(.warn, "dma_entry_limit reads \"\(v)\", not a number", evidence: [Evidence(path, v)])] }

@@ -34,7 +34,7 @@ public struct DevNodesCheck: Check {
                 out.append(finding(.info, "/dev/vfio/vfio does not exist (vfio is not loaded)"))
             }
         case .unreadable(let why):
-            var f = skipped(why)
+            var f = skipped(why.description)
             f.impacts = Impact.undecided(Mode.usable, "cannot tell whether /dev/vfio/vfio exists (\(why))", ["run vfio-probe with /dev mounted"])
             out.append(f)
         }

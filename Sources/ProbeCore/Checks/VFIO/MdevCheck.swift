@@ -12,7 +12,7 @@ public struct MdevCheck: Check {
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
         guard case .value(let parents) = host.mdevParents else {
-            if case .unreadable(let why) = host.mdevParents { return [skipped(why)] }
+            if case .unreadable(let why) = host.mdevParents { return [skipped(why.description)] }
             return [finding(.info, "no mediated-device parents")]
         }
         let devices = host.mdevs.value ?? []

@@ -1,0 +1,82 @@
+import Synchronization
+
+/// One unit of the reader's work; jobs are independent of one another, so a whole host's run on
+/// all cores.
+enum ReadJob: Sendable {
+    /// Everything that is not a PCI function or a group: kernel, modules, /dev, firmware, …
+    case hostWide
+    /// pci.ids, loaded while the functions are read.
+    case names
+    /// One function; `listVFs` for a PF the user named (a readlink per VF).
+    case function(PCIAddress, listVFs: Bool)
+    /// One group's attributes, apart from its members.
+    case group(Int)
+}
+
+/// What a job found: values only.
+enum ReadResult: Sendable {
+    case hostWide(HostWide)
+    case names
+    case function(FunctionReading)
+    case group(Int, GroupAttributes)
+}
+
+/// One function as read, or why it could not be.
+struct FunctionReading: Sendable {
+    var device: PCIDevice?
+    var problems: [String] = []
+}
+
+/// What one reading thread owns: a libpci handle for config space (libpci is not thread-safe)
+/// and the folders it reads functions and groups beneath, opened on first use.
+struct ReadWorker {
+    let fs: HostFS
+    let pci: PCIConfigReader
+    private var folders: [String: Reading<HostDirectory>] = [:]
+
+    init(fs: HostFS) {
+        self.fs = fs
+        pci = PCIConfigReader(root: fs.root)
+    }
+
+    /// `path`, opened once for this worker.
+    mutating func folder(_ path: String) -> Reading<HostDirectory> {
+        if let f = folders[path] { return f }
+        let f = fs.directory(path)
+        folders[path] = f
+        return f
+    }
+
+    mutating func run(_ job: ReadJob, names: PCINames?) -> ReadResult {
+        switch job {
+        case .hostWide: return .hostWide(HostReader(fs: fs).readHostWide(scope: .all))
+        case .names:
+            names?.load()
+            return .names
+        case .function(let a, let listVFs): return .function(readFunction(a, listVFs: listVFs))
+        case .group(let id): return .group(id, readGroupAttributes(id))
+        }
+    }
+}
+
+/// pci.ids names, looked up once every function is read: each identity once (a large SR-IOV
+/// host repeats a few thousands of times). One libpci handle, behind a lock: it is loaded by a
+/// job of the parallel pass and asked afterwards.
+final class PCINames: Sendable {
+    private let state: Mutex<(reader: PCIConfigReader, known: [PCIConfigReader.Identity: PCIConfigReader.Names])>
+
+    init(root: String) { state = Mutex((PCIConfigReader(root: root), [:])) }
+
+    func load() { state.withLock { $0.reader.loadNames() } }
+
+    func name(_ d: inout PCIDevice) {
+        let id = PCIConfigReader.Identity(d)
+        let n = state.withLock { s in
+            if let n = s.known[id] { return n }
+            let n = s.reader.names(of: id)
+            s.known[id] = n
+            return n
+        }
+        (d.vendorName, d.deviceName, d.className) = (n.vendor, n.device, n.cls)
+    }
+}

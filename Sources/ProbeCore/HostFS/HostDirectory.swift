@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CShim
+import SystemPackage
+
+/// A folder of the host, open, whose entries are read relative to it: what the reader uses for
+/// each function and group, so that a path is resolved once rather than for every attribute.
+///
+/// Its verbs take one name, never a path: an entry is opened beneath the folder without
+/// following a link (O_NOFOLLOW), so nothing leads out of it; links are read, never followed.
+/// In a tree, a file is looked at before it is opened and checked after, so that no FIFO,
+/// socket or device node is opened. Every access is recorded under its full path, as HostFS
+/// records its own. Owned by the code that opened it: it closes its descriptor when released.
+public final class HostDirectory {
+    /// Its path under the root.
+    public let path: String
+    private let fs: HostFS
+    private let fd: CInt
+
+    init(fs: HostFS, path: String, fd: CInt) {
+        self.fs = fs
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit { Syscalls.close(fd) }
+
+    /// An attribute's bytes, at most `limit` of them (a page on 64 KiB-page hosts).
+    public func read(_ name: String, limit: Int = 64 << 10) -> Reading<[UInt8]> {
+        let full = path + "/" + name
+        return fs.recorded(full, { .file($0) }) { () throws(HostFSError) in
+            let f = try open(name, O_RDONLY)
+            defer { Syscalls.close(f) }
+            do throws(Errno) { return try Syscalls.read(f, limit: limit) } catch { throw HostFSError(error, full) }
+        }
+    }
+
+    /// Its entries, sorted.
+    public func list() -> Reading<[String]> {
+        fs.recorded(path, { .directory($0) }) { () throws(HostFSError) in
+            let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)  // fdopendir takes the descriptor it is given
+            if copy < 0 { throw HostFSError(Errno(rawValue: errno), path) }
+            do throws(Errno) { return try Syscalls.list(copy).sorted() } catch { throw HostFSError(error, path) }
+        }
+    }
+
+    /// The entries of its subfolder `name`, sorted.
+    public func list(_ name: String) -> Reading<[String]> {
+        directory(name).flatMap { $0.list() }
+    }
+
+    /// The target of link `name`, as stored.
+    public func link(_ name: String) -> Reading<String> {
+        let full = path + "/" + name
+        return fs.recorded(full, { .link($0) }) { () throws(HostFSError) in
+            try fs.guardReadable(full)
+            return try HostFS.readlink(fd, try HostDirectory.entry(name, full), path: full)
+        }
+    }
+
+    /// Subfolder `name`, opened beneath this one.
+    public func directory(_ name: String) -> Reading<HostDirectory> {
+        let full = path + "/" + name
+        return fs.recorded(full, nil) { () throws(HostFSError) in
+            HostDirectory(fs: fs, path: full, fd: try open(name, O_RDONLY | O_DIRECTORY))
+        }
+    }
+
+    /// The character device `name` in this (/dev) folder, on the host itself.
+    public func node(_ name: String) -> Reading<DeviceNode> {
+        let full = path + "/" + name
+        return fs.recorded(full, { .node($0) }) { () throws(HostFSError) in
+            try HostFS.statNode(fd, try HostDirectory.entry(name, full), path: full)
+        }
+    }
+
+    // MARK: opening
+
+    /// Entry `name` opened beneath this folder with `flags`, no link followed. In a tree a file
+    /// must be a regular file before and after it is opened, and the same one.
+    private func open(_ name: String, _ flags: CInt) throws(HostFSError) -> CInt {
+        let full = path + "/" + name
+        try fs.guardReadable(full)
+        let name = try HostDirectory.entry(name, full)
+        let checked = !fs.isHostRoot && flags & O_DIRECTORY == 0
+        do throws(Errno) {
+            let before = checked ? try Syscalls.lstat(fd, name) : stat()
+            if checked, (before.st_mode & S_IFMT) != S_IFREG {
+                throw (before.st_mode & S_IFMT) == S_IFLNK ? Errno.tooManySymbolicLinkLevels : Errno.noSuchAddressOrDevice
+            }
+            let f = try Syscalls.openat(fd, name, flags | O_NOFOLLOW)
+            if checked {
+                let after = try? Syscalls.fstat(f)
+                guard let after, after.st_dev == before.st_dev, after.st_ino == before.st_ino, (after.st_mode & S_IFMT) == S_IFREG else {
+                    Syscalls.close(f)
+                    throw Errno.noSuchAddressOrDevice
+                }
+            }
+            return f
+        } catch {
+            throw HostFSError(error, full)
+        }
+    }
+
+    /// `name` when it is one entry of a folder (not empty, ".", ".." or a path), for the calls
+    /// relative to the folder: none of them can then leave it.
+    private static func entry(_ name: String, _ full: String) throws(HostFSError) -> String {
+        guard !name.isEmpty, name != ".", name != "..", !name.utf8.contains(UInt8(ascii: "/")) else {
+            throw .io(full, .improperLink)
+        }
+        return name
+    }
+}

@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CShim
+import SystemPackage
+
+/// HostFS's system calls: the file half of the syscall seam, and the only place HostFS touches a
+/// raw buffer. Each call is retried on EINTR; failures come back as `Errno`.
+enum Syscalls {
+    /// `body` again while it fails with EINTR; its result, or the errno it failed with.
+    static func retrying(_ body: () -> CInt) throws(Errno) -> CInt {
+        while true {
+            let r = body()
+            if r >= 0 { return r }
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+    }
+
+    /// The flags every open of the probe carries: it must never keep a descriptor across exec,
+    /// block on a FIFO or take a terminal.
+    static let openFlags = O_CLOEXEC | O_NONBLOCK | O_NOCTTY
+
+    static func open(_ path: String, _ flags: CInt) throws(Errno) -> CInt {
+        try retrying { Glibc.open(path, flags | openFlags) }
+    }
+
+    static func openat(_ dirfd: CInt, _ name: String, _ flags: CInt) throws(Errno) -> CInt {
+        try retrying { Glibc.openat(dirfd, name, flags | openFlags) }
+    }
+
+    /// openat2(2) (Linux 5.6): ENOSYS before.
+    static func openat2(_ dirfd: CInt, _ path: String, _ flags: CInt, resolve: UInt64) throws(Errno) -> CInt {
+        // vp_openat2 retries EINTR and EAGAIN itself and never takes O_NONBLOCK with O_PATH.
+        let fd = vp_openat2(dirfd, path, flags & vp_O_PATH != 0 ? flags : flags | O_NONBLOCK | O_NOCTTY, resolve)
+        if fd < 0 { throw Errno(rawValue: errno) }
+        return fd
+    }
+
+    static func close(_ fd: CInt) { _ = Glibc.close(fd) }
+
+    /// What `name` beneath `dirfd` is, its final link not followed.
+    static func lstat(_ dirfd: CInt, _ name: String) throws(Errno) -> stat {
+        var st = stat()
+        _ = try retrying { fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) }
+        return st
+    }
+
+    static func fstat(_ fd: CInt) throws(Errno) -> stat {
+        var st = stat()
+        _ = try retrying { Glibc.fstat(fd, &st) }
+        return st
+    }
+
+    /// `path` (relative, through real folders: "sys/bus/pci") opened beneath `dirfd` one
+    /// component at a time with O_NOFOLLOW, so that no link is followed and nothing leads out of
+    /// `dirfd` (EXDEV for an empty, "." or ".." component).
+    static func openBeneath(_ dirfd: CInt, _ path: String, _ flags: CInt) throws(Errno) -> CInt {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !parts.isEmpty, parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else { throw .improperLink }
+        var at = dirfd
+        for (i, part) in parts.enumerated() {
+            let last = i == parts.count - 1
+            let next: CInt
+            do throws(Errno) {
+                next = try openat(at, String(part), (last ? flags : vp_O_PATH | O_DIRECTORY) | O_NOFOLLOW)
+            } catch {
+                if at != dirfd { close(at) }
+                throw error
+            }
+            if at != dirfd { close(at) }
+            at = next
+        }
+        return at
+    }
+
+    /// Reads until end of file, a short read, or `limit` bytes. A sysfs attribute is produced by
+    /// one show() and a regular file's short read is its end, so most attributes take one read.
+    static func read(_ fd: CInt, limit: Int) throws(Errno) -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = min(limit, 512)
+        while out.count < limit {
+            let want = min(chunk, limit - out.count)
+            var failure: Errno?
+            let part = [UInt8](unsafeUninitializedCapacity: want) { buf, count in
+                count = 0
+                do {
+                    count = try FileDescriptor(rawValue: fd).read(into: UnsafeMutableRawBufferPointer(buf), retryOnInterrupt: true)
+                } catch {
+                    failure = error as? Errno ?? .ioError
+                }
+            }
+            if let failure { throw failure }
+            out += part
+            if part.count < want { break }
+            chunk *= 4
+        }
+        return out
+    }
+
+    /// The target of the link `name` beneath `dirfd` (or of the absolute `name` with AT_FDCWD).
+    static func readlink(_ dirfd: CInt, _ name: String) throws(Errno) -> String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlinkat(dirfd, name, &buf, buf.count - 1)
+        if n < 0 { throw Errno(rawValue: errno) }
+        return String(decoding: buf[0..<n].lazy.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Every name in the directory open at `fd` but "." and "..", in the order the kernel gives
+    /// them. Takes `fd` over (closes it).
+    static func list(_ fd: CInt) throws(Errno) -> [String] {
+        guard let dir = fdopendir(fd) else {
+            let e = Errno(rawValue: errno)
+            close(fd)
+            throw e
+        }
+        defer { closedir(dir) }
+        return names(of: dir)
+    }
+
+    /// Every name a directory stream yields but "." and "..".
+    static func names(of dir: OpaquePointer) -> [String] {
+        var names: [String] = []
+        while let ent = readdir(dir) {
+            let name = withUnsafePointer(to: ent.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Whether this process may read (and write) `name` beneath `dirfd`, by its effective ids (so
+    /// ACLs and LSMs count).
+    static func access(_ dirfd: CInt, _ name: String, _ mode: CInt) -> Bool {
+        faccessat(dirfd, name, mode, AT_EACCESS) == 0
+    }
+}

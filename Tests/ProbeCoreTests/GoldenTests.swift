@@ -73,4 +73,22 @@ import Testing
         #expect(HostFixture.allCases.map(\.rawValue).sorted() == hosts)
         #expect(SnapshotFixture.allCases.map(\.rawValue).sorted() == snapshots)
     }
+
+    /// Every empty folder of the fixtures is in Tests/Fixtures/empty-directories, which a fresh
+    /// clone (git keeps no empty folder) makes again: regenerate it with
+    /// `find Tests/Fixtures -type d -empty | sort > Tests/Fixtures/empty-directories`.
+    @Test func emptyFoldersAreListed() throws {
+        let listed = try String(contentsOfFile: "\(Repo.root)/Tests/Fixtures/empty-directories", encoding: .utf8).split(separator: "\n").map(String.init)
+        var empty: [String] = []
+        let fm = FileManager.default
+        let base = "\(Repo.root)/"
+        for case let rel as String in fm.enumerator(atPath: base + "Tests/Fixtures")! {
+            let path = base + "Tests/Fixtures/" + rel
+            var isDir: ObjCBool = false
+            guard (try? fm.destinationOfSymbolicLink(atPath: path)) == nil, fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue,
+                  (try? fm.contentsOfDirectory(atPath: path))?.isEmpty == true else { continue }
+            empty.append("Tests/Fixtures/" + rel)
+        }
+        #expect(empty.sorted() == listed.sorted(), "Tests/Fixtures/empty-directories is out of date")
+    }
 }

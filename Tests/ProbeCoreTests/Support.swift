@@ -6,8 +6,19 @@ enum Repo {
     static let root: String = {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
+        restoreEmptyDirectories(url.path)
         return url.path
     }()
+
+    /// git keeps no empty folder, and a snapshot has many (an empty /sys/bus/mdev/devices, a
+    /// function's vfio-dev/vfio0): Tests/Fixtures/empty-directories lists them, and they are
+    /// made again in a fresh clone before any fixture is read.
+    static func restoreEmptyDirectories(_ root: String) {
+        guard let list = try? String(contentsOfFile: root + "/Tests/Fixtures/empty-directories", encoding: .utf8) else { return }
+        for line in list.split(separator: "\n") where line.hasPrefix("Tests/Fixtures/") && !line.contains("..") {
+            try? FileManager.default.createDirectory(atPath: root + "/" + line, withIntermediateDirectories: true)
+        }
+    }
     static func fixture(_ name: String) -> String { "\(root)/Tests/Fixtures/hosts/\(name)" }
     static var fixtureNames: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: "\(root)/Tests/Fixtures/hosts")) ?? []).sorted()

@@ -172,8 +172,22 @@ struct ChecksCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Also print each check's rationale and remedy.")
     var verbose = false
 
+    /// For scripts/generate-docs.sh: the man page's CHECKS list or the README's table. Private:
+    /// not in --help, completions or the generated manual.
+    @Option(help: .private)
+    var format: DocsFormat?
+
+    enum DocsFormat: String, ExpressibleByArgument {
+        case man, markdown
+    }
+
     func run() throws {
-        try Terminal.emit { $0.write(ChecksListing.render(verbose: verbose)) }
+        let text = switch format {
+        case nil: ChecksListing.render(verbose: verbose)
+        case .man: CheckDocs.manSection()
+        case .markdown: CheckDocs.readmeTable()
+        }
+        try Terminal.emit { $0.write(text) }
     }
 }
 

@@ -9,7 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),  // FileDescriptor.pipe(options:)
     ],
     targets: [
         // libpci from Debian's libpci-dev, found through pkg-config.

@@ -40,128 +40,18 @@ const uint64_t vp_RESOLVE_IN_ROOT = RESOLVE_IN_ROOT;
 const uint64_t vp_RESOLVE_BENEATH = RESOLVE_BENEATH;
 const uint64_t vp_RESOLVE_NO_MAGICLINKS = RESOLVE_NO_MAGICLINKS;
 
-int vp_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
-
 int vp_open_plugin(int dirfd, const char *name) {
     return vp_openat2(dirfd, name, O_PATH, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
 }
 
-int vp_spawn_plugin(int exe, const char *const argv[], const char *const envp[], int out, int err) {
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    if (posix_spawn_file_actions_init(&fa) != 0) return -ENOMEM;
-    if (posix_spawnattr_init(&attr) != 0) {
-        posix_spawn_file_actions_destroy(&fa);
-        return -ENOMEM;
-    }
-    int rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, out, 1);
-    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, err, 2);
-    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, exe, 3);
-    if (!rc) rc = posix_spawn_file_actions_addclosefrom_np(&fa, 4);
-    if (!rc) rc = posix_spawn_file_actions_addchdir_np(&fa, "/");
-    if (!rc) rc = posix_spawnattr_setpgroup(&attr, 0);
-    if (!rc) rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    if (!rc) rc = posix_spawnattr_setsigdefault(&attr, &all);
-    if (!rc) rc = posix_spawnattr_setsigmask(&attr, &none);
-    pid_t pid = -1;
-    /* Whatever the plugin starts and abandons comes back to the probe, to be killed. */
-    (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    mode_t old = umask(022); /* the plugin's, not the caller's */
-    if (!rc) rc = posix_spawn(&pid, "/proc/self/fd/3", &fa, &attr, (char *const *)argv, (char *const *)envp);
-    umask(old);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    return rc ? -rc : (int)pid;
+int vp_spawn_close_from_and_chdir_root(posix_spawn_file_actions_t *actions, int from) {
+    int rc = posix_spawn_file_actions_addclosefrom_np(actions, from);
+    return rc ? rc : posix_spawn_file_actions_addchdir_np(actions, "/");
 }
+
+void vp_become_child_subreaper(void) { (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
 
 int vp_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
-
-/* Whether /proc/PID/environ holds the NUL-terminated entry `mark`. */
-static int vp_environ_has(long pid, const char *mark) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%ld/environ", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    char env[65536];
-    ssize_t n = read(fd, env, sizeof env - 1);
-    close(fd);
-    if (n <= 0) return 0;
-    env[n] = 0;
-    size_t len = strlen(mark);
-    for (ssize_t i = 0; i < n; i += (ssize_t)strlen(env + i) + 1)
-        if (strncmp(env + i, mark, len + 1) == 0) return 1;
-    return 0;
-}
-
-int vp_reap_orphans(const char *mark) {
-    int killed = 0, empty = 0;
-    pid_t self = getpid();
-    for (int round = 0; round < 50; round++) {
-        int found = 0;
-        DIR *d = opendir("/proc");
-        if (!d) break;
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            char *end;
-            long pid = strtol(e->d_name, &end, 10);
-            if (*end || pid <= 0) continue;
-            char path[64], buf[512];
-            snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-            int fd = open(path, O_RDONLY | O_CLOEXEC);
-            if (fd < 0) continue;
-            ssize_t n = read(fd, buf, sizeof buf - 1);
-            close(fd);
-            if (n <= 0) continue;
-            buf[n] = 0;
-            char *paren = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
-            long ppid = 0;
-            char state = 0;
-            if (!paren || sscanf(paren + 1, " %c %ld", &state, &ppid) != 2 || ppid != self) continue;
-            if (!vp_environ_has(pid, mark)) continue;
-            found++;
-            kill((pid_t)pid, SIGKILL);
-            int status;
-            while (waitpid((pid_t)pid, &status, 0) < 0 && errno == EINTR) {}
-            killed++;
-        }
-        closedir(d);
-        if (!found) {
-            if (++empty > 3) break;
-            usleep(20000); /* a moment for what is being reparented */
-        } else {
-            empty = 0;
-        }
-    }
-    return killed;
-}
-
-static volatile sig_atomic_t vp_guarded_group;
-static struct sigaction vp_saved[4];
-static const int vp_guarded_signals[4] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-
-static void vp_kill_group_then_die(int sig) {
-    if (vp_guarded_group > 0) kill(-vp_guarded_group, SIGKILL);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-void vp_guard_process_group(int pgid) {
-    if (pgid > 0) {
-        vp_guarded_group = pgid;
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = vp_kill_group_then_die;
-        sigemptyset(&sa.sa_mask);
-        for (int i = 0; i < 4; i++) sigaction(vp_guarded_signals[i], &sa, &vp_saved[i]);
-    } else {
-        for (int i = 0; i < 4; i++) sigaction(vp_guarded_signals[i], &vp_saved[i], NULL);
-        vp_guarded_group = 0;
-    }
-}
 
 unsigned int vp_major(unsigned long long dev) { return major(dev); }
 unsigned int vp_minor(unsigned long long dev) { return minor(dev); }

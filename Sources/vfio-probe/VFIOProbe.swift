@@ -35,8 +35,17 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
-enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json, prometheus, nfd
+/// A `--format` of the report: the name of one of `Reporters.all`.
+struct ReportFormat: RawRepresentable, ExpressibleByArgument {
+    let reporter: any Reporter.Type
+    var rawValue: String { reporter.format }
+    init?(rawValue: String) {
+        guard let r = Reporters.reporter(for: rawValue) else { return nil }
+        reporter = r
+    }
+    static var allValueStrings: [String] { Reporters.formats }
+    static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
+    static var `default`: ReportFormat { ReportFormat(rawValue: Reporters.formats[0])! }
 }
 
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
@@ -76,8 +85,8 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .customLong("device"), help: ArgumentHelp("Only this PCI function (DDDD:BB:DD.F or BB:DD.F) and its IOMMU group; repeatable. The verdict is the best mode all named devices share.", valueName: "bdf"))
     var devices: [PCIAddress] = []
 
-    @Option(help: "Output format: text, json, prometheus (a node_exporter textfile) or nfd (a node-feature-discovery feature file).")
-    var format: ReportFormat = .text
+    @Option(help: ArgumentHelp("Output format: \(Reporters.choices)."))
+    var format: ReportFormat = .default
 
     @Option(help: ArgumentHelp("Exit 0 only when the verdict is at least this mode (vfio, unsafe-interrupts or noiommu) and holds now; 4 when it holds after the listed actions.", valueName: "mode"))
     var require: RequiredMode?
@@ -148,18 +157,10 @@ struct CheckCommand: ParsableCommand {
         }
         // --quiet silences standard output; a file asked for with --output is still written.
         if !quiet || output != nil {
-            Terminal.emit(to: output) { out in
-                switch format {
-                case .text: out.write(TextReporter(color: output == nil && Terminal.useColor(color)).render(report))
-                case .json: JSONReporter.write(report) { out.write($0) }
-                case .prometheus: out.write(PrometheusReporter.render(report))
-                case .nfd: out.write(NFDReporter.render(report))
-                }
-            }
+            let options = ReporterOptions(color: output == nil && Terminal.useColor(color))
+            try Terminal.emit(to: output) { out in format.reporter.write(report, options: options) { out.write($0) } }
         }
-        // The report is out: exit here rather than unwind, so a large host's snapshot is handed
-        // back to the kernel whole instead of being freed value by value.
-        Glibc.exit(report.exitStatus)
+        throw ExitCode(report.exitStatus)
     }
 }
 
@@ -171,8 +172,22 @@ struct ChecksCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Also print each check's rationale and remedy.")
     var verbose = false
 
+    /// For scripts/generate-docs.sh: the man page's CHECKS list or the README's table. Private:
+    /// not in --help, completions or the generated manual.
+    @Option(help: .private)
+    var format: DocsFormat?
+
+    enum DocsFormat: String, ExpressibleByArgument {
+        case man, markdown
+    }
+
     func run() throws {
-        Terminal.emit { $0.write(ChecksListing.render(verbose: verbose)) }
+        let text = switch format {
+        case nil: ChecksListing.render(verbose: verbose)
+        case .man: CheckDocs.manSection()
+        case .markdown: CheckDocs.readmeTable()
+        }
+        try Terminal.emit { $0.write(text) }
     }
 }
 
@@ -198,7 +213,7 @@ struct GroupsCommand: ParsableCommand {
             Terminal.error(error.description)
             throw ExitCode(1)
         }
-        Terminal.emit { $0.write(format == .json ? GroupsReporter.json(report) : GroupsReporter.text(report, color: Terminal.useColor(color))) }
+        try Terminal.emit { $0.write(format == .json ? GroupsReporter.json(report) : GroupsReporter.text(report, color: Terminal.useColor(color))) }
     }
 }
 
@@ -216,15 +231,16 @@ struct SnapshotCommand: ParsableCommand {
     var devices: [PCIAddress] = []
 
     func run() throws {
+        let s: Snapshot.Summary
         do {
-            let s = try Snapshot.capture(root: rootOption.root, scope: devices.isEmpty ? .all : .devices(devices), output: output)
-            Terminal.emit {
-                $0.write("wrote \(s.files) files (\(s.bytes) bytes), \(s.links) links, \(s.directories) directories, \(s.nodes) device nodes and \(s.unreadable) unreadable paths to \(output)\n")
-                $0.write("read it with: vfio-probe --root \(output) --no-live\n")
-            }
+            s = try Snapshot.capture(root: rootOption.root, scope: devices.isEmpty ? .all : .devices(devices), output: output)
         } catch {
             Terminal.error(error.description)
             throw ExitCode(1)
+        }
+        try Terminal.emit {
+            $0.write("wrote \(s.files) files (\(s.bytes) bytes), \(s.links) links, \(s.directories) directories, \(s.nodes) device nodes and \(s.unreadable) unreadable paths to \(output)\n")
+            $0.write("read it with: vfio-probe --root \(output) --no-live\n")
         }
     }
 }
@@ -259,7 +275,7 @@ struct ACPICommand: ParsableCommand {
                 inputs.append(ACPIReporter.decode(file: f, bytes: bytes))
             }
         }
-        Terminal.emit { $0.write(format == .json ? ACPIReporter.json(inputs) : ACPIReporter.text(inputs)) }
+        try Terminal.emit { $0.write(format == .json ? ACPIReporter.json(inputs) : ACPIReporter.text(inputs)) }
         let ok = inputs.allSatisfy { if case .success? = $0.result { true } else { false } }
         throw ExitCode(ok ? 0 : 1)
     }
@@ -287,14 +303,14 @@ enum Terminal {
     /// renamed into place when complete. A write that fails (a full disk, a closed pipe, a
     /// closed standard output) ends the probe with status 1: a report that did not arrive is
     /// no answer.
-    static func emit(to path: String? = nil, _ body: (inout ReportOutput) -> Void) {
+    static func emit(to path: String? = nil, _ body: (inout ReportOutput) -> Void) throws(ExitCode) {
         do {
             var out = try ReportOutput(path)
             body(&out)
             try out.finish()
         } catch {
             self.error("cannot write the report: \(error)")
-            Glibc.exit(1)
+            throw ExitCode(1)
         }
     }
 

@@ -102,7 +102,7 @@ struct CheckRegistryTests {
         }
     }
 
-    /// The man page documents every check id (it is written by hand; this keeps it honest).
+    /// The man page documents every check id (GeneratedDocsTests checks the generated list is current).
     @Test func manPageNamesEveryCheck() throws {
         let man = try String(contentsOfFile: Repo.root + "/man/vfio-probe.1", encoding: .utf8)
         for c in CheckRegistry.all {

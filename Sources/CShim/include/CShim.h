@@ -20,30 +20,22 @@ extern const int vp_O_PATH;
 extern const uint64_t vp_RESOLVE_IN_ROOT;
 extern const uint64_t vp_RESOLVE_BENEATH;
 extern const uint64_t vp_RESOLVE_NO_MAGICLINKS;
-/// pipe2(fds, O_CLOEXEC).
-int vp_pipe_cloexec(int fds[2]);
 
 /* ---- site check plugins --------------------------------------------------------------- */
+#include <spawn.h>
 
 /// openat2(dirfd, name, O_PATH, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS): a plugin's file, with
 /// any symbolic link resolved only inside the checks directory. -1 with errno (EXDEV: a link
 /// leads out of it).
 int vp_open_plugin(int dirfd, const char *name);
-/// posix_spawn of the file behind descriptor `exe` (as /proc/self/fd/3, so what was checked is
-/// what runs, a script included): stdin from /dev/null, stdout and stderr to the given pipes,
-/// descriptor 3 the program itself, and nothing else open (closefrom); in a process group of its
-/// own. Returns the pid, or -errno.
-int vp_spawn_plugin(int exe, const char *const argv[], const char *const envp[], int out, int err);
-/// Kills and reaps the remaining children of this process whose environment holds `mark` (the
-/// plugin run's VFIO_PROBE_PLUGIN=… entry): what a plugin left behind in a session or group of its
-/// own, reparented here (the probe is a child subreaper once it has run a plugin). Other
-/// children are not touched. Returns how many it killed.
-int vp_reap_orphans(const char *mark);
+/// For the plugin spawn (Plugins/Spawn.swift), the file actions Swift's Glibc module does not
+/// declare (they need _GNU_SOURCE): close every descriptor from `from` on, and run in "/".
+/// 0 or an errno, as posix_spawn_file_actions_* return.
+int vp_spawn_close_from_and_chdir_root(posix_spawn_file_actions_t *actions, int from);
+/// prctl(PR_SET_CHILD_SUBREAPER, 1) (variadic): what a plugin abandons is reparented here.
+void vp_become_child_subreaper(void);
 /// pidfd_open(2): a descriptor that polls readable when `pid` exits; -1 with errno.
 int vp_pidfd_open(int pid);
-/// While a plugin's process group runs: SIGINT, SIGTERM, SIGHUP and SIGQUIT to the probe kill the
-/// group first (then take their usual course). 0 ends it.
-void vp_guard_process_group(int pgid);
 unsigned int vp_major(unsigned long long dev);
 unsigned int vp_minor(unsigned long long dev);
 

@@ -267,39 +267,42 @@ enum Spawn {
     }
 
     static func run(_ file: CInt, arguments: [String], environment: [String], timeoutMilliseconds: Int32) -> Result {
-        var outPipe: [Int32] = [0, 0]
-        var errPipe: [Int32] = [0, 0]
-        guard vp_pipe_cloexec(&outPipe) == 0 else { return .failedToStart(errno) }
-        guard vp_pipe_cloexec(&errPipe) == 0 else {
-            let e = errno
-            close(outPipe[0]); close(outPipe[1])
-            return .failedToStart(e)
+        let outPipe: (read: CInt, write: CInt), errPipe: (read: CInt, write: CInt)
+        switch pipe() {
+        case .success(let p): outPipe = p
+        case .failure(let e): return .failedToStart(e.rawValue)
+        }
+        switch pipe() {
+        case .success(let p): errPipe = p
+        case .failure(let e):
+            close(outPipe.read); close(outPipe.write)
+            return .failedToStart(e.rawValue)
         }
         // What this run starts carries its mark, so that only its own strays are reaped.
         let mark = "VFIO_PROBE_PLUGIN=\(getpid())-\(monotonicMilliseconds())-\(UInt32.random(in: 0...UInt32.max))"
-        let argv = arguments.map { UnsafePointer(strdup($0)) } + [nil]
-        let envp = (environment + [mark]).map { UnsafePointer(strdup($0)) } + [nil]
-        defer { (argv + envp).forEach { free(UnsafeMutablePointer(mutating: $0)) } }
-        let pid = vp_spawn_plugin(file, argv, envp, outPipe[1], errPipe[1])
-        close(outPipe[1])
-        close(errPipe[1])
-        guard pid > 0 else {
-            close(outPipe[0]); close(errPipe[0])
-            return .failedToStart(-pid)
+        let spawned = spawn(file, arguments: arguments, environment: environment + [mark], out: outPipe.write, err: errPipe.write)
+        close(outPipe.write)
+        close(errPipe.write)
+        let pid: pid_t
+        switch spawned {
+        case .success(let p): pid = p
+        case .failure(let e):
+            close(outPipe.read); close(errPipe.read)
+            return .failedToStart(e.rawValue)
         }
-        vp_guard_process_group(pid)
+        let group = GroupGuard(group: pid)
         let exitFD = vp_pidfd_open(pid)
         var status: Int32 = 0
         var exited = false
         defer {
             if !exited { kill(-pid, SIGKILL) }  // whatever it started goes with it
-            _ = vp_reap_orphans(mark)  // and what left its group (setsid, setpgid) too
-            vp_guard_process_group(0)
+            reapOrphans(mark: mark)  // and what left its group (setsid, setpgid) too
+            group.end()
             if exitFD >= 0 { close(exitFD) }
-            close(outPipe[0]); close(errPipe[0])
+            close(outPipe.read); close(errPipe.read)
         }
         var out: [UInt8] = [], err: [UInt8] = []
-        var open: Set<Int32> = [outPipe[0], errPipe[0]]
+        var open: Set<Int32> = [outPipe.read, errPipe.read]
         let deadline = monotonicMilliseconds() + Int(timeoutMilliseconds)
         var buf = [UInt8](repeating: 0, count: 8192)
         // Its group is killed while the leader is still a zombie, so the group id cannot have been
@@ -324,9 +327,9 @@ enum Spawn {
             if n < 0 && errno != EINTR { break }
             reap()
             for p in fds where p.revents != 0 && p.fd != exitFD {
-                let got = buf.withUnsafeMutableBytes { read(p.fd, $0.baseAddress, $0.count) }
+                let got = read(p.fd, &buf, buf.count)
                 if got <= 0 { open.remove(p.fd); continue }
-                if p.fd == outPipe[0] { if out.count < 1 << 20 { out += buf[0..<got] } } else if err.count < 64 << 10 { err += buf[0..<got] }
+                if p.fd == outPipe.read { if out.count < 1 << 20 { out += buf[0..<got] } } else if err.count < 64 << 10 { err += buf[0..<got] }
             }
             // Exited, but something it started keeps the pipes: done all the same.
             if exited && !open.isEmpty && n == 0 { break }
@@ -350,6 +353,59 @@ enum Spawn {
         }
         let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return .exited(code, stdout, String(decoding: err, as: UTF8.self))
+    }
+
+    /// Kills and reaps the remaining children of this process whose environment holds `mark` (the
+    /// run's VFIO_PROBE_PLUGIN=… entry): what a plugin left behind in a session or group of its own,
+    /// reparented here (`spawn` made the probe a child subreaper). Other children are not touched.
+    static func reapOrphans(mark: String) {
+        let me = getpid()
+        var empty = 0
+        for _ in 0..<50 {
+            var found = 0
+            guard let dir = opendir("/proc") else { break }
+            let names = Syscalls.names(of: dir)
+            closedir(dir)
+            for name in names {
+                guard !name.isEmpty, name.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let pid = pid_t(name), pid > 0 else { continue }
+                guard parent(of: pid) == me, environment(of: pid).contains(Array(mark.utf8)) else { continue }
+                found += 1
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            }
+            if found == 0 {
+                empty += 1
+                if empty > 3 { break }
+                usleep(20_000)  // a moment for what is being reparented
+            } else {
+                empty = 0
+            }
+        }
+    }
+
+    /// Up to `cap` bytes of a /proc file, nil when it cannot be read or is empty.
+    static func procFile(_ path: String, cap: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: cap)
+        let n = read(fd, &buf, cap)
+        return n > 0 ? Array(buf[0..<n]) : nil
+    }
+
+    /// The parent in /proc/PID/stat: the field after the state, after the last ")" (a process's
+    /// name may hold spaces and parentheses).
+    static func parent(of pid: pid_t) -> pid_t? {
+        guard let stat = procFile("/proc/\(pid)/stat", cap: 511), let paren = stat.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = stat[(paren + 1)...].split(whereSeparator: { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0d) })
+        guard fields.count >= 2 else { return nil }
+        return pid_t(String(decoding: fields[1], as: UTF8.self))
+    }
+
+    /// The NUL-separated entries of /proc/PID/environ (its first 64 KiB).
+    static func environment(of pid: pid_t) -> [[UInt8]] {
+        procFile("/proc/\(pid)/environ", cap: 65535)?.split(separator: 0, omittingEmptySubsequences: false).map(Array.init) ?? []
     }
 
     static func monotonicMilliseconds() -> Int {

@@ -29,8 +29,8 @@ public final class LinuxVFIOKernel: VFIOKernel {
         try retryingEINTR { Glibc.ioctl(fd, UInt(request), value) }.get()
     }
 
-    public func open(_ path: String) throws(Errno) -> Int32 {
-        try retryingEINTR { Glibc.open(path, O_RDWR | O_CLOEXEC) }.get()
+    public func open(_ node: VFIONode) throws(Errno) -> Int32 {
+        try retryingEINTR { Glibc.open(node.path, O_RDWR | O_CLOEXEC) }.get()
     }
 
     public func close(_ fd: Int32) { _ = Glibc.close(fd) }

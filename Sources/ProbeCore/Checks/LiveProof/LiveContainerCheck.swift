@@ -14,7 +14,7 @@ public struct LiveContainerCheck: Check {
         if let why = live.notRun { return [finding(.info, "the live ioctls did not run: \(why)")] }
         guard let walk = live.container else { return [] }
         // Without vfio loaded there is no node to open; vfio.modules already says why and what to do.
-        if walk.failure?.name == "open /dev/vfio/vfio", walk.failure?.errno == LiveDiagnosis.ENOENT,
+        if walk.failure?.id == .open(.container), walk.failure?.errno == .noSuchFileOrDirectory,
            !context.host.modules.state("vfio").isPresent {
             return [finding(.info, "no /dev/vfio/vfio to open: vfio is not loaded (see vfio.modules)", evidence: walk.evidence)]
         }

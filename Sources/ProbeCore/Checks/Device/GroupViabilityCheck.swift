@@ -5,7 +5,7 @@ public struct GroupViabilityCheck: Check {
         title: "The device's IOMMU group is viable",
         category: .device,
         rationale: "VFIO gives userspace a whole IOMMU group. It is viable only when every member is unbound or on a driver that promises no DMA of its own: since 5.19 vfio-pci (or a variant), pci-stub or pcieport, on any function (driver_managed_dma); before 5.19 pci-stub, or any driver on a function that is not a normal (type 0) one (vfio_dev_driver_allowed). One member on a kernel or uio driver makes the group not viable, and VFIO_GROUP_GET_STATUS says so.",
-        remedy: "Bind every companion in the group to vfio-pci (or unbind it); companions cannot be split off without ACS in the hardware.",
+        remedy: Actions.Remedy.groupViability,
         looksAt: ["/sys/kernel/iommu_groups/N/devices/*", "each member's driver (uevent DRIVER)"],
         examples: [.pass("intel-vfio-ready", device: "0000:01:00.0"), .warn("shared-group", device: "0000:01:00.0"),
                    .pass("amd-host", device: "0000:03:00.0")])

@@ -19,7 +19,7 @@ public struct LiveDiagnosis: Sendable, Equatable {
         }
         let name = step.name
         let errText = step.errnoName.map { " with \($0)" } ?? ""
-        let userFix = DevNodesCheck.descriptor.remedy
+        let userFix = Actions.Remedy.devNodes
         func diag(_ cause: String, _ remedy: String, _ impacts: [Impact]) -> LiveDiagnosis {
             LiveDiagnosis(cause: "\(name) failed\(errText): \(cause)", remedy: remedy, impacts: impacts)
         }
@@ -39,7 +39,7 @@ public struct LiveDiagnosis: Sendable, Equatable {
                 let (offenders, actions) = d.map(host.groupBlockers(of:)) ?? ([], [])
                 let who = offenders.isEmpty ? "a member is bound to a driver that does DMA" : offenders.joined(separator: ", ")
                 return LiveDiagnosis(cause: "VFIO_GROUP_GET_STATUS: group \(g.map { String($0.id) } ?? "?") is not viable: \(who)",
-                                     remedy: GroupViabilityCheck.descriptor.remedy,
+                                     remedy: Actions.Remedy.groupViability,
                                      impacts: requires("the kernel says the group is not viable (\(who))", actions))
             case .checkExtension where walk.kind == .noiommu:
                 return LiveDiagnosis(cause: "VFIO_CHECK_EXTENSION: NOIOMMU is not offered: no-IOMMU mode is off", remedy: Actions.enableNoIOMMU,
@@ -61,7 +61,7 @@ public struct LiveDiagnosis: Sendable, Equatable {
              (.open, .notPermitted) where walk.kind != .noiommu:
             return diag("this user may not open it", userFix, requires("this user cannot \(name)", [userFix]))
         case (.open(.noIOMMUGroup), .notPermitted):
-            let fix = NoIOMMUPrivilegesCheck.descriptor.remedy
+            let fix = Actions.Remedy.noIOMMUPrivileges
             return diag("no-IOMMU groups need CAP_SYS_RAWIO", fix, requires("opening a no-IOMMU group needs CAP_SYS_RAWIO", [fix]))
         case (.open(let node), .resourceBusy) where !walk.facts.holders.isEmpty && walk.facts.holders.allSatisfy({ $0.hasSuffix("(vfio-probe)") }):
             // Another probe run holds it for the length of one walk: nothing to fix, ask again.
@@ -106,7 +106,7 @@ public struct LiveDiagnosis: Sendable, Equatable {
                 return refusedDomain(diag, blocks, d, host, walk.kind)
             }
             if host.interruptIsolation.isolated == false { return unisolated(diag, host, "VFIO_GROUP_GET_DEVICE_FD") }
-            return diag("the group is not viable, or another DMA owner holds it (iommufd_device_bind)", GroupViabilityCheck.descriptor.remedy,
+            return diag("the group is not viable, or another DMA owner holds it (iommufd_device_bind)", Actions.Remedy.groupViability,
                         blocks("VFIO_GROUP_GET_DEVICE_FD was refused with EPERM through iommufd's container"))
         case (.deviceBindIOMMUFD, .notPermitted):
             if host.interruptIsolation.isolated == false {
@@ -114,30 +114,30 @@ public struct LiveDiagnosis: Sendable, Equatable {
                             "Enable interrupt remapping; only if a device forging MSIs is acceptable: \(Actions.allowUnsafeInterrupts("iommufd"))", [])
             }
             return diag("the group is not viable, or another DMA owner (a kernel driver, another iommufd) holds it",
-                        GroupViabilityCheck.descriptor.remedy, [])
+                        Actions.Remedy.groupViability, [])
         case (.deviceBindIOMMUFD, .resourceBusy):
             return diag("the device's group is open through /dev/vfio/\(d.flatMap { host.group(of: $0) }.map { $0.nodeName } ?? "N") (the legacy path, by any process): the cdev cannot be bound meanwhile (vfio_device_block_group)",
                         "Close the group's /dev/vfio node first, or use one path only.", [])
         case (.groupGetDeviceFD, .operationNotSupportedByDevice) where d.map({ DriverClass($0.driver) != .vfio }) == true:
             // The group is there (a companion is on vfio-pci), but this function is not a VFIO device.
             let bind = Actions.bindToVFIO(d!.address, currentDriver: d!.driver)
-            return diag("\(d!.bdf) is not bound to vfio-pci, so VFIO has no device by that name in the group", DeviceDriverCheck.descriptor.remedy,
+            return diag("\(d!.bdf) is not bound to vfio-pci, so VFIO has no device by that name in the group", Actions.Remedy.deviceDriver,
                         requires("\(d!.bdf) is not bound to vfio-pci", bind))
         case (.iommuMapDMA, .noMemory), (.ioasMap, .noMemory):
             let limit = host.process.memlockLimit.value.map { $0.map { MemlockCheck.bytes($0) } ?? "unlimited" } ?? "unknown"
-            return diag("RLIMIT_MEMLOCK is exceeded (the limit is \(limit)); pinned DMA memory is charged to it", MemlockCheck.descriptor.remedy,
-                        requires("mapping DMA exceeds RLIMIT_MEMLOCK (\(limit))", [MemlockCheck.descriptor.remedy]))
+            return diag("RLIMIT_MEMLOCK is exceeded (the limit is \(limit)); pinned DMA memory is charged to it", Actions.Remedy.memlock,
+                        requires("mapping DMA exceeds RLIMIT_MEMLOCK (\(limit))", [Actions.Remedy.memlock]))
         case (.iommuMapDMA, .noSpace):
-            return diag("the container reached vfio_iommu_type1.dma_entry_limit", DMAEntryLimitCheck.descriptor.remedy,
-                        requires("the container has no DMA mapping entries left (dma_entry_limit)", [DMAEntryLimitCheck.descriptor.remedy]))
+            return diag("the container reached vfio_iommu_type1.dma_entry_limit", Actions.Remedy.dmaEntryLimit,
+                        requires("the container has no DMA mapping entries left (dma_entry_limit)", [Actions.Remedy.dmaEntryLimit]))
         case (.groupGetDeviceFD, .permissionDenied) where d?.physfn.flatMap({ host.device($0) }).map({ DriverClass($0.driver) == .vfio }) == true:
-            return diag("\"VF token required\": the PF is bound to vfio-pci, so the VF opens only with the PF owner's VF token", SRIOVCheck.descriptor.remedy,
-                        requires("the VF needs the PF owner's VF token", ["open the VF with the PF owner's VF token: \(SRIOVCheck.descriptor.remedy)"]))
+            return diag("\"VF token required\": the PF is bound to vfio-pci, so the VF opens only with the PF owner's VF token", Actions.Remedy.sriovVFToken,
+                        requires("the VF needs the PF owner's VF token", ["open the VF with the PF owner's VF token: \(Actions.Remedy.sriovVFToken)"]))
         case (.groupGetDeviceFD, .permissionDenied) where (d?.sriov?.numVFs ?? 0) > 0 && DriverClass(d?.driver) == .vfio:
             // vfio_pci_validate_vf_token: a PF whose VFs are in use opens only with the token too.
             return diag("\"VF token required\": this PF's VFs are in use through vfio-pci, so the PF opens only with the VF token they were opened with",
-                        SRIOVCheck.descriptor.remedy,
-                        requires("the PF needs the VF token its VFs' users set", ["open the PF with its VF token: \(SRIOVCheck.descriptor.remedy)"]))
+                        Actions.Remedy.sriovVFToken,
+                        requires("the PF needs the VF token its VFs' users set", ["open the PF with its VF token: \(Actions.Remedy.sriovVFToken)"]))
         case (.groupGetDeviceFD, .resourceBusy):
             return diag("the device is already open: \(holders)", "Stop the process that holds it (\(holders)).",
                         requires("\(d.map { $0.address.description } ?? "the device") is already open elsewhere", ["stop \(holders)"]))
@@ -171,8 +171,8 @@ extension LiveDiagnosis {
         let maps = d.map(host.directMappings(of:)) ?? []
         if !maps.isEmpty {
             return diag("the kernel refused \(who) a VFIO domain for its firmware direct mapping (\(maps.joined(separator: ", "))): \(host.directMappingRule.rule)",
-                        ReservedRegionsCheck.descriptor.remedy,
-                        blocks("the kernel refused to attach \(who) to a VFIO domain (firmware RMRR)", [ReservedRegionsCheck.descriptor.remedy]))
+                        Actions.Remedy.reservedRegions,
+                        blocks("the kernel refused to attach \(who) to a VFIO domain (firmware RMRR)", [Actions.Remedy.reservedRegions]))
         }
         return diag("the kernel refused \(who) a VFIO domain, and no firmware direct mapping explains it: an IOMMU that cannot enforce cache coherency, or a domain the device cannot join",
                     "Look at the kernel log (dmesg) for the IOMMU message at this time.",
@@ -184,7 +184,7 @@ extension LiveDiagnosis {
     static func unisolated(_ diag: (String, String, [Impact]) -> LiveDiagnosis, _ host: Host, _ ioctl: String) -> LiveDiagnosis {
         let unsafe = host.unsafeInterruptsParameter
         return diag("MSIs are not isolated (\(host.interruptIsolation.cause)): \(unsafe.module) refuses without \(unsafe.module).allow_unsafe_interrupts=1, which accepts that a device can forge MSIs",
-                    InterruptRemappingCheck.descriptor.remedy,
+                    Actions.Remedy.interruptRemapping,
                     [.blocks(.vfio, "\(ioctl) was refused: MSIs are not isolated, so VFIO is not safe here", liveCanLift: false),
                      .requires(.unsafeInterrupts, "\(ioctl) was refused: MSIs are not isolated", [Actions.allowUnsafeInterrupts(unsafe.module)])])
     }

@@ -36,7 +36,8 @@ public struct LiveDiagnosis: Sendable, Equatable {
             switch step.id {
             case .groupGetStatus:
                 let g = d.flatMap { host.group(of: $0.address) }
-                let (offenders, actions) = d.map(host.groupBlockers(of:)) ?? ([], [])
+                let v = g.map { host.viability(of: $0, except: d?.address, nonPCI: false) }
+                let (offenders, actions) = (v?.blockers ?? [], v?.actions ?? [])
                 let who = offenders.isEmpty ? "a member is bound to a driver that does DMA" : offenders.joined(separator: ", ")
                 return LiveDiagnosis(cause: "VFIO_GROUP_GET_STATUS: group \(g.map { String($0.id) } ?? "?") is not viable: \(who)",
                                      remedy: Actions.Remedy.groupViability,

@@ -7,7 +7,9 @@ public struct LiveContainerCheck: Check {
         rationale: "Every legacy VFIO user starts by opening /dev/vfio/vfio, checking VFIO_GET_API_VERSION and asking VFIO_CHECK_EXTENSION which IOMMU backends exist (TYPE1v2, TYPE1, sPAPR, NOIOMMU). This is the kernel's own answer, not sysfs's.",
         remedy: "modprobe vfio-pci; give the user access to /dev/vfio/vfio.",
         looksAt: ["open /dev/vfio/vfio", "VFIO_GET_API_VERSION", "VFIO_CHECK_EXTENSION"],
-        examples: [])
+        examples: [.pass("intel-vfio-ready"),
+                   .fail("intel-vfio-ready", at: .open(.container), .noSuchFileOrDirectory, remedy: "modprobe vfio-pci (and iommufd), or mount devtmpfs on /dev"),
+                   .info("amd-host", at: .open(.container), .noSuchFileOrDirectory)])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         guard let live = context.live else { return [] }

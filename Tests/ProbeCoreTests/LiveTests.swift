@@ -1,4 +1,8 @@
 import CShim
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Live
 import SystemPackage
 import Testing
@@ -317,6 +321,25 @@ struct LiveUnitTests {
         #expect(VP_IOMMU_GET_HW_INFO == 0x3B8A)
         #expect(MemoryLayout<vp_vfio_device_attach_iommufd_pt>.size == 12)
         #expect(MemoryLayout<vp_iommu_hw_info>.size == 40)
+    }
+
+    /// The real seam on what any host has: an anonymous buffer, pread of a file, and ioctls a
+    /// regular file refuses (ENOTTY) in the no-argument, value and pointer forms.
+    @Test func linuxSeamCallsGlibc() throws {
+        let k = LinuxVFIOKernel()
+        let a = try k.mapBuffer(length: 4 * 4096)
+        #expect(a != 0 && a % 4096 == 0)
+        k.unmapBuffer(address: a, length: 4 * 4096)
+        let path = NSTemporaryDirectory() + "vp-seam-\(getpid())"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3, 4, 5, 6])))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        try #require(fd >= 0)
+        defer { k.close(fd) }
+        #expect(try k.pread(fd, count: 4, offset: 2) == [3, 4, 5, 6])
+        #expect(throws: Errno.inappropriateIOCTLForDevice) { try k.getAPIVersion(fd) }
+        #expect(throws: Errno.inappropriateIOCTLForDevice) { try k.checkExtension(fd, VFIOExtension.type1v2.rawValue) }
+        #expect(throws: Errno.inappropriateIOCTLForDevice) { try k.groupStatus(fd) }
     }
 
     /// A GET_INFO buffer: 24-byte header, an IOVA-range capability with two ranges, then DMA_AVAIL.

@@ -17,7 +17,7 @@ func retryingEINTR<R: SignedInteger>(_ call: () -> R) -> Result<R, Errno> {
 }
 
 /// The real kernel. Every ioctl vfio-probe makes is in this file, through the Glibc overlay's
-/// ioctl (pointer, CInt and no-argument forms). Every call is retried on EINTR; close never is.
+/// ioctl. open, pread and every ioctl are retried on EINTR; close never is.
 public final class LinuxVFIOKernel: VFIOKernel {
     public init() {}
 
@@ -25,8 +25,12 @@ public final class LinuxVFIOKernel: VFIOKernel {
         try retryingEINTR { withUnsafeMutablePointer(to: &arg) { Glibc.ioctl(fd, UInt(request), $0) } }.get()
     }
 
-    private func ioctl(_ fd: Int32, _ request: Int, value: Int32) throws(Errno) -> Int32 {
-        try retryingEINTR { Glibc.ioctl(fd, UInt(request), value) }.get()
+    /// An ioctl whose argument is a number. The kernel reads a whole unsigned long, and the
+    /// overlay's CInt form leaves the register's upper half as it finds it: the number goes as a
+    /// pointer's bits, and 0 through the no-argument form (which passes 0).
+    private func ioctl(_ fd: Int32, _ request: Int, value: UInt) throws(Errno) -> Int32 {
+        guard let arg = UnsafeMutableRawPointer(bitPattern: value) else { return try retryingEINTR { Glibc.ioctl(fd, UInt(request)) }.get() }
+        return try retryingEINTR { Glibc.ioctl(fd, UInt(request), arg) }.get()
     }
 
     public func open(_ node: VFIONode) throws(Errno) -> Int32 {
@@ -36,15 +40,15 @@ public final class LinuxVFIOKernel: VFIOKernel {
     public func close(_ fd: Int32) { _ = Glibc.close(fd) }
 
     public func getAPIVersion(_ container: Int32) throws(Errno) -> Int32 {
-        try retryingEINTR { Glibc.ioctl(container, UInt(VP_VFIO_GET_API_VERSION)) }.get()
+        try ioctl(container, VP_VFIO_GET_API_VERSION, value: 0)
     }
 
     public func checkExtension(_ container: Int32, _ ext: UInt32) throws(Errno) -> Int32 {
-        try ioctl(container, VP_VFIO_CHECK_EXTENSION, value: Int32(ext))
+        try ioctl(container, VP_VFIO_CHECK_EXTENSION, value: UInt(ext))
     }
 
     public func setIOMMU(_ container: Int32, _ type: UInt32) throws(Errno) {
-        _ = try ioctl(container, VP_VFIO_SET_IOMMU, value: Int32(type))
+        _ = try ioctl(container, VP_VFIO_SET_IOMMU, value: UInt(type))
     }
 
     public func iommuInfo(_ container: Int32) throws(Errno) -> Type1Info {

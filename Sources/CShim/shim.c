@@ -56,22 +56,6 @@ int vp_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 unsigned int vp_major(unsigned long long dev) { return major(dev); }
 unsigned int vp_minor(unsigned long long dev) { return minor(dev); }
 
-long vp_pread(int fd, void *buf, size_t count, long long offset) {
-    long n;
-    do { n = pread(fd, buf, count, (off_t)offset); } while (n < 0 && errno == EINTR);
-    return n;
-}
-
-void *vp_map_buffer(size_t length) {
-    void *p = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
-}
-
-int vp_unmap_buffer(void *addr, size_t length) { return munmap(addr, length); }
-
-int vp_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }
-int vp_ioctl_val(int fd, unsigned long request, unsigned long arg) { return ioctl(fd, request, arg); }
-
 /* libpci's `error` callback is declared noreturn: it longjmps back to the guarded call, whose
  * message is then in vp_message. */
 static __thread jmp_buf *vp_guard;

@@ -5,34 +5,36 @@ import CShim
 import ProbeCore
 import SystemPackage
 
-/// The real kernel. Every ioctl vfio-probe makes is in this file, through the C shim (Glibc's
-/// ioctl is variadic). GET-style ioctls are retried on EINTR; close never is.
+/// Calls `call` again while it fails with EINTR: the result, or the errno it failed with. The
+/// one retry loop of the seam (close is never retried).
+func retryingEINTR<R: SignedInteger>(_ call: () -> R) -> Result<R, Errno> {
+    while true {
+        let r = call()
+        if r >= 0 { return .success(r) }
+        let e = errno
+        if e != EINTR { return .failure(Errno(rawValue: e)) }
+    }
+}
+
+/// The real kernel. Every ioctl vfio-probe makes is in this file, through the Glibc overlay's
+/// ioctl. open, pread and every ioctl are retried on EINTR; close never is.
 public final class LinuxVFIOKernel: VFIOKernel {
     public init() {}
 
-    private func check(_ r: Int32) throws(Errno) -> Int32 {
-        if r < 0 { throw Errno(rawValue: errno) }
-        return r
-    }
-
     private func ioctl<T>(_ fd: Int32, _ request: Int, _ arg: inout T) throws(Errno) -> Int32 {
-        var r: Int32
-        repeat {
-            r = withUnsafeMutablePointer(to: &arg) { vp_ioctl_ptr(fd, UInt(request), $0) }
-        } while r < 0 && errno == EINTR
-        return try check(r)
+        try retryingEINTR { withUnsafeMutablePointer(to: &arg) { Glibc.ioctl(fd, UInt(request), $0) } }.get()
     }
 
+    /// An ioctl whose argument is a number. The kernel reads a whole unsigned long, and the
+    /// overlay's CInt form leaves the register's upper half as it finds it: the number goes as a
+    /// pointer's bits, and 0 through the no-argument form (which passes 0).
     private func ioctl(_ fd: Int32, _ request: Int, value: UInt) throws(Errno) -> Int32 {
-        var r: Int32
-        repeat { r = vp_ioctl_val(fd, UInt(request), value) } while r < 0 && errno == EINTR
-        return try check(r)
+        guard let arg = UnsafeMutableRawPointer(bitPattern: value) else { return try retryingEINTR { Glibc.ioctl(fd, UInt(request)) }.get() }
+        return try retryingEINTR { Glibc.ioctl(fd, UInt(request), arg) }.get()
     }
 
-    public func open(_ path: String) throws(Errno) -> Int32 {
-        var fd: Int32
-        repeat { fd = Glibc.open(path, O_RDWR | O_CLOEXEC) } while fd < 0 && errno == EINTR
-        return try check(fd)
+    public func open(_ node: VFIONode) throws(Errno) -> Int32 {
+        try retryingEINTR { Glibc.open(node.path, O_RDWR | O_CLOEXEC) }.get()
     }
 
     public func close(_ fd: Int32) { _ = Glibc.close(fd) }
@@ -57,11 +59,7 @@ public final class LinuxVFIOKernel: VFIOKernel {
             buffer = [UInt8](repeating: 0, count: size)
             let argsz = UInt32(size)
             buffer.withUnsafeMutableBytes { $0.storeBytes(of: argsz, toByteOffset: 0, as: UInt32.self) }
-            var r: Int32
-            repeat {
-                r = buffer.withUnsafeMutableBytes { vp_ioctl_ptr(container, UInt(VP_VFIO_IOMMU_GET_INFO), $0.baseAddress) }
-            } while r < 0 && errno == EINTR
-            _ = try check(r)
+            _ = try retryingEINTR { buffer.withUnsafeMutableBytes { Glibc.ioctl(container, UInt(VP_VFIO_IOMMU_GET_INFO), $0.baseAddress!) } }.get()
             let wanted = Int(buffer.withUnsafeBytes { $0.load(fromByteOffset: 0, as: UInt32.self) })
             if wanted <= size { break }
             size = min(wanted, 1 << 20)
@@ -98,11 +96,7 @@ public final class LinuxVFIOKernel: VFIOKernel {
     }
 
     public func groupDeviceFD(_ group: Int32, name: String) throws(Errno) -> Int32 {
-        var r: Int32
-        repeat {
-            r = name.withCString { vp_ioctl_ptr(group, UInt(VP_VFIO_GROUP_GET_DEVICE_FD), UnsafeMutableRawPointer(mutating: $0)) }
-        } while r < 0 && errno == EINTR
-        return try check(r)
+        try retryingEINTR { name.withCString { Glibc.ioctl(group, UInt(VP_VFIO_GROUP_GET_DEVICE_FD), UnsafeMutableRawPointer(mutating: $0)) } }.get()
     }
 
     public func deviceInfo(_ device: Int32) throws(Errno) -> DeviceInfo {
@@ -128,8 +122,7 @@ public final class LinuxVFIOKernel: VFIOKernel {
 
     public func pread(_ fd: Int32, count: Int, offset: UInt64) throws(Errno) -> [UInt8] {
         var buf = [UInt8](repeating: 0, count: count)
-        let n = buf.withUnsafeMutableBytes { vp_pread(fd, $0.baseAddress, count, Int64(bitPattern: offset)) }
-        if n < 0 { throw Errno(rawValue: errno) }
+        let n = try retryingEINTR { buf.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, count, off_t(Int64(bitPattern: offset))) } }.get()
         return Array(buf[0..<n])
     }
 
@@ -160,18 +153,15 @@ public final class LinuxVFIOKernel: VFIOKernel {
             q.size = UInt32(MemoryLayout<vp_iommu_ioas_iova_ranges>.size)
             q.ioas_id = ioas
             q.num_iovas = UInt32(capacity)
-            var r: Int32 = 0
-            var err: Int32 = 0
-            ranges.withUnsafeMutableBufferPointer { buf in
+            let r = ranges.withUnsafeMutableBufferPointer { buf in
                 q.allowed_iovas = UInt64(UInt(bitPattern: buf.baseAddress))
-                repeat { r = withUnsafeMutablePointer(to: &q) { vp_ioctl_ptr(iommufd, UInt(VP_IOMMU_IOAS_IOVA_RANGES), $0) } } while r < 0 && errno == EINTR
-                err = errno
+                return retryingEINTR { withUnsafeMutablePointer(to: &q) { Glibc.ioctl(iommufd, UInt(VP_IOMMU_IOAS_IOVA_RANGES), $0) } }
             }
-            if r < 0 && err == EMSGSIZE && Int(q.num_iovas) > capacity {
+            if case .failure(.messageTooLong) = r, Int(q.num_iovas) > capacity {
                 capacity = min(Int(q.num_iovas), 4096)
                 continue
             }
-            if r < 0 { throw Errno(rawValue: err) }
+            _ = try r.get()
             let n = min(Int(q.num_iovas), capacity)
             return (ranges[0..<n].map { IOVARange(start: $0.start, last: $0.last) }, q.out_iova_alignment)
         }
@@ -197,14 +187,10 @@ public final class LinuxVFIOKernel: VFIOKernel {
         info.size = UInt32(MemoryLayout<vp_iommu_hw_info>.size)
         info.dev_id = devID
         info.data_len = UInt32(MemoryLayout<vp_iommu_hw_info_vtd>.size)
-        var r: Int32 = 0
-        var err: Int32 = 0
-        withUnsafeMutablePointer(to: &vtd) { p in
+        _ = try withUnsafeMutablePointer(to: &vtd) { p in
             info.data_uptr = UInt64(UInt(bitPattern: p))
-            repeat { r = withUnsafeMutablePointer(to: &info) { vp_ioctl_ptr(iommufd, UInt(VP_IOMMU_GET_HW_INFO), $0) } } while r < 0 && errno == EINTR
-            err = errno
-        }
-        if r < 0 { throw Errno(rawValue: err) }
+            return retryingEINTR { withUnsafeMutablePointer(to: &info) { Glibc.ioctl(iommufd, UInt(VP_IOMMU_GET_HW_INFO), $0) } }
+        }.get()
         let isVTd = info.out_data_type == 1
         return HWInfo(type: info.out_data_type, intelCap: isVTd ? vtd.cap_reg : nil, intelEcap: isVTd ? vtd.ecap_reg : nil)
     }
@@ -215,11 +201,13 @@ public final class LinuxVFIOKernel: VFIOKernel {
     }
 
     public func mapBuffer(length: Int) throws(Errno) -> UInt64 {
-        guard let p = vp_map_buffer(length) else { throw Errno(rawValue: errno) }
+        // Populated (MAP_POPULATE), so pinning it charges RLIMIT_MEMLOCK for real.
+        let p = Glibc.mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0)
+        guard let p, p != UnsafeMutableRawPointer(bitPattern: -1) else { throw Errno(rawValue: errno) }  // MAP_FAILED
         return UInt64(UInt(bitPattern: p))
     }
 
     public func unmapBuffer(address: UInt64, length: Int) {
-        _ = vp_unmap_buffer(UnsafeMutableRawPointer(bitPattern: UInt(address)), length)
+        _ = Glibc.munmap(UnsafeMutableRawPointer(bitPattern: UInt(address)), length)
     }
 }

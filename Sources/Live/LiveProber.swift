@@ -25,15 +25,14 @@ public struct LiveProber {
         var report = LiveReport(container: containerWalk(), deviceOpen: deviceOpen)
         for d in host.selectedDevices {
             guard let g = host.group(of: d) else { continue }
-            let node = g.nodeName
-            guard host.devNodes.groups[node] != nil else { continue }
+            guard host.devNodes.groups[g.nodeName] != nil else { continue }
             var walks: [LiveWalk] = []
             if g.isNoIOMMU {
-                walks.append(noIOMMUWalk(Target(d), node: "/dev/vfio/\(node)"))
+                walks.append(noIOMMUWalk(Target(d), node: VFIONode(g)))
             } else {
-                walks.append(type1Walk(Target(d), node: "/dev/vfio/\(node)"))
+                walks.append(type1Walk(Target(d), node: VFIONode(g)))
                 if let v = d.vfioDevice, host.devNodes.cdevs[v] != nil, host.devNodes.iommufd.value != nil {
-                    walks.append(iommufdWalk(d, cdev: "/dev/vfio/devices/\(v)"))
+                    walks.append(iommufdWalk(d, cdev: .cdev(v)))
                 }
             }
             report.devices[d.address] = walks
@@ -42,7 +41,7 @@ public struct LiveProber {
         if host.scope == .all {
             for m in host.mdevs.value ?? [] {
                 guard let g = m.iommuGroup, host.devNodes.groups["\(g)"] != nil else { continue }
-                report.mdevs[m.uuid] = [type1Walk(Target(name: m.uuid, expected: nil), node: "/dev/vfio/\(g)")]
+                report.mdevs[m.uuid] = [type1Walk(Target(name: m.uuid, expected: nil), node: .group(g))]
             }
         }
         return report
@@ -69,7 +68,7 @@ public struct LiveProber {
         return w.walk
     }
 
-    func type1Walk(_ d: Target, node: String) -> LiveWalk {
+    func type1Walk(_ d: Target, node: VFIONode) -> LiveWalk {
         var w = Recorder(.type1)
         var container: VFIOContainer?
         var group: VFIOGroup?
@@ -90,10 +89,10 @@ public struct LiveProber {
         }
         group = openGroup(&w, node)
         groupStatus(&w, group)
-        w.step("VFIO_GROUP_SET_CONTAINER") { () throws(Errno) in try group!.setContainer(container!) }
-        w.step("VFIO_SET_IOMMU(\(type?.name ?? "TYPE1v2"))") { () throws(Errno) in try container!.setIOMMU(type!) }
+        w.step(.groupSetContainer) { () throws(Errno) in try group!.setContainer(container!) }
+        w.step(.setIOMMU(type ?? .type1v2)) { () throws(Errno) in try container!.setIOMMU(type!) }
         w.walk.facts.iommuType = type?.name
-        let info = w.step("VFIO_IOMMU_GET_INFO", detail: { i in
+        let info = w.step(.iommuGetInfo, detail: { i in
             "page sizes 0x\(hex(i.pageSizes, 1)), IOVA ranges \(i.ranges.map(\.description).joined(separator: " "))"
                 + (i.dmaAvailable.map { ", \($0) DMA mappings available" } ?? "")
         }) { () throws(Errno) in try container!.info() }
@@ -103,7 +102,7 @@ public struct LiveProber {
             w.walk.facts.dmaAvailable = info.dmaAvailable
             w.walk.facts.migration = info.migration
         }
-        buffer = w.step("mmap DMA buffer", detail: { "\($0.length) bytes at 0x\(hex($0.address, 1))" }) { () throws(Errno) in
+        buffer = w.step(.mmapDMABuffer, detail: { "\($0.length) bytes at 0x\(hex($0.address, 1))" }) { () throws(Errno) in
             try DMABuffer(kernel: kernel, length: bufferLength)
         }
         var iova: UInt64?
@@ -113,14 +112,14 @@ public struct LiveProber {
                                    length: UInt64(bufferLength), alignment: page)
             if iova == nil { w.reject("no IOVA range can hold a \(bufferLength)-byte mapping") }
         }
-        dmaTrial(&w, map: "VFIO_IOMMU_MAP_DMA", unmap: "VFIO_IOMMU_UNMAP_DMA", iova: iova,
+        dmaTrial(&w, map: .iommuMapDMA, unmap: .iommuUnmapDMA, iova: iova,
                  { () throws(Errno) in try container!.map(buffer!, iova: iova!) },
                  { () throws(Errno) in try container!.unmap(iova: iova!, size: UInt64(bufferLength)) })
         device = deviceSteps(&w, d, group: group)
         return w.walk
     }
 
-    func noIOMMUWalk(_ d: Target, node: String) -> LiveWalk {
+    func noIOMMUWalk(_ d: Target, node: VFIONode) -> LiveWalk {
         var w = Recorder(.noiommu)
         var container: VFIOContainer?
         var group: VFIOGroup?
@@ -135,14 +134,14 @@ public struct LiveProber {
         if let ext = opened.extensions, ext[.noIOMMU] != true { w.reject("the container does not offer NOIOMMU (no-IOMMU mode is off)") }
         group = openGroup(&w, node)
         groupStatus(&w, group)
-        w.step("VFIO_GROUP_SET_CONTAINER") { () throws(Errno) in try group!.setContainer(container!) }
-        w.step("VFIO_SET_IOMMU(NOIOMMU)") { () throws(Errno) in try container!.setIOMMU(.noIOMMU) }
+        w.step(.groupSetContainer) { () throws(Errno) in try group!.setContainer(container!) }
+        w.step(.setIOMMU(.noIOMMU)) { () throws(Errno) in try container!.setIOMMU(.noIOMMU) }
         w.walk.facts.iommuType = "NOIOMMU"
         device = deviceSteps(&w, d, group: group)
         return w.walk
     }
 
-    func iommufdWalk(_ d: PCIDevice, cdev: String) -> LiveWalk {
+    func iommufdWalk(_ d: PCIDevice, cdev: VFIONode) -> LiveWalk {
         var w = Recorder(.iommufd)
         var iommufd: IOMMUFD?
         var device: VFIODevice?
@@ -152,23 +151,23 @@ public struct LiveProber {
             iommufd?.handle.close()
             buffer?.release()
         }
-        iommufd = w.step("open /dev/iommu") { () throws(Errno) in try IOMMUFD(kernel: kernel) }
-        let ioas = w.step("IOMMU_IOAS_ALLOC", detail: { "IOAS \($0.id)" }) { () throws(Errno) in try iommufd!.allocateIOAS() }
+        iommufd = w.step(.open(.iommufd)) { () throws(Errno) in try IOMMUFD(kernel: kernel) }
+        let ioas = w.step(.ioasAlloc, detail: { "IOAS \($0.id)" }) { () throws(Errno) in try iommufd!.allocateIOAS() }
         w.walk.facts.ioasID = ioas?.id
         if !deviceOpen { w.skipRest("--no-device-open") }
-        device = w.step("open \(cdev)") { () throws(Errno) in try VFIODevice(kernel: kernel, cdev: cdev) }
-        if w.lastFailed(with: .resourceBusy) { w.walk.facts.holders = Holders.of(cdev, fs: fs) }
-        let devID = w.step("VFIO_DEVICE_BIND_IOMMUFD", detail: { "device id \($0)" }) { () throws(Errno) in try device!.bind(iommufd!) }
+        device = w.step(.open(cdev)) { () throws(Errno) in try VFIODevice(kernel: kernel, cdev: cdev) }
+        if w.lastFailed(with: .resourceBusy) { w.walk.facts.holders = Holders.of(cdev.path, fs: fs) }
+        let devID = w.step(.deviceBindIOMMUFD, detail: { "device id \($0)" }) { () throws(Errno) in try device!.bind(iommufd!) }
         w.walk.facts.devID = devID
-        w.step("VFIO_DEVICE_ATTACH_IOMMUFD_PT", detail: { _ in "attached to IOAS \(ioas!.id)" }) { () throws(Errno) in try device!.attach(ioas!) }
-        let ranges = w.step("IOMMU_IOAS_IOVA_RANGES", detail: { r in
+        w.step(.deviceAttachIOMMUFDPT, detail: { _ in "attached to IOAS \(ioas!.id)" }) { () throws(Errno) in try device!.attach(ioas!) }
+        let ranges = w.step(.ioasIOVARanges, detail: { r in
             "IOVA ranges \(r.ranges.map(\.description).joined(separator: " ")), alignment 0x\(hex(r.alignment, 1))"
         }) { () throws(Errno) in try ioas!.ranges() }
         if let ranges {
             w.walk.facts.iovaRanges = ranges.ranges
             w.walk.facts.iovaAlignment = ranges.alignment
         }
-        buffer = w.step("mmap DMA buffer", detail: { "\($0.length) bytes at 0x\(hex($0.address, 1))" }) { () throws(Errno) in
+        buffer = w.step(.mmapDMABuffer, detail: { "\($0.length) bytes at 0x\(hex($0.address, 1))" }) { () throws(Errno) in
             try DMABuffer(kernel: kernel, length: bufferLength)
         }
         var iova: UInt64?
@@ -176,22 +175,22 @@ public struct LiveProber {
             iova = Self.chooseIOVA(ranges.ranges, length: UInt64(bufferLength), alignment: max(4096, ranges.alignment))
             if iova == nil { w.reject("no IOVA range can hold a \(bufferLength)-byte mapping") }
         }
-        dmaTrial(&w, map: "IOMMU_IOAS_MAP", unmap: "IOMMU_IOAS_UNMAP", iova: iova,
+        dmaTrial(&w, map: .ioasMap, unmap: .ioasUnmap, iova: iova,
                  { () throws(Errno) in try ioas!.map(buffer!, iova: iova!) },
                  { () throws(Errno) in try ioas!.unmap(iova: iova!, length: UInt64(bufferLength)) })
-        if let hw = w.step("IOMMU_GET_HW_INFO", detail: Self.hwText, { () throws(Errno) in try iommufd!.hardwareInfo(devID: devID!) }) {
+        if let hw = w.step(.getHWInfo, detail: Self.hwText, { () throws(Errno) in try iommufd!.hardwareInfo(devID: devID!) }) {
             w.walk.facts.hwInfoType = hw.type
             w.walk.facts.hwIntelCap = hw.intelCap
             w.walk.facts.hwIntelEcap = hw.intelEcap
         }
-        if let info = w.step("VFIO_DEVICE_GET_INFO", detail: { "flags \($0.flagNames), \($0.numRegions) regions, \($0.numIRQs) IRQ indexes" }, { () throws(Errno) in try device!.info() }) {
+        if let info = w.step(.deviceGetInfo, detail: { "flags \($0.flagNames), \($0.numRegions) regions, \($0.numIRQs) IRQ indexes" }, { () throws(Errno) in try device!.info() }) {
             w.walk.facts.deviceFlags = info.flags
             w.walk.facts.numRegions = info.numRegions
             w.walk.facts.numIRQs = info.numIRQs
         }
         // The device must let go of the IOAS before it can be destroyed.
         device?.handle.close()
-        w.step("IOMMU_DESTROY", detail: { _ in "IOAS \(ioas!.id)" }) { () throws(Errno) in try ioas!.destroy() }
+        w.step(.destroy, detail: { _ in "IOAS \(ioas!.id)" }) { () throws(Errno) in try ioas!.destroy() }
         return w.walk
     }
 
@@ -200,17 +199,17 @@ public struct LiveProber {
     /// Open /dev/vfio/vfio, VFIO_GET_API_VERSION (must be 0), VFIO_CHECK_EXTENSION for every
     /// extension: how every legacy walk begins.
     func openContainer(_ w: inout Recorder) -> (container: VFIOContainer?, extensions: [VFIOExtension: Bool]?) {
-        let container = w.step("open /dev/vfio/vfio") { () throws(Errno) in try VFIOContainer(kernel: kernel) }
-        let api = w.step("VFIO_GET_API_VERSION", detail: { "API version \($0)" }) { () throws(Errno) in try container!.apiVersion() }
+        let container = w.step(.open(.container)) { () throws(Errno) in try VFIOContainer(kernel: kernel) }
+        let api = w.step(.getAPIVersion, detail: { "API version \($0)" }) { () throws(Errno) in try container!.apiVersion() }
         w.walk.facts.apiVersion = api
         if let api, api != 0 { w.reject("VFIO_API_VERSION is 0; this kernel says \(api)") }
-        let ext = w.step("VFIO_CHECK_EXTENSION", detail: Self.extensionText, { () throws(Errno) in try container!.extensions() })
+        let ext = w.step(.checkExtension, detail: Self.extensionText, { () throws(Errno) in try container!.extensions() })
         if let ext { w.walk.facts.extensions = Dictionary(uniqueKeysWithValues: ext.map { ($0.key.name, $0.value) }) }
         return (container, ext)
     }
 
     /// Maps the trial buffer at `iova`, unmaps it, and checks the kernel unmapped all of it.
-    func dmaTrial(_ w: inout Recorder, map: String, unmap: String, iova: UInt64?,
+    func dmaTrial(_ w: inout Recorder, map: LiveStepID, unmap: LiveStepID, iova: UInt64?,
                   _ doMap: () throws(Errno) -> Void, _ doUnmap: () throws(Errno) -> UInt64) {
         let size = UInt64(bufferLength)
         w.step(map, detail: { _ in "iova 0x\(hex(iova ?? 0, 1)) size 0x\(hex(size, 1))" }, doMap)
@@ -224,14 +223,14 @@ public struct LiveProber {
         }
     }
 
-    func openGroup(_ w: inout Recorder, _ node: String) -> VFIOGroup? {
-        let g = w.step("open \(node)") { () throws(Errno) in try VFIOGroup(kernel: kernel, path: node) }
-        if w.lastFailed(with: .resourceBusy) { w.walk.facts.holders = Holders.of(node, fs: fs) }
+    func openGroup(_ w: inout Recorder, _ node: VFIONode) -> VFIOGroup? {
+        let g = w.step(.open(node)) { () throws(Errno) in try VFIOGroup(kernel: kernel, node: node) }
+        if w.lastFailed(with: .resourceBusy) { w.walk.facts.holders = Holders.of(node.path, fs: fs) }
         return g
     }
 
     func groupStatus(_ w: inout Recorder, _ group: VFIOGroup?) {
-        if let flags = w.step("VFIO_GROUP_GET_STATUS", detail: { "flags \($0.description)" }, { () throws(Errno) in try group!.status() }) {
+        if let flags = w.step(.groupGetStatus, detail: { "flags \($0.description)" }, { () throws(Errno) in try group!.status() }) {
             w.walk.facts.groupFlags = flags.rawValue
             if !flags.contains(.viable) { w.reject("the group is not viable: a member is bound to a driver that does DMA") }
         }
@@ -239,25 +238,25 @@ public struct LiveProber {
 
     /// Device fd, info, config space (checked against sysfs) and IRQs.
     func deviceSteps(_ w: inout Recorder, _ d: Target, group: VFIOGroup?) -> VFIODevice? {
-        let names = ["VFIO_GROUP_GET_DEVICE_FD", "VFIO_DEVICE_GET_INFO", "VFIO_DEVICE_GET_REGION_INFO(config)", "pread config space", "VFIO_DEVICE_GET_IRQ_INFO"]
+        let names: [LiveStepID] = [.groupGetDeviceFD, .deviceGetInfo, .deviceGetRegionInfo(.config), .preadConfigSpace, .deviceGetIRQInfo]
         if !deviceOpen {
             w.skip(names, because: "--no-device-open")
             return nil
         }
-        guard let device = w.step("VFIO_GROUP_GET_DEVICE_FD", { () throws(Errno) in try group!.device(d.name) }) else {
+        guard let device = w.step(.groupGetDeviceFD, { () throws(Errno) in try group!.device(d.name) }) else {
             w.skip(Array(names.dropFirst()))
             return nil
         }
-        if let info = w.step("VFIO_DEVICE_GET_INFO", detail: { "flags \($0.flagNames), \($0.numRegions) regions, \($0.numIRQs) IRQ indexes" }, { () throws(Errno) in try device.info() }) {
+        if let info = w.step(.deviceGetInfo, detail: { "flags \($0.flagNames), \($0.numRegions) regions, \($0.numIRQs) IRQ indexes" }, { () throws(Errno) in try device.info() }) {
             w.walk.facts.deviceFlags = info.flags
             w.walk.facts.numRegions = info.numRegions
             w.walk.facts.numIRQs = info.numIRQs
         }
-        let region = w.step("VFIO_DEVICE_GET_REGION_INFO(config)", detail: { "size 0x\(hex($0.size, 1)) at offset 0x\(hex($0.offset, 1))" }) { () throws(Errno) in
-            try device.region(VFIODevice.configRegion)
+        let region = w.step(.deviceGetRegionInfo(.config), detail: { "size 0x\(hex($0.size, 1)) at offset 0x\(hex($0.offset, 1))" }) { () throws(Errno) in
+            try device.region(.config)
         }
         w.walk.facts.configRegionSize = region?.size
-        if let bytes = w.step("pread config space", detail: { b in b.count >= 4 ? "vendor \(hex(UInt16(b[0]) | UInt16(b[1]) << 8, 4)) device \(hex(UInt16(b[2]) | UInt16(b[3]) << 8, 4))" : "\(b.count) bytes" }, { () throws(Errno) in
+        if let bytes = w.step(.preadConfigSpace, detail: { b in b.count >= 4 ? "vendor \(hex(UInt16(b[0]) | UInt16(b[1]) << 8, 4)) device \(hex(UInt16(b[2]) | UInt16(b[3]) << 8, 4))" : "\(b.count) bytes" }, { () throws(Errno) in
             try device.read(count: 4, at: region!.offset)
         }) {
             if bytes.count == 4 {
@@ -275,7 +274,7 @@ public struct LiveProber {
         // One answer per index; an index the driver does not implement (mtty answers EINVAL for
         // MSI-X, vfio-pci a count of 0) is recorded, not a failed walk.
         let n = min(UInt32(VFIODevice.irqNames.count), w.walk.facts.numIRQs ?? 3)
-        let irqs = w.step("VFIO_DEVICE_GET_IRQ_INFO", detail: { (l: [(String, String)]) in l.map { "\($0.0) \($0.1)" }.joined(separator: ", ") }) { () throws(Errno) -> [(String, String)] in
+        let irqs = w.step(.deviceGetIRQInfo, detail: { (l: [(String, String)]) in l.map { "\($0.0) \($0.1)" }.joined(separator: ", ") }) { () throws(Errno) -> [(String, String)] in
             var out: [(String, String)] = []
             for i in 0..<n {
                 let name = VFIODevice.irqNames[Int(i)]
@@ -331,20 +330,20 @@ struct Recorder {
     init(_ kind: LiveWalk.Kind) { walk = LiveWalk(kind: kind) }
 
     var lastSucceeded: Bool { walk.steps.last?.outcome == .ok }
-    func lastFailed(with e: Errno) -> Bool { walk.steps.last?.outcome == .failed(e.rawValue) }
+    func lastFailed(with e: Errno) -> Bool { walk.steps.last?.outcome == .failed(e) }
 
     @discardableResult
-    mutating func step<T>(_ name: String, detail: (T) -> String = { _ in "" }, _ body: () throws(Errno) -> T) -> T? {
+    mutating func step<T>(_ id: LiveStepID, detail: (T) -> String = { _ in "" }, _ body: () throws(Errno) -> T) -> T? {
         if stopped {
-            walk.steps.append(LiveStep(name, .skipped))
+            walk.steps.append(LiveStep(id, .skipped))
             return nil
         }
         do {
             let v = try body()
-            walk.steps.append(LiveStep(name, .ok, detail(v)))
+            walk.steps.append(LiveStep(id, .ok, detail(v)))
             return v
         } catch {
-            walk.steps.append(LiveStep(name, .failed(error.rawValue), ErrnoName.of(error.rawValue)))
+            walk.steps.append(LiveStep(id, .failed(error), ErrnoName.of(error.rawValue)))
             stopped = true
             return nil
         }
@@ -358,14 +357,14 @@ struct Recorder {
         stopped = true
     }
 
-    mutating func skip(_ names: [String], because why: String = "") {
-        for n in names { walk.steps.append(LiveStep(n, .skipped, why)) }
+    mutating func skip(_ ids: [LiveStepID], because why: String = "") {
+        for id in ids { walk.steps.append(LiveStep(id, .skipped, why)) }
     }
 
     /// Every later step is skipped, without counting as a failure.
     mutating func skipRest(_ why: String) {
         stopped = true
-        walk.steps.append(LiveStep("(rest of the walk)", .skipped, why))
+        walk.steps.append(LiveStep(.restOfWalk, .skipped, why))
     }
 }
 

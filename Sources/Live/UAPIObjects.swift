@@ -27,9 +27,9 @@ struct VFIOContainer {
     let handle: OwnedFD
     let kernel: any VFIOKernel
 
-    init(kernel: any VFIOKernel, path: String = "/dev/vfio/vfio") throws(Errno) {
+    init(kernel: any VFIOKernel) throws(Errno) {
         self.kernel = kernel
-        handle = OwnedFD(try kernel.open(path), kernel)
+        handle = OwnedFD(try kernel.open(.container), kernel)
     }
     /// The corresponding ioctl is `VFIO_GET_API_VERSION`.
     func apiVersion() throws(Errno) -> Int32 { try kernel.getAPIVersion(handle.fd) }
@@ -66,9 +66,9 @@ struct VFIOGroup {
     let handle: OwnedFD
     let kernel: any VFIOKernel
 
-    init(kernel: any VFIOKernel, path: String) throws(Errno) {
+    init(kernel: any VFIOKernel, node: VFIONode) throws(Errno) {
         self.kernel = kernel
-        handle = OwnedFD(try kernel.open(path), kernel)
+        handle = OwnedFD(try kernel.open(node), kernel)
     }
     /// The corresponding ioctl is `VFIO_GROUP_GET_STATUS`.
     func status() throws(Errno) -> GroupFlags { GroupFlags(rawValue: try kernel.groupStatus(handle.fd)) }
@@ -85,20 +85,19 @@ struct VFIODevice {
     let handle: OwnedFD
     let kernel: any VFIOKernel
 
-    static let configRegion: UInt32 = 7
     static let irqNames = ["INTx", "MSI", "MSI-X"]
 
     init(handle: OwnedFD, kernel: any VFIOKernel) {
         self.handle = handle
         self.kernel = kernel
     }
-    init(kernel: any VFIOKernel, cdev: String) throws(Errno) {
+    init(kernel: any VFIOKernel, cdev: VFIONode) throws(Errno) {
         self.init(handle: OwnedFD(try kernel.open(cdev), kernel), kernel: kernel)
     }
     /// The corresponding ioctl is `VFIO_DEVICE_GET_INFO`.
     func info() throws(Errno) -> DeviceInfo { try kernel.deviceInfo(handle.fd) }
     /// The corresponding ioctl is `VFIO_DEVICE_GET_REGION_INFO`.
-    func region(_ index: UInt32) throws(Errno) -> RegionInfo { try kernel.regionInfo(handle.fd, index: index) }
+    func region(_ region: VFIOPCIRegion) throws(Errno) -> RegionInfo { try kernel.regionInfo(handle.fd, index: region.rawValue) }
     /// The corresponding ioctl is `VFIO_DEVICE_GET_IRQ_INFO`.
     func irq(_ index: UInt32) throws(Errno) -> IRQInfo { try kernel.irqInfo(handle.fd, index: index) }
     func read(count: Int, at offset: UInt64) throws(Errno) -> [UInt8] { try kernel.pread(handle.fd, count: count, offset: offset) }
@@ -113,9 +112,9 @@ struct IOMMUFD {
     let handle: OwnedFD
     let kernel: any VFIOKernel
 
-    init(kernel: any VFIOKernel, path: String = "/dev/iommu") throws(Errno) {
+    init(kernel: any VFIOKernel) throws(Errno) {
         self.kernel = kernel
-        handle = OwnedFD(try kernel.open(path), kernel)
+        handle = OwnedFD(try kernel.open(.iommufd), kernel)
     }
     /// The corresponding ioctl is `IOMMU_IOAS_ALLOC`.
     func allocateIOAS() throws(Errno) -> IOAS { IOAS(iommufd: self, id: try kernel.ioasAlloc(handle.fd)) }

@@ -4,8 +4,8 @@ import SystemPackage
 /// Every syscall the live walk makes, one method per uapi operation. `LinuxVFIOKernel` is the
 /// real one (the only code that calls ioctl); tests drive the walk with a scripted fake.
 public protocol VFIOKernel: AnyObject {
-    /// open(2) with O_RDWR | O_CLOEXEC.
-    func open(_ path: String) throws(Errno) -> Int32
+    /// open(2) of the node's path with O_RDWR | O_CLOEXEC.
+    func open(_ node: VFIONode) throws(Errno) -> Int32
     func close(_ fd: Int32)
 
     /// The corresponding ioctl is `VFIO_GET_API_VERSION`.
@@ -57,30 +57,6 @@ public protocol VFIOKernel: AnyObject {
     /// An anonymous, populated buffer to map for DMA; returns its address.
     func mapBuffer(length: Int) throws(Errno) -> UInt64
     func unmapBuffer(address: UInt64, length: Int)
-}
-
-/// VFIO extension and IOMMU type numbers (include/uapi/linux/vfio.h).
-public enum VFIOExtension: UInt32, CaseIterable, Sendable {
-    case type1 = 1
-    case spaprTCE = 2
-    case type1v2 = 3
-    case dmaCC = 4
-    /// 1 from vfio_iommu_type1 (6.12), 0 from iommufd's emulated container: tells them apart.
-    case type1Nesting = 6
-    case spaprTCEv2 = 7
-    case noIOMMU = 8
-
-    public var name: String {
-        switch self {
-        case .type1: "TYPE1"
-        case .spaprTCE: "SPAPR_TCE"
-        case .type1v2: "TYPE1v2"
-        case .dmaCC: "DMA_CC"
-        case .type1Nesting: "TYPE1_NESTING"
-        case .spaprTCEv2: "SPAPR_TCE_v2"
-        case .noIOMMU: "NOIOMMU"
-        }
-    }
 }
 
 /// VFIO_GROUP_GET_STATUS flags.

@@ -1,8 +1,10 @@
 import Foundation
+import Live
 import Testing
 @testable import ProbeCore
 
-/// Every check's own examples, run against their fixtures: status, and remedy for warn and fail.
+/// Every check's own examples, run against their fixtures: status, and remedy for warn and fail. A
+/// live check's run its walks against the scripted kernel, failing where the example says.
 struct CheckExampleTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let descriptor: CheckDescriptor
@@ -17,7 +19,16 @@ struct CheckExampleTests {
     @Test(arguments: cases)
     func example(_ c: Case) throws {
         let e = c.example
-        let report = try probe(e.fixture, devices: e.device.map { [$0] } ?? [], only: [c.descriptor.id])
+        let devices = e.device.map { [$0] } ?? []
+        let report: Report
+        if c.descriptor.category == .live {
+            let k = ScriptedKernel()
+            if let f = e.liveFailure { k.failures[f.step] = f.errno }
+            report = try liveProbe(e.fixture, devices: devices, kernel: k)
+            #expect(k.leftNothingBehind)
+        } else {
+            report = try probe(e.fixture, devices: devices, only: [c.descriptor.id])
+        }
         let subject: Subject = e.device.flatMap(PCIAddress.init).map { .device($0) } ?? .host
         let findings = report.findings.filter { $0.checkID == c.descriptor.id && $0.subject == subject }
         let match = findings.first { $0.status == e.status }
@@ -58,9 +69,7 @@ struct CheckRegistryTests {
         for c in CheckRegistry.all {
             let d = c.descriptor
             #expect(!d.title.isEmpty && !d.rationale.isEmpty && !d.remedy.isEmpty && !d.looksAt.isEmpty, "\(d.id)")
-            // Live checks need a kernel's answers, which no fixture holds: LiveTests drive them
-            // through the scripted fake kernel instead.
-            #expect(!d.examples.isEmpty || d.category == .live, "\(d.id) has no examples")
+            #expect(!d.examples.isEmpty, "\(d.id) has no examples")
             for e in d.examples {
                 #expect(Repo.fixtureNames.contains(e.fixture), "\(d.id): no fixture \(e.fixture)")
             }

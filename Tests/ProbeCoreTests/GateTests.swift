@@ -244,7 +244,7 @@ struct GateTests {
     @Test func onlyVFIOBoundFunctionsAreProven() throws {
         let fs = try HostFS(root: Repo.fixture("bridge-group"))
         let host = HostReader(fs: fs, lookUpNames: false).read(scope: .all)
-        var walk = LiveWalk(kind: .type1, steps: [LiveStep("VFIO_GROUP_GET_DEVICE_FD", .ok)])
+        var walk = LiveWalk(kind: .type1, steps: [LiveStep(.groupGetDeviceFD, .ok)])
         walk.facts.deviceFlags = 3
         let live = LiveReport(devices: [PCIAddress("0000:00:01.0")!: [walk], PCIAddress("0000:01:02.0")!: [walk], PCIAddress("0000:01:01.0")!: [walk]])
         let proven = VerdictBuilder.provenModes(host, live)

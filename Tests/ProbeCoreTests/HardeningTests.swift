@@ -54,7 +54,7 @@ struct LivePolicyTests {
 
     /// Another vfio-probe run holding the group is "busy: retry", not an action.
     @Test func anotherProbeIsBusyNotAHolderToStop() throws {
-        var walk = LiveWalk(kind: .type1, steps: [LiveStep("open /dev/vfio/vfio", .ok), LiveStep("open /dev/vfio/10", .failed(16))])
+        var walk = LiveWalk(kind: .type1, steps: [LiveStep(.open(.container), .ok), LiveStep(.open(.group(10)), .failed(.resourceBusy))])
         walk.facts.holders = ["pid 77 (vfio-probe)"]
         let host = HostReader(fs: try HostFS(root: Repo.fixture("intel-vfio-ready")), lookUpNames: false).read(scope: .all)
         let diag = try #require(LiveDiagnosis.of(walk, device: host.device(PCIAddress("0000:01:00.0")!), host: host))

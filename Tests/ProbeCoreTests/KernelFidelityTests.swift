@@ -1,6 +1,7 @@
 @testable import ACPI
 import Foundation
 @testable import Live
+import SystemPackage
 import Testing
 @testable import ProbeCore
 
@@ -14,8 +15,8 @@ struct KernelFidelityTests {
         return h
     }
 
-    func failedWalk(_ kind: LiveWalk.Kind = .type1, at step: String, _ errno: Int32) -> LiveWalk {
-        LiveWalk(kind: kind, steps: [LiveStep("open /dev/vfio/vfio", .ok), LiveStep(step, .failed(errno))])
+    func failedWalk(_ kind: LiveWalk.Kind = .type1, at step: LiveStepID, _ errno: Errno) -> LiveWalk {
+        LiveWalk(kind: kind, steps: [LiveStep(.open(.container), .ok), LiveStep(step, .failed(errno))])
     }
 
     @Test func kernelVersionsParse() {
@@ -55,7 +56,7 @@ struct KernelFidelityTests {
         var h = try host("intel-no-ir")
         h = h.with { $0.modules.byName["vfio_iommu_type1"]?.state = .absent }
         let d = try #require(h.device(PCIAddress("0000:00:02.0")!))
-        let diag = try #require(LiveDiagnosis.of(failedWalk(at: "VFIO_GROUP_GET_DEVICE_FD", 1), device: d, host: h))
+        let diag = try #require(LiveDiagnosis.of(failedWalk(at: .groupGetDeviceFD, .notPermitted), device: d, host: h))
         #expect(diag.cause.contains("iommufd refuses without iommufd.allow_unsafe_interrupts=1"))
         #expect(diag.impacts.contains { $0.mode == .unsafeInterrupts && $0.actions == [Actions.allowUnsafeInterrupts("iommufd")] })
         #expect(diag.impacts.contains { $0.mode == .vfio && $0.kind == .blocks && !$0.liveCanLift })
@@ -138,9 +139,9 @@ struct KernelFidelityTests {
     /// device_is_rmrr_locked moved with the DMA-ownership rework: EPERM at VFIO_SET_IOMMU up to
     /// 5.18 and in 6.2-6.5, at VFIO_GROUP_SET_CONTAINER in 5.19-6.1; -EINVAL at SET_CONTAINER
     /// since 6.6 (require_direct).
-    @Test(arguments: [("5.15.0", "VFIO_SET_IOMMU(TYPE1v2)", Int32(1)), ("6.1.0-27-amd64", "VFIO_GROUP_SET_CONTAINER", 1),
-                      ("6.4.0", "VFIO_SET_IOMMU(TYPE1v2)", 1), ("6.12.95", "VFIO_GROUP_SET_CONTAINER", 22)])
-    func rmrrFailsWhereThatReleaseRefuses(release: String, step: String, errno: Int32) throws {
+    @Test(arguments: [("5.15.0", LiveStepID.setIOMMU(.type1v2), Errno.notPermitted), ("6.1.0-27-amd64", .groupSetContainer, .notPermitted),
+                      ("6.4.0", .setIOMMU(.type1v2), .notPermitted), ("6.12.95", .groupSetContainer, .invalidArgument)])
+    func rmrrFailsWhereThatReleaseRefuses(release: String, step: LiveStepID, errno: Errno) throws {
         let h = try host("rmrr-direct", release: release)
         let d = try #require(h.device(PCIAddress("0000:01:00.0")!))
         let diag = try #require(LiveDiagnosis.of(failedWalk(at: step, errno), device: d, host: h))
@@ -154,7 +155,7 @@ struct KernelFidelityTests {
     @Test func eperm61AtSetIOMMUIsNotAnRMRR() throws {
         let h = try host("rmrr-direct", release: "6.1.0-27-amd64")
         let d = try #require(h.device(PCIAddress("0000:01:00.0")!))
-        let diag = try #require(LiveDiagnosis.of(failedWalk(at: "VFIO_SET_IOMMU(TYPE1v2)", 1), device: d, host: h))
+        let diag = try #require(LiveDiagnosis.of(failedWalk(at: .setIOMMU(.type1v2), .notPermitted), device: d, host: h))
         #expect(diag.cause.contains("no firmware RMRR of the group explains it"))
     }
 
@@ -163,9 +164,9 @@ struct KernelFidelityTests {
     @Test func cdevAndTokenErrnos() throws {
         let h = try host("sriov-pf")
         let pf = try #require(h.device(PCIAddress("0000:01:00.0")!))
-        let busy = try #require(LiveDiagnosis.of(failedWalk(.iommufd, at: "VFIO_DEVICE_BIND_IOMMUFD", 16), device: pf, host: h))
+        let busy = try #require(LiveDiagnosis.of(failedWalk(.iommufd, at: .deviceBindIOMMUFD, .resourceBusy), device: pf, host: h))
         #expect(busy.cause.contains("open through /dev/vfio/30"))
-        let token = try #require(LiveDiagnosis.of(failedWalk(at: "VFIO_GROUP_GET_DEVICE_FD", 13), device: pf, host: h))
+        let token = try #require(LiveDiagnosis.of(failedWalk(at: .groupGetDeviceFD, .permissionDenied), device: pf, host: h))
         #expect(token.cause.contains("this PF's VFs are in use"))
     }
 
@@ -281,7 +282,7 @@ struct KernelFidelityTests {
         h = h.with { $0.kernel.cmdline = .value(KernelCommandLine("intremap=off")) }
         #expect(h.interruptIsolation.isolated == false)
         let d = try #require(h.device(PCIAddress("0000:01:00.0")!))
-        let diag = try #require(LiveDiagnosis.of(failedWalk(at: "VFIO_SET_IOMMU(TYPE1v2)", 1), device: d, host: h))
+        let diag = try #require(LiveDiagnosis.of(failedWalk(at: .setIOMMU(.type1v2), .notPermitted), device: d, host: h))
         #expect(diag.cause.contains("firmware direct mapping"))
         #expect(!diag.impacts.contains { $0.mode == .unsafeInterrupts && $0.kind == .requires })
     }
@@ -291,7 +292,7 @@ struct KernelFidelityTests {
         var h = try host("rmrr-direct", release: "6.4.0")
         h = h.with { $0.modules.byName["vfio_iommu_type1"]?.state = .absent }
         let d = try #require(h.device(PCIAddress("0000:01:00.0")!))
-        let diag = try #require(LiveDiagnosis.of(failedWalk(at: "VFIO_GROUP_GET_DEVICE_FD", 1), device: d, host: h))
+        let diag = try #require(LiveDiagnosis.of(failedWalk(at: .groupGetDeviceFD, .notPermitted), device: d, host: h))
         #expect(diag.cause.contains("firmware direct mapping"))
     }
 
@@ -300,9 +301,9 @@ struct KernelFidelityTests {
     @Test func cdevEINVALs() throws {
         let h = try host("intel-vfio-ready")
         let d = try #require(h.device(PCIAddress("0000:01:00.0")!))
-        let bind = try #require(LiveDiagnosis.of(failedWalk(.iommufd, at: "VFIO_DEVICE_BIND_IOMMUFD", 22), device: d, host: h))
+        let bind = try #require(LiveDiagnosis.of(failedWalk(.iommufd, at: .deviceBindIOMMUFD, .invalidArgument), device: d, host: h))
         #expect(bind.cause.contains("bound through another /dev/vfio/devices fd"))
-        let attach = try #require(LiveDiagnosis.of(failedWalk(.iommufd, at: "VFIO_DEVICE_ATTACH_IOMMUFD_PT", 22), device: d, host: h))
+        let attach = try #require(LiveDiagnosis.of(failedWalk(.iommufd, at: .deviceAttachIOMMUFDPT, .invalidArgument), device: d, host: h))
         #expect(attach.cause.contains("incompatible") && !attach.cause.contains("RMRR"))
     }
 

@@ -1,4 +1,8 @@
 import CShim
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Live
 import SystemPackage
 import Testing
@@ -44,8 +48,8 @@ struct LiveWalkTests {
         #expect(r.verdict.mode == .vfio && r.device.readiness == .ready)
         #expect(r.verdict.disagreements.isEmpty)
         // The legacy walk is closed before the cdev is opened: they exclude each other.
-        let cdevOpen = try #require(k.calls.firstIndex(of: "open /dev/vfio/devices/vfio0"))
-        let groupClose = try #require(k.calls.firstIndex(of: "close /dev/vfio/10"))
+        let cdevOpen = try #require(k.calls.firstIndex(of: .step(.open(.cdev("vfio0")))))
+        let groupClose = try #require(k.calls.firstIndex(of: .close("/dev/vfio/10")))
         #expect(groupClose < cdevOpen)
     }
 
@@ -53,7 +57,7 @@ struct LiveWalkTests {
     /// \"allow_unsafe_interrupts\" to enable VFIO IOMMU support on this platform" (-EPERM).
     @Test func noInterruptRemappingAtSetIOMMU() throws {
         let k = ScriptedKernel()
-        k.failures["VFIO_SET_IOMMU"] = .notPermitted
+        k.failures[.setIOMMU(.type1v2)] = .notPermitted
         k.config = [0x86, 0x80, 0xd3, 0x10]
         let r = try liveProbe("intel-no-ir", devices: ["0000:00:02.0"], kernel: k)
         #expect(k.leftNothingBehind)
@@ -67,14 +71,14 @@ struct LiveWalkTests {
         #expect(r.verdict.disagreements.isEmpty, "sysfs already said so")
         let walk = try #require(r.live?.walk(.type1, for: PCIAddress("0000:00:02.0")!))
         #expect(walk.steps.drop { $0.name != "VFIO_IOMMU_GET_INFO" }.allSatisfy { $0.outcome == .skipped }, "later steps are recorded as skipped")
-        #expect(!k.calls.contains("VFIO_IOMMU_MAP_DMA"))
+        #expect(!k.calls.contains(.step(.iommuMapDMA)))
     }
 
     /// With interrupts remapped, EPERM at VFIO_SET_IOMMU is not the interrupts: never blame them
     /// (kernels up to 5.18 and 6.2-6.5 refuse an RMRR device there, device_is_rmrr_locked).
     @Test func setIOMMUPermissionWithRemappingDoesNotBlameInterrupts() throws {
         let k = ScriptedKernel()
-        k.failures["VFIO_SET_IOMMU"] = .notPermitted
+        k.failures[.setIOMMU(.type1v2)] = .notPermitted
         let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
         let f = try #require(r.finding("live.type1"))
         #expect(!f.summary.contains("not isolated") && f.summary.contains("refused although MSIs are isolated"))
@@ -84,7 +88,7 @@ struct LiveWalkTests {
 
     @Test func busyGroupNamesTheHolder() throws {
         let k = ScriptedKernel()
-        k.failures["open /dev/vfio/10"] = .resourceBusy
+        k.failures[.open(.group(10))] = .resourceBusy
         let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
         #expect(k.leftNothingBehind)
         let f = try #require(r.finding("live.type1"))
@@ -107,7 +111,7 @@ struct LiveWalkTests {
     /// a domain, without blaming an RMRR (KernelFidelityTests covers the RMRR itself).
     @Test func refusedDomainAtSetContainerBlocks() throws {
         let k = ScriptedKernel()
-        k.failures["VFIO_GROUP_SET_CONTAINER"] = .invalidArgument
+        k.failures[.groupSetContainer] = .invalidArgument
         let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
         #expect(k.leftNothingBehind)
         #expect(r.finding("live.type1")?.summary.contains("no firmware direct mapping explains it") == true)
@@ -116,7 +120,7 @@ struct LiveWalkTests {
 
     @Test func memlockAtMapDMA() throws {
         let k = ScriptedKernel()
-        k.failures["VFIO_IOMMU_MAP_DMA"] = .noMemory
+        k.failures[.iommuMapDMA] = .noMemory
         let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
         #expect(k.leftNothingBehind, "the buffer is unmapped on the error path")
         let f = try #require(r.finding("live.type1"))
@@ -126,7 +130,7 @@ struct LiveWalkTests {
 
     @Test func dmaEntryLimitAtMapDMA() throws {
         let k = ScriptedKernel()
-        k.failures["VFIO_IOMMU_MAP_DMA"] = .noSpace
+        k.failures[.iommuMapDMA] = .noSpace
         let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
         #expect(r.finding("live.type1")?.remedy == DMAEntryLimitCheck.descriptor.remedy)
         #expect(k.leftNothingBehind)
@@ -143,7 +147,7 @@ struct LiveWalkTests {
 
     @Test func vfTokenAtGetDeviceFD() throws {
         let k = ScriptedKernel()
-        k.failures["VFIO_GROUP_GET_DEVICE_FD"] = .permissionDenied
+        k.failures[.groupGetDeviceFD] = .permissionDenied
         k.config = [0x86, 0x80, 0x89, 0x18]
         let r = try liveProbe("sriov-pf", devices: ["0000:01:02.0"], kernel: k)
         #expect(k.leftNothingBehind)
@@ -165,9 +169,9 @@ struct LiveWalkTests {
     @Test func noDeviceOpenStopsBeforeTheDevice() throws {
         let k = ScriptedKernel()
         let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k, deviceOpen: false)
-        #expect(!k.calls.contains("VFIO_GROUP_GET_DEVICE_FD"))
-        #expect(!k.calls.contains("open /dev/vfio/devices/vfio0"))
-        #expect(k.calls.contains("VFIO_IOMMU_MAP_DMA"), "the container-level proof still runs")
+        #expect(!k.calls.contains(.step(.groupGetDeviceFD)))
+        #expect(!k.calls.contains(.step(.open(.cdev("vfio0")))))
+        #expect(k.calls.contains(.step(.iommuMapDMA)), "the container-level proof still runs")
         #expect(k.leftNothingBehind)
         #expect(r.finding("live.type1")?.status == .pass)
         #expect(r.finding("live.type1")?.detail?.contains("device fd not opened (--no-device-open)") == true)
@@ -176,7 +180,7 @@ struct LiveWalkTests {
 
     @Test func iommufdFailureDoesNotDecideTheMode() throws {
         let k = ScriptedKernel()
-        k.failures["VFIO_DEVICE_BIND_IOMMUFD"] = .notPermitted
+        k.failures[.deviceBindIOMMUFD] = .notPermitted
         let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
         #expect(k.leftNothingBehind)
         let f = try #require(r.finding("live.iommufd"))
@@ -205,15 +209,15 @@ struct LiveWalkTests {
         let f = try #require(r.finding("live.noiommu"))
         #expect(f.status == .pass)
         #expect(f.detail?.contains("the application must use physical addresses") == true)
-        #expect(!k.calls.contains("VFIO_IOMMU_MAP_DMA"), "no-IOMMU has no DMA mapping")
-        #expect(k.calls.contains("open /dev/vfio/noiommu-0"))
+        #expect(!k.calls.contains(.step(.iommuMapDMA)), "no-IOMMU has no DMA mapping")
+        #expect(k.calls.contains(.step(.open(.noIOMMUGroup(0)))))
         #expect(r.verdict.mode == .noiommu && r.device.readiness == .ready)
     }
 
     @Test func noIOMMUGroupNeedsRawIO() throws {
         let k = ScriptedKernel()
         k.extensions[8] = 1
-        k.failures["open /dev/vfio/noiommu-0"] = .notPermitted
+        k.failures[.open(.noIOMMUGroup(0))] = .notPermitted
         let r = try liveProbe("noiommu-enabled", devices: ["0000:00:03.0"], kernel: k)
         #expect(k.leftNothingBehind)
         let f = try #require(r.finding("live.noiommu"))
@@ -230,7 +234,7 @@ struct LiveWalkTests {
 
     @Test func containerMissing() throws {
         let k = ScriptedKernel()
-        k.failures["open /dev/vfio/vfio"] = .noSuchFileOrDirectory
+        k.failures[.open(.container)] = .noSuchFileOrDirectory
         let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
         let f = try #require(r.finding("live.container"))
         #expect(f.status == .fail)
@@ -241,7 +245,7 @@ struct LiveWalkTests {
 
     @Test func containerMissingWithoutVFIOIsNoNews() throws {
         let k = ScriptedKernel()
-        k.failures["open /dev/vfio/vfio"] = .noSuchFileOrDirectory
+        k.failures[.open(.container)] = .noSuchFileOrDirectory
         let r = try liveProbe("amd-host", devices: ["0000:03:00.0"], kernel: k)
         let f = try #require(r.finding("live.container"))
         #expect(f.status == .info, "vfio is not loaded: the static check carries the fix")
@@ -259,7 +263,7 @@ struct LiveWalkTests {
         let uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
         let walk = try #require(live.mdevs[uuid]?.first)
         #expect(walk.succeeded)
-        #expect(k.calls.contains("open /dev/vfio/2"))
+        #expect(k.calls.contains(.step(.open(.group(2)))))
         #expect(walk.facts.configVendorID == 0x4348, "no sysfs ids to compare an mdev with: recorded, not rejected")
         #expect(walk.facts.irqCounts == ["INTx": 1, "MSI": 1], "an unimplemented IRQ index is recorded, not a failure")
         #expect(walk.steps.last?.detail == "INTx 1, MSI 1, MSI-X EINVAL")
@@ -270,21 +274,21 @@ struct LiveWalkTests {
     }
 
     @Test func everyFailurePointLeavesNothingBehind() throws {
-        let points = ["open /dev/vfio/vfio", "VFIO_GET_API_VERSION", "VFIO_CHECK_EXTENSION", "open /dev/vfio/10", "VFIO_GROUP_GET_STATUS",
-                      "VFIO_GROUP_SET_CONTAINER", "VFIO_SET_IOMMU", "VFIO_IOMMU_GET_INFO", "mmap", "VFIO_IOMMU_MAP_DMA", "VFIO_IOMMU_UNMAP_DMA",
-                      "VFIO_GROUP_GET_DEVICE_FD", "VFIO_DEVICE_GET_INFO", "VFIO_DEVICE_GET_REGION_INFO", "pread", "VFIO_DEVICE_GET_IRQ_INFO",
-                      "open /dev/iommu", "IOMMU_IOAS_ALLOC", "open /dev/vfio/devices/vfio0", "VFIO_DEVICE_BIND_IOMMUFD",
-                      "VFIO_DEVICE_ATTACH_IOMMUFD_PT", "IOMMU_IOAS_IOVA_RANGES", "IOMMU_IOAS_MAP", "IOMMU_IOAS_UNMAP", "IOMMU_GET_HW_INFO",
-                      "IOMMU_DESTROY"]
+        let points: [LiveStepID] = [.open(.container), .getAPIVersion, .checkExtension, .open(.group(10)), .groupGetStatus,
+                                    .groupSetContainer, .setIOMMU(.type1v2), .iommuGetInfo, .mmapDMABuffer, .iommuMapDMA, .iommuUnmapDMA,
+                                    .groupGetDeviceFD, .deviceGetInfo, .deviceGetRegionInfo(.config), .preadConfigSpace, .deviceGetIRQInfo,
+                                    .open(.iommufd), .ioasAlloc, .open(.cdev("vfio0")), .deviceBindIOMMUFD,
+                                    .deviceAttachIOMMUFDPT, .ioasIOVARanges, .ioasMap, .ioasUnmap, .getHWInfo,
+                                    .destroy]
         for p in points {
             let k = ScriptedKernel()
             k.failures[p] = .ioError
             let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
             #expect(k.leftNothingBehind, "after a failure at \(p)")
             let walks = r.live?.devices[PCIAddress("0000:01:00.0")!] ?? []
-            if p == "VFIO_DEVICE_GET_IRQ_INFO" {
+            if p == .deviceGetIRQInfo {
                 // Per-index answers: an error is recorded in the step, the walk goes on.
-                let step = walks.first?.steps.first { $0.name == p }
+                let step = walks.first?.steps.first { $0.id == p }
                 #expect(walks.first?.succeeded == true && step?.detail.contains("EIO") == true, "\(p) is recorded")
             } else {
                 #expect(walks.contains { $0.failure != nil } || r.live?.container?.failure != nil, "\(p) is reported")
@@ -317,6 +321,25 @@ struct LiveUnitTests {
         #expect(VP_IOMMU_GET_HW_INFO == 0x3B8A)
         #expect(MemoryLayout<vp_vfio_device_attach_iommufd_pt>.size == 12)
         #expect(MemoryLayout<vp_iommu_hw_info>.size == 40)
+    }
+
+    /// The real seam on what any host has: an anonymous buffer, pread of a file, and ioctls a
+    /// regular file refuses (ENOTTY) in the no-argument, value and pointer forms.
+    @Test func linuxSeamCallsGlibc() throws {
+        let k = LinuxVFIOKernel()
+        let a = try k.mapBuffer(length: 4 * 4096)
+        #expect(a != 0 && a % 4096 == 0)
+        k.unmapBuffer(address: a, length: 4 * 4096)
+        let path = NSTemporaryDirectory() + "vp-seam-\(getpid())"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3, 4, 5, 6])))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        try #require(fd >= 0)
+        defer { k.close(fd) }
+        #expect(try k.pread(fd, count: 4, offset: 2) == [3, 4, 5, 6])
+        #expect(throws: Errno.inappropriateIOCTLForDevice) { try k.getAPIVersion(fd) }
+        #expect(throws: Errno.inappropriateIOCTLForDevice) { try k.checkExtension(fd, VFIOExtension.type1v2.rawValue) }
+        #expect(throws: Errno.inappropriateIOCTLForDevice) { try k.groupStatus(fd) }
     }
 
     /// A GET_INFO buffer: 24-byte header, an IOVA-range capability with two ranges, then DMA_AVAIL.

@@ -6,8 +6,8 @@ import SystemPackage
 /// unless `failures` names it, and every fd, buffer and mapping is tracked so a test can assert
 /// that the walk left nothing behind.
 final class ScriptedKernel: VFIOKernel {
-    /// Operation → errno. Keys: "open PATH", or the ioctl name (`VFIO_SET_IOMMU`, …).
-    var failures: [String: Errno] = [:]
+    /// Step → errno: the walk's own step ids (`.open(.group(10))`, `.setIOMMU(.type1v2)`, …).
+    var failures: [LiveStepID: Errno] = [:]
     var groupFlags: UInt32 = 0x1
     var extensions: [UInt32: Int32] = [1: 1, 3: 1, 8: 0]
     var type1 = Type1Info(flags: 3, pageSizes: 0x40201000, ranges: [IOVARange(start: 0, last: 0xfedfffff), IOVARange(start: 0xfef00000, last: 0xffffffffff)],
@@ -17,7 +17,14 @@ final class ScriptedKernel: VFIOKernel {
     var hw = HWInfo(type: 1, intelCap: 0xd2008c40660462 | (47 << 16), intelEcap: 0xf0205ef)
     var unmapShortBy: UInt64 = 0
 
-    private(set) var calls: [String] = []
+    /// What the walk called, in order.
+    enum Call: Equatable {
+        case step(LiveStepID)
+        /// close(2) of a node's path or of "device NAME".
+        case close(String)
+        case munmap
+    }
+    private(set) var calls: [Call] = []
     private(set) var openFDs: [Int32: String] = [:]
     private(set) var buffers: Set<UInt64> = []
     /// Live DMA mappings by container or iommufd fd.
@@ -26,104 +33,104 @@ final class ScriptedKernel: VFIOKernel {
     private var nextFD: Int32 = 10
     private var nextBuffer: UInt64 = 0x7f00_0000_0000
 
-    private func call(_ name: String) throws(Errno) {
-        calls.append(name)
-        if let e = failures[name] { throw e }
+    private func call(_ id: LiveStepID) throws(Errno) {
+        calls.append(.step(id))
+        if let e = failures[id] { throw e }
     }
 
-    func open(_ path: String) throws(Errno) -> Int32 {
-        try call("open \(path)")
+    func open(_ node: VFIONode) throws(Errno) -> Int32 {
+        try call(.open(node))
         nextFD += 1
-        openFDs[nextFD] = path
+        openFDs[nextFD] = node.path
         return nextFD
     }
 
     func close(_ fd: Int32) {
-        calls.append("close \(openFDs[fd] ?? "?")")
+        calls.append(.close(openFDs[fd] ?? "?"))
         if openFDs.removeValue(forKey: fd) == nil { doubleCloses += 1 }
         mappings[fd] = nil  // closing a container or an iommufd drops its mappings
     }
 
-    func getAPIVersion(_ container: Int32) throws(Errno) -> Int32 { try call("VFIO_GET_API_VERSION"); return 0 }
+    func getAPIVersion(_ container: Int32) throws(Errno) -> Int32 { try call(.getAPIVersion); return 0 }
     /// Extensions whose VFIO_CHECK_EXTENSION answers an errno (iommufd's emulation: DMA_CC, ENODEV).
     var extensionErrors: [UInt32: Errno] = [:]
     func checkExtension(_ container: Int32, _ ext: UInt32) throws(Errno) -> Int32 {
-        try call("VFIO_CHECK_EXTENSION")
+        try call(.checkExtension)
         if let e = extensionErrors[ext] { throw e }
         return extensions[ext] ?? 0
     }
-    func setIOMMU(_ container: Int32, _ type: UInt32) throws(Errno) { try call("VFIO_SET_IOMMU") }
-    func iommuInfo(_ container: Int32) throws(Errno) -> Type1Info { try call("VFIO_IOMMU_GET_INFO"); return type1 }
+    func setIOMMU(_ container: Int32, _ type: UInt32) throws(Errno) { try call(.setIOMMU(VFIOExtension(rawValue: type)!)) }
+    func iommuInfo(_ container: Int32) throws(Errno) -> Type1Info { try call(.iommuGetInfo); return type1 }
     func mapDMA(_ container: Int32, vaddr: UInt64, iova: UInt64, size: UInt64) throws(Errno) {
-        try call("VFIO_IOMMU_MAP_DMA")
+        try call(.iommuMapDMA)
         precondition(buffers.contains(vaddr), "mapping a buffer that is not mapped")
         mappings[container, default: []].insert(iova)
     }
     func unmapDMA(_ container: Int32, iova: UInt64, size: UInt64) throws(Errno) -> UInt64 {
-        try call("VFIO_IOMMU_UNMAP_DMA")
+        try call(.iommuUnmapDMA)
         mappings[container]?.remove(iova)
         return size - unmapShortBy
     }
-    func groupStatus(_ group: Int32) throws(Errno) -> UInt32 { try call("VFIO_GROUP_GET_STATUS"); return groupFlags }
-    func groupSetContainer(_ group: Int32, container: Int32) throws(Errno) { try call("VFIO_GROUP_SET_CONTAINER") }
+    func groupStatus(_ group: Int32) throws(Errno) -> UInt32 { try call(.groupGetStatus); return groupFlags }
+    func groupSetContainer(_ group: Int32, container: Int32) throws(Errno) { try call(.groupSetContainer) }
     /// The names VFIO has devices for (nil: every name). Another name answers ENODEV, as
     /// vfio_group_get_device_fd does for a function not bound to a VFIO driver.
     var vfioDevices: Set<String>?
 
     func groupDeviceFD(_ group: Int32, name: String) throws(Errno) -> Int32 {
-        try call("VFIO_GROUP_GET_DEVICE_FD")
+        try call(.groupGetDeviceFD)
         if let known = vfioDevices, !known.contains(name) { throw .operationNotSupportedByDevice }
         nextFD += 1
         openFDs[nextFD] = "device \(name)"
         return nextFD
     }
-    func deviceInfo(_ device: Int32) throws(Errno) -> DeviceInfo { try call("VFIO_DEVICE_GET_INFO"); return DeviceInfo(flags: 0x3, numRegions: 9, numIRQs: 5) }
+    func deviceInfo(_ device: Int32) throws(Errno) -> DeviceInfo { try call(.deviceGetInfo); return DeviceInfo(flags: 0x3, numRegions: 9, numIRQs: 5) }
     func regionInfo(_ device: Int32, index: UInt32) throws(Errno) -> RegionInfo {
-        try call("VFIO_DEVICE_GET_REGION_INFO")
+        try call(.deviceGetRegionInfo(VFIOPCIRegion(rawValue: index)!))
         return RegionInfo(flags: 3, size: 4096, offset: UInt64(index) << 40)
     }
     /// IRQ indexes the scripted device does not implement (EINVAL, as mtty answers for MSI-X).
     var unsupportedIRQs: Set<UInt32> = []
 
     func irqInfo(_ device: Int32, index: UInt32) throws(Errno) -> IRQInfo {
-        try call("VFIO_DEVICE_GET_IRQ_INFO")
+        try call(.deviceGetIRQInfo)
         if unsupportedIRQs.contains(index) { throw .invalidArgument }
         return IRQInfo(flags: 1, count: [1, 1, 64][Int(index)])
     }
     func pread(_ fd: Int32, count: Int, offset: UInt64) throws(Errno) -> [UInt8] {
-        try call("pread")
+        try call(.preadConfigSpace)
         precondition(offset == 7 << 40, "config space is region 7")
         return Array(config.prefix(count))
     }
-    func bindIOMMUFD(_ device: Int32, iommufd: Int32) throws(Errno) -> UInt32 { try call("VFIO_DEVICE_BIND_IOMMUFD"); return 1 }
-    func attachIOMMUFDPT(_ device: Int32, ptID: UInt32) throws(Errno) { try call("VFIO_DEVICE_ATTACH_IOMMUFD_PT") }
-    func ioasAlloc(_ iommufd: Int32) throws(Errno) -> UInt32 { try call("IOMMU_IOAS_ALLOC"); return 2 }
+    func bindIOMMUFD(_ device: Int32, iommufd: Int32) throws(Errno) -> UInt32 { try call(.deviceBindIOMMUFD); return 1 }
+    func attachIOMMUFDPT(_ device: Int32, ptID: UInt32) throws(Errno) { try call(.deviceAttachIOMMUFDPT) }
+    func ioasAlloc(_ iommufd: Int32) throws(Errno) -> UInt32 { try call(.ioasAlloc); return 2 }
     func ioasIOVARanges(_ iommufd: Int32, ioas: UInt32) throws(Errno) -> (ranges: [IOVARange], alignment: UInt64) {
-        try call("IOMMU_IOAS_IOVA_RANGES")
+        try call(.ioasIOVARanges)
         return (ioasRanges, 4096)
     }
     func ioasMap(_ iommufd: Int32, ioas: UInt32, vaddr: UInt64, iova: UInt64, length: UInt64) throws(Errno) {
-        try call("IOMMU_IOAS_MAP")
+        try call(.ioasMap)
         mappings[iommufd, default: []].insert(iova)
     }
     func ioasUnmap(_ iommufd: Int32, ioas: UInt32, iova: UInt64, length: UInt64) throws(Errno) -> UInt64 {
-        try call("IOMMU_IOAS_UNMAP")
+        try call(.ioasUnmap)
         mappings[iommufd]?.remove(iova)
         return length
     }
-    func hwInfo(_ iommufd: Int32, devID: UInt32) throws(Errno) -> HWInfo { try call("IOMMU_GET_HW_INFO"); return hw }
+    func hwInfo(_ iommufd: Int32, devID: UInt32) throws(Errno) -> HWInfo { try call(.getHWInfo); return hw }
     func destroy(_ iommufd: Int32, id: UInt32) throws(Errno) {
-        try call("IOMMU_DESTROY")
+        try call(.destroy)
         precondition(!openFDs.values.contains { $0.hasPrefix("/dev/vfio/devices/") }, "IOAS destroyed while a device is attached")
     }
     func mapBuffer(length: Int) throws(Errno) -> UInt64 {
-        try call("mmap")
+        try call(.mmapDMABuffer)
         nextBuffer += 0x100000
         buffers.insert(nextBuffer)
         return nextBuffer
     }
     func unmapBuffer(address: UInt64, length: Int) {
-        calls.append("munmap")
+        calls.append(.munmap)
         buffers.remove(address)
     }
 

@@ -39,19 +39,6 @@ int vp_pidfd_open(int pid);
 unsigned int vp_major(unsigned long long dev);
 unsigned int vp_minor(unsigned long long dev);
 
-/* ---- ioctl ---------------------------------------------------------------------------- */
-
-/// ioctl(fd, request, arg) where the argument is a pointer.
-int vp_ioctl_ptr(int fd, unsigned long request, void *arg);
-/// pread(2), retried on EINTR; -1 with errno.
-long vp_pread(int fd, void *buf, size_t count, long long offset);
-/// An anonymous, populated, private mapping of `length` bytes (a DMA buffer); NULL with errno.
-void *vp_map_buffer(size_t length);
-int vp_unmap_buffer(void *addr, size_t length);
-
-/// ioctl(fd, request, arg) where the argument is passed by value (VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU).
-int vp_ioctl_val(int fd, unsigned long request, unsigned long arg);
-
 /* ---- libpci --------------------------------------------------------------------------- */
 
 /// A libpci handle on the sysfs method rooted at `sysfs_path` (ROOT/sys/bus/pci). libpci's error

@@ -253,6 +253,8 @@ public struct CheckExample: Sendable {
     public var status: Status
     public var device: String?
     public var remedy: String?
+    /// A live check's example: where the scripted kernel fails the walk (nil: it answers every call).
+    public var liveFailure: LiveFailure? = nil
 
     public static func pass(_ fixture: String, device: String? = nil) -> Self { .init(fixture: fixture, status: .pass, device: device) }
     public static func info(_ fixture: String, device: String? = nil) -> Self { .init(fixture: fixture, status: .info, device: device) }

@@ -28,11 +28,8 @@ public enum GroupsReporter {
                 return Member(name: name, device: a.flatMap { h.device($0) }, mdev: mdevs[name], readiness: a.flatMap { readinessOf[$0] })
             }
             // An mdev instance's driver is its parent's VFIO driver (mtty, i915, nvidia,
-            // vfio_ccw, ...): bound or not, it keeps its group viable.
-            let viable = members.allSatisfy { m in
-                if let d = m.device { return h.keepsGroupViable(d) }
-                return true
-            }
+            // vfio_ccw, ...): bound or not, it keeps its group viable; so only PCI functions count.
+            let viable = h.viability(of: g, nonPCI: false).isViable
             // Bridges on pcieport are companions, not candidates; the group is as ready as its endpoints.
             let states = members.filter { !($0.device?.isBridge ?? false) }.compactMap(\.readiness)
             let onlyBridges = !members.isEmpty && members.allSatisfy { $0.device?.isBridge == true }

@@ -81,7 +81,7 @@ public struct TextReporter {
     func shown(_ f: Finding, _ r: Report) -> Bool {
         if r.deviceScoped { return true }
         switch f.status {
-        case .pass, .info: return r.live?.notRun == nil && f.checkID.hasPrefix("live.")  // no live findings when the walks did not run
+        case .pass, .info: return r.live?.notRun == nil && f.isLiveProof  // no live findings when the walks did not run
         case .warn, .fail, .skip: return true
         }
     }

@@ -147,14 +147,14 @@ public enum VerdictBuilder {
         let full = fold(host, findings, deviceScoped: deviceScoped, proven: proven, partial: isPartial)
         var disagreements: [String] = []
         if ran {
-            let staticOnly = fold(host, findings.filter { !$0.checkID.hasPrefix("live.") }, deviceScoped: deviceScoped, proven: [:], partial: isPartial)
+            let staticOnly = fold(host, findings.filter { !$0.isLiveProof }, deviceScoped: deviceScoped, proven: [:], partial: isPartial)
             if staticOnly.mode != full.mode {
                 disagreements.append("the host: sysfs analysis gives \(staticOnly.mode.rawValue), the kernel's answers give \(full.mode.rawValue)")
             }
             let before = Dictionary(staticOnly.devices.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
             for dv in full.devices {
                 guard let sv = before[dv.address], sv.mode != dv.mode || sv.readiness != dv.readiness else { continue }
-                let why = findings.first { $0.subject == .device(dv.address) && $0.checkID.hasPrefix("live.") && $0.status == .fail }?.summary
+                let why = findings.first { $0.subject == .device(dv.address) && $0.isLiveProof && $0.status == .fail }?.summary
                     ?? (proven[dv.address] == nil ? "" : "the kernel completed the \(live!.devices[dv.address]!.filter(\.succeeded).map(\.kind.rawValue).joined(separator: "/")) walk")
                 disagreements.append("\(dv.address): sysfs analysis says \(sv.mode.rawValue) \(sv.readiness.rawValue), the kernel says \(dv.mode.rawValue) \(dv.readiness.rawValue)\(why.isEmpty ? "" : " (\(why))")")
             }

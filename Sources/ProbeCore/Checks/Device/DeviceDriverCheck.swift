@@ -5,7 +5,7 @@ public struct DeviceDriverCheck: Check {
         title: "Device driver",
         category: .device,
         rationale: "A userspace driver needs the function bound to vfio-pci (or a vfio variant driver). uio_pci_generic and igb_uio also give userspace the device, but with no IOMMU isolation and no interrupt safety, and the kernel is not even tainted. vfio-pci binds only normal (type 0) functions, never bridges.",
-        remedy: "Bind the function to vfio-pci through driver_override (the actions list the exact commands).",
+        remedy: Actions.Remedy.deviceDriver,
         looksAt: ["/sys/bus/pci/devices/BDF/uevent (DRIVER; the driver link where there is no uevent)", "config space header type"],
         examples: [.pass("intel-vfio-ready", device: "0000:01:00.0"), .info("amd-host", device: "0000:03:00.0"),
                    .fail("uio-bound", device: "0000:01:00.0", remedy: "Rebind it to vfio-pci: " + Actions.bindToVFIO(PCIAddress("0000:01:00.0")!, currentDriver: "uio_pci_generic").joined(separator: "; ")),

@@ -5,7 +5,7 @@ public struct GroupViabilityCheck: Check {
         title: "The device's IOMMU group is viable",
         category: .device,
         rationale: "VFIO gives userspace a whole IOMMU group. It is viable only when every member is unbound or on a driver that promises no DMA of its own: since 5.19 vfio-pci (or a variant), pci-stub or pcieport, on any function (driver_managed_dma); before 5.19 pci-stub, or any driver on a function that is not a normal (type 0) one (vfio_dev_driver_allowed). One member on a kernel or uio driver makes the group not viable, and VFIO_GROUP_GET_STATUS says so.",
-        remedy: "Bind every companion in the group to vfio-pci (or unbind it); companions cannot be split off without ACS in the hardware.",
+        remedy: Actions.Remedy.groupViability,
         looksAt: ["/sys/kernel/iommu_groups/N/devices/*", "each member's driver (uevent DRIVER)"],
         examples: [.pass("intel-vfio-ready", device: "0000:01:00.0"), .warn("shared-group", device: "0000:01:00.0"),
                    .pass("amd-host", device: "0000:03:00.0")])
@@ -15,35 +15,14 @@ public struct GroupViabilityCheck: Check {
         return host.selectedDevices.compactMap { d -> Finding? in
             guard let g = host.group(of: d), !g.isNoIOMMU else { return nil }
             let s = Subject.device(d.address)
-            var blockers: [String] = []
-            var actions: [String] = []
-            var fine: [String] = []
-            var ev: [Evidence] = []
+            let v = host.viability(of: g, except: d.address)
+            let (blockers, actions, fine, ev) = (v.blockers, v.actions, v.fine, v.evidence)
             var unknown: [String] = []
             if let why = g.membersProblem { unknown.append("the members (\(why))") }
             if host.scope != .all, g.membersProblem == nil, !g.pciMembers.contains(d.address) {
                 unknown.append("the members (the group's listing does not name \(d.bdf))")
             }
-            for member in g.otherMembers {
-                // A platform device's driver keeps the group viable only if it is VFIO's own
-                // (vfio-platform, vfio-amba, vfio-fsl-mc, vfio-cdx) or there is none.
-                if let drv = g.otherDrivers[member], !DriverClass.namesVFIO(drv) {
-                    blockers.append("\(member) (not PCI) on \(drv)")
-                    actions.append("echo \(member) > /sys/kernel/iommu_groups/\(g.id)/devices/\(member)/driver/unbind")
-                } else {
-                    fine.append("\(member) (not PCI)")
-                }
-            }
-            for a in g.pciMembers where a != d.address {
-                guard let m = host.device(a), !m.unreadable.contains("driver") else { unknown.append(a.description); continue }
-                ev.append(Evidence("/sys/bus/pci/devices/\(a)/driver", m.driver ?? "(none)"))
-                if host.keepsGroupViable(m) {
-                    fine.append("\(a) (\(m.driver ?? "no driver"))")
-                } else {
-                    blockers.append("\(a) on \(m.driver!)")
-                    actions += Actions.bindToVFIO(a, currentDriver: m.driver)
-                }
-            }
+            unknown += v.unknown
             if !unknown.isEmpty && blockers.isEmpty {
                 let unread = unknown.joined(separator: ", ")
                 var f = skipped(s, "members \(unread) of group \(g.id) could not be read")

@@ -5,7 +5,7 @@ public struct ReservedRegionsCheck: Check {
         title: "No firmware RMRR pins the device",
         category: .device,
         rationale: "A `direct` reserved region is memory firmware insists the device can always reach 1:1 (an Intel RMRR, an AMD IVMD, an Arm RMR). Since 6.6 the kernel refuses to attach such a device to a VFIO domain on every IOMMU (require_direct in __iommu_device_set_domain, -EINVAL); before 6.6 only VT-d refused (device_is_rmrr_locked: \"ineligible for IOMMU domain attach due to platform RMRR requirement\"), and AMD-Vi and SMMU attached it, keeping the region out of the IOVA space. `direct-relaxable` regions (USB, graphics) are allowed.",
-        remedy: "Turn off the firmware feature that needs the RMRR (on HP ProLiant: the \"HP Shared Memory\" / iLO NIC sharing for that slot, via conrep), move the card to a slot the RMRR does not cover, or update the firmware.",
+        remedy: Actions.Remedy.reservedRegions,
         looksAt: ["/sys/kernel/iommu_groups/N/reserved_regions"],
         examples: [.fail("rmrr-direct", device: "0000:01:00.0"), .pass("intel-vfio-ready", device: "0000:01:00.0"),
                    // __iommu_device_set_domain's require_direct (6.6+) against 6.1's AMD-Vi, which attached it.

@@ -5,7 +5,7 @@ public struct SRIOVCheck: Check {
         title: "SR-IOV relationships",
         category: .device,
         rationale: "When a PF is bound to vfio-pci, its VFs can be opened only with the VF token (a UUID) the PF's user set (VFIO_DEVICE_FEATURE_PCI_VF_TOKEN); without it the open fails with \"VF token required\". A PF with VFs in use cannot be given to userspace without disturbing them.",
-        remedy: "Pass the PF owner's VF token when opening the VF (DPDK: --vfio-vf-token=UUID; QEMU: -device vfio-pci,host=VF,vf-token=UUID).",
+        remedy: Actions.Remedy.sriovVFToken,
         looksAt: ["/sys/bus/pci/devices/BDF/{physfn,virtfn*,sriov_numvfs,sriov_totalvfs}"],
         examples: [.info("sriov-pf", device: "0000:01:00.0"), .warn("sriov-pf", device: "0000:01:02.0")])
 

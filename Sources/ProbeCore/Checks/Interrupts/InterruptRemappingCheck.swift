@@ -5,7 +5,7 @@ public struct InterruptRemappingCheck: Check {
         title: "MSIs are isolated (interrupt remapping, or a GICv3 ITS)",
         category: .interrupts,
         rationale: "Without interrupt remapping (or an MSI controller that isolates devices) a device given to userspace can forge MSIs to any vector: VFIO is then not safe. vfio_iommu_type1 refuses VFIO_SET_IOMMU with EPERM (\"No interrupt remapping support\"), and iommufd refuses VFIO_DEVICE_BIND_IOMMUFD, unless allow_unsafe_interrupts is set; virtio-iommu never remaps interrupts. Setting the parameter gives VFIO without interrupt isolation (mode unsafe-interrupts), never safe VFIO.",
-        remedy: "Enable interrupt remapping: VT-d/x2APIC in the firmware setup, remove intremap=off from the kernel command line; in QEMU, -device intel-iommu,intremap=on with -machine kernel-irqchip=split.",
+        remedy: Actions.Remedy.interruptRemapping,
         looksAt: ["/sys/class/iommu/*/intel-iommu/ecap (bit 3, IR)", "/proc/interrupts (IR- chips on x86; ITS- or GICv2m- chips on Arm)", "/proc/cmdline (intremap=, the last on/off)",
                   "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", "/sys/module/iommufd/parameters/allow_unsafe_interrupts"],
         examples: [.pass("intel-vfio-ready"), .pass("amd-host"),

@@ -5,7 +5,7 @@ public struct NoIOMMUPrivilegesCheck: Check {
         title: "Privileges for no-IOMMU use",
         category: .noiommu,
         rationale: "Opening /dev/vfio/noiommu-N needs CAP_SYS_RAWIO. With no IOMMU the device sees physical addresses, which /proc/self/pagemap reveals only with CAP_SYS_ADMIN (DPDK: \"Expecting 'PA' IOVA mode but current mode is 'VA'\").",
-        remedy: "Run as root, or grant the capabilities (systemd: AmbientCapabilities=CAP_SYS_RAWIO CAP_SYS_ADMIN).",
+        remedy: Actions.Remedy.noIOMMUPrivileges,
         looksAt: ["/proc/self/status (CapEff bits 17 and 21)"],
         examples: [.pass("noiommu-enabled"), .fail("nonroot"), .info("intel-vfio-ready")])
 

@@ -5,7 +5,7 @@ public struct MemlockCheck: Check {
         title: "Locked-memory limit",
         category: .process,
         rationale: "type1 and iommufd pin every page they map and charge it to RLIMIT_MEMLOCK; past it VFIO_IOMMU_MAP_DMA fails with ENOMEM (\"RLIMIT_MEMLOCK exceeded\"). CAP_IPC_LOCK lifts the limit. SPDK warns below 64 MiB. type1 and iommufd's emulated container charge each process (its own RLIMIT_MEMLOCK); native iommufd on the cdev path charges the user, all of its processes together (iommufd's default account mode). No-IOMMU mode maps and pins nothing (vfio_noiommu_ops), so it needs none.",
-        remedy: "Raise it for the service: systemd LimitMEMLOCK=infinity; a shell: ulimit -l unlimited; PAM: \"dpdk - memlock unlimited\" in /etc/security/limits.conf.",
+        remedy: Actions.Remedy.memlock,
         looksAt: ["/proc/self/limits (Max locked memory)", "/proc/self/status (CapEff bit 14)"],
         examples: [.pass("intel-vfio-ready"), .warn("nonroot")])
 

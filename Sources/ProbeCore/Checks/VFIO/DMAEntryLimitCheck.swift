@@ -5,7 +5,7 @@ public struct DMAEntryLimitCheck: Check {
         title: "type1 DMA mapping limit",
         category: .vfio,
         rationale: "type1 allows at most dma_entry_limit mappings per container (65535 by default); past it VFIO_IOMMU_MAP_DMA fails with ENOSPC. Applications that map many small buffers (4 KiB pages instead of hugepages) reach it.",
-        remedy: "Use hugepages, or raise it: echo 1048576 > /sys/module/vfio_iommu_type1/parameters/dma_entry_limit (or vfio_iommu_type1.dma_entry_limit= on the command line).",
+        remedy: Actions.Remedy.dmaEntryLimit,
         looksAt: ["/sys/module/vfio_iommu_type1/parameters/dma_entry_limit"],
         examples: [.pass("intel-vfio-ready"), .warn("shared-group")], decides: false)
 

@@ -5,7 +5,7 @@ public struct DevNodesCheck: Check {
         title: "VFIO device nodes are there and usable by this user",
         category: .vfio,
         rationale: "A userspace driver opens /dev/vfio/vfio (the container) and /dev/vfio/GROUP, or /dev/iommu and /dev/vfio/devices/vfioN. The nodes must exist and be readable and writable by the user the driver runs as.",
-        remedy: "Run as root, or give the service user the nodes (udev: SUBSYSTEM==\"vfio\", OWNER=\"dpdk\", MODE=\"0660\").",
+        remedy: Actions.Remedy.devNodes,
         looksAt: ["/dev/vfio/vfio", "/dev/vfio/*", "/dev/iommu", "/dev/vfio/devices/*"],
         examples: [.pass("intel-vfio-ready"), .pass("intel-vfio-ready", device: "0000:01:00.0"), .warn("nonroot", device: "0000:00:03.0"), .pass("noiommu-enabled"),
                    .fail("container", remedy: "Mount devtmpfs on /dev (or, in a container, pass --device /dev/vfio/vfio).")])

@@ -1,12 +1,11 @@
+import SystemPackage
+
 /// Turns the step where a live walk stopped into a cause, an exact action and what it does to the
 /// mode. Pure: reads the walk and the host snapshot only.
 public struct LiveDiagnosis: Sendable, Equatable {
     public var cause: String
     public var remedy: String
     public var impacts: [Impact]
-
-    static let EPERM: Int32 = 1, ENOENT: Int32 = 2, ENOMEM: Int32 = 12, EACCES: Int32 = 13, EBUSY: Int32 = 16
-    static let EEXIST: Int32 = 17, ENODEV: Int32 = 19, EINVAL: Int32 = 22, ENOSPC: Int32 = 28, ENOTTY: Int32 = 25
 
     public static func of(_ walk: LiveWalk, device d: PCIDevice?, host: Host) -> LiveDiagnosis? {
         guard let step = walk.failure else { return nil }
@@ -18,10 +17,9 @@ public struct LiveDiagnosis: Sendable, Equatable {
         case .type1: Mode.iommuBacked
         case .iommufd: []
         }
-        let e = step.errno
         let name = step.name
         let errText = step.errnoName.map { " with \($0)" } ?? ""
-        let userFix = DevNodesCheck.descriptor.remedy
+        let userFix = Actions.Remedy.devNodes
         func diag(_ cause: String, _ remedy: String, _ impacts: [Impact]) -> LiveDiagnosis {
             LiveDiagnosis(cause: "\(name) failed\(errText): \(cause)", remedy: remedy, impacts: impacts)
         }
@@ -33,19 +31,21 @@ public struct LiveDiagnosis: Sendable, Equatable {
         }
         let holders = walk.facts.holders.isEmpty ? "another process (its /proc/PID/fd is not readable by this user)" : walk.facts.holders.joined(separator: ", ")
 
-        if step.outcome == .rejected {
-            switch name {
-            case "VFIO_GROUP_GET_STATUS":
+        guard case .failed(let e) = step.outcome else {
+            // Rejected: the call succeeded, its answer stopped the walk.
+            switch step.id {
+            case .groupGetStatus:
                 let g = d.flatMap { host.group(of: $0.address) }
-                let (offenders, actions) = d.map(host.groupBlockers(of:)) ?? ([], [])
+                let v = g.map { host.viability(of: $0, except: d?.address, nonPCI: false) }
+                let (offenders, actions) = (v?.blockers ?? [], v?.actions ?? [])
                 let who = offenders.isEmpty ? "a member is bound to a driver that does DMA" : offenders.joined(separator: ", ")
                 return LiveDiagnosis(cause: "VFIO_GROUP_GET_STATUS: group \(g.map { String($0.id) } ?? "?") is not viable: \(who)",
-                                     remedy: GroupViabilityCheck.descriptor.remedy,
+                                     remedy: Actions.Remedy.groupViability,
                                      impacts: requires("the kernel says the group is not viable (\(who))", actions))
-            case "VFIO_CHECK_EXTENSION" where walk.kind == .noiommu:
+            case .checkExtension where walk.kind == .noiommu:
                 return LiveDiagnosis(cause: "VFIO_CHECK_EXTENSION: NOIOMMU is not offered: no-IOMMU mode is off", remedy: Actions.enableNoIOMMU,
                                      impacts: requires("no-IOMMU mode is off", [Actions.enableNoIOMMU]))
-            case "VFIO_CHECK_EXTENSION":
+            case .checkExtension:
                 return LiveDiagnosis(cause: "VFIO_CHECK_EXTENSION: neither TYPE1v2 nor TYPE1: vfio_iommu_type1 is not loaded", remedy: "modprobe vfio_iommu_type1",
                                      impacts: requires("the type1 backend is not loaded", ["modprobe vfio_iommu_type1"]))
             default:
@@ -54,40 +54,41 @@ public struct LiveDiagnosis: Sendable, Equatable {
             }
         }
 
-        switch (name, e) {
-        case ("open /dev/vfio/vfio", ENOENT), ("open /dev/iommu", ENOENT):
+        switch (step.id, e) {
+        case (.open(let node), .noSuchFileOrDirectory) where node == .container || node == .iommufd:
             return diag("the node does not exist", "modprobe vfio-pci (and iommufd), or mount devtmpfs on /dev",
-                        blocks("\(name.dropFirst(5)) does not exist", ["modprobe vfio-pci"]))
-        case (_, EACCES) where name.hasPrefix("open"), (_, EPERM) where name.hasPrefix("open") && walk.kind != .noiommu:
+                        blocks("\(node.path) does not exist", ["modprobe vfio-pci"]))
+        case (.open, .permissionDenied),
+             (.open, .notPermitted) where walk.kind != .noiommu:
             return diag("this user may not open it", userFix, requires("this user cannot \(name)", [userFix]))
-        case (_, EPERM) where name.hasPrefix("open /dev/vfio/noiommu"):
-            let fix = NoIOMMUPrivilegesCheck.descriptor.remedy
+        case (.open(.noIOMMUGroup), .notPermitted):
+            let fix = Actions.Remedy.noIOMMUPrivileges
             return diag("no-IOMMU groups need CAP_SYS_RAWIO", fix, requires("opening a no-IOMMU group needs CAP_SYS_RAWIO", [fix]))
-        case (_, EBUSY) where name.hasPrefix("open") && !walk.facts.holders.isEmpty && walk.facts.holders.allSatisfy({ $0.hasSuffix("(vfio-probe)") }):
+        case (.open(let node), .resourceBusy) where !walk.facts.holders.isEmpty && walk.facts.holders.allSatisfy({ $0.hasSuffix("(vfio-probe)") }):
             // Another probe run holds it for the length of one walk: nothing to fix, ask again.
             return diag("another vfio-probe run holds it for a moment (\(holders))", "Run vfio-probe again in a moment.",
-                        modes.map { .undecided($0, "\(name.dropFirst(5)) is busy: another vfio-probe run holds it", ["run vfio-probe again in a moment"]) })
-        case (_, EBUSY) where name.hasPrefix("open"):
+                        modes.map { .undecided($0, "\(node.path) is busy: another vfio-probe run holds it", ["run vfio-probe again in a moment"]) })
+        case (.open(let node), .resourceBusy):
             return diag("it is in use by \(holders); vfio-probe leaves it alone", "Stop the process that holds it (\(holders)), or probe the device when it is idle.",
-                        requires("\(name.dropFirst(5)) is held by \(holders)", ["stop \(holders)"]))
+                        requires("\(node.path) is held by \(holders)", ["stop \(holders)"]))
         // Where the kernel refuses a firmware direct mapping moved between releases: up to 5.18 at
         // VFIO_SET_IOMMU (EPERM), 5.19-6.1 at VFIO_GROUP_SET_CONTAINER (EPERM), 6.2-6.5 at
         // VFIO_SET_IOMMU (EPERM), since 6.6 at VFIO_GROUP_SET_CONTAINER (EINVAL, require_direct);
         // on the cdev path and iommufd's emulated container, when the device is bound (EINVAL).
-        case ("VFIO_GROUP_SET_CONTAINER", EINVAL),
-             ("VFIO_GROUP_GET_DEVICE_FD", EINVAL) where host.containerBackend == .iommufd:
+        case (.groupSetContainer, .invalidArgument),
+             (.groupGetDeviceFD, .invalidArgument) where host.containerBackend == .iommufd:
             return refusedDomain(diag, blocks, d, host, walk.kind)
-        case ("VFIO_DEVICE_BIND_IOMMUFD", EINVAL):
+        case (.deviceBindIOMMUFD, .invalidArgument):
             // vfio_df_open: EINVAL also when another cdev fd has the device bound (a running VMM).
             if let d, !host.directMappings(of: d).isEmpty { return refusedDomain(diag, blocks, d, host, walk.kind) }
             return diag("the device is bound through another /dev/vfio/devices fd (a running VMM or driver), or the kernel refused it a domain (an IOMMU without cache coherency)",
                         "Look for the process using \(d?.vfioDevice.map { "/dev/vfio/devices/\($0)" } ?? "the device's cdev"), and at the kernel log.", [])
-        case ("VFIO_DEVICE_ATTACH_IOMMUFD_PT", EINVAL):
+        case (.deviceAttachIOMMUFDPT, .invalidArgument):
             // require_direct refuses at bind; an attach EINVAL is a domain the device cannot join.
             return diag("the IOAS's domain is incompatible with this device", "Look at the kernel log (dmesg) for the IOMMU message at this time.", [])
-        case ("VFIO_GROUP_SET_CONTAINER", EPERM) where rmrrAt(.setContainer, d, host):
+        case (.groupSetContainer, .notPermitted) where rmrrAt(.setContainer, d, host):
             return refusedDomain(diag, blocks, d, host, walk.kind)
-        case ("VFIO_SET_IOMMU(TYPE1v2)", EPERM), ("VFIO_SET_IOMMU(TYPE1)", EPERM):
+        case (.setIOMMU(.type1v2), .notPermitted), (.setIOMMU(.type1), .notPermitted):
             // vfio_iommu_type1_attach_group attaches the group (device_is_rmrr_locked) before it
             // looks at MSI isolation: an RMRR answers first.
             if rmrrAt(.setIOMMU, d, host) { return refusedDomain(diag, blocks, d, host, walk.kind) }
@@ -98,7 +99,7 @@ public struct LiveDiagnosis: Sendable, Equatable {
             return diag("refused although MSIs are isolated, and no firmware RMRR of the group explains it on \(host.kernel.version.map { "Linux \($0)" } ?? "this kernel")",
                         "Look at the kernel log (dmesg) for the VFIO or IOMMU message at this time.",
                         blocks("VFIO_SET_IOMMU was refused with EPERM"))
-        case ("VFIO_GROUP_GET_DEVICE_FD", EPERM) where host.containerBackend == .iommufd:
+        case (.groupGetDeviceFD, .notPermitted) where host.containerBackend == .iommufd:
             // iommufd's emulated container attaches and checks when the device is opened: before
             // 6.6 iommu_attach_group refuses an RMRR with EPERM there (device_is_rmrr_locked), and
             // iommufd checks isolated MSIs (at attach before 6.6, at iommufd_device_bind since).
@@ -106,39 +107,39 @@ public struct LiveDiagnosis: Sendable, Equatable {
                 return refusedDomain(diag, blocks, d, host, walk.kind)
             }
             if host.interruptIsolation.isolated == false { return unisolated(diag, host, "VFIO_GROUP_GET_DEVICE_FD") }
-            return diag("the group is not viable, or another DMA owner holds it (iommufd_device_bind)", GroupViabilityCheck.descriptor.remedy,
+            return diag("the group is not viable, or another DMA owner holds it (iommufd_device_bind)", Actions.Remedy.groupViability,
                         blocks("VFIO_GROUP_GET_DEVICE_FD was refused with EPERM through iommufd's container"))
-        case ("VFIO_DEVICE_BIND_IOMMUFD", EPERM):
+        case (.deviceBindIOMMUFD, .notPermitted):
             if host.interruptIsolation.isolated == false {
                 return diag("MSIs are not isolated: iommufd refuses without iommufd.allow_unsafe_interrupts=1, which accepts that a device can forge MSIs",
                             "Enable interrupt remapping; only if a device forging MSIs is acceptable: \(Actions.allowUnsafeInterrupts("iommufd"))", [])
             }
             return diag("the group is not viable, or another DMA owner (a kernel driver, another iommufd) holds it",
-                        GroupViabilityCheck.descriptor.remedy, [])
-        case ("VFIO_DEVICE_BIND_IOMMUFD", EBUSY):
+                        Actions.Remedy.groupViability, [])
+        case (.deviceBindIOMMUFD, .resourceBusy):
             return diag("the device's group is open through /dev/vfio/\(d.flatMap { host.group(of: $0) }.map { $0.nodeName } ?? "N") (the legacy path, by any process): the cdev cannot be bound meanwhile (vfio_device_block_group)",
                         "Close the group's /dev/vfio node first, or use one path only.", [])
-        case ("VFIO_GROUP_GET_DEVICE_FD", ENODEV) where d.map({ DriverClass($0.driver) != .vfio }) == true:
+        case (.groupGetDeviceFD, .operationNotSupportedByDevice) where d.map({ DriverClass($0.driver) != .vfio }) == true:
             // The group is there (a companion is on vfio-pci), but this function is not a VFIO device.
             let bind = Actions.bindToVFIO(d!.address, currentDriver: d!.driver)
-            return diag("\(d!.bdf) is not bound to vfio-pci, so VFIO has no device by that name in the group", DeviceDriverCheck.descriptor.remedy,
+            return diag("\(d!.bdf) is not bound to vfio-pci, so VFIO has no device by that name in the group", Actions.Remedy.deviceDriver,
                         requires("\(d!.bdf) is not bound to vfio-pci", bind))
-        case ("VFIO_IOMMU_MAP_DMA", ENOMEM), ("IOMMU_IOAS_MAP", ENOMEM):
+        case (.iommuMapDMA, .noMemory), (.ioasMap, .noMemory):
             let limit = host.process.memlockLimit.value.map { $0.map { MemlockCheck.bytes($0) } ?? "unlimited" } ?? "unknown"
-            return diag("RLIMIT_MEMLOCK is exceeded (the limit is \(limit)); pinned DMA memory is charged to it", MemlockCheck.descriptor.remedy,
-                        requires("mapping DMA exceeds RLIMIT_MEMLOCK (\(limit))", [MemlockCheck.descriptor.remedy]))
-        case ("VFIO_IOMMU_MAP_DMA", ENOSPC):
-            return diag("the container reached vfio_iommu_type1.dma_entry_limit", DMAEntryLimitCheck.descriptor.remedy,
-                        requires("the container has no DMA mapping entries left (dma_entry_limit)", [DMAEntryLimitCheck.descriptor.remedy]))
-        case ("VFIO_GROUP_GET_DEVICE_FD", EACCES) where d?.physfn.flatMap({ host.device($0) }).map({ DriverClass($0.driver) == .vfio }) == true:
-            return diag("\"VF token required\": the PF is bound to vfio-pci, so the VF opens only with the PF owner's VF token", SRIOVCheck.descriptor.remedy,
-                        requires("the VF needs the PF owner's VF token", ["open the VF with the PF owner's VF token: \(SRIOVCheck.descriptor.remedy)"]))
-        case ("VFIO_GROUP_GET_DEVICE_FD", EACCES) where (d?.sriov?.numVFs ?? 0) > 0 && DriverClass(d?.driver) == .vfio:
+            return diag("RLIMIT_MEMLOCK is exceeded (the limit is \(limit)); pinned DMA memory is charged to it", Actions.Remedy.memlock,
+                        requires("mapping DMA exceeds RLIMIT_MEMLOCK (\(limit))", [Actions.Remedy.memlock]))
+        case (.iommuMapDMA, .noSpace):
+            return diag("the container reached vfio_iommu_type1.dma_entry_limit", Actions.Remedy.dmaEntryLimit,
+                        requires("the container has no DMA mapping entries left (dma_entry_limit)", [Actions.Remedy.dmaEntryLimit]))
+        case (.groupGetDeviceFD, .permissionDenied) where d?.physfn.flatMap({ host.device($0) }).map({ DriverClass($0.driver) == .vfio }) == true:
+            return diag("\"VF token required\": the PF is bound to vfio-pci, so the VF opens only with the PF owner's VF token", Actions.Remedy.sriovVFToken,
+                        requires("the VF needs the PF owner's VF token", ["open the VF with the PF owner's VF token: \(Actions.Remedy.sriovVFToken)"]))
+        case (.groupGetDeviceFD, .permissionDenied) where (d?.sriov?.numVFs ?? 0) > 0 && DriverClass(d?.driver) == .vfio:
             // vfio_pci_validate_vf_token: a PF whose VFs are in use opens only with the token too.
             return diag("\"VF token required\": this PF's VFs are in use through vfio-pci, so the PF opens only with the VF token they were opened with",
-                        SRIOVCheck.descriptor.remedy,
-                        requires("the PF needs the VF token its VFs' users set", ["open the PF with its VF token: \(SRIOVCheck.descriptor.remedy)"]))
-        case ("VFIO_GROUP_GET_DEVICE_FD", EBUSY):
+                        Actions.Remedy.sriovVFToken,
+                        requires("the PF needs the VF token its VFs' users set", ["open the PF with its VF token: \(Actions.Remedy.sriovVFToken)"]))
+        case (.groupGetDeviceFD, .resourceBusy):
             return diag("the device is already open: \(holders)", "Stop the process that holds it (\(holders)).",
                         requires("\(d.map { $0.address.description } ?? "the device") is already open elsewhere", ["stop \(holders)"]))
         default:
@@ -171,8 +172,8 @@ extension LiveDiagnosis {
         let maps = d.map(host.directMappings(of:)) ?? []
         if !maps.isEmpty {
             return diag("the kernel refused \(who) a VFIO domain for its firmware direct mapping (\(maps.joined(separator: ", "))): \(host.directMappingRule.rule)",
-                        ReservedRegionsCheck.descriptor.remedy,
-                        blocks("the kernel refused to attach \(who) to a VFIO domain (firmware RMRR)", [ReservedRegionsCheck.descriptor.remedy]))
+                        Actions.Remedy.reservedRegions,
+                        blocks("the kernel refused to attach \(who) to a VFIO domain (firmware RMRR)", [Actions.Remedy.reservedRegions]))
         }
         return diag("the kernel refused \(who) a VFIO domain, and no firmware direct mapping explains it: an IOMMU that cannot enforce cache coherency, or a domain the device cannot join",
                     "Look at the kernel log (dmesg) for the IOMMU message at this time.",
@@ -184,7 +185,7 @@ extension LiveDiagnosis {
     static func unisolated(_ diag: (String, String, [Impact]) -> LiveDiagnosis, _ host: Host, _ ioctl: String) -> LiveDiagnosis {
         let unsafe = host.unsafeInterruptsParameter
         return diag("MSIs are not isolated (\(host.interruptIsolation.cause)): \(unsafe.module) refuses without \(unsafe.module).allow_unsafe_interrupts=1, which accepts that a device can forge MSIs",
-                    InterruptRemappingCheck.descriptor.remedy,
+                    Actions.Remedy.interruptRemapping,
                     [.blocks(.vfio, "\(ioctl) was refused: MSIs are not isolated, so VFIO is not safe here", liveCanLift: false),
                      .requires(.unsafeInterrupts, "\(ioctl) was refused: MSIs are not isolated", [Actions.allowUnsafeInterrupts(unsafe.module)])])
     }

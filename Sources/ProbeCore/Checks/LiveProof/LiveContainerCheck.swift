@@ -7,14 +7,16 @@ public struct LiveContainerCheck: Check {
         rationale: "Every legacy VFIO user starts by opening /dev/vfio/vfio, checking VFIO_GET_API_VERSION and asking VFIO_CHECK_EXTENSION which IOMMU backends exist (TYPE1v2, TYPE1, sPAPR, NOIOMMU). This is the kernel's own answer, not sysfs's.",
         remedy: "modprobe vfio-pci; give the user access to /dev/vfio/vfio.",
         looksAt: ["open /dev/vfio/vfio", "VFIO_GET_API_VERSION", "VFIO_CHECK_EXTENSION"],
-        examples: [])
+        examples: [.pass("intel-vfio-ready"),
+                   .fail("intel-vfio-ready", at: .open(.container), .noSuchFileOrDirectory, remedy: "modprobe vfio-pci (and iommufd), or mount devtmpfs on /dev"),
+                   .info("amd-host", at: .open(.container), .noSuchFileOrDirectory)])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         guard let live = context.live else { return [] }
         if let why = live.notRun { return [finding(.info, "the live ioctls did not run: \(why)")] }
         guard let walk = live.container else { return [] }
         // Without vfio loaded there is no node to open; vfio.modules already says why and what to do.
-        if walk.failure?.name == "open /dev/vfio/vfio", walk.failure?.errno == LiveDiagnosis.ENOENT,
+        if walk.failure?.id == .open(.container), walk.failure?.errno == .noSuchFileOrDirectory,
            !context.host.modules.state("vfio").isPresent {
             return [finding(.info, "no /dev/vfio/vfio to open: vfio is not loaded (see vfio.modules)", evidence: walk.evidence)]
         }

@@ -1,5 +1,8 @@
 /// Shared by the three per-device walk checks.
 enum LiveWalkFindings {
+    /// The walk checks' own remedy: each finding carries the diagnosis's action for its step.
+    static let remedy = "Follow the action for the step that failed."
+
     static func evaluate(_ c: any Check.Type, kind: LiveWalk.Kind, _ context: CheckContext, success: (LiveWalk, PCIDevice) -> (String, String)) -> [Finding] {
         guard let live = context.live, live.notRun == nil else { return [] }
         let host = context.host
@@ -37,9 +40,11 @@ public struct LiveType1Check: Check {
         title: "The type1 path works end to end",
         category: .live,
         rationale: "The walk a DPDK or QEMU start-up makes: open the group, VFIO_GROUP_GET_STATUS (viable), VFIO_GROUP_SET_CONTAINER, VFIO_SET_IOMMU(TYPE1v2), VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA and UNMAP_DMA of a real buffer, VFIO_GROUP_GET_DEVICE_FD, device, config-space region and IRQ info. Where it stops, and with which errno, is the answer.",
-        remedy: "Follow the action for the step that failed.",
+        remedy: LiveWalkFindings.remedy,
         looksAt: ["/dev/vfio/vfio", "/dev/vfio/GROUP", "VFIO_* ioctls"],
-        examples: [])
+        examples: [.pass("intel-vfio-ready", device: "0000:01:00.0"),
+                   .fail("intel-vfio-ready", device: "0000:01:00.0", at: .iommuMapDMA, .noMemory, remedy: Actions.Remedy.memlock),
+                   .fail("intel-no-ir", device: "0000:00:02.0", at: .setIOMMU(.type1v2), .notPermitted, remedy: Actions.Remedy.interruptRemapping)])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         device(context) + mdevs(context)
@@ -82,9 +87,10 @@ public struct LiveNoIOMMUCheck: Check {
         title: "The no-IOMMU path works",
         category: .live,
         rationale: "In no-IOMMU mode a userspace driver opens /dev/vfio/noiommu-N, sets VFIO_NOIOMMU_IOMMU on the container and opens the device. There is no DMA mapping at all: the application must hand the device physical addresses.",
-        remedy: "Follow the action for the step that failed.",
+        remedy: LiveWalkFindings.remedy,
         looksAt: ["/dev/vfio/noiommu-N", "VFIO_* ioctls"],
-        examples: [])
+        // The scripted kernel offers no NOIOMMU extension: the walk stops at VFIO_CHECK_EXTENSION.
+        examples: [.fail("noiommu-enabled", device: "0000:00:03.0", remedy: Actions.enableNoIOMMU)])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         LiveWalkFindings.evaluate(Self.self, kind: .noiommu, context) { w, d in
@@ -102,9 +108,10 @@ public struct LiveIOMMUFDCheck: Check {
         title: "The iommufd + cdev path works",
         category: .live,
         rationale: "Newer VMMs and drivers use /dev/iommu and /dev/vfio/devices/vfioN: IOMMU_IOAS_ALLOC, VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_ATTACH_IOMMUFD_PT, IOMMU_IOAS_MAP/UNMAP, IOMMU_GET_HW_INFO. A failure here does not affect the legacy path.",
-        remedy: "Follow the action for the step that failed.",
+        remedy: LiveWalkFindings.remedy,
         looksAt: ["/dev/iommu", "/dev/vfio/devices/vfioN", "IOMMU_* and VFIO_DEVICE_* ioctls"],
-        examples: [])
+        examples: [.pass("intel-vfio-ready", device: "0000:01:00.0"),
+                   .warn("intel-vfio-ready", device: "0000:01:00.0", at: .deviceBindIOMMUFD, .notPermitted, remedy: Actions.Remedy.groupViability)])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         LiveWalkFindings.evaluate(Self.self, kind: .iommufd, context) { w, d in

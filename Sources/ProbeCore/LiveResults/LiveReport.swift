@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// What the kernel answered when the probe walked the VFIO ioctl paths. Produced by the Live
 /// module, read by the live checks and the verdict; plain values, no file descriptors.
 public struct LiveReport: Sendable {
@@ -61,7 +63,7 @@ public struct LiveWalk: Sendable, Equatable {
 public struct LiveStep: Sendable, Equatable {
     public enum Outcome: Sendable, Equatable {
         case ok
-        case failed(Int32)
+        case failed(Errno)
         /// The call succeeded, but what it returned stops the walk (a group that is not viable, a
         /// missing extension, config space that does not match sysfs).
         case rejected
@@ -69,19 +71,21 @@ public struct LiveStep: Sendable, Equatable {
         case skipped
     }
     /// The ioctl (`VFIO_GROUP_GET_STATUS`) or call (`open /dev/vfio/10`).
-    public var name: String
+    public var id: LiveStepID
+    /// As printed: `id`'s description.
+    public var name: String { id.description }
     public var outcome: Outcome
     /// What came back: "flags VIABLE|CONTAINER_SET", "iova 0x100000000 size 0x4000".
     public var detail: String
 
-    public init(_ name: String, _ outcome: Outcome, _ detail: String = "") {
-        self.name = name
+    public init(_ id: LiveStepID, _ outcome: Outcome, _ detail: String = "") {
+        self.id = id
         self.outcome = outcome
         self.detail = detail
     }
 
-    public var errno: Int32? { if case .failed(let e) = outcome { e } else { nil } }
-    public var errnoName: String? { errno.map(ErrnoName.of) }
+    public var errno: Errno? { if case .failed(let e) = outcome { e } else { nil } }
+    public var errnoName: String? { errno.map { ErrnoName.of($0.rawValue) } }
 }
 
 /// Facts a walk established.

@@ -3,23 +3,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <setjmp.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <dirent.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/syscall.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
-#include <linux/openat2.h>
 
 /* openat2(2) with O_CLOEXEC, retried on EINTR and EAGAIN (the kernel's -EAGAIN for a racing
  * rename under RESOLVE_IN_ROOT). */
@@ -39,10 +32,6 @@ const int vp_O_PATH = O_PATH;
 const uint64_t vp_RESOLVE_IN_ROOT = RESOLVE_IN_ROOT;
 const uint64_t vp_RESOLVE_BENEATH = RESOLVE_BENEATH;
 const uint64_t vp_RESOLVE_NO_MAGICLINKS = RESOLVE_NO_MAGICLINKS;
-
-int vp_open_plugin(int dirfd, const char *name) {
-    return vp_openat2(dirfd, name, O_PATH, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
-}
 
 int vp_spawn_close_from_and_chdir_root(posix_spawn_file_actions_t *actions, int from) {
     int rc = posix_spawn_file_actions_addclosefrom_np(actions, from);

@@ -112,7 +112,7 @@ struct HostFSTests {
         try "identity\n".write(toFile: dir + "/elsewhere/type", atomically: true, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: groups + "/4", withDestinationPath: "../../../elsewhere")
         try FileManager.default.createSymbolicLink(atPath: groups + "/3/name", withDestinationPath: "../../../elsewhere/type")
-        for v in ["vfio7", "vfio12", "other"] { FileManager.default.createFile(atPath: groups + "/3/vfio-dev/" + v, contents: nil) }
+        for v in ["vfio7", "vfio12", "other"] { _ = FileManager.default.createFile(atPath: groups + "/3/vfio-dev/" + v, contents: nil) }
         for log in [nil, AccessLog()] {
             let d = try #require(HostFS(root: dir, log: log).directory("/sys/kernel/iommu_groups").value)
             #expect(d.directory("3").flatMap { $0.read("type") }.text == .value("DMA-FQ"), "a real directory")

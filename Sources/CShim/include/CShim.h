@@ -1,9 +1,10 @@
 #ifndef VFIO_PROBE_CSHIM_H
 #define VFIO_PROBE_CSHIM_H
 /*
- * The C seam of vfio-probe. Swift cannot call variadic C functions (ioctl, syscall,
- * pci_lookup_name) and cannot survive libpci's non-returning error callback, so these few
- * forwarders live here. Nothing else does.
+ * The C seam of vfio-probe: what Swift cannot call itself. Variadic functions (syscall for
+ * openat2 and pidfd_open, prctl, pci_lookup_name), libpci's non-returning error callback (a
+ * setjmp guard), declarations Swift's Glibc module lacks (_GNU_SOURCE, sysmacros), and the
+ * VFIO/iommufd uapi structs with their size asserts (vfio_uapi.h). Nothing else is in C.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,13 +22,13 @@ extern const uint64_t vp_RESOLVE_IN_ROOT;
 extern const uint64_t vp_RESOLVE_BENEATH;
 extern const uint64_t vp_RESOLVE_NO_MAGICLINKS;
 
+/// major(3) and minor(3) of a device number (macros).
+unsigned int vp_major(unsigned long long dev);
+unsigned int vp_minor(unsigned long long dev);
+
 /* ---- site check plugins --------------------------------------------------------------- */
 #include <spawn.h>
 
-/// openat2(dirfd, name, O_PATH, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS): a plugin's file, with
-/// any symbolic link resolved only inside the checks directory. -1 with errno (EXDEV: a link
-/// leads out of it).
-int vp_open_plugin(int dirfd, const char *name);
 /// For the plugin spawn (Plugins/Spawn.swift), the file actions Swift's Glibc module does not
 /// declare (they need _GNU_SOURCE): close every descriptor from `from` on, and run in "/".
 /// 0 or an errno, as posix_spawn_file_actions_* return.
@@ -36,8 +37,6 @@ int vp_spawn_close_from_and_chdir_root(posix_spawn_file_actions_t *actions, int 
 void vp_become_child_subreaper(void);
 /// pidfd_open(2): a descriptor that polls readable when `pid` exits; -1 with errno.
 int vp_pidfd_open(int pid);
-unsigned int vp_major(unsigned long long dev);
-unsigned int vp_minor(unsigned long long dev);
 
 /* ---- libpci --------------------------------------------------------------------------- */
 

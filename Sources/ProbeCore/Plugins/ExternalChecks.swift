@@ -50,7 +50,7 @@ public struct ExternalChecks: Sendable {
         }
         var out: [Finding] = []
         for name in Trust.names(dfd) where !name.hasPrefix(".") {
-            let fd = vp_open_plugin(dfd, name)
+            let fd = vp_openat2(dfd, name, vp_O_PATH, vp_RESOLVE_BENEATH | vp_RESOLVE_NO_MAGICLINKS)
             if fd < 0 {
                 let e = errno
                 out.append(refused(name, e == EXDEV ? "it is a link that leads out of \(directory)" : "it cannot be opened: \(String(cString: strerror(e)))"))
@@ -167,7 +167,7 @@ enum Trust {
         let readOnly = fstatvfs(dfd, &v) == 0 && v.f_flag & UInt(ST_RDONLY) != 0
         if let why = ownershipProblem(st, what: "it"), !(trusted(uid: st.st_uid) && readOnly) { return why }
         var cwd = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let absolute = path.hasPrefix("/") ? path : (getcwd(&cwd, cwd.count) != nil ? String(cString: cwd) : "") + "/" + path
+        let absolute = path.hasPrefix("/") ? path : (getcwd(&cwd, cwd.count) != nil ? cString(cwd) : "") + "/" + path
         var todo = absolute.split(separator: "/").map(String.init)
         var at = "/"
         var links = 0

@@ -87,132 +87,82 @@ public struct Impact: Sendable, Equatable {
     /// Whether a live walk that opened the device can prove the mode despite this impact. False
     /// for what the ioctls cannot observe: interrupt isolation, a virtio device bypassing the IOMMU.
     public var liveCanLift: Bool
-    /// Why, in one line; formatted when read (see `Deferred`).
-    public var reason: String {
-        get { deferredReason.value }
-        set { deferredReason = Deferred(newValue) }
-    }
-    /// The exact commands or settings that lift it; formatted when read.
-    public var actions: [String] {
-        get { deferredActions.value }
-        set { deferredActions = Deferred(newValue) }
-    }
-    private var deferredReason: Deferred<String>
-    private var deferredActions: Deferred<[String]>
+    /// Why, in one line.
+    public var reason: String
+    /// The exact commands or settings that lift it.
+    public var actions: [String]
 
     public init(mode: Mode, kind: Kind, reason: String, actions: [String], liveCanLift: Bool = true) {
-        self.init(mode: mode, kind: kind, reason: Deferred(reason), actions: Deferred(actions), liveCanLift: liveCanLift)
-    }
-    init(mode: Mode, kind: Kind, reason: Deferred<String>, actions: Deferred<[String]>, liveCanLift: Bool = true) {
         self.mode = mode
         self.kind = kind
         self.liveCanLift = liveCanLift
-        deferredReason = reason
-        deferredActions = actions
+        self.reason = reason
+        self.actions = actions
     }
 
-    public static func blocks(_ mode: Mode, _ reason: @autoclosure @escaping @Sendable () -> String,
-                              fix: @autoclosure @escaping @Sendable () -> [String] = [], liveCanLift: Bool = true) -> Impact {
-        Impact(mode: mode, kind: .blocks, reason: Deferred(making: reason), actions: Deferred(making: fix), liveCanLift: liveCanLift)
+    public static func blocks(_ mode: Mode, _ reason: String, fix: [String] = [], liveCanLift: Bool = true) -> Impact {
+        Impact(mode: mode, kind: .blocks, reason: reason, actions: fix, liveCanLift: liveCanLift)
     }
-    public static func requires(_ mode: Mode, _ reason: @autoclosure @escaping @Sendable () -> String,
-                                _ actions: @autoclosure @escaping @Sendable () -> [String], liveCanLift: Bool = true) -> Impact {
-        Impact(mode: mode, kind: .requires, reason: Deferred(making: reason), actions: Deferred(making: actions), liveCanLift: liveCanLift)
+    public static func requires(_ mode: Mode, _ reason: String, _ actions: [String], liveCanLift: Bool = true) -> Impact {
+        Impact(mode: mode, kind: .requires, reason: reason, actions: actions, liveCanLift: liveCanLift)
     }
-    public static func undecided(_ mode: Mode, _ reason: @autoclosure @escaping @Sendable () -> String,
-                                 _ howToSee: @autoclosure @escaping @Sendable () -> [String] = [], liveCanLift: Bool = true) -> Impact {
-        Impact(mode: mode, kind: .undecided, reason: Deferred(making: reason), actions: Deferred(making: howToSee), liveCanLift: liveCanLift)
+    public static func undecided(_ mode: Mode, _ reason: String, _ howToSee: [String] = [], liveCanLift: Bool = true) -> Impact {
+        Impact(mode: mode, kind: .undecided, reason: reason, actions: howToSee, liveCanLift: liveCanLift)
     }
 
     /// The same impact on each of `modes` (the IOMMU-backed pair, or every usable mode).
-    public static func blocks(_ modes: [Mode], _ reason: @autoclosure @escaping @Sendable () -> String,
-                              fix: @autoclosure @escaping @Sendable () -> [String] = [], liveCanLift: Bool = true) -> [Impact] {
-        let r = Deferred(making: reason), a = Deferred(making: fix)
-        return modes.map { Impact(mode: $0, kind: .blocks, reason: r, actions: a, liveCanLift: liveCanLift) }
+    public static func blocks(_ modes: [Mode], _ reason: String, fix: [String] = [], liveCanLift: Bool = true) -> [Impact] {
+        modes.map { Impact(mode: $0, kind: .blocks, reason: reason, actions: fix, liveCanLift: liveCanLift) }
     }
-    public static func requires(_ modes: [Mode], _ reason: @autoclosure @escaping @Sendable () -> String,
-                                _ actions: @autoclosure @escaping @Sendable () -> [String], liveCanLift: Bool = true) -> [Impact] {
-        let r = Deferred(making: reason), a = Deferred(making: actions)
-        return modes.map { Impact(mode: $0, kind: .requires, reason: r, actions: a, liveCanLift: liveCanLift) }
+    public static func requires(_ modes: [Mode], _ reason: String, _ actions: [String], liveCanLift: Bool = true) -> [Impact] {
+        modes.map { Impact(mode: $0, kind: .requires, reason: reason, actions: actions, liveCanLift: liveCanLift) }
     }
-    public static func undecided(_ modes: [Mode], _ reason: @autoclosure @escaping @Sendable () -> String,
-                                 _ howToSee: @autoclosure @escaping @Sendable () -> [String] = [], liveCanLift: Bool = true) -> [Impact] {
-        let r = Deferred(making: reason), a = Deferred(making: howToSee)
-        return modes.map { Impact(mode: $0, kind: .undecided, reason: r, actions: a, liveCanLift: liveCanLift) }
-    }
-
-    public static func == (a: Impact, b: Impact) -> Bool {
-        a.mode == b.mode && a.kind == b.kind && a.liveCanLift == b.liveCanLift && a.reason == b.reason && a.actions == b.actions
+    public static func undecided(_ modes: [Mode], _ reason: String, _ howToSee: [String] = [], liveCanLift: Bool = true) -> [Impact] {
+        modes.map { Impact(mode: $0, kind: .undecided, reason: reason, actions: howToSee, liveCanLift: liveCanLift) }
     }
 }
 
-/// One result of one check. Its fields are kept copy-on-write (`CopyOnWrite`): a large host has
-/// tens of thousands of findings, copied into the registry's list, the verdict and the reporters.
+/// One result of one check. A value: its fields sit in one immutable box, shared by the copies
+/// in the registry's list, the verdict and the reporters, and a write makes a new box.
+@dynamicMemberLookup
 public struct Finding: Sendable, Equatable {
-    private struct Fields {
-        var checkID: String
-        var status: Status
-        var subject: Subject
-        var summary: Deferred<String>
-        var detail: String?
-        var remedy: String?
-        var evidence: Deferred<[Evidence]>
-        var impacts: [Impact]
+    public struct Fields: Sendable, Equatable {
+        public var checkID: String
+        public var status: Status
+        public var subject: Subject
+        /// One line: what was found.
+        public var summary: String
+        /// More explanation, when it helps.
+        public var detail: String?
+        /// What to do; set on every non-pass finding that has a fix.
+        public var remedy: String?
+        public var evidence: [Evidence]
+        public var impacts: [Impact]
     }
-    private var s: CopyOnWrite<Fields>
 
-    public var checkID: String {
-        get { s.value.checkID }
-        set { s.value.checkID = newValue }
+    private final class Box: Sendable {
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
     }
-    public var status: Status {
-        get { s.value.status }
-        set { s.value.status = newValue }
-    }
-    public var subject: Subject {
-        get { s.value.subject }
-        set { s.value.subject = newValue }
-    }
-    /// One line: what was found.
-    public var summary: String {
-        get { s.value.summary.value }
-        set { s.value.summary = Deferred(newValue) }
-    }
-    /// More explanation, when it helps.
-    public var detail: String? {
-        get { s.value.detail }
-        set { s.value.detail = newValue }
-    }
-    /// What to do; set on every non-pass finding that has a fix.
-    public var remedy: String? {
-        get { s.value.remedy }
-        set { s.value.remedy = newValue }
-    }
-    public var evidence: [Evidence] {
-        get { s.value.evidence.value }
-        set { s.value.evidence = Deferred(newValue) }
-    }
-    public var impacts: [Impact] {
-        get { s.value.impacts }
-        set { s.value.impacts = newValue }
+    private var box: Box
+
+    public subscript<T>(dynamicMember kp: KeyPath<Fields, T>) -> T { box.fields[keyPath: kp] }
+    public subscript<T>(dynamicMember kp: WritableKeyPath<Fields, T>) -> T {
+        get { box.fields[keyPath: kp] }
+        set {
+            var f = box.fields
+            f[keyPath: kp] = newValue
+            box = Box(f)
+        }
     }
 
     public init(_ checkID: String, _ status: Status, _ subject: Subject = .host, _ summary: String,
                 detail: String? = nil, remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) {
-        self.init(checkID, status, subject, deferred: Deferred(summary), detail: detail, remedy: remedy, evidence: Deferred(evidence), impacts: impacts)
+        box = Box(Fields(checkID: checkID, status: status, subject: subject, summary: summary, detail: detail, remedy: remedy,
+                         evidence: evidence, impacts: impacts))
     }
 
-    /// A finding whose summary and evidence are formatted when a reporter reads them.
-    init(_ checkID: String, _ status: Status, _ subject: Subject, deferred summary: Deferred<String>,
-         detail: String?, remedy: String?, evidence: Deferred<[Evidence]>, impacts: [Impact]) {
-        s = CopyOnWrite(Fields(checkID: checkID, status: status, subject: subject, summary: summary, detail: detail, remedy: remedy,
-                               evidence: evidence, impacts: impacts))
-    }
-
-    public static func == (a: Finding, b: Finding) -> Bool {
-        a.s.isIdentical(to: b.s) || (a.checkID == b.checkID && a.status == b.status && a.subject == b.subject && a.summary == b.summary
-            && a.detail == b.detail && a.remedy == b.remedy && a.evidence == b.evidence && a.impacts == b.impacts)
-    }
+    public static func == (a: Finding, b: Finding) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
 }
 
 /// A check's self-description: stable id, what it checks and why, the fix, and examples that
@@ -289,12 +239,10 @@ extension Check {
                         remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) -> Finding {
         finding(status, .host, summary, detail: detail, remedy: remedy, evidence: evidence, impacts: impacts)
     }
-    /// The summary and evidence are formatted when a reporter reads them (see `Deferred`).
-    static func finding(_ status: Status, _ subject: Subject, _ summary: @autoclosure @escaping @Sendable () -> String, detail: String? = nil,
-                        remedy: String? = nil, evidence: @autoclosure @escaping @Sendable () -> [Evidence] = [], impacts: [Impact] = []) -> Finding {
+    static func finding(_ status: Status, _ subject: Subject, _ summary: String, detail: String? = nil,
+                        remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) -> Finding {
         let r = remedy ?? (status == .warn || status == .fail ? descriptor.remedy : nil)
-        return Finding(descriptor.id, status, subject, deferred: Deferred(making: summary), detail: detail, remedy: r,
-                       evidence: Deferred(making: evidence), impacts: impacts)
+        return Finding(descriptor.id, status, subject, summary, detail: detail, remedy: r, evidence: evidence, impacts: impacts)
     }
     static func skipped(_ why: String) -> Finding { skipped(.host, why) }
     static func skipped(_ subject: Subject, _ why: String) -> Finding {

@@ -152,9 +152,14 @@ public enum VerdictBuilder {
                 disagreements.append("the host: sysfs analysis gives \(staticOnly.mode.rawValue), the kernel's answers give \(full.mode.rawValue)")
             }
             let before = Dictionary(staticOnly.devices.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+            // Each device's first failed live step, indexed once rather than searched for per device.
+            var liveFailure: [PCIAddress: String] = [:]
+            for f in findings where f.checkID.hasPrefix("live.") && f.status == .fail {
+                if case .device(let a) = f.subject, liveFailure[a] == nil { liveFailure[a] = f.summary }
+            }
             for dv in full.devices {
                 guard let sv = before[dv.address], sv.mode != dv.mode || sv.readiness != dv.readiness else { continue }
-                let why = findings.first { $0.subject == .device(dv.address) && $0.checkID.hasPrefix("live.") && $0.status == .fail }?.summary
+                let why = liveFailure[dv.address]
                     ?? (proven[dv.address] == nil ? "" : "the kernel completed the \(live!.devices[dv.address]!.filter(\.succeeded).map(\.kind.rawValue).joined(separator: "/")) walk")
                 disagreements.append("\(dv.address): sysfs analysis says \(sv.mode.rawValue) \(sv.readiness.rawValue), the kernel says \(dv.mode.rawValue) \(dv.readiness.rawValue)\(why.isEmpty ? "" : " (\(why))")")
             }

@@ -1,6 +1,7 @@
 /// The modes a userspace driver can use VFIO in, ordered: vfio > unsafe-interrupts > noiommu > none.
 public enum Mode: String, Sendable, Codable, Comparable, CaseIterable {
-    case none
+    /// No mode works: VFIO is not usable ("none" in reports).
+    case unusable = "none"
     case noiommu
     /// type1 or iommufd with `allow_unsafe_interrupts`: DMA is translated, MSIs are not isolated.
     case unsafeInterrupts = "unsafe-interrupts"
@@ -8,7 +9,7 @@ public enum Mode: String, Sendable, Codable, Comparable, CaseIterable {
 
     var rank: Int {
         switch self {
-        case .none: 0
+        case .unusable: 0
         case .noiommu: 1
         case .unsafeInterrupts: 2
         case .vfio: 3
@@ -26,7 +27,7 @@ public enum Mode: String, Sendable, Codable, Comparable, CaseIterable {
         case .vfio: "safe VFIO (IOMMU-backed)"
         case .unsafeInterrupts: "VFIO without interrupt isolation (unsafe: allow_unsafe_interrupts, a device can forge MSIs)"
         case .noiommu: "no-IOMMU only (unsafe: no DMA isolation, taints the kernel)"
-        case .none: "no VFIO"
+        case .unusable: "no VFIO"
         }
     }
 }

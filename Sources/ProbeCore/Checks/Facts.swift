@@ -170,7 +170,7 @@ extension Host {
     /// on the rest. An unbound member is always fine. An unknown release takes the current rule.
     public func keepsGroupViable(_ m: PCIDevice) -> Bool {
         let cls = DriverClass(m.driver)
-        if cls == .none || cls == .vfio || cls == .stub { return true }
+        if cls == .unbound || cls == .vfio || cls == .stub { return true }
         if let v = kernel.version, v < KernelVersion(5, 19) { return (m.headerType ?? 0) != 0 }
         return cls == .pcieport
     }
@@ -226,10 +226,11 @@ public enum DriverClass: String, Sendable {
     case unsafeUserspace
     /// Any other kernel driver: does DMA on its own behalf.
     case kernel
-    case none
+    /// No driver bound.
+    case unbound = "none"
 
     public init(_ driver: String?) {
-        guard let d = driver else { self = .none; return }
+        guard let d = driver else { self = .unbound; return }
         switch d {
         case "pci-stub": self = .stub
         case "pcieport": self = .pcieport

@@ -52,7 +52,7 @@ public struct TextReporter {
         case .vfio?: label = paint("VFIO", .green)
         case .unsafeInterrupts?: label = paint("UNSAFE INTERRUPTS ONLY", .yellow)
         case .noiommu?: label = paint("NO-IOMMU ONLY", .yellow)
-        case .none?: label = paint("NONE", .red)
+        case .unusable?: label = paint("NONE", .red)
         case nil: label = paint(v.answer == .partial ? "PARTIAL" : "UNKNOWN", .yellow)
         }
         line(bold("Verdict: ") + label + " — " + safe(v.summary))

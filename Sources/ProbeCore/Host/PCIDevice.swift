@@ -123,14 +123,6 @@ public struct SRIOV: Sendable, Equatable {
     public var vfs: [PCIAddress]
 }
 
-public struct MdevType: Sendable, Equatable {
-    public var id: String
-    public var name: String?
-    public var deviceAPI: String?
-    public var availableInstances: Int?
-    public var instances: [String]
-}
-
 /// A device on the virtio bus. `features` is the negotiated feature string: '0'/'1' per bit.
 public struct VirtioDevice: Sendable, Equatable {
     public var name: String

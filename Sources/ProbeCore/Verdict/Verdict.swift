@@ -354,18 +354,6 @@ public enum VerdictBuilder {
     }
 }
 
-extension Mode: CustomStringConvertible {
-    /// The mode in prose: "safe VFIO", "VFIO without interrupt isolation", "no-IOMMU".
-    public var description: String {
-        switch self {
-        case .vfio: "safe VFIO"
-        case .unsafeInterrupts: "VFIO without interrupt isolation"
-        case .noiommu: "no-IOMMU"
-        case .unusable: "nothing"
-        }
-    }
-}
-
 func unique(_ xs: [String]) -> [String] {
     if xs.count < 2 { return xs }
     if xs.count <= 8 {  // most lists: a linear scan, no set

@@ -16,27 +16,19 @@ public struct Finding: Sendable, Equatable {
         public var impacts: [Impact]
     }
 
-    private final class Box: Sendable {
-        let fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
-    private var box: Box
+    private var box: ValueBox<Fields>
 
-    public subscript<T>(dynamicMember kp: KeyPath<Fields, T>) -> T { box.fields[keyPath: kp] }
+    public subscript<T>(dynamicMember kp: KeyPath<Fields, T>) -> T { box.value[keyPath: kp] }
     public subscript<T>(dynamicMember kp: WritableKeyPath<Fields, T>) -> T {
-        get { box.fields[keyPath: kp] }
-        set {
-            var f = box.fields
-            f[keyPath: kp] = newValue
-            box = Box(f)
-        }
+        get { box.value[keyPath: kp] }
+        set { box.value[keyPath: kp] = newValue }
     }
 
     public init(_ checkID: String, _ status: Status, _ subject: Subject = .host, _ summary: String,
                 detail: String? = nil, remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) {
-        box = Box(Fields(checkID: checkID, status: status, subject: subject, summary: summary, detail: detail, remedy: remedy,
+        box = ValueBox(Fields(checkID: checkID, status: status, subject: subject, summary: summary, detail: detail, remedy: remedy,
                          evidence: evidence, impacts: impacts))
     }
 
-    public static func == (a: Finding, b: Finding) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
+    public static func == (a: Finding, b: Finding) -> Bool { a.box.isIdentical(to: b.box) || a.box.value == b.box.value }
 }

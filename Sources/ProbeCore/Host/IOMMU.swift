@@ -24,45 +24,36 @@ public struct IOMMUGroup: Sendable, Identifiable {
         public var otherDrivers: [String: String] = [:]
     }
 
-    private final class Box: Sendable {
-        let fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
-    private var box: Box
+    private var box: ValueBox<Fields>
 
-    public subscript<T>(dynamicMember kp: KeyPath<Fields, T>) -> T { box.fields[keyPath: kp] }
+    public subscript<T>(dynamicMember kp: KeyPath<Fields, T>) -> T { box.value[keyPath: kp] }
     public subscript<T>(dynamicMember kp: WritableKeyPath<Fields, T>) -> T {
-        get { box.fields[keyPath: kp] }
-        set { update { $0[keyPath: kp] = newValue } }
-    }
-    private mutating func update(_ change: (inout Fields) -> Void) {
-        var f = box.fields
-        change(&f)
-        box = Box(f)
+        get { box.value[keyPath: kp] }
+        set { box.value[keyPath: kp] = newValue }
     }
 
     public var id: Int {
-        get { box.fields.id }
-        set { update { $0.id = newValue } }
+        get { box.value.id }
+        set { box.value.id = newValue }
     }
     /// Spelled out because the reader's initializers set it unqualified, which dynamic member lookup
     /// does not reach.
     public var nameProblem: String? {
-        get { box.fields.nameProblem }
-        set { update { $0.nameProblem = newValue } }
+        get { box.value.nameProblem }
+        set { box.value.nameProblem = newValue }
     }
     /// Member names: PCI addresses, then other bus names (mdev UUIDs, platform devices).
     public var members: [String] {
-        get { box.fields.pciMembers.map(\.description) + box.fields.otherMembers }
+        get { box.value.pciMembers.map(\.description) + box.value.otherMembers }
         set {
-            update {
-                $0.pciMembers = newValue.compactMap(PCIAddress.init)
-                $0.otherMembers = newValue.filter { PCIAddress($0) == nil }
-            }
+            var f = box.value
+            f.pciMembers = newValue.compactMap(PCIAddress.init)
+            f.otherMembers = newValue.filter { PCIAddress($0) == nil }
+            box.value = f
         }
     }
     /// How many members it has.
-    public var memberCount: Int { box.fields.pciMembers.count + box.fields.otherMembers.count }
+    public var memberCount: Int { box.value.pciMembers.count + box.value.otherMembers.count }
     /// The default-domain types `type` shows for a group the IOMMU backs (anything else reads
     /// "unknown").
     static let domainTypes: Set<String> = ["DMA", "DMA-FQ", "identity", "blocked", "unmanaged"]
@@ -74,7 +65,7 @@ public struct IOMMUGroup: Sendable, Identifiable {
     /// /dev/vfio/noiommu-N). The two share the name; mdev instances are named by UUID.
     public enum Kind: String, Sendable { case iommu, emulatedIOMMU = "emulated-iommu", noIOMMU = "noiommu" }
     public var kind: Kind {
-        let f = box.fields
+        let f = box.value
         guard f.name == "vfio-noiommu" else { return .iommu }
         return f.pciMembers.isEmpty && !f.otherMembers.isEmpty && f.otherMembers.allSatisfy(IOMMUGroup.isMdevName) ? .emulatedIOMMU : .noIOMMU
     }
@@ -103,12 +94,12 @@ public struct IOMMUGroup: Sendable, Identifiable {
         for m in members {
             if let a = PCIAddress(m) { pci.append(a) } else { other.append(m) }
         }
-        box = Box(Fields(id: id, pciMembers: pci, otherMembers: other, type: type, name: name, reservedRegions: reservedRegions))
+        box = ValueBox(Fields(id: id, pciMembers: pci, otherMembers: other, type: type, name: name, reservedRegions: reservedRegions))
     }
 
     /// A group whose members are PCI functions, known from their `iommu_group` links.
     public init(id: Int, pciMembers: [PCIAddress], type: Reading<String>, name: String?, reservedRegions: Reading<[ReservedRegion]>) {
-        box = Box(Fields(id: id, pciMembers: pciMembers, otherMembers: [], type: type, name: name, reservedRegions: reservedRegions))
+        box = ValueBox(Fields(id: id, pciMembers: pciMembers, otherMembers: [], type: type, name: name, reservedRegions: reservedRegions))
     }
 }
 

@@ -59,23 +59,15 @@ public struct PCIDevice: Sendable, Identifiable {
         }
     }
 
-    private final class Box: Sendable {
-        let fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
-    private var box: Box
+    private var box: ValueBox<Fields>
 
-    public subscript<T>(dynamicMember kp: KeyPath<Fields, T>) -> T { box.fields[keyPath: kp] }
+    public subscript<T>(dynamicMember kp: KeyPath<Fields, T>) -> T { box.value[keyPath: kp] }
     public subscript<T>(dynamicMember kp: WritableKeyPath<Fields, T>) -> T {
-        get { box.fields[keyPath: kp] }
-        set {
-            var f = box.fields
-            f[keyPath: kp] = newValue
-            box = Box(f)
-        }
+        get { box.value[keyPath: kp] }
+        set { box.value[keyPath: kp] = newValue }
     }
 
-    public var id: PCIAddress { box.fields.address }
+    public var id: PCIAddress { box.value.address }
     public var baseClass: UInt8 { UInt8((self.classCode >> 16) & 0xff) }
     public var subClass: UInt8 { UInt8((self.classCode >> 8) & 0xff) }
     public var isBridge: Bool { baseClass == 0x06 && subClass == 0x04 || self.headerType == 1 || self.headerType == 2 }
@@ -88,7 +80,7 @@ public struct PCIDevice: Sendable, Identifiable {
 
     /// `displayName`, appended to `out` piece by piece (the text report writes thousands).
     func appendDisplayName(to out: inout String) {
-        let f = box.fields
+        let f = box.value
         switch (f.vendorName, f.deviceName) {
         case let (v?, d?):
             out += v
@@ -100,7 +92,7 @@ public struct PCIDevice: Sendable, Identifiable {
     }
 
     public init(address: PCIAddress, vendorID: UInt16, deviceID: UInt16, classCode: UInt32) {
-        box = Box(Fields(address: address, vendorID: vendorID, deviceID: deviceID, classCode: classCode))
+        box = ValueBox(Fields(address: address, vendorID: vendorID, deviceID: deviceID, classCode: classCode))
     }
 }
 

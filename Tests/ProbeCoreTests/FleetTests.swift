@@ -106,7 +106,7 @@ struct ExternalCheckTests {
         #expect(f("plugins.slow").first?.status == .fail)
         #expect(f("plugins.README").isEmpty, "only executables run")
         #expect(f("site.root").first?.summary == "\(Repo.fixture("intel-vfio-ready")) --root \(Repo.fixture("intel-vfio-ready"))")
-        #expect(r.verdict.mode == .none, "a site veto decides")
+        #expect(r.verdict.mode == .unusable, "a site veto decides")
         #expect(r.verdict.reasons.contains("site.slot: wrong slot"))
         #expect(r.checks.contains { $0.id == "site.slot" && $0.category == .site })
     }

@@ -255,7 +255,7 @@ struct GateTests {
 
     @Test func aMissingDeviceIsNamedNotTheOneThatIsFine() throws {
         let r = try probe("intel-vfio-ready", devices: ["0000:01:00.0", "0000:09:00.0"])
-        #expect(r.verdict.mode == .none)
+        #expect(r.verdict.mode == .unusable)
         #expect(r.verdict.reasons.first == "0000:09:00.0: no such PCI device")
         let fine = try #require(r.verdict.devices.first)
         #expect(fine.reasons == ["it is named together with 0000:09:00.0, which does not exist"])
@@ -269,7 +269,7 @@ struct GateTests {
 
     @Test func devicesNeedingDifferentModesSaySo() throws {
         let r = try probe("virtio-no-access-platform", devices: ["0000:00:04.0", "0000:00:00.0"])
-        #expect(r.verdict.mode == .none)
+        #expect(r.verdict.mode == .unusable)
         let blk = try #require(r.verdict.devices.first { $0.address == PCIAddress("0000:00:04.0") })
         #expect(blk.reasons == ["it needs VFIO without interrupt isolation, 0000:00:00.0 needs no-IOMMU: one process cannot use type1 and no-IOMMU together"])
         let host = try #require(r.verdict.devices.first { $0.address == PCIAddress("0000:00:00.0") })

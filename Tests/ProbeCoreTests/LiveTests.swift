@@ -115,7 +115,7 @@ struct LiveWalkTests {
         let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
         #expect(k.leftNothingBehind)
         #expect(r.finding("live.type1")?.summary.contains("no firmware direct mapping explains it") == true)
-        #expect(r.verdict.mode == .none && r.device.readiness == .blocked)
+        #expect(r.verdict.mode == .unusable && r.device.readiness == .blocked)
     }
 
     @Test func memlockAtMapDMA() throws {
@@ -239,7 +239,7 @@ struct LiveWalkTests {
         let f = try #require(r.finding("live.container"))
         #expect(f.status == .fail)
         #expect(f.summary == "open /dev/vfio/vfio failed with ENOENT: the node does not exist")
-        #expect(r.verdict.mode == .none)
+        #expect(r.verdict.mode == .unusable)
         #expect(k.leftNothingBehind)
     }
 

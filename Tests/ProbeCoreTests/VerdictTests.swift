@@ -68,7 +68,7 @@ struct VerdictTests {
 
     @Test func noIOMMUNotCompiledIsNothing() throws {
         let r = try probe("noiommu-not-compiled")
-        #expect(r.verdict.mode == .none)
+        #expect(r.verdict.mode == .unusable)
         #expect(r.verdict.exitCode == 3)
         #expect(r.verdict.reasons.contains("the kernel is built without CONFIG_VFIO_NOIOMMU"))
         #expect(device(r, "0000:00:03.0")?.readiness == .blocked)
@@ -76,7 +76,7 @@ struct VerdictTests {
 
     @Test func rmrrBlocksTheDevice() throws {
         let r = try probe("rmrr-direct", devices: ["0000:01:00.0"])
-        #expect(r.verdict.mode == .none)
+        #expect(r.verdict.mode == .unusable)
         let d = try #require(device(r, "0000:01:00.0"))
         #expect(d.readiness == .blocked)
         #expect(d.reasons.contains { $0.contains("RMRR") })
@@ -123,7 +123,7 @@ struct VerdictTests {
 
     @Test func hyperVGuestHasNothing() throws {
         let r = try probe("hyperv-guest")
-        #expect(r.verdict.mode == .none)
+        #expect(r.verdict.mode == .unusable)
         #expect(r.host.devices.keys.map(\.description) == ["7870:00:02.0"])
         #expect(r.verdict.reasons.contains("the kernel is built without CONFIG_VFIO_NOIOMMU"))
     }
@@ -141,13 +141,13 @@ struct VerdictTests {
 
     @Test func virtioWithoutAccessPlatformIsBlocked() throws {
         let r = try probe("virtio-no-access-platform", devices: ["0000:00:03.0"])
-        #expect(r.verdict.mode == .none)
+        #expect(r.verdict.mode == .unusable)
         #expect(try probe("virtio-no-access-platform", devices: ["0000:00:04.0"]).verdict.mode == .unsafeInterrupts)
     }
 
     @Test func containerWithoutNodesHasNothing() throws {
         let r = try probe("container")
-        #expect(r.verdict.mode == .none)
+        #expect(r.verdict.mode == .unusable)
         #expect(r.verdict.reasons == ["/dev/vfio/vfio is missing"])
     }
 
@@ -175,13 +175,13 @@ struct VerdictTests {
     @Test func mixedModesHaveNothingInCommon() throws {
         // A device in an IOMMU group and one outside every group: type1 and no-IOMMU cannot mix.
         let r = try probe("virtio-no-access-platform", devices: ["0000:00:04.0", "0000:00:00.0"])
-        #expect(r.verdict.mode == .none)
+        #expect(r.verdict.mode == .unusable)
         #expect(r.verdict.reasons.contains { $0.hasPrefix("the devices have no mode in common") })
     }
 
     @Test func missingDeviceIsNothing() throws {
         let r = try probe("intel-vfio-ready", devices: ["0000:09:00.0"])
-        #expect(r.verdict.mode == .none)
+        #expect(r.verdict.mode == .unusable)
         #expect(r.host.missing.map(\.description) == ["0000:09:00.0"])
         #expect(r.verdict.reasons == ["0000:09:00.0: no such PCI device"])
     }

@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Every check vfio-probe runs, in report order. A literal list: adding a check means adding it
 /// here, and a test fails if a check type is left out.
 public enum CheckRegistry {
@@ -85,19 +83,10 @@ public enum CheckRegistry {
         }
     }
 
-    /// Runs checks, on all cores for a large host (they are pure); findings keep the registry's
-    /// order either way.
+    /// Runs checks in order, on one core: on the 4096-function bench host running them in
+    /// parallel saved nothing.
     public static func run(_ checks: [any Check.Type], _ context: CheckContext) -> [Finding] {
-        guard context.host.selected.count >= 256 else { return checks.flatMap { $0.evaluate(context) } }
-        let out = UnsafeMutableBufferPointer<[Finding]>.allocate(capacity: checks.count)
-        out.initialize(repeating: [])
-        defer {
-            out.deinitialize()
-            out.deallocate()
-        }
-        nonisolated(unsafe) let results = out
-        DispatchQueue.concurrentPerform(iterations: checks.count) { i in results[i] = checks[i].evaluate(context) }
-        return out.flatMap { $0 }
+        checks.flatMap { $0.evaluate(context) }
     }
 
     public static func descriptor(for id: String) -> CheckDescriptor? {

@@ -21,7 +21,7 @@ extension Host {
     /// on the rest. An unbound member is always fine. An unknown release takes the current rule.
     public func keepsGroupViable(_ m: PCIDevice) -> Bool {
         let cls = DriverClass(m.driver)
-        if cls == .none || cls == .vfio || cls == .stub { return true }
+        if cls == .unbound || cls == .vfio || cls == .stub { return true }
         if let v = kernel.version, v < KernelVersion(5, 19) { return (m.headerType ?? 0) != 0 }
         return cls == .pcieport
     }

@@ -1,72 +1,62 @@
-/// An IOMMU group, /sys/kernel/iommu_groups/N.
+/// An IOMMU group, /sys/kernel/iommu_groups/N. A value: its fields sit in one immutable box,
+/// shared by copies, and a write makes a new box.
+@dynamicMemberLookup
 public struct IOMMUGroup: Sendable, Identifiable {
-    /// The fields, kept copy-on-write (`CopyOnWrite`).
-    private struct Fields {
-        var id: Int
-        /// Members that are PCI functions, and the others (mdev UUIDs, platform devices).
-        var pciMembers: [PCIAddress]
-        var otherMembers: [String]
-        var type: Reading<String>
-        var name: String?
-        var reservedRegions: Reading<[ReservedRegion]>
-        var nameProblem: String?
-        var membersProblem: String?
-        var otherDrivers: [String: String] = [:]
+    public struct Fields: Sendable {
+        public var id: Int
+        /// Members that are PCI functions.
+        public fileprivate(set) var pciMembers: [PCIAddress]
+        /// Members that are not PCI functions (mdev UUIDs, platform devices).
+        public fileprivate(set) var otherMembers: [String]
+        /// Default domain type: DMA, DMA-FQ, identity, blocked, unmanaged.
+        public var type: Reading<String>
+        /// `name`: "vfio-noiommu" for the groups VFIO makes itself (no-IOMMU and mdev). Read only
+        /// for a group without a default domain: the groups VFIO makes have none.
+        public var name: String?
+        public var reservedRegions: Reading<[ReservedRegion]>
+        /// Why its `name` (which says whether VFIO made it for no-IOMMU mode) could not be read, when
+        /// it could not: then whether an IOMMU backs it is unknown.
+        public var nameProblem: String?
+        /// Why its members could not be listed, when they could not (device scope).
+        public var membersProblem: String?
+        /// The drivers of members that are not PCI functions (platform, AMBA, fsl-mc devices), read
+        /// with the group's listing (device scope); a member without a driver is not in it.
+        public var otherDrivers: [String: String] = [:]
     }
-    private var s: CopyOnWrite<Fields>
 
-    /// Why its `name` (which says whether VFIO made it for no-IOMMU mode) could not be read, when
-    /// it could not: then whether an IOMMU backs it is unknown.
-    public var nameProblem: String? {
-        get { s.value.nameProblem }
-        set { s.value.nameProblem = newValue }
-    }
-    /// The drivers of members that are not PCI functions (platform, AMBA, fsl-mc devices), read
-    /// with the group's listing (device scope); a member without a driver is not in it.
-    public var otherDrivers: [String: String] {
-        get { s.value.otherDrivers }
-        set { s.value.otherDrivers = newValue }
-    }
-    /// Why its members could not be listed, when they could not (device scope).
-    public var membersProblem: String? {
-        get { s.value.membersProblem }
-        set { s.value.membersProblem = newValue }
+    private var box: ValueBox<Fields>
+
+    public subscript<T>(dynamicMember kp: KeyPath<Fields, T>) -> T { box.value[keyPath: kp] }
+    public subscript<T>(dynamicMember kp: WritableKeyPath<Fields, T>) -> T {
+        get { box.value[keyPath: kp] }
+        set { box.value[keyPath: kp] = newValue }
     }
 
     public var id: Int {
-        get { s.value.id }
-        set { s.value.id = newValue }
+        get { box.value.id }
+        set { box.value.id = newValue }
+    }
+    /// Spelled out because the reader's initializers set it unqualified, which dynamic member lookup
+    /// does not reach.
+    public var nameProblem: String? {
+        get { box.value.nameProblem }
+        set { box.value.nameProblem = newValue }
     }
     /// Member names: PCI addresses, then other bus names (mdev UUIDs, platform devices).
     public var members: [String] {
-        get { s.value.pciMembers.map(\.description) + s.value.otherMembers }
+        get { box.value.pciMembers.map(\.description) + box.value.otherMembers }
         set {
-            s.value.pciMembers = newValue.compactMap(PCIAddress.init)
-            s.value.otherMembers = newValue.filter { PCIAddress($0) == nil }
+            var f = box.value
+            f.pciMembers = newValue.compactMap(PCIAddress.init)
+            f.otherMembers = newValue.filter { PCIAddress($0) == nil }
+            box.value = f
         }
     }
     /// How many members it has.
-    public var memberCount: Int { s.value.pciMembers.count + s.value.otherMembers.count }
-    /// Members that are not PCI functions (mdev UUIDs, platform devices).
-    public var otherMembers: [String] { s.value.otherMembers }
-    /// Default domain type: DMA, DMA-FQ, identity, blocked, unmanaged.
-    public var type: Reading<String> {
-        get { s.value.type }
-        set { s.value.type = newValue }
-    }
-    /// `name`: "vfio-noiommu" for the groups VFIO makes itself (no-IOMMU and mdev). Read only
-    /// for a group without a default domain: the groups VFIO makes have none.
-    public var name: String? {
-        get { s.value.name }
-        set { s.value.name = newValue }
-    }
+    public var memberCount: Int { box.value.pciMembers.count + box.value.otherMembers.count }
     /// The default-domain types `type` shows for a group the IOMMU backs (anything else reads
     /// "unknown").
     static let domainTypes: Set<String> = ["DMA", "DMA-FQ", "identity", "blocked", "unmanaged"]
-    public var reservedRegions: Reading<[ReservedRegion]> {
-        get { s.value.reservedRegions }
-        set { s.value.reservedRegions = newValue }
-    }
 
     /// What stands behind a group, as VFIO's `enum vfio_group_type` says: an IOMMU
     /// (VFIO_IOMMU), or a group VFIO made itself and named "vfio-noiommu" — for mdev
@@ -75,8 +65,9 @@ public struct IOMMUGroup: Sendable, Identifiable {
     /// /dev/vfio/noiommu-N). The two share the name; mdev instances are named by UUID.
     public enum Kind: String, Sendable { case iommu, emulatedIOMMU = "emulated-iommu", noIOMMU = "noiommu" }
     public var kind: Kind {
-        guard name == "vfio-noiommu" else { return .iommu }
-        return s.value.pciMembers.isEmpty && !s.value.otherMembers.isEmpty && s.value.otherMembers.allSatisfy(IOMMUGroup.isMdevName) ? .emulatedIOMMU : .noIOMMU
+        let f = box.value
+        guard f.name == "vfio-noiommu" else { return .iommu }
+        return f.pciMembers.isEmpty && !f.otherMembers.isEmpty && f.otherMembers.allSatisfy(IOMMUGroup.isMdevName) ? .emulatedIOMMU : .noIOMMU
     }
     public var isNoIOMMU: Bool { kind == .noIOMMU }
     /// Its char device under /dev/vfio: "N", or "noiommu-N".
@@ -96,8 +87,6 @@ public struct IOMMUGroup: Sendable, Identifiable {
         }
         return count == 36
     }
-    /// Members that are PCI functions.
-    public var pciMembers: [PCIAddress] { s.value.pciMembers }
 
     public init(id: Int, members: [String], type: Reading<String>, name: String?, reservedRegions: Reading<[ReservedRegion]>) {
         var pci: [PCIAddress] = []
@@ -105,12 +94,12 @@ public struct IOMMUGroup: Sendable, Identifiable {
         for m in members {
             if let a = PCIAddress(m) { pci.append(a) } else { other.append(m) }
         }
-        s = CopyOnWrite(Fields(id: id, pciMembers: pci, otherMembers: other, type: type, name: name, reservedRegions: reservedRegions))
+        box = ValueBox(Fields(id: id, pciMembers: pci, otherMembers: other, type: type, name: name, reservedRegions: reservedRegions))
     }
 
     /// A group whose members are PCI functions, known from their `iommu_group` links.
     public init(id: Int, pciMembers: [PCIAddress], type: Reading<String>, name: String?, reservedRegions: Reading<[ReservedRegion]>) {
-        s = CopyOnWrite(Fields(id: id, pciMembers: pciMembers, otherMembers: [], type: type, name: name, reservedRegions: reservedRegions))
+        box = ValueBox(Fields(id: id, pciMembers: pciMembers, otherMembers: [], type: type, name: name, reservedRegions: reservedRegions))
     }
 }
 

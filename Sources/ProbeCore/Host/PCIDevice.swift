@@ -2,160 +2,76 @@
 import Glibc
 #endif
 
-/// One PCI function, as sysfs and its config space (through libpci) describe it.
+/// One PCI function, as sysfs and its config space (through libpci) describe it. A value: its
+/// fields sit in one immutable box, shared by copies, and a write makes a new box.
+@dynamicMemberLookup
 public struct PCIDevice: Sendable, Identifiable {
-    /// The fields, kept copy-on-write (`CopyOnWrite`).
-    private struct Fields {
-        var address: PCIAddress {
+    public struct Fields: Sendable {
+        public var address: PCIAddress {
             didSet { bdf = address.description }
         }
-        /// The address as sysfs spells it, made once: it is in most paths and messages.
-        var bdf: String
-        var vendorID: UInt16
-        var deviceID: UInt16
-        var classCode: UInt32
-        var subsystemVendorID: UInt16?
-        var subsystemDeviceID: UInt16?
-        var vendorName: String?
-        var deviceName: String?
-        var className: String?
-        var driver: String?
-        var driverOverride: String?
-        var iommuGroup: Int?
-        var numaNode: Int?
-        var headerType: UInt8?
-        var expressType: UInt8?
-        var capabilities: [PCICapability] = []
-        var configComplete: Bool = false
-        var secondaryBus: UInt8?
-        var sriov: SRIOV?
-        var physfn: PCIAddress?
-        var parents: [PCIAddress] = []
-        var vfioDevice: String?
-        var virtio: [VirtioDevice] = []
-        var unreadable: [String] = []
-    }
-    private var s: CopyOnWrite<Fields>
+        /// "dddd:bb:dd.f", as sysfs names the function; made once, it is in most paths and messages.
+        public private(set) var bdf: String
+        public var vendorID: UInt16
+        public var deviceID: UInt16
+        /// 24-bit class code: base class, subclass, programming interface.
+        public var classCode: UInt32
+        public var subsystemVendorID: UInt16?
+        public var subsystemDeviceID: UInt16?
+        /// "Vendor Device" from pci.ids, when it knows them.
+        public var vendorName: String?
+        public var deviceName: String?
+        public var className: String?
+        /// Bound driver, from the `driver` link; nil when unbound.
+        public var driver: String?
+        public var driverOverride: String?
+        /// Number of the IOMMU group, from the `iommu_group` link; nil when the device has none.
+        public var iommuGroup: Int?
+        public var numaNode: Int?
+        /// Config-space header type (0 normal, 1 PCI-PCI bridge, 2 CardBus), without the multi-function bit.
+        public var headerType: UInt8?
+        /// PCI Express device/port type from the Express capability (0 endpoint, 4 root port, …).
+        public var expressType: UInt8?
+        public var capabilities: [PCICapability] = []
+        /// False when only the first 64 bytes of config space were readable (not root).
+        public var configComplete: Bool = false
+        /// For bridges: the secondary bus number.
+        public var secondaryBus: UInt8?
+        public var sriov: SRIOV?
+        /// For a VF: its PF.
+        public var physfn: PCIAddress?
+        /// The bridges above it, nearest first, from its place in /sys/devices.
+        public var parents: [PCIAddress] = []
+        /// `vfio-dev/vfioN` when vfio-pci exposes a device cdev.
+        public var vfioDevice: String?
+        /// virtio devices on top of this PCI function (virtio-pci transport).
+        public var virtio: [VirtioDevice] = []
+        /// Deciding attributes that could not be read ("driver", "iommu_group"): the device's driver
+        /// or group is then unknown, not absent.
+        public var unreadable: [String] = []
 
-    /// Deciding attributes that could not be read ("driver", "iommu_group"): the device's driver
-    /// or group is then unknown, not absent.
-    public var unreadable: [String] {
-        get { s.value.unreadable }
-        set { s.value.unreadable = newValue }
-    }
-
-    public var id: PCIAddress { address }
-    /// "dddd:bb:dd.f", as sysfs names the function.
-    public var bdf: String { s.value.bdf }
-    public var address: PCIAddress {
-        get { s.value.address }
-        set { s.value.address = newValue }
-    }
-    public var vendorID: UInt16 {
-        get { s.value.vendorID }
-        set { s.value.vendorID = newValue }
-    }
-    public var deviceID: UInt16 {
-        get { s.value.deviceID }
-        set { s.value.deviceID = newValue }
-    }
-    /// 24-bit class code: base class, subclass, programming interface.
-    public var classCode: UInt32 {
-        get { s.value.classCode }
-        set { s.value.classCode = newValue }
-    }
-    public var subsystemVendorID: UInt16? {
-        get { s.value.subsystemVendorID }
-        set { s.value.subsystemVendorID = newValue }
-    }
-    public var subsystemDeviceID: UInt16? {
-        get { s.value.subsystemDeviceID }
-        set { s.value.subsystemDeviceID = newValue }
-    }
-    /// "Vendor Device" from pci.ids, when it knows them.
-    public var vendorName: String? {
-        get { s.value.vendorName }
-        set { s.value.vendorName = newValue }
-    }
-    public var deviceName: String? {
-        get { s.value.deviceName }
-        set { s.value.deviceName = newValue }
-    }
-    public var className: String? {
-        get { s.value.className }
-        set { s.value.className = newValue }
-    }
-    /// Bound driver, from the `driver` link; nil when unbound.
-    public var driver: String? {
-        get { s.value.driver }
-        set { s.value.driver = newValue }
-    }
-    public var driverOverride: String? {
-        get { s.value.driverOverride }
-        set { s.value.driverOverride = newValue }
-    }
-    /// Number of the IOMMU group, from the `iommu_group` link; nil when the device has none.
-    public var iommuGroup: Int? {
-        get { s.value.iommuGroup }
-        set { s.value.iommuGroup = newValue }
-    }
-    public var numaNode: Int? {
-        get { s.value.numaNode }
-        set { s.value.numaNode = newValue }
-    }
-    /// Config-space header type (0 normal, 1 PCI-PCI bridge, 2 CardBus), without the multi-function bit.
-    public var headerType: UInt8? {
-        get { s.value.headerType }
-        set { s.value.headerType = newValue }
-    }
-    /// PCI Express device/port type from the Express capability (0 endpoint, 4 root port, …).
-    public var expressType: UInt8? {
-        get { s.value.expressType }
-        set { s.value.expressType = newValue }
-    }
-    public var capabilities: [PCICapability] {
-        get { s.value.capabilities }
-        set { s.value.capabilities = newValue }
-    }
-    /// False when only the first 64 bytes of config space were readable (not root).
-    public var configComplete: Bool {
-        get { s.value.configComplete }
-        set { s.value.configComplete = newValue }
-    }
-    /// For bridges: the secondary bus number.
-    public var secondaryBus: UInt8? {
-        get { s.value.secondaryBus }
-        set { s.value.secondaryBus = newValue }
-    }
-    public var sriov: SRIOV? {
-        get { s.value.sriov }
-        set { s.value.sriov = newValue }
-    }
-    /// For a VF: its PF.
-    public var physfn: PCIAddress? {
-        get { s.value.physfn }
-        set { s.value.physfn = newValue }
-    }
-    /// The bridges above it, nearest first, from its place in /sys/devices.
-    public var parents: [PCIAddress] {
-        get { s.value.parents }
-        set { s.value.parents = newValue }
-    }
-    /// `vfio-dev/vfioN` when vfio-pci exposes a device cdev.
-    public var vfioDevice: String? {
-        get { s.value.vfioDevice }
-        set { s.value.vfioDevice = newValue }
-    }
-    /// virtio devices on top of this PCI function (virtio-pci transport).
-    public var virtio: [VirtioDevice] {
-        get { s.value.virtio }
-        set { s.value.virtio = newValue }
+        init(address: PCIAddress, vendorID: UInt16, deviceID: UInt16, classCode: UInt32) {
+            self.address = address
+            bdf = address.description
+            self.vendorID = vendorID
+            self.deviceID = deviceID
+            self.classCode = classCode
+        }
     }
 
-    public var baseClass: UInt8 { UInt8((classCode >> 16) & 0xff) }
-    public var subClass: UInt8 { UInt8((classCode >> 8) & 0xff) }
-    public var isBridge: Bool { baseClass == 0x06 && subClass == 0x04 || headerType == 1 || headerType == 2 }
-    public var isVF: Bool { physfn != nil }
+    private var box: ValueBox<Fields>
+
+    public subscript<T>(dynamicMember kp: KeyPath<Fields, T>) -> T { box.value[keyPath: kp] }
+    public subscript<T>(dynamicMember kp: WritableKeyPath<Fields, T>) -> T {
+        get { box.value[keyPath: kp] }
+        set { box.value[keyPath: kp] = newValue }
+    }
+
+    public var id: PCIAddress { box.value.address }
+    public var baseClass: UInt8 { UInt8((self.classCode >> 16) & 0xff) }
+    public var subClass: UInt8 { UInt8((self.classCode >> 8) & 0xff) }
+    public var isBridge: Bool { baseClass == 0x06 && subClass == 0x04 || self.headerType == 1 || self.headerType == 2 }
+    public var isVF: Bool { self.physfn != nil }
     public var displayName: String {
         var s = ""
         appendDisplayName(to: &s)
@@ -164,18 +80,19 @@ public struct PCIDevice: Sendable, Identifiable {
 
     /// `displayName`, appended to `out` piece by piece (the text report writes thousands).
     func appendDisplayName(to out: inout String) {
-        switch (vendorName, deviceName) {
+        let f = box.value
+        switch (f.vendorName, f.deviceName) {
         case let (v?, d?):
             out += v
             out += " "
             out += d
-        case let (v?, nil): out += "\(v) device \(hex(deviceID, 4))"
-        default: out += "[\(hex(vendorID, 4)):\(hex(deviceID, 4))]"
+        case let (v?, nil): out += "\(v) device \(hex(f.deviceID, 4))"
+        default: out += "[\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))]"
         }
     }
 
     public init(address: PCIAddress, vendorID: UInt16, deviceID: UInt16, classCode: UInt32) {
-        s = CopyOnWrite(Fields(address: address, bdf: address.description, vendorID: vendorID, deviceID: deviceID, classCode: classCode))
+        box = ValueBox(Fields(address: address, vendorID: vendorID, deviceID: deviceID, classCode: classCode))
     }
 }
 
@@ -196,14 +113,6 @@ public struct SRIOV: Sendable, Equatable {
     public var totalVFs: Int
     public var numVFs: Int
     public var vfs: [PCIAddress]
-}
-
-public struct MdevType: Sendable, Equatable {
-    public var id: String
-    public var name: String?
-    public var deviceAPI: String?
-    public var availableInstances: Int?
-    public var instances: [String]
 }
 
 /// A device on the virtio bus. `features` is the negotiated feature string: '0'/'1' per bit.

@@ -88,7 +88,7 @@ public enum NFDReporter {
             "vfio.noiommu=\(noiommu)",
             "vfio.iommufd=\(iommufd)",
             "vfio.interrupt-remapping=\(h.kernel.interruptRemappingActive == true || r.findings.contains { $0.checkID == InterruptRemappingCheck.descriptor.id && $0.status == .pass })",
-            "vfio.ready-devices=\(v.devices.filter { $0.readiness == .ready && $0.mode != .none }.count)",
+            "vfio.ready-devices=\(v.devices.filter { $0.readiness == .ready && $0.mode != .unusable }.count)",
             "vfio.bindable-devices=\(v.devices.filter { $0.readiness == .bindable }.count)",
         ]
         if let vendor = h.units.first?.kind.rawValue { lines.append("vfio.iommu-vendor=\(vendor)") }

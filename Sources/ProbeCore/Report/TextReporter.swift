@@ -41,13 +41,7 @@ public struct TextReporter {
                 guard case .device(let a) = f.subject, shown(f, r) else { continue }
                 byDevice[a, default: []].append(i)
             }
-            let devices = r.verdict.devices
-            // Each slice of a large host's devices is rendered on its own core.
-            for part in parallelSlices(devices.count, { range in
-                var s = ""
-                for i in range { device(devices[i], of: r, findings: byDevice, into: &s) }
-                return s
-            }) { out += part }
+            for dv in r.verdict.devices { device(dv, of: r, findings: byDevice, into: &out) }
             for m in h.missing { line("  \(bold(m.description))  " + paint("no such PCI device", .red)) }
         }
 
@@ -58,7 +52,7 @@ public struct TextReporter {
         case .vfio?: label = paint("VFIO", .green)
         case .unsafeInterrupts?: label = paint("UNSAFE INTERRUPTS ONLY", .yellow)
         case .noiommu?: label = paint("NO-IOMMU ONLY", .yellow)
-        case .none?: label = paint("NONE", .red)
+        case .unusable?: label = paint("NONE", .red)
         case nil: label = paint(v.answer == .partial ? "PARTIAL" : "UNKNOWN", .yellow)
         }
         line(bold("Verdict: ") + label + " — " + safe(v.summary))

@@ -74,7 +74,7 @@ public struct Verdict: Sendable, Equatable {
 
     /// The mode the report states: nil (unknown) when the answer is partial or unknown, unless
     /// even the upper bound is none (a denial stays a denial).
-    public var statedMode: Mode? { answer == .complete || mode == .none ? mode : nil }
+    public var statedMode: Mode? { answer == .complete || mode == .unusable ? mode : nil }
     /// The name reporters print for the stated mode.
     public var statedModeName: String { statedMode?.rawValue ?? "unknown" }
 
@@ -86,7 +86,7 @@ public struct Verdict: Sendable, Equatable {
         case .vfio: 0
         case .unsafeInterrupts: 5
         case .noiommu: 2
-        case .none: 3
+        case .unusable: 3
         }
     }
     public static let noAnswer: Int32 = 1
@@ -98,7 +98,7 @@ public struct Verdict: Sendable, Equatable {
     /// the listed runtime actions are done; otherwise the verdict's own status.
     public func exitStatus(requiring required: Mode?) -> Int32 {
         guard let required else { return exitCode }
-        guard let m = statedMode, m >= required, m != .none else { return exitCode }
+        guard let m = statedMode, m >= required, m != .unusable else { return exitCode }
         return holdsNow ? 0 : Verdict.afterActions
     }
 }
@@ -152,9 +152,14 @@ public enum VerdictBuilder {
                 disagreements.append("the host: sysfs analysis gives \(staticOnly.mode.rawValue), the kernel's answers give \(full.mode.rawValue)")
             }
             let before = Dictionary(staticOnly.devices.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+            // Each device's first failed live step, indexed once rather than searched for per device.
+            var liveFailure: [PCIAddress: String] = [:]
+            for f in findings where f.isLiveProof && f.status == .fail {
+                if case .device(let a) = f.subject, liveFailure[a] == nil { liveFailure[a] = f.summary }
+            }
             for dv in full.devices {
                 guard let sv = before[dv.address], sv.mode != dv.mode || sv.readiness != dv.readiness else { continue }
-                let why = findings.first { $0.subject == .device(dv.address) && $0.isLiveProof && $0.status == .fail }?.summary
+                let why = liveFailure[dv.address]
                     ?? (proven[dv.address] == nil ? "" : "the kernel completed the \(live!.devices[dv.address]!.filter(\.succeeded).map(\.kind.rawValue).joined(separator: "/")) walk")
                 disagreements.append("\(dv.address): sysfs analysis says \(sv.mode.rawValue) \(sv.readiness.rawValue), the kernel says \(dv.mode.rawValue) \(dv.readiness.rawValue)\(why.isEmpty ? "" : " (\(why))")")
             }
@@ -203,7 +208,7 @@ public enum VerdictBuilder {
         func available(_ a: PCIAddress) -> [Mode] { modes.filter { !blocked($0, a) } }
         func blockedVerdict(_ a: PCIAddress) -> DeviceVerdict {
             let own = modes.flatMap { (deviceFx[a] ?? none).of(.blocks, $0) }
-            return DeviceVerdict(address: a, mode: .none, readiness: .blocked, causes: modes.flatMap { hostFx.of(.blocks, $0) } + own, ownCauses: own)
+            return DeviceVerdict(address: a, mode: .unusable, readiness: .blocked, causes: modes.flatMap { hostFx.of(.blocks, $0) } + own, ownCauses: own)
         }
         /// The device in `mode`, which it is not blocked in.
         func verdict(_ a: PCIAddress, in mode: Mode) -> DeviceVerdict {
@@ -234,11 +239,11 @@ public enum VerdictBuilder {
             // A named function that could not be looked up is unknown, not missing: the others
             // bound the answer, which is then unknown.
             let unseen = host.missing.filter { host.unreadableSelected[$0] != nil }
-            mode = host.missing.count != unseen.count ? .none
-                : present.isEmpty ? (unseen.isEmpty ? .none : .vfio)  // nothing seen: at most the best
-                : (shared.first ?? .none)
+            mode = host.missing.count != unseen.count ? .unusable
+                : present.isEmpty ? (unseen.isEmpty ? .unusable : .vfio)  // nothing seen: at most the best
+                : (shared.first ?? .unusable)
             reasons = host.missing.map { missingReason($0, host) }
-            if mode != .none {
+            if mode != .unusable {
                 devices = present.map { verdict($0, in: mode) }
             } else {
                 // A device that works on its own is not blamed for the set: it is named with a
@@ -253,14 +258,14 @@ public enum VerdictBuilder {
                         ? "it is named together with \(unusable.map(\.description).joined(separator: ", ")), which cannot be used in any mode"
                         : "it needs \(own), \(others.map { "\($0) needs \(alone[$0]!.first!)" }.joined(separator: ", ")): one process cannot use type1 and no-IOMMU together"
                     let cause = Impact.blocks(own, why)
-                    return DeviceVerdict(address: a, mode: .none, readiness: .blocked, causes: [cause], ownCauses: [cause])
+                    return DeviceVerdict(address: a, mode: .unusable, readiness: .blocked, causes: [cause], ownCauses: [cause])
                 }
                 reasons += unique(devices.flatMap(\.reasons))
                 if present.count > 1, host.missing.isEmpty, !present.allSatisfy({ alone[$0]!.isEmpty }) {
                     reasons.append("the devices have no mode in common (\(present.map { "\($0): \(alone[$0]!.map(\.rawValue).joined(separator: "/").ifEmpty("none"))" }.joined(separator: ", ")))")
                 }
             }
-            if mode != .none {
+            if mode != .unusable {
                 reasons += unique(present.flatMap { a in modes.filter { $0 > mode }.flatMap { hostFx.of(.blocks, $0) + (deviceFx[a] ?? none).of(.blocks, $0) }.map(\.reason) })
             }
             undecided = unique(unseen.map { missingReason($0, host) } + devices.filter { $0.readiness == .unknown }.flatMap { dv in
@@ -274,14 +279,14 @@ public enum VerdictBuilder {
             let candidates = outsideGroups ? modes : Mode.iommuBacked
             devices = present.map { a in available(a).first.map { verdict(a, in: $0) } ?? blockedVerdict(a) }
             let provenBest = devices.filter { proven[$0.address]?.contains($0.mode) == true }.map(\.mode).max()
-            let hostBest = candidates.first { !hostFx.has(.blocks, $0) } ?? .none
-            mode = max(hostBest, provenBest ?? .none)
-            reasons = unique(modes.filter { $0 > mode || mode == .none }.flatMap { hostFx.of(.blocks, $0).map(\.reason) })
-            if mode != .none { undecided = unique(hostFx.of(.undecided, mode, proven: provenBest == mode).map(\.reason)) }
+            let hostBest = candidates.first { !hostFx.has(.blocks, $0) } ?? .unusable
+            mode = max(hostBest, provenBest ?? .unusable)
+            reasons = unique(modes.filter { $0 > mode || mode == .unusable }.flatMap { hostFx.of(.blocks, $0).map(\.reason) })
+            if mode != .unusable { undecided = unique(hostFx.of(.undecided, mode, proven: provenBest == mode).map(\.reason)) }
         }
 
         let hostActions: [String]
-        if mode == .none {
+        if mode == .unusable {
             hostActions = []
         } else if deviceScoped {
             hostActions = unique(devices.flatMap(\.actions))
@@ -290,9 +295,9 @@ public enum VerdictBuilder {
             hostActions = unique(hostFx.of(.requires, mode, proven: proved).flatMap(\.actions)
                 + hostFx.of(.undecided, mode, proven: proved).flatMap(\.actions))
         }
-        let answer: Verdict.Answer = mode == .none ? (partial ? .partial : .complete)
+        let answer: Verdict.Answer = mode == .unusable ? (partial ? .partial : .complete)
             : !undecided.isEmpty ? .unknown : partial ? .partial : .complete
-        let holdsNow = answer == .complete && mode != .none
+        let holdsNow = answer == .complete && mode != .unusable
             && (deviceScoped ? devices.allSatisfy { $0.readiness == .ready } : hostActions.isEmpty)
 
         var upgrade: Verdict.Upgrade?
@@ -321,7 +326,7 @@ public enum VerdictBuilder {
         case (.unknown, let m):
             s = "the mode cannot be decided (at most \(m.description))"
             if let r = f.undecided.first { s += ": \(r)" }
-        case (.partial, let m) where m != .none:
+        case (.partial, let m) where m != .unusable:
             s = "no mode is granted: checks able to deny one did not run (at most \(m.description))"
         case (_, .vfio):
             s = "safe VFIO is usable"
@@ -340,24 +345,12 @@ public enum VerdictBuilder {
             s = "only the unsafe no-IOMMU mode is usable"
             if let r = f.reasons.first { s += " (\(r))" }
             if !f.actions.isEmpty { s += "; it needs the listed actions" }
-        case (_, .none):
+        case (_, .unusable):
             s = "VFIO is not usable"
             if let r = f.reasons.first { s += ": \(r)" }
         }
         if !notRun.isEmpty { s += " [partial verdict: \(notRun.count) check\(notRun.count == 1 ? "" : "s") not run]" }
         return s
-    }
-}
-
-extension Mode: CustomStringConvertible {
-    /// The mode in prose: "safe VFIO", "VFIO without interrupt isolation", "no-IOMMU".
-    public var description: String {
-        switch self {
-        case .vfio: "safe VFIO"
-        case .unsafeInterrupts: "VFIO without interrupt isolation"
-        case .noiommu: "no-IOMMU"
-        case .none: "nothing"
-        }
     }
 }
 

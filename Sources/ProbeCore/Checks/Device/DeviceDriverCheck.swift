@@ -67,7 +67,7 @@ public struct DeviceDriverCheck: Check {
             case .unsafeUserspace:
                 return finding(.fail, s, "bound to \(d.driver!): userspace has this device with NO IOMMU isolation and no interrupt safety, and the kernel is not tainted",
                                remedy: "Rebind it to vfio-pci: \(bind.joined(separator: "; "))", evidence: ev, impacts: needsBinding)
-            case .none:
+            case .unbound:
                 return finding(.info, s, "no driver bound", evidence: ev, impacts: needsBinding)
             case .stub, .pcieport, .kernel:
                 return finding(.info, s, "bound to the kernel driver \(d.driver!)", evidence: ev, impacts: needsBinding)

@@ -25,7 +25,7 @@ public struct ReservedRegionsCheck: Check {
                 let anyDirect = regions.contains { $0.type.utf8.starts(with: "direct".utf8) }
                 let direct = anyDirect ? regions.filter { $0.type == "direct" } : []
                 let relaxable = anyDirect ? regions.filter { $0.type == "direct-relaxable" } : []
-                @Sendable func text(_ r: ReservedRegion) -> String { "0x\(hex(r.start, 16))-0x\(hex(r.end, 16)) \(r.type)" }
+                func text(_ r: ReservedRegion) -> String { "0x\(hex(r.start, 16))-0x\(hex(r.end, 16)) \(r.type)" }
                 let rule = host.directMappingRule
                 if !direct.isEmpty && !rule.refuses {
                     return finding(.info, s, "group \(g.id) has \(direct.count) firmware direct-mapped region\(direct.count == 1 ? "" : "s"), which this kernel allows: \(rule.rule)",

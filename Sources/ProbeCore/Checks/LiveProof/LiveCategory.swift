@@ -5,5 +5,5 @@ extension CheckRegistry {
 
 extension Finding {
     /// A live check's finding (its descriptor's category is `.live`): what the kernel answered, not sysfs.
-    var isLiveProof: Bool { CheckRegistry.categoryByID[checkID] == .live }
+    var isLiveProof: Bool { CheckRegistry.categoryByID[self.checkID] == .live }
 }

@@ -55,18 +55,17 @@ public struct DevNodesCheck: Check {
             }
             let modes: [Mode] = g.isNoIOMMU ? [.noiommu] : Mode.iommuBacked
             let s = Subject.device(d.address)
-            @Sendable func node(_ n: DeviceNode) -> Evidence { Evidence(n.path, "\(String(n.mode, radix: 8)) uid \(n.uid) gid \(n.gid)") }
+            func node(_ n: DeviceNode) -> Evidence { Evidence(n.path, "\(String(n.mode, radix: 8)) uid \(n.uid) gid \(n.gid)") }
             if !n.usable {
                 out.append(finding(.warn, s, "/dev/vfio/\(name) is not readable and writable by this user", evidence: [node(n)],
                                    impacts: Impact.requires(modes, "this user cannot open /dev/vfio/\(name)", [userFix])))
                 continue
             }
-            // The device cdev (iommufd path): absent by design in no-IOMMU mode. Its text is
-            // made with the finding's (when a reporter reads it).
+            // The device cdev (iommufd path): absent by design in no-IOMMU mode.
             let v = g.isNoIOMMU ? nil : d.vfioDevice
             let c = v.flatMap { nodes.cdevs[$0] }
             let iommufd = nodes.iommufd.value != nil
-            @Sendable func cdev() -> String {
+            func cdev() -> String {
                 guard let v else { return "" }
                 if let c { return c.usable ? "; cdev /dev/vfio/devices/\(v) too" : "; cdev /dev/vfio/devices/\(v) is not usable by this user" }
                 return iommufd ? "; no /dev/vfio/devices/\(v) node (vfio cdev not built or not created)" : ""

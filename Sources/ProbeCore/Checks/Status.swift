@@ -1,0 +1,3 @@
+public enum Status: String, Sendable, Codable, CaseIterable {
+    case pass, warn, fail, skip, info
+}

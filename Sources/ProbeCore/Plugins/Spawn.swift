@@ -23,32 +23,25 @@ extension Spawn {
     /// process a child subreaper first: what the plugin abandons comes back here, to be killed.
     /// Returns the pid, or the errno.
     static func spawn(_ exe: CInt, arguments: [String], environment: [String], out: CInt, err: CInt) -> Swift.Result<pid_t, Errno> {
-        let actions = UnsafeMutablePointer<posix_spawn_file_actions_t>.allocate(capacity: 1)
-        let attributes = UnsafeMutablePointer<posix_spawnattr_t>.allocate(capacity: 1)
-        defer {
-            actions.deallocate()
-            attributes.deallocate()
-        }
-        guard posix_spawn_file_actions_init(actions) == 0 else { return .failure(.noMemory) }
-        defer { posix_spawn_file_actions_destroy(actions) }
-        guard posix_spawnattr_init(attributes) == 0 else { return .failure(.noMemory) }
-        defer { posix_spawnattr_destroy(attributes) }
+        // Plain C structs with no pointer into themselves: they may live in Swift variables.
+        var actions = posix_spawn_file_actions_t()
+        var attributes = posix_spawnattr_t()
+        guard posix_spawn_file_actions_init(&actions) == 0 else { return .failure(.noMemory) }
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        guard posix_spawnattr_init(&attributes) == 0 else { return .failure(.noMemory) }
+        defer { posix_spawnattr_destroy(&attributes) }
         var all = sigset_t(), none = sigset_t()
         sigfillset(&all)
         sigemptyset(&none)
-        let steps: [() -> CInt] = [
-            { posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0) },
-            { posix_spawn_file_actions_adddup2(actions, out, 1) },
-            { posix_spawn_file_actions_adddup2(actions, err, 2) },
-            { posix_spawn_file_actions_adddup2(actions, exe, 3) },
-            { vp_spawn_close_from_and_chdir_root(actions, 4) },
-            { posix_spawnattr_setpgroup(attributes, 0) },
-            { posix_spawnattr_setflags(attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) },
-            { posix_spawnattr_setsigdefault(attributes, &all) },
-            { posix_spawnattr_setsigmask(attributes, &none) },
-        ]
-        var rc: CInt = 0
-        for step in steps where rc == 0 { rc = step() }
+        var rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if rc == 0 { rc = posix_spawn_file_actions_adddup2(&actions, out, 1) }
+        if rc == 0 { rc = posix_spawn_file_actions_adddup2(&actions, err, 2) }
+        if rc == 0 { rc = posix_spawn_file_actions_adddup2(&actions, exe, 3) }
+        if rc == 0 { rc = vp_spawn_close_from_and_chdir_root(&actions, 4) }
+        if rc == 0 { rc = posix_spawnattr_setpgroup(&attributes, 0) }
+        if rc == 0 { rc = posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) }
+        if rc == 0 { rc = posix_spawnattr_setsigdefault(&attributes, &all) }
+        if rc == 0 { rc = posix_spawnattr_setsigmask(&attributes, &none) }
         vp_become_child_subreaper()
         // NULL-terminated C string vectors for posix_spawn, freed when it has copied them.
         let argv = arguments.map { strdup($0) } + [nil]
@@ -56,7 +49,7 @@ extension Spawn {
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = -1
         let old = umask(0o022)  // the plugin's, not the caller's
-        if rc == 0 { rc = posix_spawn(&pid, "/proc/self/fd/3", actions, attributes, argv, envp) }
+        if rc == 0 { rc = posix_spawn(&pid, "/proc/self/fd/3", &actions, &attributes, argv, envp) }
         umask(old)
         return rc == 0 ? .success(pid) : .failure(Errno(rawValue: rc))
     }

@@ -86,7 +86,7 @@ public enum CheckRegistry {
     /// Runs checks in order, on one core: on the 4096-function bench host running them in
     /// parallel saved nothing.
     public static func run(_ checks: [any Check.Type], _ context: CheckContext) -> [Finding] {
-        checks.flatMap { $0.evaluate(context) }
+        ConcurrentMap.map(checks, minimum: context.host.selected.count >= 256 ? 2 : .max) { $0.evaluate(context) }.flatMap { $0 }
     }
 
     public static func descriptor(for id: String) -> CheckDescriptor? {

@@ -10,17 +10,18 @@ extension ReadWorker {
         var out = FunctionReading()
         // Its place in the hierarchy: the /sys/bus/pci/devices link names every bridge above it.
         var parents: [PCIAddress] = []
-        let target = folder(HostReader.pciDevices).flatMap { $0.link(name) }.value
+        let target = devices().flatMap({ $0.link(name) }).value
         if let target {
             // The kernel links each function to its own folder: a link to another one (a crafted
             // tree aliasing one folder thousands of times) names no function.
-            guard target.split(separator: "/").last.map(String.init) == name else {
+            let leaf = target.utf8.lastIndex(of: UInt8(ascii: "/")).map { target.utf8[target.utf8.index(after: $0)...] } ?? target.utf8[...]
+            guard leaf.elementsEqual(name.utf8) else {
                 out.problems.append("\(path): links to a folder that is not its own")
                 return out
             }
             parents = PCIAddress.bridges(inDevicePath: target)
         }
-        guard let dir = fs.directory(path).value else {
+        guard let dir = functionFolder(path, name: name, target: target).value else {
             out.problems.append("\(path): unreadable")
             return out
         }
@@ -46,7 +47,8 @@ extension ReadWorker {
         }
         if let configProblem { out.problems.append("\(path)/config: \(configProblem)") }
 
-        var d = PCIDevice(address: a, vendorID: vendor, deviceID: device, classCode: cls)
+        // The fields are filled in and boxed once: a device is an immutable value.
+        var d = PCIDevice.Fields(address: a, vendorID: vendor, deviceID: device, classCode: cls)
         if let info {
             d.headerType = info.headerType
             d.capabilities = info.capabilities
@@ -87,7 +89,7 @@ extension ReadWorker {
             d.virtio = (dir.list().value ?? []).filter { $0.hasPrefix("virtio") && Int($0.dropFirst(6)) != nil }
                 .map { readVirtio("\(path)/\($0)", name: $0) }
         }
-        out.device = d
+        out.device = PCIDevice(d)
         return out
     }
 

@@ -10,7 +10,7 @@ struct GroupAttributes: Sendable {
 extension ReadWorker {
     /// A group's attributes, read relative to its folder.
     mutating func readGroupAttributes(_ id: Int) -> GroupAttributes {
-        let groupsFolder = folder(HostReader.iommuGroups)
+        let groupsFolder = groups()
         guard let groups = groupsFolder.value else {
             let why = groupsFolder.failure ?? .missing(HostReader.iommuGroups)
             return GroupAttributes(type: .unreadable(why), name: nil, reservedRegions: .unreadable(why), problem: why.description)
@@ -30,7 +30,7 @@ extension ReadWorker {
     /// drivers of members that are not PCI functions.
     mutating func readGroup(_ id: Int) -> IOMMUGroup {
         let devices = "\(HostReader.iommuGroups)/\(id)/devices"
-        let listing: Reading<[String]> = folder(HostReader.iommuGroups).value.map { $0.directory("\(id)").flatMap { $0.list("devices") } }
+        let listing: Reading<[String]> = groups().value.map { $0.directory("\(id)").flatMap { $0.list("devices") } }
             ?? .unreadable(.permissionDenied(devices))
         var g = IOMMUGroup(id: id, members: listing.value ?? [], readGroupAttributes(id))
         if case .unreadable(let why) = listing { g.membersProblem = why.description }

@@ -32,19 +32,48 @@ struct FunctionReading: Sendable {
 struct ReadWorker {
     let fs: HostFS
     let pci: PCIConfigReader
-    private var folders: [String: Reading<HostDirectory>] = [:]
+    private var devicesFolder: Reading<HostDirectory>?
+    private var groupsFolder: Reading<HostDirectory>?
+    /// The folder of the bridge the last function was under: the next ones (a PF's VFs, a
+    /// device's functions) are usually under it too.
+    private var bridge: (path: Substring, folder: HostDirectory)?
 
     init(fs: HostFS) {
         self.fs = fs
         pci = PCIConfigReader(root: fs.root)
     }
 
-    /// `path`, opened once for this worker.
-    mutating func folder(_ path: String) -> Reading<HostDirectory> {
-        if let f = folders[path] { return f }
-        let f = fs.directory(path)
-        folders[path] = f
+    /// /sys/bus/pci/devices, opened once for this worker.
+    mutating func devices() -> Reading<HostDirectory> {
+        if let f = devicesFolder { return f }
+        let f = fs.directory(HostReader.pciDevices)
+        devicesFolder = f
         return f
+    }
+
+    /// /sys/kernel/iommu_groups, opened once for this worker.
+    mutating func groups() -> Reading<HostDirectory> {
+        if let f = groupsFolder { return f }
+        let f = fs.directory(HostReader.iommuGroups)
+        groupsFolder = f
+        return f
+    }
+
+    /// A function's folder, opened beneath its bridge's folder as the kernel's link says
+    /// ("../../../devices/pci0000:00/0000:00:01.0/BDF"), and known by the link's path; a link of
+    /// any other shape is followed from the root.
+    mutating func functionFolder(_ path: String, name: String, target: String?) -> Reading<HostDirectory> {
+        let prefix = "../../../devices/"
+        guard let target, target.hasPrefix(prefix), !target.contains("/../"), !target.contains("/./"),
+              let slash = target.lastIndex(of: "/") else { return fs.directory(path) }
+        let parent = target[target.index(target.startIndex, offsetBy: prefix.count - "devices/".count)..<slash]  // "devices/…"
+        if bridge?.path != parent {
+            guard let folder = fs.directory("/sys/" + parent).value else { return fs.directory(path) }
+            bridge = (parent, folder)
+        }
+        // A function folder that is itself a link (not what sysfs has) is followed the careful way.
+        let folder = bridge!.folder.directory(name, as: path)
+        return folder.value == nil ? fs.directory(path) : folder
     }
 
     mutating func run(_ job: ReadJob, names: PCINames?) -> ReadResult {
@@ -77,6 +106,6 @@ final class PCINames: Sendable {
             s.known[id] = n
             return n
         }
-        (d.vendorName, d.deviceName, d.className) = (n.vendor, n.device, n.cls)
+        d.update { ($0.vendorName, $0.deviceName, $0.className) = (n.vendor, n.device, n.cls) }
     }
 }

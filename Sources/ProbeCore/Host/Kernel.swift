@@ -1,6 +1,11 @@
 /// The running kernel: release, command line, build configuration, taint.
 public struct Kernel: Sendable {
-    public var release: Reading<String>
+    public var release: Reading<String> {
+        didSet { version = release.value.flatMap(KernelVersion.init(release:)) }
+    }
+    /// The release's MAJOR.MINOR, parsed once: the rules that moved between releases ask for it
+    /// for every device.
+    public private(set) var version: KernelVersion?
     public var cmdline: Reading<KernelCommandLine>
     public var config: Reading<KernelConfig>
     /// Where the configuration came from (/proc/config.gz or /boot/config-RELEASE).
@@ -8,6 +13,17 @@ public struct Kernel: Sendable {
     public var taint: Reading<UInt64>
     /// Interrupt chips named in /proc/interrupts ("IR-PCI-MSIX-0000:00:02.0", "IR-IO-APIC", …).
     public var interruptChips: Reading<Set<String>>
+
+    public init(release: Reading<String>, cmdline: Reading<KernelCommandLine>, config: Reading<KernelConfig>, configSource: String?,
+                taint: Reading<UInt64>, interruptChips: Reading<Set<String>>) {
+        self.release = release
+        version = release.value.flatMap(KernelVersion.init(release:))
+        self.cmdline = cmdline
+        self.config = config
+        self.configSource = configSource
+        self.taint = taint
+        self.interruptChips = interruptChips
+    }
 
     /// True when MSIs are delivered through a remapping chip: "IR-PCI-MSI…", named by the
     /// remapping MSI parents (dmar_msi_parent_ops, amdvi_msi_parent_ops). An "IR-IO-APIC" alone
@@ -44,10 +60,6 @@ public struct KernelVersion: Sendable, Comparable, CustomStringConvertible {
     }
     public static func < (a: Self, b: Self) -> Bool { (a.major, a.minor) < (b.major, b.minor) }
     public var description: String { "\(major).\(minor)" }
-}
-
-extension Kernel {
-    public var version: KernelVersion? { release.value.flatMap(KernelVersion.init(release:)) }
 }
 
 /// /proc/cmdline as the kernel's parameter parser sees it: name=value words, quotes honoured,

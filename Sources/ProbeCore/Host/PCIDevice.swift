@@ -94,6 +94,16 @@ public struct PCIDevice: Sendable, Identifiable {
     public init(address: PCIAddress, vendorID: UInt16, deviceID: UInt16, classCode: UInt32) {
         box = ValueBox(Fields(address: address, vendorID: vendorID, deviceID: deviceID, classCode: classCode))
     }
+
+    /// A device from fields a reader filled in (one box, however many fields were set).
+    init(_ fields: Fields) { box = ValueBox(fields) }
+
+    /// `edit` made to the fields, in one new box.
+    mutating func update(_ edit: (inout Fields) -> Void) {
+        var f = box.value
+        edit(&f)
+        box.value = f
+    }
 }
 
 public struct PCICapability: Sendable, Equatable {
@@ -155,7 +165,11 @@ public struct PCIUevent: Sendable, Equatable {
                   x <= 0xffff, y <= 0xffff else { return nil }
             return (UInt16(x), UInt16(y))
         }
-        for line in b.split(separator: 0x0a) {
+        var rest = b
+        while !rest.isEmpty {
+            let end = rest.firstIndex(of: 0x0a) ?? rest.endIndex
+            let line = rest[..<end]
+            rest = end == rest.endIndex ? [] : rest[(end + 1)...]
             guard let eq = line.firstIndex(of: UInt8(ascii: "=")) else { continue }
             let key = line[..<eq], value = line[(eq + 1)...]
             if key.elementsEqual("PCI_ID".utf8) { id = pair(value) }

@@ -18,7 +18,13 @@ extension Reading where Value == [UInt8] {
 extension Reading where Value == String {
     /// The last component of a link's target: a driver's name from `driver`, a group number from
     /// `iommu_group`, a PF's address from `physfn`.
-    public var lastComponent: Reading<String> { map { String($0.split(separator: "/").last ?? Substring($0)) } }
+    public var lastComponent: Reading<String> {
+        map { target in
+            var t = Substring(target)
+            while t.utf8.count > 1, t.utf8.last == UInt8(ascii: "/") { t = t.dropLast() }
+            return t.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(t[t.utf8.index(after: $0)...]) } ?? String(t)
+        }
+    }
 }
 
 /// Byte-level decoding of attributes: they run for every function and group.

@@ -28,13 +28,15 @@ public final class HostDirectory {
 
     /// An attribute's bytes, at most `limit` of them (a page on 64 KiB-page hosts).
     public func read(_ name: String, limit: Int = 64 << 10) -> Reading<[UInt8]> {
-        let full = path + "/" + name
-        return fs.recorded(full, { .file($0) }) { () throws(HostFSError) in
+        fs.recorded(full(name), { .file($0) }) { () throws(HostFSError) in
             let f = try open(name, O_RDONLY)
             defer { Syscalls.close(f) }
-            do throws(Errno) { return try Syscalls.read(f, limit: limit) } catch { throw HostFSError(error, full) }
+            do throws(Errno) { return try Syscalls.read(f, limit: limit) } catch { throw HostFSError(error, full(name)) }
         }
     }
+
+    /// The full path of entry `name`: made only for the access log and for errors.
+    private func full(_ name: String) -> String { path + "/" + name }
 
     /// Its entries, sorted.
     public func list() -> Reading<[String]> {
@@ -47,31 +49,50 @@ public final class HostDirectory {
 
     /// The entries of its subfolder `name`, sorted.
     public func list(_ name: String) -> Reading<[String]> {
-        directory(name).flatMap { $0.list() }
+        fs.recorded(full(name), { .directory($0) }) { () throws(HostFSError) in
+            let f = try open(name, O_RDONLY | O_DIRECTORY)
+            do throws(Errno) { return try Syscalls.list(f).sorted() } catch { throw HostFSError(error, full(name)) }
+        }
     }
 
     /// The target of link `name`, as stored.
     public func link(_ name: String) -> Reading<String> {
-        let full = path + "/" + name
-        return fs.recorded(full, { .link($0) }) { () throws(HostFSError) in
-            try fs.guardReadable(full)
-            return try HostFS.readlink(fd, try HostDirectory.entry(name, full), path: full)
+        fs.recorded(full(name), { .link($0) }) { () throws(HostFSError) in
+            try fs.guardReadable(full(name))
+            do throws(Errno) {
+                return try Syscalls.readlink(fd, try HostDirectory.entry(name))
+            } catch .invalidArgument {
+                throw .notALink(full(name))
+            } catch {
+                throw HostFSError(error, full(name))
+            }
         }
     }
 
     /// Subfolder `name`, opened beneath this one.
     public func directory(_ name: String) -> Reading<HostDirectory> {
-        let full = path + "/" + name
-        return fs.recorded(full, nil) { () throws(HostFSError) in
-            HostDirectory(fs: fs, path: full, fd: try open(name, O_RDONLY | O_DIRECTORY))
+        directory(name, as: full(name))
+    }
+
+    /// Subfolder `name`, opened beneath this one, known by `path` (for the log, the unreadable
+    /// manifest and errors): a link's target reached through its parent, under the link's name —
+    /// a PCI function's folder under /sys/bus/pci/devices/BDF.
+    func directory(_ name: String, as path: String) -> Reading<HostDirectory> {
+        fs.recorded(path, nil) { () throws(HostFSError) in
+            try fs.guardReadable(path)
+            do throws(Errno) {
+                return HostDirectory(fs: fs, path: path, fd: try Syscalls.openat(fd, try HostDirectory.entry(name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW))
+            } catch {
+                throw HostFSError(error, path)
+            }
         }
     }
 
     /// The character device `name` in this (/dev) folder, on the host itself.
     public func node(_ name: String) -> Reading<DeviceNode> {
-        let full = path + "/" + name
-        return fs.recorded(full, { .node($0) }) { () throws(HostFSError) in
-            try HostFS.statNode(fd, try HostDirectory.entry(name, full), path: full)
+        fs.recorded(full(name), { .node($0) }) { () throws(HostFSError) in
+            do throws(Errno) { _ = try HostDirectory.entry(name) } catch { throw HostFSError(error, full(name)) }
+            return try HostFS.statNode(fd, name, path: full(name))
         }
     }
 
@@ -80,11 +101,10 @@ public final class HostDirectory {
     /// Entry `name` opened beneath this folder with `flags`, no link followed. In a tree a file
     /// must be a regular file before and after it is opened, and the same one.
     private func open(_ name: String, _ flags: CInt) throws(HostFSError) -> CInt {
-        let full = path + "/" + name
-        try fs.guardReadable(full)
-        let name = try HostDirectory.entry(name, full)
+        try fs.guardReadable(full(name))
         let checked = !fs.isHostRoot && flags & O_DIRECTORY == 0
         do throws(Errno) {
+            let name = try HostDirectory.entry(name)
             let before = checked ? try Syscalls.lstat(fd, name) : stat()
             if checked, (before.st_mode & S_IFMT) != S_IFREG {
                 throw (before.st_mode & S_IFMT) == S_IFLNK ? Errno.tooManySymbolicLinkLevels : Errno.noSuchAddressOrDevice
@@ -99,16 +119,14 @@ public final class HostDirectory {
             }
             return f
         } catch {
-            throw HostFSError(error, full)
+            throw HostFSError(error, full(name))
         }
     }
 
     /// `name` when it is one entry of a folder (not empty, ".", ".." or a path), for the calls
     /// relative to the folder: none of them can then leave it.
-    private static func entry(_ name: String, _ full: String) throws(HostFSError) -> String {
-        guard !name.isEmpty, name != ".", name != "..", !name.utf8.contains(UInt8(ascii: "/")) else {
-            throw .io(full, .improperLink)
-        }
+    private static func entry(_ name: String) throws(Errno) -> String {
+        guard !name.isEmpty, name != ".", name != "..", !name.utf8.contains(UInt8(ascii: "/")) else { throw .improperLink }
         return name
     }
 }

@@ -252,21 +252,23 @@ public final class HostFS: Sendable {
 
     /// A path the tree's `unreadable` manifest names (or one beneath it) fails as it failed for
     /// the user who captured the tree.
-    func guardReadable(_ path: String) throws(HostFSError) {
-        if case .tree(let manifest) = access, manifest.isUnreadable(path) { throw .permissionDenied(path) }
+    func guardReadable(_ path: @autoclosure () -> String) throws(HostFSError) {
+        guard case .tree(let manifest) = access, !manifest.unreadable.isEmpty else { return }
+        let p = path()
+        if manifest.isUnreadable(p) { throw .permissionDenied(p) }
     }
 
     /// `body`'s reading of `path`, recorded: its value as `entry` makes it, a refusal as
     /// unreadable (a snapshot keeps what could not be read, so a --root run reads it as unknown too).
-    func recorded<V>(_ path: String, _ entry: ((V) -> AccessLog.Access)?, _ body: () throws(HostFSError) -> V) -> Reading<V> {
+    func recorded<V>(_ path: @autoclosure () -> String, _ entry: ((V) -> AccessLog.Access)?, _ body: () throws(HostFSError) -> V) -> Reading<V> {
         do {
             let v = try body()
-            if let log, let entry { log.record(path, entry(v)) }
+            if let log, let entry { log.record(path(), entry(v)) }
             return .value(v)
         } catch .missing {
             return .absent
         } catch {
-            return unreadable(path, error)
+            return unreadable(path(), error)
         }
     }
 

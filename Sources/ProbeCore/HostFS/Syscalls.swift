@@ -99,10 +99,18 @@ enum Syscalls {
 
     /// The target of the link `name` beneath `dirfd` (or of the absolute `name` with AT_FDCWD).
     static func readlink(_ dirfd: CInt, _ name: String) throws(Errno) -> String {
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlinkat(dirfd, name, &buf, buf.count - 1)
-        if n < 0 { throw Errno(rawValue: errno) }
-        return String(decoding: buf[0..<n].lazy.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // sysfs targets are a few dozen bytes: a small buffer first, a page when it fills.
+        for size in [256, 4096] {
+            var failure: Errno?
+            let target = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
+                let n = readlinkat(dirfd, name, UnsafeMutableRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self), size)
+                if n < 0 { failure = Errno(rawValue: errno) }
+                count = max(n, 0)
+            }
+            if let failure { throw failure }
+            if target.count < size { return String(decoding: target, as: UTF8.self) }
+        }
+        throw .fileNameTooLong
     }
 
     /// Every name in the directory open at `fd` but "." and "..", in the order the kernel gives

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -127,6 +128,31 @@ int vp_pci_capabilities(struct pci_access *acc, int domain, int bus, int dev, in
     if (d) pci_free_dev(d); /* the cache is ours: libpci does not free it */
     if (count < 0) vp_copy_message(err, errlen);
     return count;
+}
+
+const char *vp_pci_ids_file(struct pci_access *acc) { return acc->id_file_name; }
+
+int vp_pci_load_names(struct pci_access *acc, const char *text, size_t length) {
+    volatile int ok = 0;
+    int fd = text ? memfd_create("vfio-probe-pci.ids", MFD_CLOEXEC) : -1;
+    size_t put = 0;
+    while (fd >= 0 && put < length) {
+        ssize_t n = write(fd, text + put, length - put);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        put += (size_t)n;
+    }
+    if (fd >= 0 && put == length) {
+        char *original = acc->id_file_name ? strdup(acc->id_file_name) : NULL;
+        char name[64];
+        snprintf(name, sizeof name, "/proc/self/fd/%d", fd);
+        VP_GUARDED((pci_set_name_list_path(acc, strdup(name), 1), ok = pci_load_name_list(acc)), ok = 0);
+        if (original) pci_set_name_list_path(acc, original, 1); /* the path stays the real one */
+    }
+    if (fd >= 0) close(fd);
+    if (ok) return 1;
+    VP_GUARDED(ok = pci_load_name_list(acc), ok = 0); /* the whole file, by libpci itself */
+    return ok ? 0 : -1;
 }
 
 const char *vp_pci_lookup(struct pci_access *acc, char *buf, int size, int flags, int a, int b) {

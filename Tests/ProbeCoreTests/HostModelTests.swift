@@ -173,6 +173,48 @@ struct HostFSTests {
 
     /// Names come from libpci's own look-up in pci.ids: vendor, device and class; an id pci.ids
     /// lacks has no name (the report then shows the number).
+    /// libpci is handed only the lines of the host's identities (`PCIIDsSubset`): every name it
+    /// gives is the one the whole database gives, for vendors across the file, blocks with
+    /// comments inside, and classes (one with no subclass lines, a subclass pci.ids lacks).
+    @Test(.enabled(if: pciIDs != nil, "needs pci.ids (Debian's pci.ids package)"))
+    func namesFromTheSubsetMatchTheWholeDatabase() throws {
+        let text = try String(contentsOfFile: HostFSTests.pciIDs!, encoding: .utf8)
+        var identities: [(vendor: UInt16, device: UInt16)] = []
+        var vendor: UInt16?
+        var nth = 0
+        var firstOfVendor = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            if line.hasPrefix("C ") { break }
+            if line.first?.isHexDigit == true, let v = UInt16(line.prefix(4), radix: 16) {
+                vendor = v
+                nth += 1
+                firstOfVendor = true
+            } else if let v = vendor, line.hasPrefix("\t"), !line.hasPrefix("\t\t"), let dv = UInt16(line.dropFirst().prefix(4), radix: 16) {
+                if firstOfVendor || nth % 40 == 0 || v == 0x1000 { identities.append((v, dv)) }
+                firstOfVendor = false
+            }
+        }
+        #expect(identities.count > 1000)
+        let classes: [UInt32] = [0x020000, 0x010802, 0x060400, 0x030000, 0x0c0330, 0xff0000, 0x120000, 0x0d9900]
+        let asked = identities.enumerated().map { i, id in PCIConfigReader.Identity(vendor: id.vendor, device: id.device, classCode: classes[i % classes.count]) }
+        let subset = PCIConfigReader(root: "/")
+        #expect(subset.loadNames(Set(asked)) == .subset, "a plain pci.ids and /proc here")
+        let whole = PCIConfigReader(root: "/")
+        #expect(whole.loadNames() == .whole)
+        let differing = asked.filter { id in
+            let (a, b) = (subset.names(of: id), whole.names(of: id))
+            return a.vendor != b.vendor || a.device != b.device || a.cls != b.cls
+        }
+        #expect(differing.isEmpty, "\(differing.prefix(5))")
+        #expect(asked.allSatisfy { subset.names(of: $0).device != nil }, "every identity has its name")
+        // Only what was asked for is there.
+        let other = PCIConfigReader(root: "/")
+        other.loadNames([PCIConfigReader.Identity(vendor: 0x8086, device: 0x159b, classCode: 0x020000)])
+        #expect(other.names(of: .init(vendor: 0x10de, device: 0x1db6, classCode: 0x030200)).vendor == nil)
+        #expect(other.names(of: .init(vendor: 0x8086, device: 0x1572, classCode: 0x020000)).device == nil)
+        #expect(other.names(of: .init(vendor: 0x8086, device: 0x159b, classCode: 0x010802)).cls == nil)
+    }
+
     @Test(.enabled(if: pciIDs != nil, "needs pci.ids (Debian's pci.ids package)"))
     func namesFromPCIIDs() {
         let names = PCIConfigReader(root: "/")

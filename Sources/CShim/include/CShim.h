@@ -57,6 +57,12 @@ struct vp_pci_capability {
 /// 4096 were. At most `max` into `caps`; returns the count, or -1 with libpci's message in `err`.
 int vp_pci_capabilities(struct pci_access *acc, int domain, int bus, int dev, int func, const uint8_t *config, int length,
                         struct vp_pci_capability *caps, int max, char *err, size_t errlen);
+/// The pci.ids libpci reads (a compressed one may end in .gz); NULL when it has none.
+const char *vp_pci_ids_file(struct pci_access *acc);
+/// Loads `length` bytes of pci.ids lines (`text`, the host's subset) through an anonymous memfd,
+/// the real path kept: 1. Without `text`, or when that fails (no memfd, no /proc), libpci loads
+/// its whole file itself: 0; no names at all: -1.
+int vp_pci_load_names(struct pci_access *acc, const char *text, size_t length);
 /// pci_lookup_name (variadic) with PCI_LOOKUP_NO_NUMBERS and `flags` (PCI_LOOKUP_VENDOR,
 /// PCI_LOOKUP_DEVICE, PCI_LOOKUP_CLASS); NULL when pci.ids does not know the id (or cannot be read).
 const char *vp_pci_lookup(struct pci_access *acc, char *buf, int size, int flags, int a, int b);

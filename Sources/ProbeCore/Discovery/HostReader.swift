@@ -48,8 +48,13 @@ public struct HostReader: Sendable {
         }
         let groupNumbers = (listings[1].value ?? []).compactMap { Int($0) }.sorted()
 
-        let jobs: [ReadJob] = [.hostWide] + (names == nil ? [] : [.names]) + functions.map { .function($0, listVFs: false) } + groupNumbers.map(ReadJob.group)
-        let results = ConcurrentMap.map(jobs, worker: { ReadWorker(fs: fs) }, { worker, job in worker.run(job, names: names) }, finish: { _ in () }).results
+        let jobs: [ReadJob] = [.hostWide] + functions.map { .function($0, listVFs: false) } + groupNumbers.map(ReadJob.group)
+        let results = ConcurrentMap.map(jobs, worker: { ReadWorker(fs: fs) }, { worker, job in worker.run(job) }, finish: { _ in () }).results
+        if let names {
+            var identities: Set<PCIConfigReader.Identity> = []
+            for case .function(let f) in results { if let d = f.device { identities.insert(.init(d)) } }
+            names.load(identities)
+        }
 
         var wide: HostWide?
         var devices: [PCIAddress: PCIDevice] = [:]
@@ -59,7 +64,6 @@ public struct HostReader: Sendable {
         for r in results {
             switch r {
             case .hostWide(let w): wide = w
-            case .names: break
             case .function(let f):
                 problems += f.problems
                 guard var d = f.device else { continue }
@@ -138,6 +142,7 @@ public struct HostReader: Sendable {
         for g in groups.keys.sorted() { groups[g]!.pciMembers.forEach(load) }
         for pf in Set(devices.values.compactMap(\.physfn)).sorted() { load(pf) }
         if let names {
+            names.load(Set(devices.values.map(PCIConfigReader.Identity.init)))
             for a in Array(devices.keys) { names.name(&devices[a]!) }
         }
         var parts = assemble(scope: .devices(list), wide: readHostWide(scope: .devices(list)), devices: devices, selected: selected,

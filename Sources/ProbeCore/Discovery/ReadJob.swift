@@ -5,8 +5,6 @@ import Synchronization
 enum ReadJob: Sendable {
     /// Everything that is not a PCI function or a group: kernel, modules, /dev, firmware, …
     case hostWide
-    /// pci.ids, loaded while the functions are read.
-    case names
     /// One function; `listVFs` for a PF the user named (a readlink per VF).
     case function(PCIAddress, listVFs: Bool)
     /// One group's attributes, apart from its members.
@@ -16,7 +14,6 @@ enum ReadJob: Sendable {
 /// What a job found: values only.
 enum ReadResult: Sendable {
     case hostWide(HostWide)
-    case names
     case function(FunctionReading)
     case group(Int, GroupAttributes)
 }
@@ -76,27 +73,25 @@ struct ReadWorker {
         return folder.value == nil ? fs.directory(path) : folder
     }
 
-    mutating func run(_ job: ReadJob, names: PCINames?) -> ReadResult {
+    mutating func run(_ job: ReadJob) -> ReadResult {
         switch job {
         case .hostWide: return .hostWide(HostReader(fs: fs).readHostWide(scope: .all))
-        case .names:
-            names?.load()
-            return .names
         case .function(let a, let listVFs): return .function(readFunction(a, listVFs: listVFs))
         case .group(let id): return .group(id, readGroupAttributes(id))
         }
     }
 }
 
-/// pci.ids names, looked up once every function is read: each identity once (a large SR-IOV
-/// host repeats a few thousands of times). One libpci handle, behind a lock: it is loaded by a
-/// job of the parallel pass and asked afterwards.
+/// pci.ids names, looked up once every function is read and the host's identities are known
+/// (libpci is given only their lines), each identity once (a large SR-IOV host repeats a few
+/// thousands of times). One libpci handle, behind a lock, so that the reader may share it.
 final class PCINames: Sendable {
     private let state: Mutex<(reader: PCIConfigReader, known: [PCIConfigReader.Identity: PCIConfigReader.Names])>
 
     init(root: String) { state = Mutex((PCIConfigReader(root: root), [:])) }
 
-    func load() { state.withLock { $0.reader.loadNames() } }
+    /// Loads the names of the identities on the host (see `PCIIDsSubset`).
+    func load(_ identities: Set<PCIConfigReader.Identity>) { state.withLock { _ = $0.reader.loadNames(identities) } }
 
     func name(_ d: inout PCIDevice) {
         let id = PCIConfigReader.Identity(d)

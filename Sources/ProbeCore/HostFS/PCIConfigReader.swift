@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CPCI
 import CShim
 
@@ -82,9 +85,47 @@ final class PCIConfigReader {
         var cls: String?
     }
 
-    /// Has libpci load pci.ids now (its first look-up does), so that the names can be loaded on
-    /// one core while the functions are read on the other.
-    func loadNames() { _ = lookUp(PCI_LOOKUP_CLASS.rawValue, 0, 0) }
+    /// How pci.ids came to be loaded.
+    enum NameList: Equatable {
+        /// Only the lines of the identities asked for (`PCIIDsSubset`).
+        case subset
+        /// The whole file, by libpci itself (a compressed database, or no memfd or /proc).
+        case whole
+        case unavailable
+    }
+
+    /// Loads the names of `identities` before the first look-up; any other vendor, device or
+    /// class then has no name. nil: the whole database.
+    @discardableResult
+    func loadNames(_ identities: Set<Identity>? = nil) -> NameList {
+        guard let access else { return .unavailable }
+        let acc = UnsafeMutablePointer<pci_access>(access)
+        let subset = identities.flatMap { ids in PCIConfigReader.plainDatabase(acc).flatMap { PCIIDsSubset.select($0, identities: ids) } }
+        let loaded = subset.map { s in s.withUnsafeBytes { vp_pci_load_names(acc, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) } }
+            ?? vp_pci_load_names(acc, nil, 0)
+        switch loaded {
+        case 1: return .subset
+        case 0: return .whole
+        default: return .unavailable
+        }
+    }
+
+    /// The uncompressed pci.ids libpci would read; nil when it reads a compressed one (libpci
+    /// prefers "pci.ids.gz" when it is there, and loads that itself) or there is none.
+    private static func plainDatabase(_ acc: UnsafeMutablePointer<pci_access>) -> [UInt8]? {
+        guard let configured = vp_pci_ids_file(acc).map({ String(cString: $0) }) else { return nil }
+        var path = configured
+        if configured.hasSuffix(".gz") {
+            if let gz = try? Syscalls.open(configured, O_RDONLY) {
+                Syscalls.close(gz)
+                return nil
+            }
+            path = String(configured.dropLast(3))
+        }
+        guard let fd = try? Syscalls.open(path, O_RDONLY) else { return nil }
+        defer { Syscalls.close(fd) }
+        return try? Syscalls.read(fd, limit: 64 << 20)
+    }
 
     func names(of id: Identity) -> Names {
         Names(vendor: lookUp(PCI_LOOKUP_VENDOR.rawValue, Int32(id.vendor), 0),

@@ -33,6 +33,7 @@ const int vp_O_PATH = O_PATH;
 const uint64_t vp_RESOLVE_IN_ROOT = RESOLVE_IN_ROOT;
 const uint64_t vp_RESOLVE_BENEATH = RESOLVE_BENEATH;
 const uint64_t vp_RESOLVE_NO_MAGICLINKS = RESOLVE_NO_MAGICLINKS;
+const uint64_t vp_RESOLVE_NO_SYMLINKS = RESOLVE_NO_SYMLINKS;
 
 int vp_spawn_close_from_and_chdir_root(posix_spawn_file_actions_t *actions, int from) {
     int rc = posix_spawn_file_actions_addclosefrom_np(actions, from);

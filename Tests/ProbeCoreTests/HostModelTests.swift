@@ -119,7 +119,10 @@ struct HostFSTests {
             #expect(d.directory("4").failure != nil, "a linked folder is not entered")
             #expect(d.directory("3").flatMap { $0.read("name") }.failure != nil, "a linked attribute is not followed")
             #expect(d.read("../iommu_groups/3/type").failure != nil, "nothing above the directory")
-            #expect(d.read("3/type").failure != nil, "one name, never a path")
+            #expect(d.read("3/type").text == .value("DMA-FQ"), "a path through real folders")
+            #expect(d.read("4/type").failure != nil, "but not through a linked one")
+            #expect(d.read("3/name").failure != nil, "nor to a linked attribute")
+            #expect(d.read("3//type").failure != nil && d.read("3/./type").failure != nil, "no empty or \".\" component")
             #expect(d.list("3").flatMap { _ in d.directory("3").flatMap { $0.list("vfio-dev") } } == .value(["other", "vfio12", "vfio7"]), "sorted")
             #expect(d.directory("3").flatMap { $0.list("none") } == .absent)
             if let log {

@@ -21,6 +21,7 @@ extern const int vp_O_PATH;
 extern const uint64_t vp_RESOLVE_IN_ROOT;
 extern const uint64_t vp_RESOLVE_BENEATH;
 extern const uint64_t vp_RESOLVE_NO_MAGICLINKS;
+extern const uint64_t vp_RESOLVE_NO_SYMLINKS;
 
 /// major(3) and minor(3) of a device number (macros).
 unsigned int vp_major(unsigned long long dev);

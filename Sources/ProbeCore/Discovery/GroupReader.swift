@@ -8,19 +8,20 @@ struct GroupAttributes: Sendable {
 }
 
 extension ReadWorker {
-    /// A group's attributes, read relative to its folder.
+    /// A group's attributes, read as "N/type" beneath the groups folder (group folders are real
+    /// directories: none is opened per group).
     mutating func readGroupAttributes(_ id: Int) -> GroupAttributes {
         let groupsFolder = groups()
         guard let groups = groupsFolder.value else {
             let why = groupsFolder.failure ?? .missing(HostReader.iommuGroups)
             return GroupAttributes(type: .unreadable(why), name: nil, reservedRegions: .unreadable(why), problem: why.description)
         }
-        let dir = groups.directory("\(id)")
-        let type = dir.flatMap { $0.read("type") }.text
+        let prefix = "\(id)/"
+        let type = groups.read(prefix + "type").text
         // Only a group without a default domain (type "unknown") can be one VFIO made and named
         // vfio-noiommu; a group the IOMMU backs is not looked up for a name.
-        let name: Reading<String> = type.value.map(IOMMUGroup.domainTypes.contains) == true ? .absent : dir.flatMap { $0.read("name") }.text
-        let regions = dir.flatMap { $0.read("reserved_regions") }.trimmed.map(ReservedRegion.parse)
+        let name: Reading<String> = type.value.map(IOMMUGroup.domainTypes.contains) == true ? .absent : groups.read(prefix + "name").text
+        let regions = groups.read(prefix + "reserved_regions").trimmed.map(ReservedRegion.parse)
         var problem: String?
         if case .unreadable(let why) = name { problem = why.description }
         return GroupAttributes(type: type, name: name.value, reservedRegions: regions, problem: problem)

@@ -5,6 +5,7 @@
 enum PCIIDsSubset {
     /// The selected lines, in the file's order; nil when `text` has no class list ("C 00"),
     /// which every pci.ids has (libpci then reads the file whole).
+    @_optimize(speed)  // it reads the whole database: even a debug build runs it optimized
     static func select(_ text: [UInt8], identities: Set<PCIConfigReader.Identity>) -> [UInt8]? {
         let devices = Dictionary(grouping: identities, by: \.vendor).mapValues { Set($0.map(\.device)) }
         let classes = Dictionary(grouping: identities, by: { UInt8(truncatingIfNeeded: $0.classCode >> 16) })
@@ -39,6 +40,7 @@ enum PCIIDsSubset {
         return inClasses ? out : nil
     }
 
+    @_optimize(speed)
     private static func hex(_ digits: ArraySlice<UInt8>) -> UInt32? {
         guard !digits.isEmpty, digits.allSatisfy({ hexDigit($0) != nil }) else { return nil }
         return digits.reduce(0) { $0 << 4 | UInt32(hexDigit($1)!) }

@@ -7,7 +7,7 @@ import SystemPackage
 /// A folder of the host, open, whose entries are read relative to it: what the reader uses for
 /// each function and group, so that a path is resolved once rather than for every attribute.
 ///
-/// Its verbs take one name, never a path: an entry is opened beneath the folder without
+/// Its verbs take one name (`read` also a path through real folders): an entry is opened beneath the folder without
 /// following a link (O_NOFOLLOW), so nothing leads out of it; links are read, never followed.
 /// In a tree, a file is looked at before it is opened and checked after, so that no FIFO,
 /// socket or device node is opened. Every access is recorded under its full path, as HostFS
@@ -26,7 +26,9 @@ public final class HostDirectory {
 
     deinit { Syscalls.close(fd) }
 
-    /// An attribute's bytes, at most `limit` of them (a page on 64 KiB-page hosts).
+    /// An attribute's bytes, at most `limit` of them (a page on 64 KiB-page hosts). `name` may
+    /// also be a path through real folders beneath this one (a group's "12/type" beneath
+    /// /sys/kernel/iommu_groups): no link on the way is followed.
     public func read(_ name: String, limit: Int = 64 << 10) -> Reading<[UInt8]> {
         fs.recorded(full(name), { .file($0) }) { () throws(HostFSError) in
             let f = try open(name, O_RDONLY)
@@ -104,12 +106,13 @@ public final class HostDirectory {
         try fs.guardReadable(full(name))
         let checked = !fs.isHostRoot && flags & O_DIRECTORY == 0
         do throws(Errno) {
-            let name = try HostDirectory.entry(name)
+            let through = name.utf8.contains(UInt8(ascii: "/"))  // a path through real folders ("12/type")
+            let name = through ? name : try HostDirectory.entry(name)
             let before = checked ? try Syscalls.lstat(fd, name) : stat()
             if checked, (before.st_mode & S_IFMT) != S_IFREG {
                 throw (before.st_mode & S_IFMT) == S_IFLNK ? Errno.tooManySymbolicLinkLevels : Errno.noSuchAddressOrDevice
             }
-            let f = try Syscalls.openat(fd, name, flags | O_NOFOLLOW)
+            let f = through ? try Syscalls.openBeneath(fd, name, flags) : try Syscalls.openat(fd, name, flags | O_NOFOLLOW)
             if checked {
                 let after = try? Syscalls.fstat(f)
                 guard let after, after.st_dev == before.st_dev, after.st_ino == before.st_ino, (after.st_mode & S_IFMT) == S_IFREG else {

@@ -51,12 +51,16 @@ enum Syscalls {
         return st
     }
 
-    /// `path` (relative, through real folders: "sys/bus/pci") opened beneath `dirfd` one
-    /// component at a time with O_NOFOLLOW, so that no link is followed and nothing leads out of
-    /// `dirfd` (EXDEV for an empty, "." or ".." component).
+    /// `path` (relative, through real folders: "sys/bus/pci", "12/type") opened beneath `dirfd`
+    /// with no link followed, so nothing leads out of `dirfd` (EXDEV for an empty, "." or ".."
+    /// component): openat2(RESOLVE_NO_SYMLINKS), or one component at a time with O_NOFOLLOW on
+    /// kernels before 5.6.
     static func openBeneath(_ dirfd: CInt, _ path: String, _ flags: CInt) throws(Errno) -> CInt {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         guard !parts.isEmpty, parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else { throw .improperLink }
+        do {
+            return try openat2(dirfd, path, flags, resolve: vp_RESOLVE_NO_SYMLINKS | vp_RESOLVE_NO_MAGICLINKS)
+        } catch .noFunction {}
         var at = dirfd
         for (i, part) in parts.enumerated() {
             let last = i == parts.count - 1
@@ -77,24 +81,29 @@ enum Syscalls {
     /// one show() and a regular file's short read is its end, so most attributes take one read.
     static func read(_ fd: CInt, limit: Int) throws(Errno) -> [UInt8] {
         var out: [UInt8] = []
-        var chunk = min(limit, 512)
-        while out.count < limit {
-            let want = min(chunk, limit - out.count)
-            var failure: Errno?
-            let part = [UInt8](unsafeUninitializedCapacity: want) { buf, count in
-                count = 0
-                do {
-                    count = try FileDescriptor(rawValue: fd).read(into: UnsafeMutableRawBufferPointer(buf), retryOnInterrupt: true)
-                } catch {
-                    failure = error as? Errno ?? .ioError
-                }
-            }
-            if let failure { throw failure }
-            out += part
+        var want = min(limit, 512)
+        while want > 0 {
+            let part = try read(fd, upTo: want)
+            if out.isEmpty { out = part } else { out += part }
             if part.count < want { break }
-            chunk *= 4
+            want = min(want * 4, limit - out.count)
         }
         return out
+    }
+
+    /// One read(2) of at most `count` bytes.
+    private static func read(_ fd: CInt, upTo count: Int) throws(Errno) -> [UInt8] {
+        var failure: Errno?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buf, got in
+            got = 0
+            do {
+                got = try FileDescriptor(rawValue: fd).read(into: UnsafeMutableRawBufferPointer(buf), retryOnInterrupt: true)
+            } catch {
+                failure = error as? Errno ?? .ioError
+            }
+        }
+        if let failure { throw failure }
+        return bytes
     }
 
     /// The target of the link `name` beneath `dirfd` (or of the absolute `name` with AT_FDCWD).

@@ -61,7 +61,8 @@ struct ReadWorker {
     /// any other shape is followed from the root.
     mutating func functionFolder(_ path: String, name: String, target: String?) -> Reading<HostDirectory> {
         let prefix = "../../../devices/"
-        guard let target, target.hasPrefix(prefix), !target.contains("/../"), !target.contains("/./"),
+        guard let target, target.hasPrefix(prefix),
+              target.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false).allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }),
               let slash = target.lastIndex(of: "/") else { return fs.directory(path) }
         let parent = target[target.index(target.startIndex, offsetBy: prefix.count - "devices/".count)..<slash]  // "devices/…"
         if bridge?.path != parent {

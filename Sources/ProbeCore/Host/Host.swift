@@ -69,6 +69,8 @@ public struct Host: Sendable {
     public let otherDomains: [PCIAddress: [PCIAddress]]
     /// The selected devices that exist, in address order (every check reads them).
     public let selectedDevices: [PCIDevice]
+    /// The VFs read, by their PF, in address order.
+    private let vfsByPF: [PCIAddress: [PCIAddress]]
 
     public init(assembling parts: Parts) {
         root = parts.root
@@ -93,6 +95,7 @@ public struct Host: Sendable {
         unreadableSelected = parts.unreadableSelected
         otherDomains = parts.otherDomains
         selectedDevices = parts.selected.compactMap { parts.devices[$0] }
+        vfsByPF = Dictionary(grouping: parts.devices.values.filter { $0.physfn != nil }, by: { $0.physfn! }).mapValues { $0.map(\.address).sorted() }
     }
 
     /// What this host was assembled from.
@@ -108,6 +111,8 @@ public struct Host: Sendable {
     }
 
     public func device(_ a: PCIAddress) -> PCIDevice? { devices[a] }
+    /// The VFs of `pf` among the functions read (all of them on a whole-host read).
+    public func vfs(of pf: PCIAddress) -> [PCIAddress] { vfsByPF[pf] ?? [] }
     public func group(of a: PCIAddress) -> IOMMUGroup? { devices[a]?.iommuGroup.flatMap { groups[$0] } }
     /// The group of a device at hand (without looking the device up again).
     public func group(of d: PCIDevice) -> IOMMUGroup? { d.iommuGroup.flatMap { groups[$0] } }

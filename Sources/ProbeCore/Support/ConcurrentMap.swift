@@ -50,7 +50,9 @@ public enum ConcurrentMap {
         nonisolated(unsafe) let resultSlots = results
         nonisolated(unsafe) let summarySlots = summaries
         let next = Atomic<Int>(0)
-        let run = 8
+        // Runs of up to 8: fewer for a short list of uneven items (the checks), so that no
+        // worker is handed most of the work at once.
+        let run = max(1, min(8, items.count / (workers * 8)))
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var state = worker()
             while true {

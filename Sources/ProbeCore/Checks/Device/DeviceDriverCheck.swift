@@ -39,7 +39,7 @@ public struct DeviceDriverCheck: Check {
             // SR-IOV enabled", -EBUSY): its VFs must go first, which destroys them.
             // (Since 5.7, with the VF token series.)
             let pfRefused = (context.host.kernel.version ?? KernelVersion(5, 7)) >= KernelVersion(5, 7)
-            let vfs = pfRefused && (d.sriov?.numVFs ?? 0) > 0 ? Set((d.sriov?.vfs ?? []) + context.host.devices.values.filter { $0.physfn == d.address }.map(\.address)).sorted() : []
+            let vfs = pfRefused && (d.sriov?.numVFs ?? 0) > 0 ? Set((d.sriov?.vfs ?? []) + context.host.vfs(of: d.address)).sorted() : []
             let numVFs = pfRefused ? d.sriov?.numVFs ?? 0 : 0
             var bind: [String] {
                 (numVFs > 0 ? [Actions.disableSRIOV(d.address, vfs: vfs, count: numVFs)] : []) + Actions.bindToVFIO(d.address, currentDriver: d.driver)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test vfio-probe has, on a fresh Debian or Ubuntu machine with a Swift 6 toolchain:
 # installs the Debian packages it needs, checks that the committed fixture trees are what
-# Tests/Fixtures/make-fixtures.py writes, lints the man page, runs `swift test`, and boots the
+# Tests/Fixtures/make-fixtures.py writes, lints the man page and the formatting (swift-format),
+# runs `swift test`, and boots the
 # real-kernel VM matrix (Tests/VM/matrix.py; its custom-kernel scenarios need ../shared/vm/bzImage
 # and are reported as skipped without it).
 set -euo pipefail
@@ -29,6 +30,12 @@ fi
 
 echo "== man page lint"
 mandoc -T lint -W warning man/vfio-probe.1
+
+echo "== swift-format (.swift-format; scripts/format.sh formats the tree)"
+if ! swift format lint --strict --configuration .swift-format --recursive Sources Tests/ProbeCoreTests Fuzz; then
+    echo "the tree is not formatted: run scripts/format.sh and commit the result" >&2
+    exit 1
+fi
 
 echo "== swift test"
 swift build

@@ -72,7 +72,9 @@ public struct DMAR: Sendable, Equatable {
         while off < end {
             let type = try r.u16(off, "Subtable Type")
             let length = Int(try r.u16(off + 2, "Length"))
-            guard length >= 4 else { throw ACPIDecodeError(off, "remapping structure type \(type) has length \(length) (shorter than its own header)") }
+            guard length >= 4 else {
+                throw ACPIDecodeError(off, "remapping structure type \(type) has length \(length) (shorter than its own header)")
+            }
             try r.need(off, length, "remapping structure type \(type)")
             let sub = off
             let next = off + length
@@ -82,7 +84,8 @@ public struct DMAR: Sendable, Equatable {
                 let size = try r.u8(sub + 5, "Size (decoded below)")
                 let seg = try r.u16(sub + 6, "PCI Segment Number")
                 let base = try r.u64(sub + 8, "Register Base Address")
-                t.units.append(DRHD(flags: flags, size: size, segment: seg, registerBase: base, scopes: try scopes(&r, from: sub + 16, to: next)))
+                t.units.append(
+                    DRHD(flags: flags, size: size, segment: seg, registerBase: base, scopes: try scopes(&r, from: sub + 16, to: next)))
             case 1:
                 try r.opaque(sub + 4, 2, "Reserved")
                 let seg = try r.u16(sub + 6, "PCI Segment Number")
@@ -126,7 +129,9 @@ public struct DMAR: Sendable, Equatable {
             let type = try r.u8(off, "Device Scope Type")
             let length = Int(try r.u8(off + 1, "Entry Length"))
             guard length >= 6 else { throw ACPIDecodeError(off, "device scope has length \(length) (at least 6)") }
-            guard off + length <= end else { throw ACPIDecodeError(off, "device scope of \(length) bytes runs past its structure (ends at 0x\(String(end, radix: 16)))") }
+            guard off + length <= end else {
+                throw ACPIDecodeError(off, "device scope of \(length) bytes runs past its structure (ends at 0x\(String(end, radix: 16)))")
+            }
             try r.opaque(off + 2, 1, "Flags")
             try r.opaque(off + 3, 1, "Reserved")
             let enumID = try r.u8(off + 4, "Enumeration ID")

@@ -20,7 +20,8 @@ public struct ACPIHeader: Sendable, Equatable {
         let length = try r.u32(4, "Table Length")
         guard length >= UInt32(size) else { throw ACPIDecodeError(4, "table length \(length) is shorter than its header") }
         guard Int(length) <= r.bytes.count else {
-            throw ACPIDecodeError(4, "table length 0x\(String(length, radix: 16)) exceeds the 0x\(String(r.bytes.count, radix: 16)) bytes given (truncated)")
+            throw ACPIDecodeError(
+                4, "table length 0x\(String(length, radix: 16)) exceeds the 0x\(String(r.bytes.count, radix: 16)) bytes given (truncated)")
         }
         let sum = r.bytes[0..<Int(length)].reduce(UInt8(0)) { $0 &+ $1 }
         return ACPIHeader(
@@ -56,7 +57,9 @@ public enum ACPI {
         r = Reader(bytes, end: Int(header.length))
         _ = try ACPIHeader.decode(&r)
         var warnings: [String] = []
-        if !header.checksumValid { warnings.append("checksum 0x\(String(header.checksum, radix: 16)) is wrong: the table's bytes do not sum to zero") }
+        if !header.checksumValid {
+            warnings.append("checksum 0x\(String(header.checksum, radix: 16)) is wrong: the table's bytes do not sum to zero")
+        }
         let body: DecodedTable.Body
         switch header.signature {
         case "DMAR": body = .dmar(try DMAR.decode(&r, header, &warnings))

@@ -113,7 +113,9 @@ public struct IORT: Sendable, Equatable {
                 try r.opaque(d + 12, 4, "Reserved")
                 try r.opaque(d + 16, 8, "VATOS Address")
                 let model = try r.u32(d + 24, "Model")
-                for (i, n) in ["Event GSIV", "PRI GSIV", "GERR GSIV", "Sync GSIV", "Proximity Domain", "Device ID Mapping Index"].enumerated() {
+                for (i, n) in ["Event GSIV", "PRI GSIV", "GERR GSIV", "Sync GSIV", "Proximity Domain", "Device ID Mapping Index"]
+                    .enumerated()
+                {
                     try r.opaque(d + 28 + 4 * i, 4, n)
                 }
                 kind = .smmuV3(base: base, model: model)
@@ -146,9 +148,11 @@ public struct IORT: Sendable, Equatable {
                 guard mapOffset >= 16, mapOffset + 20 * (i + 1) <= length else {
                     throw ACPIDecodeError(o, "ID mapping \(i) of node type \(type) lies outside the node")
                 }
-                mappings.append(IDMapping(inputBase: try r.u32(o, "Input base"), count: try r.u32(o + 4, "ID Count"),
-                                          outputBase: try r.u32(o + 8, "Output Base"), outputReference: try r.u32(o + 12, "Output Reference"),
-                                          flags: try r.u32(o + 16, "Flags (decoded below)")))
+                mappings.append(
+                    IDMapping(
+                        inputBase: try r.u32(o, "Input base"), count: try r.u32(o + 4, "ID Count"),
+                        outputBase: try r.u32(o + 8, "Output Base"), outputReference: try r.u32(o + 12, "Output Reference"),
+                        flags: try r.u32(o + 16, "Flags (decoded below)")))
             }
             t.nodes.append(Node(offset: off, type: type, revision: rev, identifier: ident, kind: kind, mappings: mappings))
             off += length
@@ -169,7 +173,8 @@ public struct VIOT: Sendable, Equatable {
     public var nodes: [Node] = []
 
     public enum Node: Sendable, Equatable {
-        case pciRange(offset: Int, endpointStart: UInt32, segmentStart: UInt16, segmentEnd: UInt16, bdfStart: UInt16, bdfEnd: UInt16, output: UInt16)
+        case pciRange(
+            offset: Int, endpointStart: UInt32, segmentStart: UInt16, segmentEnd: UInt16, bdfStart: UInt16, bdfEnd: UInt16, output: UInt16)
         case mmioEndpoint(offset: Int, endpoint: UInt32, base: UInt64, output: UInt16)
         case virtioPCI(offset: Int, segment: UInt16, bdf: UInt16)
         case virtioMMIO(offset: Int, base: UInt64)
@@ -191,17 +196,22 @@ public struct VIOT: Sendable, Equatable {
             try r.need(off, length, "VIOT node type \(type)")
             switch type {
             case 1:
-                t.nodes.append(.pciRange(offset: off, endpointStart: try r.u32(off + 4, "Endpoint start"),
-                                         segmentStart: try r.u16(off + 8, "PCI Segment start"), segmentEnd: try r.u16(off + 10, "PCI Segment end"),
-                                         bdfStart: try r.u16(off + 12, "PCI BDF start"), bdfEnd: try r.u16(off + 14, "PCI BDF end"),
-                                         output: try r.u16(off + 16, "Output node")))
+                t.nodes.append(
+                    .pciRange(
+                        offset: off, endpointStart: try r.u32(off + 4, "Endpoint start"),
+                        segmentStart: try r.u16(off + 8, "PCI Segment start"), segmentEnd: try r.u16(off + 10, "PCI Segment end"),
+                        bdfStart: try r.u16(off + 12, "PCI BDF start"), bdfEnd: try r.u16(off + 14, "PCI BDF end"),
+                        output: try r.u16(off + 16, "Output node")))
                 try r.opaque(off + 18, 6, "Reserved")
             case 2:
-                t.nodes.append(.mmioEndpoint(offset: off, endpoint: try r.u32(off + 4, "Endpoint"), base: try r.u64(off + 8, "Base address"),
-                                             output: try r.u16(off + 16, "Output node")))
+                t.nodes.append(
+                    .mmioEndpoint(
+                        offset: off, endpoint: try r.u32(off + 4, "Endpoint"), base: try r.u64(off + 8, "Base address"),
+                        output: try r.u16(off + 16, "Output node")))
                 try r.opaque(off + 18, 6, "Reserved")
             case 3:
-                t.nodes.append(.virtioPCI(offset: off, segment: try r.u16(off + 4, "PCI Segment"), bdf: try r.u16(off + 6, "PCI BDF number")))
+                t.nodes.append(
+                    .virtioPCI(offset: off, segment: try r.u16(off + 4, "PCI Segment"), bdf: try r.u16(off + 6, "PCI BDF number")))
                 try r.opaque(off + 8, 8, "Reserved")
             case 4:
                 try r.opaque(off + 4, 4, "Reserved")

@@ -83,7 +83,8 @@ public struct IVRS: Sendable, Equatable {
         let end = Int(h.length)
         while off < end {
             let type = try r.u8(off, "Subtable Type")
-            let flags = try r.u8(off + 1, type >= 0x20 && type <= 0x22 || [0x10, 0x11, 0x40].contains(type) ? "Flags (decoded below)" : "Flags")
+            let flags = try r.u8(
+                off + 1, type >= 0x20 && type <= 0x22 || [0x10, 0x11, 0x40].contains(type) ? "Flags (decoded below)" : "Flags")
             let length = Int(try r.u16(off + 2, "Length"))
             guard length >= 4 else { throw ACPIDecodeError(off, "IVRS block type 0x\(String(type, radix: 16)) has length \(length)") }
             try r.need(off, length, "IVRS block type 0x\(String(type, radix: 16))")
@@ -91,7 +92,10 @@ public struct IVRS: Sendable, Equatable {
             switch type {
             case 0x10, 0x11, 0x40:
                 let header = type == 0x10 ? 24 : 40
-                guard length >= header else { throw ACPIDecodeError(off, "IVHD type 0x\(String(type, radix: 16)) of \(length) bytes is shorter than its \(header)-byte header") }
+                guard length >= header else {
+                    throw ACPIDecodeError(
+                        off, "IVHD type 0x\(String(type, radix: 16)) of \(length) bytes is shorter than its \(header)-byte header")
+                }
                 let devid = try r.u16(off + 4, "DeviceId")
                 let cap = try r.u16(off + 6, "Capability Offset")
                 let base = try r.u64(off + 8, "Base Address")
@@ -104,8 +108,10 @@ public struct IVRS: Sendable, Equatable {
                     try r.opaque(off + 32, 8, "Reserved")
                 }
                 let entries = try Self.entries(&r, from: off + header, to: next, &warnings)
-                t.hardware.append(IVHD(type: type, flags: flags, deviceID: devid, capabilityOffset: cap, base: base, segment: seg,
-                                       info: info, features: features, efr: efr, entries: entries))
+                t.hardware.append(
+                    IVHD(
+                        type: type, flags: flags, deviceID: devid, capabilityOffset: cap, base: base, segment: seg,
+                        info: info, features: features, efr: efr, entries: entries))
             case 0x20, 0x21, 0x22:
                 guard length >= 32 else { throw ACPIDecodeError(off, "IVMD of \(length) bytes is shorter than 32") }
                 let devid = try r.u16(off + 4, "DeviceId")
@@ -117,7 +123,8 @@ public struct IVRS: Sendable, Equatable {
                 m.segment = UInt16(r.raw(off + 8, 2))
                 t.memory.append(m)
             default:
-                warnings.append("unknown IVRS block type 0x\(String(type, radix: 16)) at 0x\(String(off, radix: 16)), \(length) bytes: skipped")
+                warnings.append(
+                    "unknown IVRS block type 0x\(String(type, radix: 16)) at 0x\(String(off, radix: 16)), \(length) bytes: skipped")
             }
             off = next
         }
@@ -141,7 +148,12 @@ public struct IVRS: Sendable, Equatable {
                 try r.need(off, 22, "ACPI HID device entry")
                 size = 22 + Int(r.bytes[off + 21])
             }
-            guard off + size <= end else { throw ACPIDecodeError(off, "IVHD entry type 0x\(String(type, radix: 16)) of \(size) bytes runs past its block (ends at 0x\(String(end, radix: 16)))") }
+            guard off + size <= end else {
+                throw ACPIDecodeError(
+                    off,
+                    "IVHD entry type 0x\(String(type, radix: 16)) of \(size) bytes runs past its block (ends at 0x\(String(end, radix: 16)))"
+                )
+            }
             let devid = try r.u16(off + 1, "Device ID")
             let data = try r.u8(off + 3, "Data Setting (decoded below)")
             let kind: Entry.Kind

@@ -84,7 +84,11 @@ public enum ACPIText {
         while bytes.last == 0 { bytes.removeLast() }
         var s = ""
         for c in bytes {
-            if c >= 0x20 && c < 0x7f { s.unicodeScalars.append(Unicode.Scalar(c)) } else { s += "\\x" + (c < 16 ? "0" : "") + String(c, radix: 16) }
+            if c >= 0x20 && c < 0x7f {
+                s.unicodeScalars.append(Unicode.Scalar(c))
+            } else {
+                s += "\\x" + (c < 16 ? "0" : "") + String(c, radix: 16)
+            }
         }
         return s
     }

@@ -29,7 +29,9 @@ public final class LinuxVFIOKernel: VFIOKernel {
     /// overlay's CInt form leaves the register's upper half as it finds it: the number goes as a
     /// pointer's bits, and 0 through the no-argument form (which passes 0).
     private func ioctl(_ fd: Int32, _ request: Int, value: UInt) throws(Errno) -> Int32 {
-        guard let arg = UnsafeMutableRawPointer(bitPattern: value) else { return try retryingEINTR { Glibc.ioctl(fd, UInt(request)) }.get() }
+        guard let arg = UnsafeMutableRawPointer(bitPattern: value) else {
+            return try retryingEINTR { Glibc.ioctl(fd, UInt(request)) }.get()
+        }
         return try retryingEINTR { Glibc.ioctl(fd, UInt(request), arg) }.get()
     }
 
@@ -59,27 +61,33 @@ public final class LinuxVFIOKernel: VFIOKernel {
             buffer = [UInt8](repeating: 0, count: size)
             let argsz = UInt32(size)
             buffer.withUnsafeMutableBytes { $0.storeBytes(of: argsz, toByteOffset: 0, as: UInt32.self) }
-            _ = try retryingEINTR { buffer.withUnsafeMutableBytes { Glibc.ioctl(container, UInt(VP_VFIO_IOMMU_GET_INFO), $0.baseAddress!) } }.get()
+            _ = try retryingEINTR {
+                buffer.withUnsafeMutableBytes { Glibc.ioctl(container, UInt(VP_VFIO_IOMMU_GET_INFO), $0.baseAddress!) }
+            }.get()
             let wanted = Int(buffer.withUnsafeBytes { $0.load(fromByteOffset: 0, as: UInt32.self) })
             if wanted <= size { break }
             size = min(wanted, 1 << 20)
         }
         let info = buffer.withUnsafeBytes { $0.loadUnaligned(as: vp_vfio_iommu_type1_info.self) }
         let hasCaps = info.flags & (1 << 1) != 0 && info.cap_offset != 0
-        let chain = hasCaps ? Type1CapabilityChain.parse(buffer, firstOffset: info.cap_offset) : (ranges: [], dmaAvailable: nil, migration: false)
-        return Type1Info(flags: info.flags, pageSizes: info.iova_pgsizes, ranges: chain.ranges,
-                         dmaAvailable: chain.dmaAvailable, migration: chain.migration)
+        let chain =
+            hasCaps ? Type1CapabilityChain.parse(buffer, firstOffset: info.cap_offset) : (ranges: [], dmaAvailable: nil, migration: false)
+        return Type1Info(
+            flags: info.flags, pageSizes: info.iova_pgsizes, ranges: chain.ranges,
+            dmaAvailable: chain.dmaAvailable, migration: chain.migration)
     }
 
     public func mapDMA(_ container: Int32, vaddr: UInt64, iova: UInt64, size: UInt64) throws(Errno) {
-        var map = vp_vfio_iommu_type1_dma_map(argsz: UInt32(MemoryLayout<vp_vfio_iommu_type1_dma_map>.size),
-                                             flags: 0x1 | 0x2, vaddr: vaddr, iova: iova, size: size)
+        var map = vp_vfio_iommu_type1_dma_map(
+            argsz: UInt32(MemoryLayout<vp_vfio_iommu_type1_dma_map>.size),
+            flags: 0x1 | 0x2, vaddr: vaddr, iova: iova, size: size)
         _ = try ioctl(container, VP_VFIO_IOMMU_MAP_DMA, &map)
     }
 
     public func unmapDMA(_ container: Int32, iova: UInt64, size: UInt64) throws(Errno) -> UInt64 {
-        var unmap = vp_vfio_iommu_type1_dma_unmap(argsz: UInt32(MemoryLayout<vp_vfio_iommu_type1_dma_unmap>.size),
-                                                 flags: 0, iova: iova, size: size)
+        var unmap = vp_vfio_iommu_type1_dma_unmap(
+            argsz: UInt32(MemoryLayout<vp_vfio_iommu_type1_dma_unmap>.size),
+            flags: 0, iova: iova, size: size)
         _ = try ioctl(container, VP_VFIO_IOMMU_UNMAP_DMA, &unmap)
         return unmap.size
     }
@@ -96,7 +104,9 @@ public final class LinuxVFIOKernel: VFIOKernel {
     }
 
     public func groupDeviceFD(_ group: Int32, name: String) throws(Errno) -> Int32 {
-        try retryingEINTR { name.withCString { Glibc.ioctl(group, UInt(VP_VFIO_GROUP_GET_DEVICE_FD), UnsafeMutableRawPointer(mutating: $0)) } }.get()
+        try retryingEINTR {
+            name.withCString { Glibc.ioctl(group, UInt(VP_VFIO_GROUP_GET_DEVICE_FD), UnsafeMutableRawPointer(mutating: $0)) }
+        }.get()
     }
 
     public func deviceInfo(_ device: Int32) throws(Errno) -> DeviceInfo {
@@ -122,20 +132,24 @@ public final class LinuxVFIOKernel: VFIOKernel {
 
     public func pread(_ fd: Int32, count: Int, offset: UInt64) throws(Errno) -> [UInt8] {
         var buf = [UInt8](repeating: 0, count: count)
-        let n = try retryingEINTR { buf.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, count, off_t(Int64(bitPattern: offset))) } }.get()
+        let n = try retryingEINTR {
+            buf.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, count, off_t(Int64(bitPattern: offset))) }
+        }.get()
         return Array(buf[0..<n])
     }
 
     public func bindIOMMUFD(_ device: Int32, iommufd: Int32) throws(Errno) -> UInt32 {
-        var bind = vp_vfio_device_bind_iommufd(argsz: UInt32(MemoryLayout<vp_vfio_device_bind_iommufd>.size),
-                                               flags: 0, iommufd: iommufd, out_devid: 0)
+        var bind = vp_vfio_device_bind_iommufd(
+            argsz: UInt32(MemoryLayout<vp_vfio_device_bind_iommufd>.size),
+            flags: 0, iommufd: iommufd, out_devid: 0)
         _ = try ioctl(device, VP_VFIO_DEVICE_BIND_IOMMUFD, &bind)
         return bind.out_devid
     }
 
     public func attachIOMMUFDPT(_ device: Int32, ptID: UInt32) throws(Errno) {
-        var attach = vp_vfio_device_attach_iommufd_pt(argsz: UInt32(MemoryLayout<vp_vfio_device_attach_iommufd_pt>.size),
-                                                      flags: 0, pt_id: ptID)
+        var attach = vp_vfio_device_attach_iommufd_pt(
+            argsz: UInt32(MemoryLayout<vp_vfio_device_attach_iommufd_pt>.size),
+            flags: 0, pt_id: ptID)
         _ = try ioctl(device, VP_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach)
     }
 
@@ -170,8 +184,9 @@ public final class LinuxVFIOKernel: VFIOKernel {
 
     public func ioasMap(_ iommufd: Int32, ioas: UInt32, vaddr: UInt64, iova: UInt64, length: UInt64) throws(Errno) {
         // FIXED_IOVA | WRITEABLE | READABLE (iommufd's own flags, not VFIO's).
-        var map = vp_iommu_ioas_map(size: UInt32(MemoryLayout<vp_iommu_ioas_map>.size), flags: 0x1 | 0x2 | 0x4,
-                                    ioas_id: ioas, reserved: 0, user_va: vaddr, length: length, iova: iova)
+        var map = vp_iommu_ioas_map(
+            size: UInt32(MemoryLayout<vp_iommu_ioas_map>.size), flags: 0x1 | 0x2 | 0x4,
+            ioas_id: ioas, reserved: 0, user_va: vaddr, length: length, iova: iova)
         _ = try ioctl(iommufd, VP_IOMMU_IOAS_MAP, &map)
     }
 

@@ -92,10 +92,13 @@ public struct LiveProber {
         w.step(.groupSetContainer) { () throws(Errno) in try group!.setContainer(container!) }
         w.step(.setIOMMU(type ?? .type1v2)) { () throws(Errno) in try container!.setIOMMU(type!) }
         w.walk.facts.iommuType = type?.name
-        let info = w.step(.iommuGetInfo, detail: { i in
-            "page sizes 0x\(hex(i.pageSizes, 1)), IOVA ranges \(i.ranges.map(\.description).joined(separator: " "))"
-                + (i.dmaAvailable.map { ", \($0) DMA mappings available" } ?? "")
-        }) { () throws(Errno) in try container!.info() }
+        let info = w.step(
+            .iommuGetInfo,
+            detail: { i in
+                "page sizes 0x\(hex(i.pageSizes, 1)), IOVA ranges \(i.ranges.map(\.description).joined(separator: " "))"
+                    + (i.dmaAvailable.map { ", \($0) DMA mappings available" } ?? "")
+            }
+        ) { () throws(Errno) in try container!.info() }
         if let info {
             w.walk.facts.iovaPageSizes = info.pageSizes
             w.walk.facts.iovaRanges = info.ranges
@@ -108,13 +111,15 @@ public struct LiveProber {
         var iova: UInt64?
         if let info {
             let page = info.pageSizes == 0 ? 4096 : max(UInt64(4096), info.pageSizes & (~info.pageSizes &+ 1))
-            iova = Self.chooseIOVA(info.ranges.isEmpty ? [IOVARange(start: 0, last: (1 << 39) - 1)] : info.ranges,
-                                   length: UInt64(bufferLength), alignment: page)
+            iova = Self.chooseIOVA(
+                info.ranges.isEmpty ? [IOVARange(start: 0, last: (1 << 39) - 1)] : info.ranges,
+                length: UInt64(bufferLength), alignment: page)
             if iova == nil { w.reject("no IOVA range can hold a \(bufferLength)-byte mapping") }
         }
-        dmaTrial(&w, map: .iommuMapDMA, unmap: .iommuUnmapDMA, iova: iova,
-                 { () throws(Errno) in try container!.map(buffer!, iova: iova!) },
-                 { () throws(Errno) in try container!.unmap(iova: iova!, size: UInt64(bufferLength)) })
+        dmaTrial(
+            &w, map: .iommuMapDMA, unmap: .iommuUnmapDMA, iova: iova,
+            { () throws(Errno) in try container!.map(buffer!, iova: iova!) },
+            { () throws(Errno) in try container!.unmap(iova: iova!, size: UInt64(bufferLength)) })
         device = deviceSteps(&w, d, group: group)
         return w.walk
     }
@@ -160,9 +165,12 @@ public struct LiveProber {
         let devID = w.step(.deviceBindIOMMUFD, detail: { "device id \($0)" }) { () throws(Errno) in try device!.bind(iommufd!) }
         w.walk.facts.devID = devID
         w.step(.deviceAttachIOMMUFDPT, detail: { _ in "attached to IOAS \(ioas!.id)" }) { () throws(Errno) in try device!.attach(ioas!) }
-        let ranges = w.step(.ioasIOVARanges, detail: { r in
-            "IOVA ranges \(r.ranges.map(\.description).joined(separator: " ")), alignment 0x\(hex(r.alignment, 1))"
-        }) { () throws(Errno) in try ioas!.ranges() }
+        let ranges = w.step(
+            .ioasIOVARanges,
+            detail: { r in
+                "IOVA ranges \(r.ranges.map(\.description).joined(separator: " ")), alignment 0x\(hex(r.alignment, 1))"
+            }
+        ) { () throws(Errno) in try ioas!.ranges() }
         if let ranges {
             w.walk.facts.iovaRanges = ranges.ranges
             w.walk.facts.iovaAlignment = ranges.alignment
@@ -175,15 +183,19 @@ public struct LiveProber {
             iova = Self.chooseIOVA(ranges.ranges, length: UInt64(bufferLength), alignment: max(4096, ranges.alignment))
             if iova == nil { w.reject("no IOVA range can hold a \(bufferLength)-byte mapping") }
         }
-        dmaTrial(&w, map: .ioasMap, unmap: .ioasUnmap, iova: iova,
-                 { () throws(Errno) in try ioas!.map(buffer!, iova: iova!) },
-                 { () throws(Errno) in try ioas!.unmap(iova: iova!, length: UInt64(bufferLength)) })
+        dmaTrial(
+            &w, map: .ioasMap, unmap: .ioasUnmap, iova: iova,
+            { () throws(Errno) in try ioas!.map(buffer!, iova: iova!) },
+            { () throws(Errno) in try ioas!.unmap(iova: iova!, length: UInt64(bufferLength)) })
         if let hw = w.step(.getHWInfo, detail: Self.hwText, { () throws(Errno) in try iommufd!.hardwareInfo(devID: devID!) }) {
             w.walk.facts.hwInfoType = hw.type
             w.walk.facts.hwIntelCap = hw.intelCap
             w.walk.facts.hwIntelEcap = hw.intelEcap
         }
-        if let info = w.step(.deviceGetInfo, detail: { "flags \($0.flagNames), \($0.numRegions) regions, \($0.numIRQs) IRQ indexes" }, { () throws(Errno) in try device!.info() }) {
+        if let info = w.step(
+            .deviceGetInfo, detail: { "flags \($0.flagNames), \($0.numRegions) regions, \($0.numIRQs) IRQ indexes" },
+            { () throws(Errno) in try device!.info() })
+        {
             w.walk.facts.deviceFlags = info.flags
             w.walk.facts.numRegions = info.numRegions
             w.walk.facts.numIRQs = info.numIRQs
@@ -209,8 +221,10 @@ public struct LiveProber {
     }
 
     /// Maps the trial buffer at `iova`, unmaps it, and checks the kernel unmapped all of it.
-    func dmaTrial(_ w: inout Recorder, map: LiveStepID, unmap: LiveStepID, iova: UInt64?,
-                  _ doMap: () throws(Errno) -> Void, _ doUnmap: () throws(Errno) -> UInt64) {
+    func dmaTrial(
+        _ w: inout Recorder, map: LiveStepID, unmap: LiveStepID, iova: UInt64?,
+        _ doMap: () throws(Errno) -> Void, _ doUnmap: () throws(Errno) -> UInt64
+    ) {
         let size = UInt64(bufferLength)
         w.step(map, detail: { _ in "iova 0x\(hex(iova ?? 0, 1)) size 0x\(hex(size, 1))" }, doMap)
         if w.lastSucceeded {
@@ -247,18 +261,30 @@ public struct LiveProber {
             w.skip(Array(names.dropFirst()))
             return nil
         }
-        if let info = w.step(.deviceGetInfo, detail: { "flags \($0.flagNames), \($0.numRegions) regions, \($0.numIRQs) IRQ indexes" }, { () throws(Errno) in try device.info() }) {
+        if let info = w.step(
+            .deviceGetInfo, detail: { "flags \($0.flagNames), \($0.numRegions) regions, \($0.numIRQs) IRQ indexes" },
+            { () throws(Errno) in try device.info() })
+        {
             w.walk.facts.deviceFlags = info.flags
             w.walk.facts.numRegions = info.numRegions
             w.walk.facts.numIRQs = info.numIRQs
         }
-        let region = w.step(.deviceGetRegionInfo(.config), detail: { "size 0x\(hex($0.size, 1)) at offset 0x\(hex($0.offset, 1))" }) { () throws(Errno) in
+        let region = w.step(.deviceGetRegionInfo(.config), detail: { "size 0x\(hex($0.size, 1)) at offset 0x\(hex($0.offset, 1))" }) {
+            () throws(Errno) in
             try device.region(.config)
         }
         w.walk.facts.configRegionSize = region?.size
-        if let bytes = w.step(.preadConfigSpace, detail: { b in b.count >= 4 ? "vendor \(hex(UInt16(b[0]) | UInt16(b[1]) << 8, 4)) device \(hex(UInt16(b[2]) | UInt16(b[3]) << 8, 4))" : "\(b.count) bytes" }, { () throws(Errno) in
-            try device.read(count: 4, at: region!.offset)
-        }) {
+        if let bytes = w.step(
+            .preadConfigSpace,
+            detail: { b in
+                b.count >= 4
+                    ? "vendor \(hex(UInt16(b[0]) | UInt16(b[1]) << 8, 4)) device \(hex(UInt16(b[2]) | UInt16(b[3]) << 8, 4))"
+                    : "\(b.count) bytes"
+            },
+            { () throws(Errno) in
+                try device.read(count: 4, at: region!.offset)
+            })
+        {
             if bytes.count == 4 {
                 let v = UInt16(bytes[0]) | UInt16(bytes[1]) << 8
                 let dev = UInt16(bytes[2]) | UInt16(bytes[3]) << 8
@@ -274,11 +300,14 @@ public struct LiveProber {
         // One answer per index; an index the driver does not implement (mtty answers EINVAL for
         // MSI-X, vfio-pci a count of 0) is recorded, not a failed walk.
         let n = min(UInt32(VFIODevice.irqNames.count), w.walk.facts.numIRQs ?? 3)
-        let irqs = w.step(.deviceGetIRQInfo, detail: { (l: [(String, String)]) in l.map { "\($0.0) \($0.1)" }.joined(separator: ", ") }) { () throws(Errno) -> [(String, String)] in
+        let irqs = w.step(.deviceGetIRQInfo, detail: { (l: [(String, String)]) in l.map { "\($0.0) \($0.1)" }.joined(separator: ", ") }) {
+            () throws(Errno) -> [(String, String)] in
             var out: [(String, String)] = []
             for i in 0..<n {
                 let name = VFIODevice.irqNames[Int(i)]
-                do throws(Errno) { out.append((name, String(try device.irq(i).count))) } catch { out.append((name, ErrnoName.of(error.rawValue))) }
+                do throws(Errno) { out.append((name, String(try device.irq(i).count))) } catch {
+                    out.append((name, ErrnoName.of(error.rawValue)))
+                }
             }
             return out
         }
@@ -314,7 +343,8 @@ public struct LiveProber {
         case 1:
             let cap = h.intelCap ?? 0
             let ecap = h.intelEcap ?? 0
-            return "Intel VT-d: cap 0x\(hex(cap, 1)) (MGAW \(((cap >> 16) & 0x3f) + 1) bits\(cap & (1 << 7) != 0 ? ", caching mode" : "")), ecap 0x\(hex(ecap, 1)) (IR \(ecap & (1 << 3) != 0 ? "yes" : "no"))"
+            return
+                "Intel VT-d: cap 0x\(hex(cap, 1)) (MGAW \(((cap >> 16) & 0x3f) + 1) bits\(cap & (1 << 7) != 0 ? ", caching mode" : "")), ecap 0x\(hex(ecap, 1)) (IR \(ecap & (1 << 3) != 0 ? "yes" : "no"))"
         case 2: return "Arm SMMUv3"
         case 0: return "type 0 (no driver-specific data: AMD-Vi, virtio-iommu)"
         default: return "type \(h.type)"

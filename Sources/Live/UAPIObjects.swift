@@ -127,13 +127,17 @@ struct IOAS {
     let iommufd: IOMMUFD
     let id: UInt32
     /// The corresponding ioctl is `IOMMU_IOAS_IOVA_RANGES`.
-    func ranges() throws(Errno) -> (ranges: [IOVARange], alignment: UInt64) { try iommufd.kernel.ioasIOVARanges(iommufd.handle.fd, ioas: id) }
+    func ranges() throws(Errno) -> (ranges: [IOVARange], alignment: UInt64) {
+        try iommufd.kernel.ioasIOVARanges(iommufd.handle.fd, ioas: id)
+    }
     /// The corresponding ioctl is `IOMMU_IOAS_MAP`.
     func map(_ buffer: DMABuffer, iova: UInt64) throws(Errno) {
         try iommufd.kernel.ioasMap(iommufd.handle.fd, ioas: id, vaddr: buffer.address, iova: iova, length: UInt64(buffer.length))
     }
     /// The corresponding ioctl is `IOMMU_IOAS_UNMAP`.
-    func unmap(iova: UInt64, length: UInt64) throws(Errno) -> UInt64 { try iommufd.kernel.ioasUnmap(iommufd.handle.fd, ioas: id, iova: iova, length: length) }
+    func unmap(iova: UInt64, length: UInt64) throws(Errno) -> UInt64 {
+        try iommufd.kernel.ioasUnmap(iommufd.handle.fd, ioas: id, iova: iova, length: length)
+    }
     /// The corresponding ioctl is `IOMMU_DESTROY`.
     func destroy() throws(Errno) { try iommufd.kernel.destroy(iommufd.handle.fd, id: id) }
 }

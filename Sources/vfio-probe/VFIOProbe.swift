@@ -10,16 +10,17 @@ import Glibc
 struct VFIOProbe: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vfio-probe",
-        abstract: "Tell whether VFIO is safe on this host and for each PCI device — safe VFIO, no-IOMMU only, or nothing — why, and what would fix it.",
+        abstract:
+            "Tell whether VFIO is safe on this host and for each PCI device — safe VFIO, no-IOMMU only, or nothing — why, and what would fix it.",
         discussion: """
-        Exit status: 0 safe VFIO usable, 5 only VFIO without interrupt isolation (unsafe-interrupts), 2 only no-IOMMU usable, \
-        3 nothing usable, 1 no answer (the probe failed, the report could not be written, --root is not a root, a deciding fact \
-        was unreadable, or --only/--skip left out a deciding check; 3 all the same when even what was seen allows nothing), \
-        64 usage error, 141 killed by SIGPIPE.
-        With --require MODE: 0 only when the verdict is at least MODE (vfio > unsafe-interrupts > noiommu) and holds now \
-        (every --device ready; without --device, no host action needed); 4 when it holds once the listed actions are done; \
-        otherwise the verdict's own status.
-        """,
+            Exit status: 0 safe VFIO usable, 5 only VFIO without interrupt isolation (unsafe-interrupts), 2 only no-IOMMU usable, \
+            3 nothing usable, 1 no answer (the probe failed, the report could not be written, --root is not a root, a deciding fact \
+            was unreadable, or --only/--skip left out a deciding check; 3 all the same when even what was seen allows nothing), \
+            64 usage error, 141 killed by SIGPIPE.
+            With --require MODE: 0 only when the verdict is at least MODE (vfio > unsafe-interrupts > noiommu) and holds now \
+            (every --device ready; without --device, no host action needed); 4 when it holds once the listed actions are done; \
+            otherwise the verdict's own status.
+            """,
         version: Report.toolVersion,
         subcommands: [CheckCommand.self, ChecksCommand.self, GroupsCommand.self, SnapshotCommand.self, ACPICommand.self],
         defaultSubcommand: CheckCommand.self)
@@ -71,7 +72,8 @@ extension PCIAddress: ExpressibleByArgument {
 }
 
 struct RootOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Analyse a tree laid out like / (a fixture or a snapshot) instead of this host.", valueName: "dir"))
+    @Option(
+        name: .long, help: ArgumentHelp("Analyse a tree laid out like / (a fixture or a snapshot) instead of this host.", valueName: "dir"))
     var root: String = "/"
 }
 
@@ -82,19 +84,30 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var rootOption: RootOption
 
-    @Option(name: .customLong("device"), help: ArgumentHelp("Only this PCI function (DDDD:BB:DD.F or BB:DD.F) and its IOMMU group; repeatable. The verdict is the best mode all named devices share.", valueName: "bdf"))
+    @Option(
+        name: .customLong("device"),
+        help: ArgumentHelp(
+            "Only this PCI function (DDDD:BB:DD.F or BB:DD.F) and its IOMMU group; repeatable. The verdict is the best mode all named devices share.",
+            valueName: "bdf"))
     var devices: [PCIAddress] = []
 
     @Option(help: ArgumentHelp("Output format: \(Reporters.choices)."))
     var format: ReportFormat = .default
 
-    @Option(help: ArgumentHelp("Exit 0 only when the verdict is at least this mode (vfio, unsafe-interrupts or noiommu) and holds now; 4 when it holds after the listed actions.", valueName: "mode"))
+    @Option(
+        help: ArgumentHelp(
+            "Exit 0 only when the verdict is at least this mode (vfio, unsafe-interrupts or noiommu) and holds now; 4 when it holds after the listed actions.",
+            valueName: "mode"))
     var require: RequiredMode?
 
-    @Option(help: ArgumentHelp("Write the report to this file: written beside it as .NAME.tmp and renamed into place only when complete.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Write the report to this file: written beside it as .NAME.tmp and renamed into place only when complete.", valueName: "file"))
     var output: String?
 
-    @Option(name: .customLong("only"), help: ArgumentHelp("Run only this check (an id, a category, or an id prefix ending in '.'); repeatable.", valueName: "id"))
+    @Option(
+        name: .customLong("only"),
+        help: ArgumentHelp("Run only this check (an id, a category, or an id prefix ending in '.'); repeatable.", valueName: "id"))
     var only: [String] = []
 
     @Option(name: .customLong("skip"), help: ArgumentHelp("Do not run this check; repeatable.", valueName: "id"))
@@ -106,10 +119,16 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Open each device fd in the live walks even without --device (vfio-pci may reset a function when it is opened and closed).")
     var deviceOpen = false
 
-    @Flag(help: "Stop each live walk before opening the device fd, also for named devices (the default on whole-host runs, which reset nothing).")
+    @Flag(
+        help:
+            "Stop each live walk before opening the device fd, also for named devices (the default on whole-host runs, which reset nothing)."
+    )
     var noDeviceOpen = false
 
-    @Option(help: ArgumentHelp("Run the site checks in this directory (executables printing findings as JSON lines; see the README). Default: /etc/vfio-probe/checks.d when it exists, and only on this host, not on a --root tree.", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Run the site checks in this directory (executables printing findings as JSON lines; see the README). Default: /etc/vfio-probe/checks.d when it exists, and only on this host, not on a --root tree.",
+            valueName: "dir"))
     var checksDir: String?
 
     @Flag(help: "Print nothing; report through the exit status only.")
@@ -142,7 +161,8 @@ struct CheckCommand: ParsableCommand {
         // Site checks run on this host; a --root tree (someone else's snapshot) is handed to them
         // only when asked for with --checks-dir.
         if checksDir != nil || rootOption.root == "/" {
-            options.externalChecks = ExternalChecks(directory: checksDir ?? "/etc/vfio-probe/checks.d", root: rootOption.root, explicit: checksDir != nil)
+            options.externalChecks = ExternalChecks(
+                directory: checksDir ?? "/etc/vfio-probe/checks.d", root: rootOption.root, explicit: checksDir != nil)
         }
         options.deviceOpen = deviceOpen ? true : noDeviceOpen ? false : nil
         let deviceOpen = options.opensDevices
@@ -182,11 +202,12 @@ struct ChecksCommand: ParsableCommand {
     }
 
     func run() throws {
-        let text = switch format {
-        case nil: ChecksListing.render(verbose: verbose)
-        case .man: CheckDocs.manSection()
-        case .markdown: CheckDocs.readmeTable()
-        }
+        let text =
+            switch format {
+            case nil: ChecksListing.render(verbose: verbose)
+            case .man: CheckDocs.manSection()
+            case .markdown: CheckDocs.readmeTable()
+            }
         try Terminal.emit { $0.write(text) }
     }
 }
@@ -213,7 +234,9 @@ struct GroupsCommand: ParsableCommand {
             Terminal.error(error.description)
             throw ExitCode(1)
         }
-        try Terminal.emit { $0.write(format == .json ? GroupsReporter.json(report) : GroupsReporter.text(report, color: Terminal.useColor(color))) }
+        try Terminal.emit {
+            $0.write(format == .json ? GroupsReporter.json(report) : GroupsReporter.text(report, color: Terminal.useColor(color)))
+        }
     }
 }
 
@@ -239,7 +262,9 @@ struct SnapshotCommand: ParsableCommand {
             throw ExitCode(1)
         }
         try Terminal.emit {
-            $0.write("wrote \(s.files) files (\(s.bytes) bytes), \(s.links) links, \(s.directories) directories, \(s.nodes) device nodes and \(s.unreadable) unreadable paths to \(output)\n")
+            $0.write(
+                "wrote \(s.files) files (\(s.bytes) bytes), \(s.links) links, \(s.directories) directories, \(s.nodes) device nodes and \(s.unreadable) unreadable paths to \(output)\n"
+            )
             $0.write("read it with: vfio-probe --root \(output) --no-live\n")
         }
     }
@@ -377,8 +402,9 @@ struct ReportOutput {
         let tmp = dir + "." + base + ".tmp"
         func create() throws(Errno) -> FileDescriptor {
             do {
-                return try FileDescriptor.open(FilePath(tmp), .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
-                                               permissions: [.ownerReadWrite, .groupRead, .otherRead])
+                return try FileDescriptor.open(
+                    FilePath(tmp), .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
+                    permissions: [.ownerReadWrite, .groupRead, .otherRead])
             } catch { throw ReportOutput.failed(error) }
         }
         do {

@@ -18,7 +18,9 @@ enum SharedTables {
     }
     static var allBinaries: [String] {
         ["dmar", "ivrs", "qemu", "synthetic"].flatMap { sub in
-            ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/" + sub)) ?? []).filter { $0.hasSuffix(".bin") }.map { sub + "/" + $0 }
+            ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/" + sub)) ?? []).filter { $0.hasSuffix(".bin") }.map {
+                sub + "/" + $0
+            }
         }.sorted()
     }
     static func bytes(_ file: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/" + file))) }
@@ -200,7 +202,9 @@ struct ACPIDecoderTests {
 /// Inputs the fuzzers found, kept as tests (Tests/Fixtures/fuzz, named after what they broke).
 struct FuzzRegressionTests {
     static let dir = Repo.root + "/Tests/Fixtures/fuzz"
-    static var files: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".bin") }.sorted() }
+    static var files: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".bin") }.sorted()
+    }
 
     /// Decodes the input the way its fuzz target does: the signature from the file name and the
     /// length forced to the input's size.

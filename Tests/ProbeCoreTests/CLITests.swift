@@ -105,8 +105,9 @@ struct DocumentationTests {
     @Test(arguments: ["check", "checks", "groups", "snapshot", "acpi"])
     func everyOptionIsDocumented(subcommand: String) throws {
         let help = try runBinary([subcommand, "--help"]).stdout
-        let options = Set(help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "[" || $0 == "]" || $0 == "<" })
-            .map(String.init).filter { $0.hasPrefix("--") && $0.count > 2 })
+        let options = Set(
+            help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "[" || $0 == "]" || $0 == "<" })
+                .map(String.init).filter { $0.hasPrefix("--") && $0.count > 2 })
         #expect(!options.isEmpty)
         let readme = try String(contentsOfFile: Repo.root + "/README.md", encoding: .utf8)
         let man = try String(contentsOfFile: Repo.root + "/man/vfio-probe.1", encoding: .utf8)

@@ -98,8 +98,9 @@ struct CheckRegistryTests {
 
     @Test func selection() throws {
         #expect(try CheckRegistry.select(only: ["device"], skip: []).allSatisfy { $0.descriptor.category == .device })
-        #expect(try CheckRegistry.select(only: ["iommu."], skip: ["iommu.groups"]).map { $0.descriptor.id }
-            == ["iommu.units", "iommu.default-domain", "iommu.irq-remapping", "iommu.address-width"])
+        #expect(
+            try CheckRegistry.select(only: ["iommu."], skip: ["iommu.groups"]).map { $0.descriptor.id }
+                == ["iommu.units", "iommu.default-domain", "iommu.irq-remapping", "iommu.address-width"])
         #expect(throws: CheckRegistry.SelectionError.unknownID("nope")) { try CheckRegistry.select(only: ["nope"], skip: []) }
     }
 

@@ -12,10 +12,12 @@ struct ConcurrentMapTests {
     /// Every item is seen by exactly one worker, and every worker's state comes back.
     @Test func workerStatesAccountForEveryItem() {
         let items = Array(0..<5000)
-        let (results, workers) = ConcurrentMap.map(items, worker: { [Int]() }, { (seen: inout [Int], i: Int) -> Int in
-            seen.append(i)
-            return -i
-        }, finish: { $0 })
+        let (results, workers) = ConcurrentMap.map(
+            items, worker: { [Int]() },
+            { (seen: inout [Int], i: Int) -> Int in
+                seen.append(i)
+                return -i
+            }, finish: { $0 })
         #expect(results == items.map { -$0 })
         #expect(workers.flatMap { $0 }.sorted() == items)
         #expect(workers.count == min(4, ConcurrentMap.cores))

@@ -6,8 +6,9 @@ import Testing
 struct FleetOutputTests {
     static let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-    @Test(.enabled(if: promtool != nil, "promtool (Debian package prometheus) is not installed: the lint does not run"),
-          arguments: ["intel-vfio-ready", "noiommu-enabled", "hyperv-guest", "rmrr-direct", "intel-nonroot"])
+    @Test(
+        .enabled(if: promtool != nil, "promtool (Debian package prometheus) is not installed: the lint does not run"),
+        arguments: ["intel-vfio-ready", "noiommu-enabled", "hyperv-guest", "rmrr-direct", "intel-nonroot"])
     func prometheusPassesPromtool(fixture: String) throws {
         let r = try runBinary(["--root", Repo.fixture(fixture), "--format", "prometheus"])
         let dir = try scratchDirectory()
@@ -33,11 +34,17 @@ struct FleetOutputTests {
         #expect(text.contains("vfio_probe_mode 0\n"))
         #expect(text.contains("vfio_probe_verdict{mode=\"none\"} 1"))
         #expect(text.contains("vfio_probe_check_status{check=\"device.reserved-regions\",device=\"0000:01:00.0\",status=\"fail\"} 1"))
-        #expect(text.contains("vfio_probe_device_readiness{device=\"0000:01:00.0\",vendor_device=\"14e4:1657\",driver=\"tg3\",mode=\"none\",readiness=\"blocked\"} 1"))
+        #expect(
+            text.contains(
+                "vfio_probe_device_readiness{device=\"0000:01:00.0\",vendor_device=\"14e4:1657\",driver=\"tg3\",mode=\"none\",readiness=\"blocked\"} 1"
+            ))
         #expect(text.contains("vfio_probe_last_run_timestamp_seconds 1700000000"))
     }
 
-    @Test(arguments: [("intel-vfio-ready", "vfio", "available"), ("noiommu-enabled", "noiommu", "enabled"), ("noiommu-not-compiled", "none", "unavailable")])
+    @Test(arguments: [
+        ("intel-vfio-ready", "vfio", "available"), ("noiommu-enabled", "noiommu", "enabled"),
+        ("noiommu-not-compiled", "none", "unavailable"),
+    ])
     func nfdLabels(fixture: String, mode: String, noiommu: String) throws {
         let text = NFDReporter.render(try probe(fixture))
         let lines = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
@@ -65,7 +72,8 @@ struct GroupsTests {
         #expect(text.contains("IOMMU group 2 (mdev, emulated IOMMU) viable"), "named vfio-noiommu, but VFIO's group for an mdev")
         #expect(text.contains("83b8f4f2-509f-382f-3c1e-e6bfe0fa1001  mdev mtty-2 on mtty  driver mtty"))
         let mdevJSON = try runBinary(["groups", "--root", Repo.fixture("mdev-no-iommu"), "--format", "json"]).stdout
-        let mdevGroups = try #require((try JSONSerialization.jsonObject(with: Data(mdevJSON.utf8)) as? [String: Any])?["groups"] as? [[String: Any]])
+        let mdevGroups = try #require(
+            (try JSONSerialization.jsonObject(with: Data(mdevJSON.utf8)) as? [String: Any])?["groups"] as? [[String: Any]])
         #expect(mdevGroups.map { $0["kind"] as? String } == ["emulated-iommu"] && mdevGroups.map { $0["noiommu"] as? Bool } == [false])
         let noiommu = try runBinary(["groups", "--root", Repo.fixture("noiommu-enabled"), "--color", "never"]).stdout
         #expect(noiommu.contains("IOMMU group 0 (no-IOMMU) viable, READY"))
@@ -82,8 +90,10 @@ struct ExternalCheckTests {
 
     @Test func protocolAndFailures() throws {
         let dir = try plugins([
-            "good": #"echo '{"id": "site.bios", "status": "warn", "summary": "BIOS too old", "remedy": "update it"}'; echo '# a comment'; echo"#,
-            "broken": #"echo '{"id": "site.x", "status": "maybe", "summary": "?"}'; echo '{oops'; echo '{"id": "vfio.modules", "status": "pass", "summary": "s"}'; exit 4"#,
+            "good":
+                #"echo '{"id": "site.bios", "status": "warn", "summary": "BIOS too old", "remedy": "update it"}'; echo '# a comment'; echo"#,
+            "broken":
+                #"echo '{"id": "site.x", "status": "maybe", "summary": "?"}'; echo '{oops'; echo '{"id": "vfio.modules", "status": "pass", "summary": "s"}'; exit 4"#,
             "slow": "sleep 5",
             "veto": #"echo '{"id": "site.slot", "status": "fail", "summary": "wrong slot", "device": "0000:01:00.0", "blocks": ["vfio"]}'"#,
             "root": #"echo "{\"id\": \"site.root\", \"status\": \"info\", \"summary\": \"$VFIO_PROBE_ROOT $1 $2\"}""#,
@@ -98,11 +108,13 @@ struct ExternalCheckTests {
         let r = try Probe.run(o)
         func f(_ id: String) -> [Finding] { r.findings.filter { $0.checkID == id } }
         #expect(f("site.bios").first?.status == .warn && f("site.bios").first?.remedy == "update it")
-        #expect(f("plugins.broken").map(\.summary) == [
-            "plugin broken, line 1: status \"maybe\" is not pass, warn, fail, skip or info",
-            "plugin broken, line 2: not JSON",
-            "plugin broken, line 3: id \"vfio.modules\" must start with \"site.\"",
-            "plugin broken exited with status 4"])
+        #expect(
+            f("plugins.broken").map(\.summary) == [
+                "plugin broken, line 1: status \"maybe\" is not pass, warn, fail, skip or info",
+                "plugin broken, line 2: not JSON",
+                "plugin broken, line 3: id \"vfio.modules\" must start with \"site.\"",
+                "plugin broken exited with status 4",
+            ])
         #expect(f("plugins.slow").first?.status == .fail)
         #expect(f("plugins.README").isEmpty, "only executables run")
         #expect(f("site.root").first?.summary == "\(Repo.fixture("intel-vfio-ready")) --root \(Repo.fixture("intel-vfio-ready"))")
@@ -133,7 +145,9 @@ struct JSONStreamingTests {
         let r = try probe(fixture)
         var chunks = 0
         var streamed: [UInt8] = []
-        JSONReporter.write(r) { streamed += $0; chunks += 1 }
+        JSONReporter.write(r) {
+            streamed += $0; chunks += 1
+        }
         #expect(String(decoding: streamed, as: UTF8.self) == JSONReporter.document(r).render(pretty: true) + "\n")
         #expect(chunks >= 1)
     }

@@ -51,7 +51,8 @@ struct GateTests {
     @Test func unsafeInterruptsAreTheirOwnAnswer() throws {
         #expect(try status("intel-no-ir", ["--quiet"]).status == 5)
         #expect(try status("intel-no-ir", ["--quiet", "--device", "00:02.0", "--require", "vfio"]).status == 5)
-        #expect(try status("intel-no-ir", ["--quiet", "--device", "00:02.0", "--require", "unsafe-interrupts"]).status == Verdict.afterActions)
+        #expect(
+            try status("intel-no-ir", ["--quiet", "--device", "00:02.0", "--require", "unsafe-interrupts"]).status == Verdict.afterActions)
         // The operator set allow_unsafe_interrupts: accepted only by those who ask for it.
         #expect(try status("intel-no-ir-allowed", ["--quiet", "--device", "00:02.0", "--require", "unsafe-interrupts"]).status == 0)
         #expect(try status("intel-no-ir-allowed", ["--quiet", "--device", "00:02.0", "--require", "vfio"]).status == 5)
@@ -178,18 +179,23 @@ struct GateTests {
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
     func fullDeviceIsAFailure() throws {
-        let r = try runBinary(["-c", "exec \"$0\" --root \"$1\" --format prometheus > /dev/full", Repo.binary, Repo.fixture("intel-vfio-ready")],
-                              executable: "/bin/sh")
+        let r = try runBinary(
+            ["-c", "exec \"$0\" --root \"$1\" --format prometheus > /dev/full", Repo.binary, Repo.fixture("intel-vfio-ready")],
+            executable: "/bin/sh")
         #expect(r.status == 1)
         #expect(r.stderr.contains("vfio-probe: cannot write the report: standard output: No space left on device"))
     }
 
     @Test func closedOutputIsAFailure() throws {
-        let closed = try runBinary(["-c", "exec \"$0\" --root \"$1\" >&-", Repo.binary, Repo.fixture("intel-vfio-ready")], executable: "/bin/sh")
+        let closed = try runBinary(
+            ["-c", "exec \"$0\" --root \"$1\" >&-", Repo.binary, Repo.fixture("intel-vfio-ready")], executable: "/bin/sh")
         #expect(closed.status == 1 && closed.stderr.contains("standard output is closed"))
         // EPIPE with SIGPIPE ignored, as systemd runs services.
-        let pipe = try runBinary(["-c", "trap '' PIPE; (sleep 0.3; \"$0\" --root \"$1\" --format json; echo \"status $?\" >&2) | true",
-                                  Repo.binary, Repo.fixture("intel-vfio-ready")], executable: "/bin/sh")
+        let pipe = try runBinary(
+            [
+                "-c", "trap '' PIPE; (sleep 0.3; \"$0\" --root \"$1\" --format json; echo \"status $?\" >&2) | true",
+                Repo.binary, Repo.fixture("intel-vfio-ready"),
+            ], executable: "/bin/sh")
         #expect(pipe.stderr.contains("cannot write the report: standard output: Broken pipe"))
         #expect(pipe.stderr.contains("status 1"))
     }
@@ -246,7 +252,9 @@ struct GateTests {
         let host = HostReader(fs: fs, lookUpNames: false).read(scope: .all)
         var walk = LiveWalk(kind: .type1, steps: [LiveStep(.groupGetDeviceFD, .ok)])
         walk.facts.deviceFlags = 3
-        let live = LiveReport(devices: [PCIAddress("0000:00:01.0")!: [walk], PCIAddress("0000:01:02.0")!: [walk], PCIAddress("0000:01:01.0")!: [walk]])
+        let live = LiveReport(devices: [
+            PCIAddress("0000:00:01.0")!: [walk], PCIAddress("0000:01:02.0")!: [walk], PCIAddress("0000:01:01.0")!: [walk],
+        ])
         let proven = VerdictBuilder.provenModes(host, live)
         #expect(Set(proven.keys) == [PCIAddress("0000:01:01.0")!])
     }
@@ -271,7 +279,10 @@ struct GateTests {
         let r = try probe("virtio-no-access-platform", devices: ["0000:00:04.0", "0000:00:00.0"])
         #expect(r.verdict.mode == .unusable)
         let blk = try #require(r.verdict.devices.first { $0.address == PCIAddress("0000:00:04.0") })
-        #expect(blk.reasons == ["it needs VFIO without interrupt isolation, 0000:00:00.0 needs no-IOMMU: one process cannot use type1 and no-IOMMU together"])
+        #expect(
+            blk.reasons == [
+                "it needs VFIO without interrupt isolation, 0000:00:00.0 needs no-IOMMU: one process cannot use type1 and no-IOMMU together"
+            ])
         let host = try #require(r.verdict.devices.first { $0.address == PCIAddress("0000:00:00.0") })
         #expect(host.reasons.first?.contains("0000:00:04.0 needs VFIO without interrupt isolation") == true)
     }
@@ -286,7 +297,9 @@ struct UnreadFactsTests {
     func cleanUp(_ root: String) { try? FileManager.default.removeItem(atPath: (root as NSString).deletingLastPathComponent) }
 
     @Test func unreadableGroupListing() throws {
-        let t = try scratchFixture("shared-group") { try ($0 + "/vfio-probe-snapshot/unreadable").appendLine("/sys/kernel/iommu_groups/10/devices") }
+        let t = try scratchFixture("shared-group") {
+            try ($0 + "/vfio-probe-snapshot/unreadable").appendLine("/sys/kernel/iommu_groups/10/devices")
+        }
         defer { cleanUp(t) }
         #expect(try gate(t, ["--device", "0000:01:00.0", "--require", "vfio"]) == 1)
     }
@@ -348,7 +361,9 @@ struct UnreadFactsTests {
     @Test func missingGroupNodeBlocks() throws {
         let t = try scratchFixture("intel-vfio-ready") { root in
             let m = root + "/vfio-probe-snapshot/dev-nodes"
-            let kept = try String(contentsOfFile: m, encoding: .utf8).split(separator: "\n").filter { !$0.contains("/dev/vfio/10") && !$0.contains("/dev/vfio/devices/") }
+            let kept = try String(contentsOfFile: m, encoding: .utf8).split(separator: "\n").filter {
+                !$0.contains("/dev/vfio/10") && !$0.contains("/dev/vfio/devices/")
+            }
             try (kept.joined(separator: "\n") + "\n").write(toFile: m, atomically: true, encoding: .utf8)
         }
         defer { cleanUp(t) }
@@ -358,7 +373,8 @@ struct UnreadFactsTests {
     @Test func unreadableGroupNameIsNotAnIOMMU() throws {
         let t = try scratchFixture("noiommu-enabled") {
             try ($0 + "/vfio-probe-snapshot/unreadable").appendLine("/sys/kernel/iommu_groups/0/name")
-            try "Y\n".write(toFile: $0 + "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", atomically: true, encoding: .utf8)
+            try "Y\n".write(
+                toFile: $0 + "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", atomically: true, encoding: .utf8)
         }
         defer { cleanUp(t) }
         #expect(try gate(t, ["--device", "0000:00:03.0", "--require", "noiommu"]) == 1)
@@ -391,7 +407,9 @@ struct UnreadFactsTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "#!/bin/sh\nkill -SEGV $$\n".write(toFile: dir + "/veto", atomically: true, encoding: .utf8)
         chmod(dir + "/veto", 0o755)
-        let r = try runBinary(["--root", Repo.fixture("intel-vfio-ready"), "--checks-dir", dir, "--device", "0000:01:00.0", "--require", "vfio", "--quiet"])
+        let r = try runBinary([
+            "--root", Repo.fixture("intel-vfio-ready"), "--checks-dir", dir, "--device", "0000:01:00.0", "--require", "vfio", "--quiet",
+        ])
         #expect(r.status == 1)
     }
 
@@ -406,7 +424,10 @@ struct UnreadFactsTests {
         defer { cleanUp(t) }
         let r = try probeRoot(t, devices: ["0000:01:00.0"])
         let d = try #require(r.verdict.devices.first)
-        #expect(d.actions.first == Actions.disableSRIOV(PCIAddress("0000:01:00.0")!, vfs: [PCIAddress("0000:01:02.0")!, PCIAddress("0000:01:02.1")!], count: 2))
+        #expect(
+            d.actions.first
+                == Actions.disableSRIOV(
+                    PCIAddress("0000:01:00.0")!, vfs: [PCIAddress("0000:01:02.0")!, PCIAddress("0000:01:02.1")!], count: 2))
         #expect(d.actions.first?.contains("DESTRUCTIVE: destroys 0000:01:02.0 0000:01:02.1") == true)
     }
 }

@@ -12,9 +12,13 @@ struct GeneratedDocsTests {
         let committed = try #require(CheckDocs.extract(text, region), "\(region.file) has no \(region.begin) … \(region.end) region")
         let generated = region.file == CheckDocs.man.file ? CheckDocs.manSection() : CheckDocs.readmeTable()
         guard committed != generated else { return }
-        let (c, g) = (committed.split(separator: "\n", omittingEmptySubsequences: false), generated.split(separator: "\n", omittingEmptySubsequences: false))
+        let (c, g) = (
+            committed.split(separator: "\n", omittingEmptySubsequences: false),
+            generated.split(separator: "\n", omittingEmptySubsequences: false)
+        )
         let at = (0..<min(c.count, g.count)).first { c[$0] != g[$0] } ?? min(c.count, g.count)
-        Issue.record("""
+        Issue.record(
+            """
             \(region.file) \(region.what) is out of date: run scripts/generate-docs.sh
               first difference at line \(at + 1) of the region: committed \(at < c.count ? "\"\(c[at])\"" : "nothing"), generated \(at < g.count ? "\"\(g[at])\"" : "nothing")
             """)
@@ -72,8 +76,9 @@ struct GeneratedDocsTests {
         let man = try String(contentsOfFile: Repo.root + "/man/vfio-probe.1", encoding: .utf8)
         let readme = try String(contentsOfFile: Repo.root + "/README.md", encoding: .utf8)
         let formats = Reporters.formats
-        #expect(man.contains(".It Fl -format Cm " + formats.joined(separator: " | ") + "\n"),
-                "man/vfio-probe.1: the --format item must list \(formats.joined(separator: ", "))")
+        #expect(
+            man.contains(".It Fl -format Cm " + formats.joined(separator: " | ") + "\n"),
+            "man/vfio-probe.1: the --format item must list \(formats.joined(separator: ", "))")
         #expect(readme.contains("[--format " + formats.joined(separator: "|") + "]"), "README.md usage: --format must list \(formats)")
         let dump = try runBinary(["check", "--experimental-dump-help"]).stdout
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(dump.utf8)) as? [String: Any])

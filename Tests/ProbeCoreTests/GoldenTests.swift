@@ -38,10 +38,13 @@ import Testing
         let dir = "\(Repo.root)/Tests/Golden/\(scenario.name)"
         if GoldenTests.update { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         // The synthetic host keeps the three outputs that differ in kind from a small host's.
-        let runs = scenario.isSynthetic ? GoldenTests.runs.filter { ["report.txt", "report.json", "groups.txt"].contains($0.file) } : GoldenTests.runs
+        let runs =
+            scenario.isSynthetic
+            ? GoldenTests.runs.filter { ["report.txt", "report.json", "groups.txt"].contains($0.file) } : GoldenTests.runs
         for run in runs {
             let command = run.arguments.first == "groups" ? ["groups"] : []
-            let r = try runBinary(command + ["--root", root] + run.arguments.drop { $0 == "groups" } + (command.isEmpty ? ["--no-live"] : []))
+            let r = try runBinary(
+                command + ["--root", root] + run.arguments.drop { $0 == "groups" } + (command.isEmpty ? ["--no-live"] : []))
             // The tree's own path and the time of the run are what differ between runs.
             let got = "exit \(r.status)\n" + GoldenTests.normalized(r.stdout.replacingOccurrences(of: root, with: "$ROOT"))
             let path = "\(dir)/\(run.file)"
@@ -53,9 +56,13 @@ import Testing
             let want = try? String(contentsOfFile: path, encoding: .utf8)
             #expect(want != nil, "\(path) is missing: run scripts/update-goldens.sh")
             if let want, want != got {
-                let line = zip(want.split(separator: "\n", omittingEmptySubsequences: false), got.split(separator: "\n", omittingEmptySubsequences: false))
-                    .enumerated().first { $0.element.0 != $0.element.1 }
-                Issue.record("""
+                let line = zip(
+                    want.split(separator: "\n", omittingEmptySubsequences: false),
+                    got.split(separator: "\n", omittingEmptySubsequences: false)
+                )
+                .enumerated().first { $0.element.0 != $0.element.1 }
+                Issue.record(
+                    """
                     \(path) is out of date: run scripts/update-goldens.sh and read the diff
                     first difference at line \((line?.offset ?? 0) + 1):
                       want: \(line.map { String($0.element.0) } ?? "(length differs)")
@@ -78,15 +85,18 @@ import Testing
     /// clone (git keeps no empty folder) makes again: regenerate it with
     /// `find Tests/Fixtures -type d -empty | sort > Tests/Fixtures/empty-directories`.
     @Test func emptyFoldersAreListed() throws {
-        let listed = try String(contentsOfFile: "\(Repo.root)/Tests/Fixtures/empty-directories", encoding: .utf8).split(separator: "\n").map(String.init)
+        let listed = try String(contentsOfFile: "\(Repo.root)/Tests/Fixtures/empty-directories", encoding: .utf8).split(separator: "\n")
+            .map(String.init)
         var empty: [String] = []
         let fm = FileManager.default
         let base = "\(Repo.root)/"
         for case let rel as String in fm.enumerator(atPath: base + "Tests/Fixtures")! {
             let path = base + "Tests/Fixtures/" + rel
             var isDir: ObjCBool = false
-            guard (try? fm.destinationOfSymbolicLink(atPath: path)) == nil, fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue,
-                  (try? fm.contentsOfDirectory(atPath: path))?.isEmpty == true else { continue }
+            guard (try? fm.destinationOfSymbolicLink(atPath: path)) == nil, fm.fileExists(atPath: path, isDirectory: &isDir),
+                isDir.boolValue,
+                (try? fm.contentsOfDirectory(atPath: path))?.isEmpty == true
+            else { continue }
             empty.append("Tests/Fixtures/" + rel)
         }
         #expect(empty.sorted() == listed.sorted(), "Tests/Fixtures/empty-directories is out of date")

@@ -115,8 +115,10 @@ struct PluginTrustTests {
     /// returns at the deadline and nothing of theirs is left running.
     @Test func hangingAndForkingPluginsAreContained() throws {
         let marker = "vp-hang-\(getpid())"
-        let d = try dir(["hang": "exec >&- 2>&-; exec sleep 30 # \(marker)",
-                         "fork": "(sleep 30; echo \(marker)) & echo '{\"id\": \"site.fork\", \"status\": \"pass\", \"summary\": \"forked\"}'"])
+        let d = try dir([
+            "hang": "exec >&- 2>&-; exec sleep 30 # \(marker)",
+            "fork": "(sleep 30; echo \(marker)) & echo '{\"id\": \"site.fork\", \"status\": \"pass\", \"summary\": \"forked\"}'",
+        ])
         defer { try? FileManager.default.removeItem(atPath: d) }
         let start = Date()
         let f = run(d, timeout: 800)
@@ -130,14 +132,21 @@ struct PluginTrustTests {
     @Test func noInheritedDescriptors() throws {
         let d = try dir(["fds": #"printf '{"id": "site.fds", "status": "info", "summary": "%s"}\n' "$(ls /proc/self/fd | tr '\n' ' ')""#])
         defer { try? FileManager.default.removeItem(atPath: d) }
-        let r = try runBinary(["-c", "exec 5</dev/null 7</dev/null; exec \"$0\" --root \"$1\" --checks-dir \"$2\" --format json",
-                               Repo.binary, Repo.fixture("intel-vfio-ready"), d], executable: "/bin/sh")
-        let line = try #require(r.stdout.split(separator: "\n").first { $0.contains("site.fds") } ?? r.stdout.split(separator: "\n").first { $0.contains("\"summary\"") && $0.contains(" 0 1 2") })
+        let r = try runBinary(
+            [
+                "-c", "exec 5</dev/null 7</dev/null; exec \"$0\" --root \"$1\" --checks-dir \"$2\" --format json",
+                Repo.binary, Repo.fixture("intel-vfio-ready"), d,
+            ], executable: "/bin/sh")
+        let line = try #require(
+            r.stdout.split(separator: "\n").first { $0.contains("site.fds") }
+                ?? r.stdout.split(separator: "\n").first { $0.contains("\"summary\"") && $0.contains(" 0 1 2") })
         #expect(!line.contains(" 5 ") && !line.contains(" 7 "), "\(line)")
     }
 
     @Test func findingsAreCapped() throws {
-        let d = try dir(["many": #"i=0; while [ $i -lt 500 ]; do echo '{"id": "site.n", "status": "info", "summary": "x"}'; i=$((i+1)); done"#])
+        let d = try dir([
+            "many": #"i=0; while [ $i -lt 500 ]; do echo '{"id": "site.n", "status": "info", "summary": "x"}'; i=$((i+1)); done"#
+        ])
         defer { try? FileManager.default.removeItem(atPath: d) }
         let f = run(d, timeout: 3000)
         #expect(f.filter { $0.checkID == "site.n" }.count == ExternalChecks.findingLimit)
@@ -192,7 +201,9 @@ struct SnapshotOutputTests {
     }
 
     @Test func anUnfinishedSnapshotIsNotReadAsOne() throws {
-        let t = try scratchFixture("intel-vfio-ready") { try "x\n".write(toFile: $0 + "/vfio-probe-snapshot/partial", atomically: true, encoding: .utf8) }
+        let t = try scratchFixture("intel-vfio-ready") {
+            try "x\n".write(toFile: $0 + "/vfio-probe-snapshot/partial", atomically: true, encoding: .utf8)
+        }
         defer { try? FileManager.default.removeItem(atPath: (t as NSString).deletingLastPathComponent) }
         let r = try runBinary(["--root", t, "--quiet"])
         #expect(r.status == 1 && r.stderr.contains("a snapshot that did not finish"))
@@ -260,7 +271,8 @@ struct CraftedTreeTests {
     /// refused rather than read by a path its links could lead out of.
     @Test func noOpenat2NoTree() throws {
         let helper = Repo.root + "/Tests/Support/without-openat2.py"
-        let r = try runBinary(["python3", helper, Repo.binary, "--root", Repo.fixture("intel-vfio-ready"), "--quiet"], executable: "/usr/bin/env")
+        let r = try runBinary(
+            ["python3", helper, Repo.binary, "--root", Repo.fixture("intel-vfio-ready"), "--quiet"], executable: "/usr/bin/env")
         #expect(r.status == 1)
         #expect(r.stderr.contains("this kernel has no openat2"))
     }
@@ -317,7 +329,10 @@ struct HardeningReviewTests {
     /// What a plugin starts in a session or group of its own is killed and reaped all the same.
     @Test func escapedChildrenAreReaped() throws {
         let marker = "vp-escape-\(getpid())"
-        let d = try pluginDirectory(["escape": "setsid sleep 61 & (exec -a \(marker) sleep 62) & echo '{\"id\": \"site.e\", \"status\": \"pass\", \"summary\": \"x\"}'"])
+        let d = try pluginDirectory([
+            "escape":
+                "setsid sleep 61 & (exec -a \(marker) sleep 62) & echo '{\"id\": \"site.e\", \"status\": \"pass\", \"summary\": \"x\"}'"
+        ])
         defer { try? FileManager.default.removeItem(atPath: d) }
         var ext = ExternalChecks(directory: d, root: Repo.fixture("intel-vfio-ready"), explicit: true)
         ext.timeoutMilliseconds = 2000
@@ -338,8 +353,9 @@ struct HardeningReviewTests {
     @Test func aliasLinksNameNoFunction() throws {
         let t = try scratchFixture("intel-vfio-ready") { root in
             for i in 0..<50 {
-                try FileManager.default.createSymbolicLink(atPath: root + String(format: "/sys/bus/pci/devices/0000:02:%02x.0", i),
-                                                           withDestinationPath: "../../../devices/pci0000:00/0000:00:1f.0")
+                try FileManager.default.createSymbolicLink(
+                    atPath: root + String(format: "/sys/bus/pci/devices/0000:02:%02x.0", i),
+                    withDestinationPath: "../../../devices/pci0000:00/0000:00:1f.0")
             }
         }
         defer { try? FileManager.default.removeItem(atPath: (t as NSString).deletingLastPathComponent) }
@@ -375,7 +391,9 @@ struct ConfigMapPluginTests {
             mount -o remount,ro \(d)/cm || exit 99
             exec "$0" --root "$1" --checks-dir \(d)/cm --format json
             """
-        let r = try runBinary(["-m", "--propagation", "private", "sh", "-c", script, Repo.binary, Repo.fixture("intel-vfio-ready")], executable: "/usr/bin/unshare")
+        let r = try runBinary(
+            ["-m", "--propagation", "private", "sh", "-c", script, Repo.binary, Repo.fixture("intel-vfio-ready")],
+            executable: "/usr/bin/unshare")
         guard r.status != 99 else { return }  // no mount namespace here
         #expect(r.stdout.contains("site.cm"), "\(r.stdout.prefix(300)) \(r.stderr)")
         #expect(!r.stdout.contains("plugins.directory"))

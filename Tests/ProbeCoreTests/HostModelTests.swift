@@ -15,7 +15,9 @@ struct ParsingTests {
     }
 
     @Test func commandLine() {
-        let c = KernelCommandLine("BOOT_IMAGE=/vmlinuz quiet intel_iommu=on,igfx_off vfio-pci.ids=8086:10fb,8086:1572 \"acpi_osi=Windows 2015\" iommu=pt intel_iommu=off -- init=foo iommu=off")
+        let c = KernelCommandLine(
+            "BOOT_IMAGE=/vmlinuz quiet intel_iommu=on,igfx_off vfio-pci.ids=8086:10fb,8086:1572 \"acpi_osi=Windows 2015\" iommu=pt intel_iommu=off -- init=foo iommu=off"
+        )
         #expect(c.value("intel_iommu") == "off", "the last value wins")
         #expect(c.options("intel_iommu") == ["on", "igfx_off", "off"])
         #expect(c.value("vfio_pci.ids") == "8086:10fb,8086:1572", "- and _ are the same")
@@ -36,11 +38,16 @@ struct ParsingTests {
 
     @Test func reservedRegions() {
         let r = ReservedRegion.parse("0x00000000fee00000 0x00000000feefffff msi\n0x00000000bdf6e000 0x00000000bdf6efff direct\ngarbage\n")
-        #expect(r == [ReservedRegion(start: 0xfee00000, end: 0xfeefffff, type: "msi"),
-                      ReservedRegion(start: 0xbdf6e000, end: 0xbdf6efff, type: "direct")])
+        #expect(
+            r == [
+                ReservedRegion(start: 0xfee00000, end: 0xfeefffff, type: "msi"),
+                ReservedRegion(start: 0xbdf6e000, end: 0xbdf6efff, type: "direct"),
+            ])
         // Upper-case digits, a tab, no final newline; a 17-digit value and a non-hex field are skipped.
-        #expect(ReservedRegion.parse("0x8000000 0x80FFFFF\tmsi\n0x1ffffffffffffffff 0x2 reserved\n0xzz 0x1 msi") ==
-                [ReservedRegion(start: 0x8000000, end: 0x80fffff, type: "msi")])
+        #expect(
+            ReservedRegion.parse("0x8000000 0x80FFFFF\tmsi\n0x1ffffffffffffffff 0x2 reserved\n0xzz 0x1 msi") == [
+                ReservedRegion(start: 0x8000000, end: 0x80fffff, type: "msi")
+            ])
         #expect(ReservedRegion.parse("") == [])
     }
 
@@ -54,7 +61,9 @@ struct ParsingTests {
     }
 
     @Test func interruptChips() {
-        let chips = HostReader.interruptChips("           CPU0       CPU1\n  0:  36  0  IR-IO-APIC  2-edge  timer\n 24:  1  2  IR-PCI-MSIX-0000:01:00.0  0-edge  eth0\nNMI:  0  0  Non-maskable interrupts\n")
+        let chips = HostReader.interruptChips(
+            "           CPU0       CPU1\n  0:  36  0  IR-IO-APIC  2-edge  timer\n 24:  1  2  IR-PCI-MSIX-0000:01:00.0  0-edge  eth0\nNMI:  0  0  Non-maskable interrupts\n"
+        )
         #expect(chips.contains("IR-IO-APIC") && chips.contains("IR-PCI-MSIX-0000:01:00.0"))
     }
 
@@ -123,7 +132,9 @@ struct HostFSTests {
             #expect(d.read("4/type").failure != nil, "but not through a linked one")
             #expect(d.read("3/name").failure != nil, "nor to a linked attribute")
             #expect(d.read("3//type").failure != nil && d.read("3/./type").failure != nil, "no empty or \".\" component")
-            #expect(d.list("3").flatMap { _ in d.directory("3").flatMap { $0.list("vfio-dev") } } == .value(["other", "vfio12", "vfio7"]), "sorted")
+            #expect(
+                d.list("3").flatMap { _ in d.directory("3").flatMap { $0.list("vfio-dev") } } == .value(["other", "vfio12", "vfio7"]),
+                "sorted")
             #expect(d.directory("3").flatMap { $0.list("none") } == .absent)
             if let log {
                 #expect(log.accesses.contains { $0.path == "/sys/kernel/iommu_groups/3/type" }, "recorded under the full path")
@@ -139,11 +150,15 @@ struct HostFSTests {
         try FileManager.default.createDirectory(atPath: dir + "/sys/devices/pci0000:00", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir + "/sys/bus/pci/devices", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir + "/proc", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: dir + "/sys/devices/pci0000:00/0000:00:05.0", withDestinationPath: "../../elsewhere/fn")
+        try FileManager.default.createSymbolicLink(
+            atPath: dir + "/sys/devices/pci0000:00/0000:00:05.0", withDestinationPath: "../../elsewhere/fn")
         for i in 0..<64 {  // 64 functions, so the whole-host read takes the parallel path
             let bdf = String(format: "0000:00:%02x.%d", 5 + i / 8, i % 8)
-            if i > 0 { try FileManager.default.createDirectory(atPath: dir + "/sys/devices/pci0000:00/" + bdf, withIntermediateDirectories: true) }
-            try FileManager.default.createSymbolicLink(atPath: dir + "/sys/bus/pci/devices/" + bdf, withDestinationPath: "../../../devices/pci0000:00/" + bdf)
+            if i > 0 {
+                try FileManager.default.createDirectory(atPath: dir + "/sys/devices/pci0000:00/" + bdf, withIntermediateDirectories: true)
+            }
+            try FileManager.default.createSymbolicLink(
+                atPath: dir + "/sys/bus/pci/devices/" + bdf, withDestinationPath: "../../../devices/pci0000:00/" + bdf)
             var config = [UInt8](repeating: 0, count: 64)
             (config[0], config[1], config[2], config[3], config[0x0b]) = (0x86, 0x80, UInt8(i), 0x10, 0x02)
             try Data(config).write(to: URL(fileURLWithPath: (i == 0 ? real : dir + "/sys/devices/pci0000:00/" + bdf) + "/config"))
@@ -162,7 +177,9 @@ struct HostFSTests {
         // Descriptors into the tree, found by what they point at: other tests run alongside.
         func openInTree() throws -> [String] {
             try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").compactMap {
-                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)).flatMap { $0.hasPrefix(tree) ? $0 : nil }
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)).flatMap {
+                    $0.hasPrefix(tree) ? $0 : nil
+                }
             }
         }
         var o = Probe.Options()
@@ -192,14 +209,17 @@ struct HostFSTests {
                 vendor = v
                 nth += 1
                 firstOfVendor = true
-            } else if let v = vendor, line.hasPrefix("\t"), !line.hasPrefix("\t\t"), let dv = UInt16(line.dropFirst().prefix(4), radix: 16) {
+            } else if let v = vendor, line.hasPrefix("\t"), !line.hasPrefix("\t\t"), let dv = UInt16(line.dropFirst().prefix(4), radix: 16)
+            {
                 if firstOfVendor || nth % 40 == 0 || v == 0x1000 { identities.append((v, dv)) }
                 firstOfVendor = false
             }
         }
         #expect(identities.count > 1000)
         let classes: [UInt32] = [0x020000, 0x010802, 0x060400, 0x030000, 0x0c0330, 0xff0000, 0x120000, 0x0d9900]
-        let asked = identities.enumerated().map { i, id in PCIConfigReader.Identity(vendor: id.vendor, device: id.device, classCode: classes[i % classes.count]) }
+        let asked = identities.enumerated().map { i, id in
+            PCIConfigReader.Identity(vendor: id.vendor, device: id.device, classCode: classes[i % classes.count])
+        }
         let subset = PCIConfigReader(root: "/")
         #expect(subset.loadNames(Set(asked)) == .subset, "a plain pci.ids and /proc here")
         let whole = PCIConfigReader(root: "/")
@@ -223,7 +243,9 @@ struct HostFSTests {
         let names = PCIConfigReader(root: "/")
         names.loadNames()
         let e810 = names.names(of: .init(vendor: 0x8086, device: 0x159b, classCode: 0x020000))
-        #expect(e810.device == "Ethernet Controller E810-XXV for SFP" && e810.vendor == "Intel Corporation" && e810.cls == "Ethernet controller")
+        #expect(
+            e810.device == "Ethernet Controller E810-XXV for SFP" && e810.vendor == "Intel Corporation" && e810.cls == "Ethernet controller"
+        )
         let unknown = names.names(of: .init(vendor: 0x0002, device: 0x0001, classCode: 0x990000))
         #expect(unknown.vendor == nil && unknown.device == nil && unknown.cls == nil)
     }
@@ -239,8 +261,10 @@ struct HostFSTests {
     }
 
     @Test func manifestRoundTrip() {
-        let nodes = [DeviceNode(path: "/dev/vfio/vfio", major: 10, minor: 196, mode: 0o666, uid: 0, gid: 0, readable: true, writable: true),
-                     DeviceNode(path: "/dev/vfio/3", major: 243, minor: 1, mode: 0o600, uid: 0, gid: 0, readable: false, writable: false)]
+        let nodes = [
+            DeviceNode(path: "/dev/vfio/vfio", major: 10, minor: 196, mode: 0o666, uid: 0, gid: 0, readable: true, writable: true),
+            DeviceNode(path: "/dev/vfio/3", major: 243, minor: 1, mode: 0o600, uid: 0, gid: 0, readable: false, writable: false),
+        ]
         let parsed = DeviceNodeManifest.parse(DeviceNodeManifest.render(nodes))
         #expect(parsed["/dev/vfio/vfio"] == nodes[0])
         #expect(parsed["/dev/vfio/3"] == nodes[1])
@@ -268,7 +292,8 @@ struct HostFSTests {
         let vf = try #require(r.host.devices[PCIAddress("0000:01:02.0")!])
         #expect(vf.vendorID == 0x8086 && vf.deviceID != 0xffff && vf.deviceName != nil)
         #expect(vf.driver == "vfio-pci" && vf.physfn == PCIAddress("0000:01:00.0"))
-        let ue = PCIUevent(ArraySlice("DRIVER=iavf\nPCI_CLASS=20000\nPCI_ID=8086:1889\nPCI_SUBSYS_ID=8086:0001\nPCI_SLOT_NAME=0000:05:01.3\n".utf8))
+        let ue = PCIUevent(
+            ArraySlice("DRIVER=iavf\nPCI_CLASS=20000\nPCI_ID=8086:1889\nPCI_SUBSYS_ID=8086:0001\nPCI_SLOT_NAME=0000:05:01.3\n".utf8))
         #expect(ue?.vendor == 0x8086 && ue?.device == 0x1889 && ue?.classCode == 0x020000 && ue?.driver == "iavf")
         #expect(ue?.subsystem?.device == 1)
         #expect(PCIUevent(ArraySlice("PCI_CLASS=20000\nPCI_SLOT_NAME=x\n".utf8)) == nil, "no PCI_ID")
@@ -282,7 +307,8 @@ struct HostFSTests {
         try FileManager.default.createDirectory(atPath: dev, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir + "/sys/bus/pci/devices", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir + "/proc", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: dir + "/sys/bus/pci/devices/0000:00:05.0", withDestinationPath: "../../../devices/pci0000:00/0000:00:05.0")
+        try FileManager.default.createSymbolicLink(
+            atPath: dir + "/sys/bus/pci/devices/0000:00:05.0", withDestinationPath: "../../../devices/pci0000:00/0000:00:05.0")
         try "0x8086\n".write(toFile: dev + "/vendor", atomically: true, encoding: .utf8)  // no device, class or config
         var o = Probe.Options()
         o.root = dir

@@ -139,8 +139,10 @@ struct KernelFidelityTests {
     /// device_is_rmrr_locked moved with the DMA-ownership rework: EPERM at VFIO_SET_IOMMU up to
     /// 5.18 and in 6.2-6.5, at VFIO_GROUP_SET_CONTAINER in 5.19-6.1; -EINVAL at SET_CONTAINER
     /// since 6.6 (require_direct).
-    @Test(arguments: [("5.15.0", LiveStepID.setIOMMU(.type1v2), Errno.notPermitted), ("6.1.0-27-amd64", .groupSetContainer, .notPermitted),
-                      ("6.4.0", .setIOMMU(.type1v2), .notPermitted), ("6.12.95", .groupSetContainer, .invalidArgument)])
+    @Test(arguments: [
+        ("5.15.0", LiveStepID.setIOMMU(.type1v2), Errno.notPermitted), ("6.1.0-27-amd64", .groupSetContainer, .notPermitted),
+        ("6.4.0", .setIOMMU(.type1v2), .notPermitted), ("6.12.95", .groupSetContainer, .invalidArgument),
+    ])
     func rmrrFailsWhereThatReleaseRefuses(release: String, step: LiveStepID, errno: Errno) throws {
         let h = try host("rmrr-direct", release: release)
         let d = try #require(h.device(PCIAddress("0000:01:00.0")!))
@@ -198,7 +200,9 @@ struct KernelFidelityTests {
         let arm = try host("arm-its")
         #expect(arm.iommuEnableAction.contains("IORT") && arm.iommuEnableAction.contains("does not create one"))
         var debian = try host("intel-iommu-off")
-        debian = debian.with { $0.kernel.config = .value(KernelConfig("CONFIG_INTEL_IOMMU=y\nCONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y\n")) }
+        debian = debian.with {
+            $0.kernel.config = .value(KernelConfig("CONFIG_INTEL_IOMMU=y\nCONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y\n"))
+        }
         #expect(debian.vtdOnByDefault == true)
         #expect(debian.iommuEnableAction == Actions.kernelParameter(replace: "intel_iommu=off", with: "intel_iommu=on"))
         var noDriver = try host("intel-iommu-off")
@@ -227,7 +231,8 @@ struct KernelFidelityTests {
 
     /// is_downstream_to_pci_bridge: an RMRR scope naming a bridge covers every function below it.
     @Test func rmrrBridgeScopeCoversWhatIsBelow() {
-        var map = IdentityMap(source: .rmrr, index: 0, base: 0x1000, end: 0x1fff, allDevices: false, devices: [], ranges: [], unresolved: [])
+        var map = IdentityMap(
+            source: .rmrr, index: 0, base: 0x1000, end: 0x1fff, allDevices: false, devices: [], ranges: [], unresolved: [])
         map.bridges = [PCIAddress("0000:00:01.0")!]
         var nic = PCIDevice(address: PCIAddress("0000:01:00.1")!, vendorID: 0x8086, deviceID: 0x1572, classCode: 0x020000)
         nic.parents = [PCIAddress("0000:00:01.0")!]
@@ -241,7 +246,8 @@ struct KernelFidelityTests {
         let readOnly = IVRS.IVMD(type: 0x21, flags: 0x06, deviceID: 0x0403, auxiliaryData: 0, start: 0, length: 0x1000)
         #expect(!readOnly.countsForTheKernel)
         #expect(IVRS.IVMD(type: 0x21, flags: 0x01, deviceID: 0x0403, auxiliaryData: 0, start: 0, length: 0x1000).countsForTheKernel)
-        var map = IdentityMap(source: .ivmd, index: 0, base: 0, end: 0xfff, allDevices: false, devices: [], ranges: [0x0400...0x04ff], unresolved: [])
+        var map = IdentityMap(
+            source: .ivmd, index: 0, base: 0, end: 0xfff, allDevices: false, devices: [], ranges: [0x0400...0x04ff], unresolved: [])
         map.segment = 1
         let seg0 = PCIDevice(address: PCIAddress("0000:04:00.3")!, vendorID: 0x1022, deviceID: 0x149c, classCode: 0x0c0330)
         let seg1 = PCIDevice(address: PCIAddress("0001:04:00.3")!, vendorID: 0x1022, deviceID: 0x149c, classCode: 0x0c0330)

@@ -15,7 +15,8 @@ func liveProbe(_ fixture: String, devices: [String], kernel: ScriptedKernel, dev
     let live = LiveProber(kernel: kernel, fs: fs, deviceOpen: deviceOpen).run(host: host)
     let findings = CheckRegistry.run(CheckRegistry.all, CheckContext(host: host, live: live))
     let verdict = VerdictBuilder.build(host: host, findings: findings, live: live, deviceScoped: true)
-    return Report(host: host, checks: CheckRegistry.all.map { $0.descriptor }, findings: findings, verdict: verdict, deviceScoped: true, live: live)
+    return Report(
+        host: host, checks: CheckRegistry.all.map { $0.descriptor }, findings: findings, verdict: verdict, deviceScoped: true, live: live)
 }
 
 extension Report {
@@ -30,11 +31,13 @@ struct LiveWalkTests {
         #expect(k.leftNothingBehind)
         let walk = try #require(r.live?.walk(.type1, for: PCIAddress("0000:01:00.0")!))
         #expect(walk.succeeded)
-        #expect(walk.steps.map(\.name) == [
-            "open /dev/vfio/vfio", "VFIO_GET_API_VERSION", "VFIO_CHECK_EXTENSION", "open /dev/vfio/10", "VFIO_GROUP_GET_STATUS",
-            "VFIO_GROUP_SET_CONTAINER", "VFIO_SET_IOMMU(TYPE1v2)", "VFIO_IOMMU_GET_INFO", "mmap DMA buffer", "VFIO_IOMMU_MAP_DMA",
-            "VFIO_IOMMU_UNMAP_DMA", "VFIO_GROUP_GET_DEVICE_FD", "VFIO_DEVICE_GET_INFO", "VFIO_DEVICE_GET_REGION_INFO(config)",
-            "pread config space", "VFIO_DEVICE_GET_IRQ_INFO"])
+        #expect(
+            walk.steps.map(\.name) == [
+                "open /dev/vfio/vfio", "VFIO_GET_API_VERSION", "VFIO_CHECK_EXTENSION", "open /dev/vfio/10", "VFIO_GROUP_GET_STATUS",
+                "VFIO_GROUP_SET_CONTAINER", "VFIO_SET_IOMMU(TYPE1v2)", "VFIO_IOMMU_GET_INFO", "mmap DMA buffer", "VFIO_IOMMU_MAP_DMA",
+                "VFIO_IOMMU_UNMAP_DMA", "VFIO_GROUP_GET_DEVICE_FD", "VFIO_DEVICE_GET_INFO", "VFIO_DEVICE_GET_REGION_INFO(config)",
+                "pread config space", "VFIO_DEVICE_GET_IRQ_INFO",
+            ])
         #expect(walk.facts.mappedIOVA == 0x1_0000_0000, "first 4 GiB-aligned IOVA inside the ranges")
         #expect(walk.facts.unmappedSize == 0x4000)
         #expect(walk.facts.irqCounts == ["INTx": 1, "MSI": 1, "MSI-X": 64])
@@ -63,14 +66,18 @@ struct LiveWalkTests {
         #expect(k.leftNothingBehind)
         let f = try #require(r.finding("live.type1"))
         #expect(f.status == .fail)
-        #expect(f.summary.hasPrefix("VFIO_SET_IOMMU(TYPE1v2) failed with EPERM: MSIs are not isolated (the IOMMU does not support it (VT-d ecap.IR = 0))"))
+        #expect(
+            f.summary.hasPrefix(
+                "VFIO_SET_IOMMU(TYPE1v2) failed with EPERM: MSIs are not isolated (the IOMMU does not support it (VT-d ecap.IR = 0))"))
         #expect(f.remedy == InterruptRemappingCheck.descriptor.remedy)
         #expect(r.verdict.mode == .unsafeInterrupts)
         #expect(r.device.readiness == .bindable)
         #expect(r.device.actions == [Actions.allowUnsafeInterrupts()])
         #expect(r.verdict.disagreements.isEmpty, "sysfs already said so")
         let walk = try #require(r.live?.walk(.type1, for: PCIAddress("0000:00:02.0")!))
-        #expect(walk.steps.drop { $0.name != "VFIO_IOMMU_GET_INFO" }.allSatisfy { $0.outcome == .skipped }, "later steps are recorded as skipped")
+        #expect(
+            walk.steps.drop { $0.name != "VFIO_IOMMU_GET_INFO" }.allSatisfy { $0.outcome == .skipped },
+            "later steps are recorded as skipped")
         #expect(!k.calls.contains(.step(.iommuMapDMA)))
     }
 
@@ -124,7 +131,10 @@ struct LiveWalkTests {
         let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
         #expect(k.leftNothingBehind, "the buffer is unmapped on the error path")
         let f = try #require(r.finding("live.type1"))
-        #expect(f.summary == "VFIO_IOMMU_MAP_DMA failed with ENOMEM: RLIMIT_MEMLOCK is exceeded (the limit is 8 MiB); pinned DMA memory is charged to it")
+        #expect(
+            f.summary
+                == "VFIO_IOMMU_MAP_DMA failed with ENOMEM: RLIMIT_MEMLOCK is exceeded (the limit is 8 MiB); pinned DMA memory is charged to it"
+        )
         #expect(r.device.actions == [MemlockCheck.descriptor.remedy])
     }
 
@@ -196,7 +206,10 @@ struct LiveWalkTests {
         let r = try liveProbe("intel-no-ir", devices: ["0000:00:02.0"], kernel: k)
         #expect(r.device.readiness == .ready)
         #expect(r.verdict.mode == .unsafeInterrupts, "the walk proves the IOMMU path, not interrupt isolation")
-        #expect(r.verdict.disagreements == ["0000:00:02.0: sysfs analysis says unsafe-interrupts bindable, the kernel says unsafe-interrupts ready (the kernel completed the type1/iommufd walk)"])
+        #expect(
+            r.verdict.disagreements == [
+                "0000:00:02.0: sysfs analysis says unsafe-interrupts bindable, the kernel says unsafe-interrupts ready (the kernel completed the type1/iommufd walk)"
+            ])
         #expect(r.verdict.summary.hasSuffix("[the kernel disagreed with sysfs: live wins]"))
     }
 
@@ -274,12 +287,14 @@ struct LiveWalkTests {
     }
 
     @Test func everyFailurePointLeavesNothingBehind() throws {
-        let points: [LiveStepID] = [.open(.container), .getAPIVersion, .checkExtension, .open(.group(10)), .groupGetStatus,
-                                    .groupSetContainer, .setIOMMU(.type1v2), .iommuGetInfo, .mmapDMABuffer, .iommuMapDMA, .iommuUnmapDMA,
-                                    .groupGetDeviceFD, .deviceGetInfo, .deviceGetRegionInfo(.config), .preadConfigSpace, .deviceGetIRQInfo,
-                                    .open(.iommufd), .ioasAlloc, .open(.cdev("vfio0")), .deviceBindIOMMUFD,
-                                    .deviceAttachIOMMUFDPT, .ioasIOVARanges, .ioasMap, .ioasUnmap, .getHWInfo,
-                                    .destroy]
+        let points: [LiveStepID] = [
+            .open(.container), .getAPIVersion, .checkExtension, .open(.group(10)), .groupGetStatus,
+            .groupSetContainer, .setIOMMU(.type1v2), .iommuGetInfo, .mmapDMABuffer, .iommuMapDMA, .iommuUnmapDMA,
+            .groupGetDeviceFD, .deviceGetInfo, .deviceGetRegionInfo(.config), .preadConfigSpace, .deviceGetIRQInfo,
+            .open(.iommufd), .ioasAlloc, .open(.cdev("vfio0")), .deviceBindIOMMUFD,
+            .deviceAttachIOMMUFDPT, .ioasIOVARanges, .ioasMap, .ioasUnmap, .getHWInfo,
+            .destroy,
+        ]
         for p in points {
             let k = ScriptedKernel()
             k.failures[p] = .ioError
@@ -378,7 +393,8 @@ struct LiveUnitTests {
     @Test func iovaChoice() {
         let ranges = [IOVARange(start: 0, last: 0xfedfffff), IOVARange(start: 0xfef00000, last: 0x7fffffffff)]
         #expect(LiveProber.chooseIOVA(ranges, length: 0x4000, alignment: 0x1000) == 0x1_0000_0000)
-        #expect(LiveProber.chooseIOVA([IOVARange(start: 0, last: 0xffffff)], length: 0x4000, alignment: 0x1000) == 0x1000, "narrow: above zero")
+        #expect(
+            LiveProber.chooseIOVA([IOVARange(start: 0, last: 0xffffff)], length: 0x4000, alignment: 0x1000) == 0x1000, "narrow: above zero")
         #expect(LiveProber.chooseIOVA([IOVARange(start: 0x1000, last: 0x2fff)], length: 0x4000, alignment: 0x1000) == nil)
         #expect(LiveProber.chooseIOVA([IOVARange(start: .max - 0xfff, last: .max)], length: 0x4000, alignment: 0x1000) == nil)
     }

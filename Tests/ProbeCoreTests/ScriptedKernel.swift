@@ -10,8 +10,9 @@ final class ScriptedKernel: VFIOKernel {
     var failures: [LiveStepID: Errno] = [:]
     var groupFlags: UInt32 = 0x1
     var extensions: [UInt32: Int32] = [1: 1, 3: 1, 8: 0]
-    var type1 = Type1Info(flags: 3, pageSizes: 0x40201000, ranges: [IOVARange(start: 0, last: 0xfedfffff), IOVARange(start: 0xfef00000, last: 0xffffffffff)],
-                          dmaAvailable: 65535, migration: false)
+    var type1 = Type1Info(
+        flags: 3, pageSizes: 0x40201000, ranges: [IOVARange(start: 0, last: 0xfedfffff), IOVARange(start: 0xfef00000, last: 0xffffffffff)],
+        dmaAvailable: 65535, migration: false)
     var ioasRanges: [IOVARange] = [IOVARange(start: 0, last: 0xfedfffff), IOVARange(start: 0xfef00000, last: 0xffffffffffff)]
     var config: [UInt8] = [0x86, 0x80, 0x72, 0x15]
     var hw = HWInfo(type: 1, intelCap: 0xd2008c40660462 | (47 << 16), intelEcap: 0xf0205ef)
@@ -84,7 +85,9 @@ final class ScriptedKernel: VFIOKernel {
         openFDs[nextFD] = "device \(name)"
         return nextFD
     }
-    func deviceInfo(_ device: Int32) throws(Errno) -> DeviceInfo { try call(.deviceGetInfo); return DeviceInfo(flags: 0x3, numRegions: 9, numIRQs: 5) }
+    func deviceInfo(_ device: Int32) throws(Errno) -> DeviceInfo {
+        try call(.deviceGetInfo); return DeviceInfo(flags: 0x3, numRegions: 9, numIRQs: 5)
+    }
     func regionInfo(_ device: Int32, index: UInt32) throws(Errno) -> RegionInfo {
         try call(.deviceGetRegionInfo(VFIOPCIRegion(rawValue: index)!))
         return RegionInfo(flags: 3, size: 4096, offset: UInt64(index) << 40)

@@ -77,12 +77,15 @@ struct SnapshotTests {
 /// must still give the static verdict it gave when it was taken.
 struct RecordedSnapshotTests {
     static let root = Repo.root + "/Tests/Fixtures/snapshots"
-    static var names: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { !$0.hasPrefix(".") }.sorted() }
+    static var names: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    }
 
     @Test(arguments: names)
     func reproducesTheRecordedVerdict(name: String) throws {
         let dir = Self.root + "/" + name
-        let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/expected.json"))) as? [String: Any])
+        let expected = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/expected.json"))) as? [String: Any])
         var o = Probe.Options()
         o.root = dir + "/tree"
         o.devices = ((expected["devices_arg"] as? [String]) ?? []).compactMap(PCIAddress.init)

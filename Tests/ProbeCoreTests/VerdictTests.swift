@@ -98,7 +98,10 @@ struct VerdictTests {
         #expect(d.readiness == .bindable)
         #expect(d.actions == [Actions.allowUnsafeInterrupts()])
         #expect(r.verdict.upgrade?.mode == .vfio)
-        #expect(r.verdict.upgrade?.actions == ["give the guest an IOMMU with interrupt remapping: in QEMU, -device intel-iommu,intremap=on with -machine kernel-irqchip=split"])
+        #expect(
+            r.verdict.upgrade?.actions == [
+                "give the guest an IOMMU with interrupt remapping: in QEMU, -device intel-iommu,intremap=on with -machine kernel-irqchip=split"
+            ])
         #expect(!(r.verdict.upgrade?.actions.contains(Actions.allowUnsafeInterrupts()) ?? true))
         #expect(r.verdict.summary.contains("a device can forge MSIs"))
     }

@@ -33,7 +33,8 @@ public enum Actions {
     /// The step before binding a PF with VFs enabled: marked destructive, with the VFs it destroys.
     public static func disableSRIOV(_ pf: PCIAddress, vfs: [PCIAddress], count: Int) -> String {
         let named = vfs.isEmpty ? "its \(count) VF\(count == 1 ? "" : "s")" : vfs.map(\.description).joined(separator: " ")
-        return "echo 0 > /sys/bus/pci/devices/\(pf)/sriov_numvfs  # DESTRUCTIVE: destroys \(named); stop their users first (it blocks while vfio-pci has one open)"
+        return
+            "echo 0 > /sys/bus/pci/devices/\(pf)/sriov_numvfs  # DESTRUCTIVE: destroys \(named); stop their users first (it blocks while vfio-pci has one open)"
     }
 
     public static let enableNoIOMMU = "echo 1 > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode"

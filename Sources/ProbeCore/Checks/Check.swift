@@ -7,12 +7,16 @@ public protocol Check: Sendable {
 extension Check {
     static var id: String { descriptor.id }
     /// A finding of this check, with the descriptor's remedy on non-pass results unless another is given.
-    static func finding(_ status: Status, _ summary: String, detail: String? = nil,
-                        remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) -> Finding {
+    static func finding(
+        _ status: Status, _ summary: String, detail: String? = nil,
+        remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []
+    ) -> Finding {
         finding(status, .host, summary, detail: detail, remedy: remedy, evidence: evidence, impacts: impacts)
     }
-    static func finding(_ status: Status, _ subject: Subject, _ summary: String, detail: String? = nil,
-                        remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) -> Finding {
+    static func finding(
+        _ status: Status, _ subject: Subject, _ summary: String, detail: String? = nil,
+        remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []
+    ) -> Finding {
         let r = remedy ?? (status == .warn || status == .fail ? descriptor.remedy : nil)
         return Finding(descriptor.id, status, subject, summary, detail: detail, remedy: r, evidence: evidence, impacts: impacts)
     }

@@ -15,8 +15,10 @@ public struct CheckDescriptor: Sendable {
     /// a check that decides is partial and grants nothing; one that only informs may be skipped.
     public var decides: Bool
 
-    public init(id: String, title: String, category: Category, rationale: String, remedy: String,
-                looksAt: [String], examples: [CheckExample], aliases: [String] = [], decides: Bool = true) {
+    public init(
+        id: String, title: String, category: Category, rationale: String, remedy: String,
+        looksAt: [String], examples: [CheckExample], aliases: [String] = [], decides: Bool = true
+    ) {
         self.decides = decides
         self.id = id
         self.title = title

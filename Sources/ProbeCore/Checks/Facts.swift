@@ -65,8 +65,12 @@ extension Host {
             return Actions.kernelParameter(remove: off)
         }
         switch vendor {
-        case .amd?: return "enable the IOMMU (AMD-Vi / \"IOMMU\") in the firmware setup: amd_iommu has no \"on\" option, AMD-Vi is on whenever the firmware describes it (amd_iommu=force_enable only overrides the kernel's own opt-out on Stoney Ridge)"
-        case .arm?: return "use firmware whose IORT describes an SMMU for the device (an IORT with only an ITS group means there is none); iommu.passthrough=0 does not create one"
+        case .amd?:
+            return
+                "enable the IOMMU (AMD-Vi / \"IOMMU\") in the firmware setup: amd_iommu has no \"on\" option, AMD-Vi is on whenever the firmware describes it (amd_iommu=force_enable only overrides the kernel's own opt-out on Stoney Ridge)"
+        case .arm?:
+            return
+                "use firmware whose IORT describes an SMMU for the device (an IORT with only an ITS group means there is none); iommu.passthrough=0 does not create one"
         case .virtio?: return "make sure the kernel has CONFIG_VIRTIO_IOMMU and the virtio-iommu device is bound to virtio_iommu"
         default: return Actions.kernelParameter(add: "intel_iommu=on")
         }
@@ -76,13 +80,16 @@ extension Host {
     /// without, when the configuration says so: no parameter can help then.
     public var missingIOMMUDriver: String? {
         guard let c = kernel.config.value else { return nil }
-        let need: String? = switch iommuVendor {
-        case .intel?: "CONFIG_INTEL_IOMMU"
-        case .amd?: "CONFIG_AMD_IOMMU"
-        case .arm?: firmware.iort?.nodes.contains(where: { if case .smmuV1V2 = $0.kind { true } else { false } }) == true ? "CONFIG_ARM_SMMU" : "CONFIG_ARM_SMMU_V3"
-        case .virtio?: "CONFIG_VIRTIO_IOMMU"
-        default: nil
-        }
+        let need: String? =
+            switch iommuVendor {
+            case .intel?: "CONFIG_INTEL_IOMMU"
+            case .amd?: "CONFIG_AMD_IOMMU"
+            case .arm?:
+                firmware.iort?.nodes.contains(where: { if case .smmuV1V2 = $0.kind { true } else { false } }) == true
+                    ? "CONFIG_ARM_SMMU" : "CONFIG_ARM_SMMU_V3"
+            case .virtio?: "CONFIG_VIRTIO_IOMMU"
+            default: nil
+            }
         if let need, c.isEnabled(need) == false || (c[need] == nil && c["CONFIG_IOMMU_SUPPORT"] != nil) { return need }
         return nil
     }

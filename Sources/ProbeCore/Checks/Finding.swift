@@ -24,10 +24,14 @@ public struct Finding: Sendable, Equatable {
         set { box.value[keyPath: kp] = newValue }
     }
 
-    public init(_ checkID: String, _ status: Status, _ subject: Subject = .host, _ summary: String,
-                detail: String? = nil, remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []) {
-        box = ValueBox(Fields(checkID: checkID, status: status, subject: subject, summary: summary, detail: detail, remedy: remedy,
-                         evidence: evidence, impacts: impacts))
+    public init(
+        _ checkID: String, _ status: Status, _ subject: Subject = .host, _ summary: String,
+        detail: String? = nil, remedy: String? = nil, evidence: [Evidence] = [], impacts: [Impact] = []
+    ) {
+        box = ValueBox(
+            Fields(
+                checkID: checkID, status: status, subject: subject, summary: summary, detail: detail, remedy: remedy,
+                evidence: evidence, impacts: impacts))
     }
 
     public static func == (a: Finding, b: Finding) -> Bool { a.box.isIdentical(to: b.box) || a.box.value == b.box.value }

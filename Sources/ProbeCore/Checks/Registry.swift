@@ -72,7 +72,9 @@ public enum CheckRegistry {
 
     /// The checks `--only` and `--skip` leave. An id may also name a category ("device") or a
     /// prefix ending in "." ("iommu.").
-    public static func select(only: [String], skip: [String], from checks: [any Check.Type] = all) throws(SelectionError) -> [any Check.Type] {
+    public static func select(
+        only: [String], skip: [String], from checks: [any Check.Type] = all
+    ) throws(SelectionError) -> [any Check.Type] {
         func matches(_ c: any Check.Type, _ id: String) -> Bool {
             let d = c.descriptor
             return d.id == id || d.aliases.contains(id) || d.category.rawValue == id || (id.hasSuffix(".") && d.id.hasPrefix(id))

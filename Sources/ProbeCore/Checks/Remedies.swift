@@ -2,22 +2,30 @@
 extension Actions {
     public enum Remedy {
         /// Access to the /dev/vfio nodes (vfio.dev-nodes).
-        public static let devNodes = "Run as root, or give the service user the nodes (udev: SUBSYSTEM==\"vfio\", OWNER=\"dpdk\", MODE=\"0660\")."
+        public static let devNodes =
+            "Run as root, or give the service user the nodes (udev: SUBSYSTEM==\"vfio\", OWNER=\"dpdk\", MODE=\"0660\")."
         /// A group that is not viable: its companions (device.group-viability).
-        public static let groupViability = "Bind every companion in the group to vfio-pci (or unbind it); companions cannot be split off without ACS in the hardware."
+        public static let groupViability =
+            "Bind every companion in the group to vfio-pci (or unbind it); companions cannot be split off without ACS in the hardware."
         /// The capabilities a no-IOMMU group needs (noiommu.privileges).
-        public static let noIOMMUPrivileges = "Run as root, or grant the capabilities (systemd: AmbientCapabilities=CAP_SYS_RAWIO CAP_SYS_ADMIN)."
+        public static let noIOMMUPrivileges =
+            "Run as root, or grant the capabilities (systemd: AmbientCapabilities=CAP_SYS_RAWIO CAP_SYS_ADMIN)."
         /// A function not on vfio-pci (device.driver).
         public static let deviceDriver = "Bind the function to vfio-pci through driver_override (the actions list the exact commands)."
         /// RLIMIT_MEMLOCK, which pinned DMA memory is charged to (process.memlock).
-        public static let memlock = "Raise it for the service: systemd LimitMEMLOCK=infinity; a shell: ulimit -l unlimited; PAM: \"dpdk - memlock unlimited\" in /etc/security/limits.conf."
+        public static let memlock =
+            "Raise it for the service: systemd LimitMEMLOCK=infinity; a shell: ulimit -l unlimited; PAM: \"dpdk - memlock unlimited\" in /etc/security/limits.conf."
         /// vfio_iommu_type1.dma_entry_limit (vfio.dma-entry-limit).
-        public static let dmaEntryLimit = "Use hugepages, or raise it: echo 1048576 > /sys/module/vfio_iommu_type1/parameters/dma_entry_limit (or vfio_iommu_type1.dma_entry_limit= on the command line)."
+        public static let dmaEntryLimit =
+            "Use hugepages, or raise it: echo 1048576 > /sys/module/vfio_iommu_type1/parameters/dma_entry_limit (or vfio_iommu_type1.dma_entry_limit= on the command line)."
         /// The VF token a VF (or a PF with VFs in use) opens with (device.sriov).
-        public static let sriovVFToken = "Pass the PF owner's VF token when opening the VF (DPDK: --vfio-vf-token=UUID; QEMU: -device vfio-pci,host=VF,vf-token=UUID)."
+        public static let sriovVFToken =
+            "Pass the PF owner's VF token when opening the VF (DPDK: --vfio-vf-token=UUID; QEMU: -device vfio-pci,host=VF,vf-token=UUID)."
         /// A firmware RMRR the kernel refuses a VFIO domain for (device.reserved-regions).
-        public static let reservedRegions = "Turn off the firmware feature that needs the RMRR (on HP ProLiant: the \"HP Shared Memory\" / iLO NIC sharing for that slot, via conrep), move the card to a slot the RMRR does not cover, or update the firmware."
+        public static let reservedRegions =
+            "Turn off the firmware feature that needs the RMRR (on HP ProLiant: the \"HP Shared Memory\" / iLO NIC sharing for that slot, via conrep), move the card to a slot the RMRR does not cover, or update the firmware."
         /// Interrupt remapping, which isolates MSIs (iommu.irq-remapping).
-        public static let interruptRemapping = "Enable interrupt remapping: VT-d/x2APIC in the firmware setup, remove intremap=off from the kernel command line; in QEMU, -device intel-iommu,intremap=on with -machine kernel-irqchip=split."
+        public static let interruptRemapping =
+            "Enable interrupt remapping: VT-d/x2APIC in the firmware setup, remove intremap=off from the kernel command line; in QEMU, -device intel-iommu,intremap=on with -machine kernel-irqchip=split."
     }
 }

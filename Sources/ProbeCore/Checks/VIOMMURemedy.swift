@@ -6,11 +6,14 @@ extension Host {
         case .hyperV?: return IOMMUTableCheck.hyperVRemedy
         case .kvm?: return IOMMUTableCheck.qemuRemedy
         case .cloudHypervisor?:
-            return "start the VM with an IOMMU: cloud-hypervisor --platform iommu_segments=[0] (or iommu=on on the --device it must cover); its virtio-iommu does not remap interrupts, so VFIO runs there without interrupt isolation"
+            return
+                "start the VM with an IOMMU: cloud-hypervisor --platform iommu_segments=[0] (or iommu=on on the --device it must cover); its virtio-iommu does not remap interrupts, so VFIO runs there without interrupt isolation"
         case .cloudHypervisorOrFirecracker?:
-            return "under Cloud Hypervisor, start the VM with --platform iommu_segments=[0] (virtio-iommu: VFIO without interrupt isolation); Firecracker offers no vIOMMU at all: run the userspace driver on the host"
+            return
+                "under Cloud Hypervisor, start the VM with --platform iommu_segments=[0] (virtio-iommu: VFIO without interrupt isolation); Firecracker offers no vIOMMU at all: run the userspace driver on the host"
         case .vmware?: return "give the VM a virtual IOMMU (VMware: vvtd.enable = \"TRUE\", \"Expose IOMMU to the guest OS\")"
-        case .xen?, .virtualBox?, .other?: return "give the guest a virtual IOMMU, if its hypervisor offers one, or run the userspace driver on the host"
+        case .xen?, .virtualBox?, .other?:
+            return "give the guest a virtual IOMMU, if its hypervisor offers one, or run the userspace driver on the host"
         }
     }
 }

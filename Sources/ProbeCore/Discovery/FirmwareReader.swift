@@ -112,7 +112,8 @@ extension HostReader {
         var out: [IdentityMap] = []
         if let dmar = t.dmar {
             for (i, r) in dmar.reservedMemory.enumerated() {
-                var m = IdentityMap(source: .rmrr, index: i, base: r.base, end: r.limit, allDevices: false, devices: [], ranges: [], unresolved: [])
+                var m = IdentityMap(
+                    source: .rmrr, index: i, base: r.base, end: r.limit, allDevices: false, devices: [], ranges: [], unresolved: [])
                 for s in r.scopes where s.type == 1 || s.type == 2 {
                     guard let a = resolver.resolve(s, segment: r.segment) else { m.unresolved.append(s.pathText); continue }
                     if s.type == 2 { m.bridges.append(a) } else { m.devices.append(a) }
@@ -123,11 +124,15 @@ extension HostReader {
         if let ivrs = t.ivrs {
             // init_memory_definitions: only exclusion ranges and unity maps are made direct regions.
             for (i, v) in ivrs.memory.enumerated() where v.countsForTheKernel {
-                var m = IdentityMap(source: .ivmd, index: i, base: v.start, end: v.length == 0 ? v.start : v.start &+ v.length &- 1,
-                                    allDevices: v.type == 0x20, devices: [], ranges: [], unresolved: [])
+                var m = IdentityMap(
+                    source: .ivmd, index: i, base: v.start, end: v.length == 0 ? v.start : v.start &+ v.length &- 1,
+                    allDevices: v.type == 0x20, devices: [], ranges: [], unresolved: [])
                 m.segment = UInt32(v.segment)
                 if v.type == 0x21 {
-                    m.devices.append(PCIAddress(domain: UInt32(v.segment), bus: UInt8(v.deviceID >> 8), device: UInt8((v.deviceID >> 3) & 0x1f), function: UInt8(v.deviceID & 7)))
+                    m.devices.append(
+                        PCIAddress(
+                            domain: UInt32(v.segment), bus: UInt8(v.deviceID >> 8), device: UInt8((v.deviceID >> 3) & 0x1f),
+                            function: UInt8(v.deviceID & 7)))
                 } else if v.type == 0x22, v.deviceID <= v.auxiliaryData {
                     m.ranges.append(v.deviceID...v.auxiliaryData)
                 }

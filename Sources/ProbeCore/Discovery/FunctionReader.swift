@@ -40,8 +40,9 @@ extension ReadWorker {
         // Trees without a uevent fall back to the separate attributes, then to config space.
         let uevent = dir.read("uevent").trimmed.value.flatMap(PCIUevent.init)
         guard let vendor = uevent?.vendor ?? dir.read("vendor").hex.value.map({ UInt16(truncatingIfNeeded: $0) }) ?? info?.vendorID,
-              let device = uevent?.device ?? dir.read("device").hex.value.map({ UInt16(truncatingIfNeeded: $0) }) ?? info?.deviceID,
-              let cls = uevent?.classCode ?? dir.read("class").hex.value.map({ UInt32(truncatingIfNeeded: $0) }) ?? info?.classCode else {
+            let device = uevent?.device ?? dir.read("device").hex.value.map({ UInt16(truncatingIfNeeded: $0) }) ?? info?.deviceID,
+            let cls = uevent?.classCode ?? dir.read("class").hex.value.map({ UInt32(truncatingIfNeeded: $0) }) ?? info?.classCode
+        else {
             out.problems.append("\(path): vendor, device or class unreadable (\(configProblem ?? "no uevent"))")
             return out
         }
@@ -79,8 +80,11 @@ extension ReadWorker {
         if d.physfn == nil, let total = dir.read("sriov_totalvfs").decimal.value {
             let num = dir.read("sriov_numvfs").decimal.value ?? 0
             // The VF list costs a readlink per VF; it is read only for a PF the user named.
-            let vfs = !listVFs ? [] : (dir.list().value ?? []).filter { $0.hasPrefix("virtfn") }
-                .compactMap { dir.link($0).lastComponent.value }.compactMap(PCIAddress.init).sorted()
+            let vfs =
+                !listVFs
+                ? []
+                : (dir.list().value ?? []).filter { $0.hasPrefix("virtfn") }
+                    .compactMap { dir.link($0).lastComponent.value }.compactMap(PCIAddress.init).sorted()
             d.sriov = SRIOV(totalVFs: total, numVFs: num, vfs: vfs)
         }
         // vfio-dev/vfioN: only under a VFIO driver (vfio-pci and its variants: mlx5_vfio_pci, ...).

@@ -31,7 +31,8 @@ extension ReadWorker {
     /// drivers of members that are not PCI functions.
     mutating func readGroup(_ id: Int) -> IOMMUGroup {
         let devices = "\(HostReader.iommuGroups)/\(id)/devices"
-        let listing: Reading<[String]> = groups().value.map { $0.directory("\(id)").flatMap { $0.list("devices") } }
+        let listing: Reading<[String]> =
+            groups().value.map { $0.directory("\(id)").flatMap { $0.list("devices") } }
             ?? .unreadable(.permissionDenied(devices))
         var g = IOMMUGroup(id: id, members: listing.value ?? [], readGroupAttributes(id))
         if case .unreadable(let why) = listing { g.membersProblem = why.description }

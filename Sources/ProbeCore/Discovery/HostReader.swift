@@ -49,7 +49,8 @@ public struct HostReader: Sendable {
         let groupNumbers = (listings[1].value ?? []).compactMap { Int($0) }.sorted()
 
         let jobs: [ReadJob] = [.hostWide] + functions.map { .function($0, listVFs: false) } + groupNumbers.map(ReadJob.group)
-        let results = ConcurrentMap.map(jobs, worker: { ReadWorker(fs: fs) }, { worker, job in worker.run(job) }, finish: { _ in () }).results
+        let results = ConcurrentMap.map(jobs, worker: { ReadWorker(fs: fs) }, { worker, job in worker.run(job) }, finish: { _ in () })
+            .results
         if let names {
             var identities: Set<PCIConfigReader.Identity> = []
             for case .function(let f) in results { if let d = f.device { identities.insert(.init(d)) } }
@@ -78,12 +79,14 @@ public struct HostReader: Sendable {
         var groups: [Int: IOMMUGroup] = [:]
         for id in groupNumbers {
             guard let a = attributes[id] else { continue }
-            groups[id] = pciMembers[id].map { IOMMUGroup(id: id, pciMembers: $0, a) }
+            groups[id] =
+                pciMembers[id].map { IOMMUGroup(id: id, pciMembers: $0, a) }
                 ?? IOMMUGroup(id: id, members: fs.list("\(HostReader.iommuGroups)/\(id)/devices").value ?? [], a)
         }
-        return assemble(scope: .all, wide: wide ?? readHostWide(scope: .all), devices: devices, selected: functions, missing: [],
-                        groups: groups, groupCount: listings[1].map(\.count), problems: problems,
-                        listProblem: listProblem)
+        return assemble(
+            scope: .all, wide: wide ?? readHostWide(scope: .all), devices: devices, selected: functions, missing: [],
+            groups: groups, groupCount: listings[1].map(\.count), problems: problems,
+            listProblem: listProblem)
     }
 
     // MARK: named devices
@@ -145,9 +148,10 @@ public struct HostReader: Sendable {
             names.load(Set(devices.values.map(PCIConfigReader.Identity.init)))
             for a in Array(devices.keys) { names.name(&devices[a]!) }
         }
-        var parts = assemble(scope: .devices(list), wide: readHostWide(scope: .devices(list)), devices: devices, selected: selected,
-                             missing: missing, groups: groups, groupCount: .absent, problems: problems,
-                             listProblem: listProblem)
+        var parts = assemble(
+            scope: .devices(list), wide: readHostWide(scope: .devices(list)), devices: devices, selected: selected,
+            missing: missing, groups: groups, groupCount: .absent, problems: problems,
+            listProblem: listProblem)
         parts.unreadableSelected = unreadableSelected
         parts.otherDomains = otherDomains
         return parts
@@ -155,8 +159,10 @@ public struct HostReader: Sendable {
 
     // MARK: assembly
 
-    func assemble(scope: Host.Scope, wide w: HostWide, devices: [PCIAddress: PCIDevice], selected: [PCIAddress], missing: [PCIAddress],
-                  groups: [Int: IOMMUGroup], groupCount: Reading<Int>, problems: [String], listProblem: String?) -> Host.Parts {
+    func assemble(
+        scope: Host.Scope, wide w: HostWide, devices: [PCIAddress: PCIDevice], selected: [PCIAddress], missing: [PCIAddress],
+        groups: [Int: IOMMUGroup], groupCount: Reading<Int>, problems: [String], listProblem: String?
+    ) -> Host.Parts {
         Host.Parts(
             root: fs.root, scope: scope, devices: devices, selected: selected, missing: missing,
             groups: groups, groupCount: groupCount,

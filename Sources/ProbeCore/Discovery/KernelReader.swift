@@ -43,21 +43,30 @@ extension HostReader {
     func readModules(release: String?, config: KernelConfig?) -> Modules {
         let builtin: Set<String> = {
             guard let r = release, let text = fs.read("/lib/modules/\(r)/modules.builtin", limit: 8 << 20).text.value else { return [] }
-            return Set(text.split(separator: "\n").compactMap { line in
-                line.split(separator: "/").last.map { String($0.replacingOccurrences(".ko", "").map { $0 == "-" ? "_" : $0 }) }
-            })
+            return Set(
+                text.split(separator: "\n").compactMap { line in
+                    line.split(separator: "/").last.map { String($0.replacingOccurrences(".ko", "").map { $0 == "-" ? "_" : $0 }) }
+                })
         }()
         var byName: [String: Module] = [:]
         for (name, symbol, params) in Modules.watched {
             let dir = "/sys/module/\(name)"
             let inSysfs = fs.presence(dir, directory: true) != .absent  // an unreadable folder is there
             let state: ModuleState
-            if inSysfs && fs.presence("\(dir)/initstate") != .absent { state = .loaded }
-            else if builtin.contains(name) || config?.isBuiltIn(symbol) == true { state = .builtIn }
-            else if inSysfs { state = .builtIn }  // built-in code with parameters, no modules.builtin to say so
-            else if config?.isModule(symbol) == true { state = .available }
-            else if let c = config, c[symbol] == nil || c[symbol] == "n" { state = .absent }
-            else { state = .unknown }
+            if inSysfs && fs.presence("\(dir)/initstate") != .absent {
+                state = .loaded
+            } else if builtin.contains(name) || config?.isBuiltIn(symbol) == true {
+                state = .builtIn
+            } else if inSysfs {
+                state = .builtIn
+            }  // built-in code with parameters, no modules.builtin to say so
+            else if config?.isModule(symbol) == true {
+                state = .available
+            } else if let c = config, c[symbol] == nil || c[symbol] == "n" {
+                state = .absent
+            } else {
+                state = .unknown
+            }
             var values: [String: Reading<String>] = [:]
             for p in params { values[p] = fs.read("\(dir)/parameters/\(p)").text }
             byName[name] = Module(name: name, state: state, parameters: values, configSymbol: symbol)

@@ -7,7 +7,9 @@ extension HostReader {
         if let text = cpuinfo.value {
             for line in text.split(separator: "\n") {
                 if line.hasPrefix("vendor_id") {
-                    vendor = .value(line.contains("GenuineIntel") ? .intel : line.contains("AuthenticAMD") || line.contains("HygonGenuine") ? .amd : .other)
+                    vendor = .value(
+                        line.contains("GenuineIntel")
+                            ? .intel : line.contains("AuthenticAMD") || line.contains("HygonGenuine") ? .amd : .other)
                 } else if line.hasPrefix("CPU implementer") {
                     vendor = .value(.arm)
                 } else if line.hasPrefix("flags") {
@@ -16,10 +18,11 @@ extension HostReader {
                 }
             }
         }
-        var p = Platform(cpuVendor: vendor, hypervisorFlag: flag,
-                         systemVendor: fs.read("/sys/class/dmi/id/sys_vendor").text.value,
-                         productName: fs.read("/sys/class/dmi/id/product_name").text.value,
-                         hypervisorType: fs.read("/sys/hypervisor/type").text.value)
+        var p = Platform(
+            cpuVendor: vendor, hypervisorFlag: flag,
+            systemVendor: fs.read("/sys/class/dmi/id/sys_vendor").text.value,
+            productName: fs.read("/sys/class/dmi/id/product_name").text.value,
+            hypervisorType: fs.read("/sys/hypervisor/type").text.value)
         // Cloud Hypervisor's PCI host bridge is 8086:0d57 (Firecracker's PCI support took the same
         // code); a KVM guest that shows it and no DMI vendor is one of the two.
         if flag == true, p.systemVendor == nil {
@@ -34,7 +37,8 @@ extension HostReader {
         fs.list("/sys/bus/vmbus/devices").map { ids in
             ids.map { id in
                 let dir = "/sys/bus/vmbus/devices/\(id)"
-                return VMBusDevice(id: id, classID: fs.read("\(dir)/class_id").text.value, driver: fs.link("\(dir)/driver").lastComponent.value)
+                return VMBusDevice(
+                    id: id, classID: fs.read("\(dir)/class_id").text.value, driver: fs.link("\(dir)/driver").lastComponent.value)
             }
         }
     }
@@ -45,20 +49,22 @@ extension HostReader {
             uuids.map { uuid in
                 let dir = "/sys/bus/mdev/devices/\(uuid)"
                 let parts = (fs.link(dir).value ?? "").split(separator: "/")
-                return MdevDevice(uuid: uuid, parent: parts.count >= 2 ? String(parts[parts.count - 2]) : nil,
-                                  type: fs.link("\(dir)/mdev_type").lastComponent.value,
-                                  iommuGroup: fs.link("\(dir)/iommu_group").lastComponent.value.flatMap { Int($0) },
-                                  driver: fs.link("\(dir)/driver").lastComponent.value)
+                return MdevDevice(
+                    uuid: uuid, parent: parts.count >= 2 ? String(parts[parts.count - 2]) : nil,
+                    type: fs.link("\(dir)/mdev_type").lastComponent.value,
+                    iommuGroup: fs.link("\(dir)/iommu_group").lastComponent.value.flatMap { Int($0) },
+                    driver: fs.link("\(dir)/driver").lastComponent.value)
             }
         }
         let parents = fs.list("/sys/class/mdev_bus").map { names in
             names.map { name in
                 let tdir = "/sys/class/mdev_bus/\(name)/mdev_supported_types"
                 let types = (fs.list(tdir).value ?? []).map { t in
-                    MdevType(id: t, name: fs.read("\(tdir)/\(t)/name").text.value,
-                             deviceAPI: fs.read("\(tdir)/\(t)/device_api").text.value,
-                             availableInstances: fs.read("\(tdir)/\(t)/available_instances").text.value.flatMap { Int($0) },
-                             instances: fs.list("\(tdir)/\(t)/devices").value ?? [])
+                    MdevType(
+                        id: t, name: fs.read("\(tdir)/\(t)/name").text.value,
+                        deviceAPI: fs.read("\(tdir)/\(t)/device_api").text.value,
+                        availableInstances: fs.read("\(tdir)/\(t)/available_instances").text.value.flatMap { Int($0) },
+                        instances: fs.list("\(tdir)/\(t)/devices").value ?? [])
                 }
                 return MdevParent(name: name, types: types)
             }

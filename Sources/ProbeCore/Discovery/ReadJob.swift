@@ -62,8 +62,11 @@ struct ReadWorker {
     mutating func functionFolder(_ path: String, name: String, target: String?) -> Reading<HostDirectory> {
         let prefix = "../../../devices/"
         guard let target, target.hasPrefix(prefix),
-              target.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false).allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }),
-              let slash = target.lastIndex(of: "/") else { return fs.directory(path) }
+            target.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false).allSatisfy({
+                !$0.isEmpty && $0 != "." && $0 != ".."
+            }),
+            let slash = target.lastIndex(of: "/")
+        else { return fs.directory(path) }
         let parent = target[target.index(target.startIndex, offsetBy: prefix.count - "devices/".count)..<slash]  // "devices/…"
         if bridge?.path != parent {
             guard let folder = fs.directory("/sys/" + parent).value else { return fs.directory(path) }

@@ -95,12 +95,18 @@ public struct Host: Sendable {
         unreadableSelected = parts.unreadableSelected
         otherDomains = parts.otherDomains
         selectedDevices = parts.selected.compactMap { parts.devices[$0] }
-        vfsByPF = Dictionary(grouping: parts.devices.values.filter { $0.physfn != nil }, by: { $0.physfn! }).mapValues { $0.map(\.address).sorted() }
+        vfsByPF = Dictionary(grouping: parts.devices.values.filter { $0.physfn != nil }, by: { $0.physfn! }).mapValues {
+            $0.map(\.address).sorted()
+        }
     }
 
     /// What this host was assembled from.
     public var parts: Parts {
-        Parts(root: root, scope: scope, devices: devices, selected: selected, missing: missing, groups: groups, groupCount: groupCount, iommuUnits: iommuUnits, firmware: firmware, kernel: kernel, modules: modules, devNodes: devNodes, process: process, platform: platform, vmbus: vmbus, mdevs: mdevs, mdevParents: mdevParents, readProblems: readProblems, deviceListProblem: deviceListProblem, unreadableSelected: unreadableSelected, otherDomains: otherDomains)
+        Parts(
+            root: root, scope: scope, devices: devices, selected: selected, missing: missing, groups: groups, groupCount: groupCount,
+            iommuUnits: iommuUnits, firmware: firmware, kernel: kernel, modules: modules, devNodes: devNodes, process: process,
+            platform: platform, vmbus: vmbus, mdevs: mdevs, mdevParents: mdevParents, readProblems: readProblems,
+            deviceListProblem: deviceListProblem, unreadableSelected: unreadableSelected, otherDomains: otherDomains)
     }
 
     /// This host with `edit` made to its parts (tests build variants of a fixture this way).

@@ -67,7 +67,8 @@ public struct IOMMUGroup: Sendable, Identifiable {
     public var kind: Kind {
         let f = box.value
         guard f.name == "vfio-noiommu" else { return .iommu }
-        return f.pciMembers.isEmpty && !f.otherMembers.isEmpty && f.otherMembers.allSatisfy(IOMMUGroup.isMdevName) ? .emulatedIOMMU : .noIOMMU
+        return f.pciMembers.isEmpty && !f.otherMembers.isEmpty && f.otherMembers.allSatisfy(IOMMUGroup.isMdevName)
+            ? .emulatedIOMMU : .noIOMMU
     }
     public var isNoIOMMU: Bool { kind == .noIOMMU }
     /// Its char device under /dev/vfio: "N", or "noiommu-N".
@@ -81,8 +82,10 @@ public struct IOMMUGroup: Sendable, Identifiable {
             if i == 8 || i == 13 || i == 18 || i == 23 {
                 guard c == UInt8(ascii: "-") else { return false }
             } else {
-                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(c)
-                    || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(c) else { return false }
+                guard
+                    (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(c)
+                        || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(c)
+                else { return false }
             }
         }
         return count == 36
@@ -153,7 +156,9 @@ extension UInt64 {
     /// "0x00000000fee00000" or "fee00000", as bytes.
     init?(hexBytes b: some Collection<UInt8>) {
         var digits = b[...]
-        if digits.count > 2, digits.first == UInt8(ascii: "0"), digits.dropFirst().first == UInt8(ascii: "x") || digits.dropFirst().first == UInt8(ascii: "X") {
+        if digits.count > 2, digits.first == UInt8(ascii: "0"),
+            digits.dropFirst().first == UInt8(ascii: "x") || digits.dropFirst().first == UInt8(ascii: "X")
+        {
             digits = digits.dropFirst(2)
         }
         guard !digits.isEmpty else { return nil }

@@ -14,8 +14,10 @@ public struct Kernel: Sendable {
     /// Interrupt chips named in /proc/interrupts ("IR-PCI-MSIX-0000:00:02.0", "IR-IO-APIC", …).
     public var interruptChips: Reading<Set<String>>
 
-    public init(release: Reading<String>, cmdline: Reading<KernelCommandLine>, config: Reading<KernelConfig>, configSource: String?,
-                taint: Reading<UInt64>, interruptChips: Reading<Set<String>>) {
+    public init(
+        release: Reading<String>, cmdline: Reading<KernelCommandLine>, config: Reading<KernelConfig>, configSource: String?,
+        taint: Reading<UInt64>, interruptChips: Reading<Set<String>>
+    ) {
         self.release = release
         version = release.value.flatMap(KernelVersion.init(release:))
         self.cmdline = cmdline

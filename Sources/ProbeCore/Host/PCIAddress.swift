@@ -65,7 +65,8 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// /sys/bus/pci/devices link ("../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0"):
     /// every component before the last that is a PCI address.
     public static func bridges(inDevicePath target: String) -> [PCIAddress] {
-        target.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropLast().compactMap { PCIAddress(utf8: $0) }.reversed()
+        target.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropLast().compactMap { PCIAddress(utf8: $0) }
+            .reversed()
     }
 
     /// "dddd:bb:dd.f", built without intermediate strings: it is in every path and message.

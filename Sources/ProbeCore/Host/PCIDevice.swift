@@ -161,8 +161,9 @@ public struct PCIUevent: Sendable, Equatable {
         var id: (UInt16, UInt16)?, cls: UInt32?, sub: (UInt16, UInt16)?, driver: String?
         func pair(_ v: ArraySlice<UInt8>) -> (UInt16, UInt16)? {
             guard let colon = v.firstIndex(of: UInt8(ascii: ":")),
-                  let x = UInt64(hexBytes: v[..<colon]), let y = UInt64(hexBytes: v[(colon + 1)...]),
-                  x <= 0xffff, y <= 0xffff else { return nil }
+                let x = UInt64(hexBytes: v[..<colon]), let y = UInt64(hexBytes: v[(colon + 1)...]),
+                x <= 0xffff, y <= 0xffff
+            else { return nil }
             return (UInt16(x), UInt16(y))
         }
         var rest = b
@@ -172,10 +173,15 @@ public struct PCIUevent: Sendable, Equatable {
             rest = end == rest.endIndex ? [] : rest[(end + 1)...]
             guard let eq = line.firstIndex(of: UInt8(ascii: "=")) else { continue }
             let key = line[..<eq], value = line[(eq + 1)...]
-            if key.elementsEqual("PCI_ID".utf8) { id = pair(value) }
-            else if key.elementsEqual("PCI_CLASS".utf8) { cls = UInt64(hexBytes: value).flatMap { $0 <= 0xffffff ? UInt32($0) : nil } }
-            else if key.elementsEqual("PCI_SUBSYS_ID".utf8) { sub = pair(value) }
-            else if key.elementsEqual("DRIVER".utf8), !value.isEmpty { driver = String(decoding: value, as: UTF8.self) }
+            if key.elementsEqual("PCI_ID".utf8) {
+                id = pair(value)
+            } else if key.elementsEqual("PCI_CLASS".utf8) {
+                cls = UInt64(hexBytes: value).flatMap { $0 <= 0xffffff ? UInt32($0) : nil }
+            } else if key.elementsEqual("PCI_SUBSYS_ID".utf8) {
+                sub = pair(value)
+            } else if key.elementsEqual("DRIVER".utf8), !value.isEmpty {
+                driver = String(decoding: value, as: UTF8.self)
+            }
         }
         guard let id, let cls else { return nil }
         (vendor, device, classCode, self.driver) = (id.0, id.1, cls, driver)

@@ -11,7 +11,10 @@ extension Reading where Value == [UInt8] {
 
     /// `decode` of the value; unreadable when it does not decode.
     private func decoded<T>(_ what: String, _ decode: ([UInt8]) -> T?) -> Reading<T> {
-        flatMap { bytes in decode(bytes).map(Reading<T>.value) ?? .unreadable(.malformed("", "not \(what): \"\(String(decoding: Decode.trimmed(bytes), as: UTF8.self))\"")) }
+        flatMap { bytes in
+            decode(bytes).map(Reading<T>.value)
+                ?? .unreadable(.malformed("", "not \(what): \"\(String(decoding: Decode.trimmed(bytes), as: UTF8.self))\""))
+        }
     }
 }
 

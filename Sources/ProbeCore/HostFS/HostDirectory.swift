@@ -83,7 +83,8 @@ public final class HostDirectory {
         fs.recorded(path, nil) { () throws(HostFSError) in
             try fs.guardReadable(path)
             do throws(Errno) {
-                return HostDirectory(fs: fs, path: path, fd: try Syscalls.openat(fd, try HostDirectory.entry(name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW))
+                return HostDirectory(
+                    fs: fs, path: path, fd: try Syscalls.openat(fd, try HostDirectory.entry(name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW))
             } catch {
                 throw HostFSError(error, path)
             }

@@ -106,9 +106,11 @@ public final class HostFS: Sendable {
         case .tree(let manifest):
             let prefix = dir.hasSuffix("/") ? dir : dir + "/"
             let inside = manifest.nodes.values.filter { $0.path.utf8.starts(with: prefix.utf8) }
-            found = inside.isEmpty
+            found =
+                inside.isEmpty
                 ? .absent
-                : .value(inside.filter { !$0.path.utf8.dropFirst(prefix.utf8.count).contains(UInt8(ascii: "/")) }.sorted { $0.path < $1.path })
+                : .value(
+                    inside.filter { !$0.path.utf8.dropFirst(prefix.utf8.count).contains(UInt8(ascii: "/")) }.sorted { $0.path < $1.path })
         }
         for n in found.value ?? [] { log?.record(n.path, .node(n)) }
         return found
@@ -226,7 +228,9 @@ public final class HostFS: Sendable {
     }
 
     static func readlink(_ dirfd: CInt, _ name: String, path: String) throws(HostFSError) -> String {
-        do throws(Errno) { return try Syscalls.readlink(dirfd, name) } catch .invalidArgument { throw .notALink(path) } catch { throw HostFSError(error, path) }
+        do throws(Errno) { return try Syscalls.readlink(dirfd, name) } catch .invalidArgument { throw .notALink(path) } catch {
+            throw HostFSError(error, path)
+        }
     }
 
     /// A character device's numbers and mode (lstat), and what this process may do with it, `name`
@@ -260,7 +264,9 @@ public final class HostFS: Sendable {
 
     /// `body`'s reading of `path`, recorded: its value as `entry` makes it, a refusal as
     /// unreadable (a snapshot keeps what could not be read, so a --root run reads it as unknown too).
-    func recorded<V>(_ path: @autoclosure () -> String, _ entry: ((V) -> AccessLog.Access)?, _ body: () throws(HostFSError) -> V) -> Reading<V> {
+    func recorded<V>(
+        _ path: @autoclosure () -> String, _ entry: ((V) -> AccessLog.Access)?, _ body: () throws(HostFSError) -> V
+    ) -> Reading<V> {
         do {
             let v = try body()
             if let log, let entry { log.record(path(), entry(v)) }

@@ -32,7 +32,8 @@ public enum HostFSError: Error, Equatable, Sendable, CustomStringConvertible {
     public var path: String {
         switch self {
         case .missing(let p), .permissionDenied(let p), .notALink(let p), .notADirectory(let p), .io(let p, _), .notAFile(let p),
-             .tooLarge(let p, _), .noOpenat2(let p), .malformed(let p, _): p
+            .tooLarge(let p, _), .noOpenat2(let p), .malformed(let p, _):
+            p
         }
     }
 
@@ -46,7 +47,8 @@ public enum HostFSError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notAFile(let p): "\(p): not a regular file (a FIFO, socket or device node in a tree is never opened)"
         case .tooLarge(let p, let limit): "\(p): larger than \(limit >> 20) MiB, more than any file the probe reads"
         case .malformed(let p, let why): p.isEmpty ? why : "\(p): \(why)"
-        case .noOpenat2(let p): "\(p): this kernel has no openat2 (Linux before 5.6), without which a tree's links could lead out of it: read the tree on Linux 5.6 or later"
+        case .noOpenat2(let p):
+            "\(p): this kernel has no openat2 (Linux before 5.6), without which a tree's links could lead out of it: read the tree on Linux 5.6 or later"
         }
     }
 }

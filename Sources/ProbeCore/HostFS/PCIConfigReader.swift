@@ -46,24 +46,32 @@ final class PCIConfigReader {
     /// fixture's file).
     func decode(_ a: PCIAddress, config bytes: [UInt8]) -> Result<PCIConfigInfo, PCIReadError> {
         guard bytes.count >= 64 else {
-            return .failure(PCIReadError(message: bytes.isEmpty ? "config space empty" : "config space is \(bytes.count) bytes, shorter than its 64-byte header"))
+            return .failure(
+                PCIReadError(
+                    message: bytes.isEmpty ? "config space empty" : "config space is \(bytes.count) bytes, shorter than its 64-byte header")
+            )
         }
         guard let access else { return .failure(PCIReadError(message: openError ?? "libpci unavailable")) }
         var err = [CChar](repeating: 0, count: 256)
         var found = [vp_pci_capability](repeating: vp_pci_capability(), count: 256)
-        let count = vp_pci_capabilities(UnsafeMutablePointer(access), Int32(a.domain), Int32(a.bus), Int32(a.device), Int32(a.function),
-                                        bytes, Int32(bytes.count), &found, Int32(found.count), &err, err.count)
+        let count = vp_pci_capabilities(
+            UnsafeMutablePointer(access), Int32(a.domain), Int32(a.bus), Int32(a.device), Int32(a.function),
+            bytes, Int32(bytes.count), &found, Int32(found.count), &err, err.count)
         guard count >= 0 else { return .failure(PCIReadError(message: cString(err))) }
-        let caps = found.prefix(Int(count)).map { PCICapability(id: $0.id, space: $0.extended != 0 ? PCICapability.Space.extended : .normal, offset: UInt32($0.offset)) }
+        let caps = found.prefix(Int(count)).map {
+            PCICapability(id: $0.id, space: $0.extended != 0 ? PCICapability.Space.extended : .normal, offset: UInt32($0.offset))
+        }
         let headerType = bytes[0x0e] & 0x7f
         var expressType: UInt8?
         if let e = caps.first(where: { $0.space == .normal && $0.id == PCICapability.express }), Int(e.offset) + 2 < bytes.count {
             expressType = (bytes[Int(e.offset) + 2] >> 4) & 0xf
         }
-        return .success(PCIConfigInfo(headerType: headerType, capabilities: caps, expressType: expressType,
-                                      secondaryBus: headerType == 1 ? bytes[0x19] : nil, complete: bytes.count > 64,
-                                      vendorID: UInt16(bytes[0]) | UInt16(bytes[1]) << 8, deviceID: UInt16(bytes[2]) | UInt16(bytes[3]) << 8,
-                                      classCode: UInt32(bytes[0x0b]) << 16 | UInt32(bytes[0x0a]) << 8 | UInt32(bytes[0x09])))
+        return .success(
+            PCIConfigInfo(
+                headerType: headerType, capabilities: caps, expressType: expressType,
+                secondaryBus: headerType == 1 ? bytes[0x19] : nil, complete: bytes.count > 64,
+                vendorID: UInt16(bytes[0]) | UInt16(bytes[1]) << 8, deviceID: UInt16(bytes[2]) | UInt16(bytes[3]) << 8,
+                classCode: UInt32(bytes[0x0b]) << 16 | UInt32(bytes[0x0a]) << 8 | UInt32(bytes[0x09])))
     }
 
     /// What a function is named by: vendor, device and class (the base class and subclass).
@@ -101,7 +109,8 @@ final class PCIConfigReader {
         guard let access else { return .unavailable }
         let acc = UnsafeMutablePointer<pci_access>(access)
         let subset = identities.flatMap { ids in PCIConfigReader.plainDatabase(acc).flatMap { PCIIDsSubset.select($0, identities: ids) } }
-        let loaded = subset.map { s in s.withUnsafeBytes { vp_pci_load_names(acc, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) } }
+        let loaded =
+            subset.map { s in s.withUnsafeBytes { vp_pci_load_names(acc, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) } }
             ?? vp_pci_load_names(acc, nil, 0)
         switch loaded {
         case 1: return .subset
@@ -128,9 +137,10 @@ final class PCIConfigReader {
     }
 
     func names(of id: Identity) -> Names {
-        Names(vendor: lookUp(PCI_LOOKUP_VENDOR.rawValue, Int32(id.vendor), 0),
-              device: lookUp(PCI_LOOKUP_DEVICE.rawValue, Int32(id.vendor), Int32(id.device)),
-              cls: lookUp(PCI_LOOKUP_CLASS.rawValue, Int32(id.classCode >> 8), 0))
+        Names(
+            vendor: lookUp(PCI_LOOKUP_VENDOR.rawValue, Int32(id.vendor), 0),
+            device: lookUp(PCI_LOOKUP_DEVICE.rawValue, Int32(id.vendor), Int32(id.device)),
+            cls: lookUp(PCI_LOOKUP_CLASS.rawValue, Int32(id.classCode >> 8), 0))
     }
 
     private func lookUp(_ flags: UInt32, _ first: Int32, _ second: Int32) -> String? {
@@ -138,7 +148,9 @@ final class PCIConfigReader {
         var buf = [CChar](repeating: 0, count: 256)
         // The name is in `buf` or in libpci's own list: read where the pointer says, while `buf` lives.
         return buf.withUnsafeMutableBufferPointer { b in
-            vp_pci_lookup(UnsafeMutablePointer(access), b.baseAddress, Int32(b.count), Int32(flags), first, second).map { String(cString: $0) }
+            vp_pci_lookup(UnsafeMutablePointer(access), b.baseAddress, Int32(b.count), Int32(flags), first, second).map {
+                String(cString: $0)
+            }
         }
     }
 }

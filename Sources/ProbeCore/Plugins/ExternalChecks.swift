@@ -38,22 +38,34 @@ public struct ExternalChecks: Sendable {
         guard dfd >= 0 else {
             let e = errno
             if e == ENOENT && !explicit { return [] }
-            return [Finding("plugins.directory", .warn, .host, "cannot read the checks directory \(directory): \(String(cString: strerror(e)))",
-                            remedy: "Create it, or point --checks-dir at an existing directory.")]
+            return [
+                Finding(
+                    "plugins.directory", .warn, .host, "cannot read the checks directory \(directory): \(String(cString: strerror(e)))",
+                    remedy: "Create it, or point --checks-dir at an existing directory.")
+            ]
         }
         defer { close(dfd) }
         if let why = Trust.directoryProblem(dfd, path: directory) {
-            return [Finding("plugins.directory", .fail, .host, "the checks directory \(directory) is refused: \(why)",
-                            remedy: "Make \(directory) and every folder above it owned by root (or by the user running vfio-probe) and writable by no one else.",
-                            impacts: Impact.undecided(Mode.usable, "the site checks in \(directory) were not run (\(why)): a veto they might make is unknown",
-                                                      ["chown root: and chmod go-w \(directory) (and the folders above it)"]))]
+            return [
+                Finding(
+                    "plugins.directory", .fail, .host, "the checks directory \(directory) is refused: \(why)",
+                    remedy:
+                        "Make \(directory) and every folder above it owned by root (or by the user running vfio-probe) and writable by no one else.",
+                    impacts: Impact.undecided(
+                        Mode.usable, "the site checks in \(directory) were not run (\(why)): a veto they might make is unknown",
+                        ["chown root: and chmod go-w \(directory) (and the folders above it)"]))
+            ]
         }
         var out: [Finding] = []
         for name in Trust.names(dfd) where !name.hasPrefix(".") {
             let fd = vp_openat2(dfd, name, vp_O_PATH, vp_RESOLVE_BENEATH | vp_RESOLVE_NO_MAGICLINKS)
             if fd < 0 {
                 let e = errno
-                out.append(refused(name, e == EXDEV ? "it is a link that leads out of \(directory)" : "it cannot be opened: \(String(cString: strerror(e)))"))
+                out.append(
+                    refused(
+                        name,
+                        e == EXDEV ? "it is a link that leads out of \(directory)" : "it cannot be opened: \(String(cString: strerror(e)))")
+                )
                 continue
             }
             defer { close(fd) }
@@ -67,22 +79,28 @@ public struct ExternalChecks: Sendable {
 
     /// A plugin that was not run: what it might have vetoed is unknown.
     func refused(_ name: String, _ why: String) -> Finding {
-        Finding("plugins." + name, .fail, .host, "plugin \(name) is refused: \(why)",
-                remedy: "Make it a regular file owned by root (or by the user running vfio-probe) that no one else can write, inside \(directory).",
-                impacts: Impact.undecided(Mode.usable, "the site check \(name) was not run (\(why))", ["fix or remove the site check \(directory)/\(name)"]))
+        Finding(
+            "plugins." + name, .fail, .host, "plugin \(name) is refused: \(why)",
+            remedy:
+                "Make it a regular file owned by root (or by the user running vfio-probe) that no one else can write, inside \(directory).",
+            impacts: Impact.undecided(
+                Mode.usable, "the site check \(name) was not run (\(why))", ["fix or remove the site check \(directory)/\(name)"]))
     }
 
     func runOne(name: String, file: CInt, builtinIDs: Set<String>) -> [Finding] {
         let pluginID = "plugins." + name
         let path = directory + "/" + name
-        let result = Spawn.run(file, arguments: [path, "--root", root],
-                               environment: ["VFIO_PROBE_ROOT=\(root)", "VFIO_PROBE_VERSION=\(Report.toolVersion)", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
-                               timeoutMilliseconds: timeoutMilliseconds)
+        let result = Spawn.run(
+            file, arguments: [path, "--root", root],
+            environment: ["VFIO_PROBE_ROOT=\(root)", "VFIO_PROBE_VERSION=\(Report.toolVersion)", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+            timeoutMilliseconds: timeoutMilliseconds)
         // A site check that did not answer may have vetoed: what it would have said is unknown,
         // and unknown never grants.
         func unanswered(_ status: Status, _ summary: String) -> Finding {
-            Finding(pluginID, status, .host, summary, remedy: "Fix the plugin or remove it from \(directory).",
-                    impacts: Impact.undecided(Mode.usable, "the site check \(name) did not answer (\(summary))", ["fix or remove the site check \(path)"]))
+            Finding(
+                pluginID, status, .host, summary, remedy: "Fix the plugin or remove it from \(directory).",
+                impacts: Impact.undecided(
+                    Mode.usable, "the site check \(name) did not answer (\(summary))", ["fix or remove the site check \(path)"]))
         }
         switch result {
         case .failedToStart(let e):
@@ -109,16 +127,22 @@ public struct ExternalChecks: Sendable {
             let line = raw.trimmed
             if line.isEmpty || line.hasPrefix("#") { continue }
             if kept == Self.findingLimit {
-                out.append(Finding(pluginID, .warn, .host, "plugin \(name) printed more than \(Self.findingLimit) findings: the rest are ignored",
-                                   impacts: Impact.undecided(Mode.usable, "the site check \(name) printed more than \(Self.findingLimit) findings",
-                                                             ["fix the site check \(directory)/\(name)"])))
+                out.append(
+                    Finding(
+                        pluginID, .warn, .host, "plugin \(name) printed more than \(Self.findingLimit) findings: the rest are ignored",
+                        impacts: Impact.undecided(
+                            Mode.usable, "the site check \(name) printed more than \(Self.findingLimit) findings",
+                            ["fix the site check \(directory)/\(name)"])))
                 break
             }
             kept += 1
             func bad(_ why: String) {
-                out.append(Finding(pluginID, .warn, .host, "plugin \(name), line \(n + 1): \(why)", detail: String(line.prefix(200)),
-                                   impacts: Impact.undecided(Mode.usable, "the site check \(name) printed a line that is not a finding (line \(n + 1): \(why))",
-                                                             ["fix the site check \(directory)/\(name)"])))
+                out.append(
+                    Finding(
+                        pluginID, .warn, .host, "plugin \(name), line \(n + 1): \(why)", detail: String(line.prefix(200)),
+                        impacts: Impact.undecided(
+                            Mode.usable, "the site check \(name) printed a line that is not a finding (line \(n + 1): \(why))",
+                            ["fix the site check \(directory)/\(name)"])))
             }
             guard let v = try? JSONParser.parse(line) else { bad("not JSON"); continue }
             guard let id = v["id"]?.stringValue, let statusText = v["status"]?.stringValue, let summary = v["summary"]?.stringValue else {
@@ -127,7 +151,9 @@ public struct ExternalChecks: Sendable {
             guard id.hasPrefix(Self.idPrefix), id.count > Self.idPrefix.count, !builtinIDs.contains(id) else {
                 bad("id \"\(id)\" must start with \"\(Self.idPrefix)\""); continue
             }
-            guard let status = Status(rawValue: statusText) else { bad("status \"\(statusText)\" is not pass, warn, fail, skip or info"); continue }
+            guard let status = Status(rawValue: statusText) else {
+                bad("status \"\(statusText)\" is not pass, warn, fail, skip or info"); continue
+            }
             var subject = Subject.host
             if let dev = v["device"]?.stringValue {
                 guard let a = PCIAddress(dev) else { bad("device \"\(dev)\" is not a PCI address"); continue }
@@ -141,8 +167,10 @@ public struct ExternalChecks: Sendable {
                     impacts.append(.blocks(m, "\(id): \(summary)", fix: v["remedy"]?.stringValue.map { [$0] } ?? []))
                 }
             }
-            out.append(Finding(id, status, subject, summary, detail: v["detail"]?.stringValue, remedy: v["remedy"]?.stringValue,
-                               evidence: [Evidence(directory + "/" + name, "plugin")], impacts: impacts))
+            out.append(
+                Finding(
+                    id, status, subject, summary, detail: v["detail"]?.stringValue, remedy: v["remedy"]?.stringValue,
+                    evidence: [Evidence(directory + "/" + name, "plugin")], impacts: impacts))
         }
         return out
     }
@@ -206,7 +234,9 @@ enum Trust {
         }
         // What was walked is what was opened (no swap between the open and the walk).
         var walked = stat()
-        guard stat(at, &walked) == 0, walked.st_dev == st.st_dev, walked.st_ino == st.st_ino else { return "it changed while it was checked" }
+        guard stat(at, &walked) == 0, walked.st_dev == st.st_dev, walked.st_ino == st.st_ino else {
+            return "it changed while it was checked"
+        }
         return nil
     }
 
@@ -220,7 +250,9 @@ enum Trust {
         let n = read(f, &head, head.count)
         guard n > 2, head[0] == UInt8(ascii: "#"), head[1] == UInt8(ascii: "!") else { return nil }
         let line = String(decoding: head[2..<n].prefix { $0 != 0x0a }, as: UTF8.self)
-        guard let interp = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) else { return "its #! line names no interpreter" }
+        guard let interp = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) else {
+            return "its #! line names no interpreter"
+        }
         guard interp.hasPrefix("/") else { return "its interpreter \(interp) is not an absolute path" }
         let dir = HostFS.split(interp).0
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -329,7 +361,11 @@ enum Spawn {
             for p in fds where p.revents != 0 && p.fd != exitFD {
                 let got = read(p.fd, &buf, buf.count)
                 if got <= 0 { open.remove(p.fd); continue }
-                if p.fd == outPipe.read { if out.count < 1 << 20 { out += buf[0..<got] } } else if err.count < 64 << 10 { err += buf[0..<got] }
+                if p.fd == outPipe.read {
+                    if out.count < 1 << 20 { out += buf[0..<got] }
+                } else if err.count < 64 << 10 {
+                    err += buf[0..<got]
+                }
             }
             // Exited, but something it started keeps the pipes: done all the same.
             if exited && !open.isEmpty && n == 0 { break }

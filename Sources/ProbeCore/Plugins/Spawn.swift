@@ -13,7 +13,9 @@ extension Spawn {
     /// A pipe with both ends close-on-exec from the start (pipe2 O_CLOEXEC): no other child can
     /// inherit a write end and hold the plugin's output open.
     static func pipe() -> Swift.Result<(read: CInt, write: CInt), Errno> {
-        Swift.Result { () throws(Errno) in try FileDescriptor.pipe(options: .closeOnExec) }.map { ($0.readEnd.rawValue, $0.writeEnd.rawValue) }
+        Swift.Result { () throws(Errno) in try FileDescriptor.pipe(options: .closeOnExec) }.map {
+            ($0.readEnd.rawValue, $0.writeEnd.rawValue)
+        }
     }
 
     /// posix_spawn of the file behind descriptor `exe` (as /proc/self/fd/3, so what was checked is
@@ -39,7 +41,9 @@ extension Spawn {
         if rc == 0 { rc = posix_spawn_file_actions_adddup2(&actions, exe, 3) }
         if rc == 0 { rc = vp_spawn_close_from_and_chdir_root(&actions, 4) }
         if rc == 0 { rc = posix_spawnattr_setpgroup(&attributes, 0) }
-        if rc == 0 { rc = posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) }
+        if rc == 0 {
+            rc = posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        }
         if rc == 0 { rc = posix_spawnattr_setsigdefault(&attributes, &all) }
         if rc == 0 { rc = posix_spawnattr_setsigmask(&attributes, &none) }
         vp_become_child_subreaper()

@@ -27,7 +27,9 @@ public enum ACPIReporter {
             case .failure(let e)?: out.append("\(i.source): does not decode: \(e)")
             case .success(let t)?:
                 let h = t.header
-                out.append("\(h.signature) (\(i.source)): \(h.length) bytes, revision \(h.revision), checksum \(h.checksumValid ? "ok" : "WRONG"), OEM \"\(h.oemID)\" \"\(h.oemTableID)\" rev \(h.oemRevision)")
+                out.append(
+                    "\(h.signature) (\(i.source)): \(h.length) bytes, revision \(h.revision), checksum \(h.checksumValid ? "ok" : "WRONG"), OEM \"\(h.oemID)\" \"\(h.oemTableID)\" rev \(h.oemRevision)"
+                )
                 out += body(t).map { "  " + $0 }
                 out += t.warnings.map { "  warning: " + $0 }
             case nil: break
@@ -48,7 +50,9 @@ public enum ACPIReporter {
             if d.dmaControlPlatformOptIn { flags.append("DMA_CTRL_PLATFORM_OPT_IN") }
             var l = ["host address width \(d.hostAddressWidth), flags 0x\(hex(d.flags, 2)) \(flags.joined(separator: "|"))"]
             for u in d.units {
-                l.append("DRHD segment \(hex(u.segment, 4)) registers 0x\(hex(u.registerBase, 1))\(u.includePCIAll ? " INCLUDE_PCI_ALL" : "")\(u.scopes.isEmpty ? "" : ": " + scopes(u.scopes))")
+                l.append(
+                    "DRHD segment \(hex(u.segment, 4)) registers 0x\(hex(u.registerBase, 1))\(u.includePCIAll ? " INCLUDE_PCI_ALL" : "")\(u.scopes.isEmpty ? "" : ": " + scopes(u.scopes))"
+                )
             }
             for (n, r) in d.reservedMemory.enumerated() {
                 l.append("RMRR \(n) segment \(hex(r.segment, 4)) 0x\(hex(r.base, 1))-0x\(hex(r.limit, 1)): \(scopes(r.scopes))")
@@ -60,19 +64,28 @@ public enum ACPIReporter {
             for s in d.sidp { l.append("SIDP segment \(hex(s.segment, 4)): \(scopes(s.scopes))") }
             return l
         case .ivrs(let i):
-            var l = ["IVinfo 0x\(hex(i.ivinfo, 8)): EFR \(i.efrSupported ? "supported" : "not supported"), DMA remap \(i.dmaRemapSupported ? "yes" : "no"), VA \(i.virtualAddressSize) PA \(i.physicalAddressSize) GVA \(i.gvaSize) bits"]
+            var l = [
+                "IVinfo 0x\(hex(i.ivinfo, 8)): EFR \(i.efrSupported ? "supported" : "not supported"), DMA remap \(i.dmaRemapSupported ? "yes" : "no"), VA \(i.virtualAddressSize) PA \(i.physicalAddressSize) GVA \(i.gvaSize) bits"
+            ]
             for h in i.hardware {
-                l.append("IVHD \(hex(h.type, 2))h: IOMMU \(IVRS.bdf(h.deviceID)) segment \(hex(h.segment, 4)) registers 0x\(hex(h.base, 1)), \(h.entries.count) device entries\(h.efr.map { ", EFR 0x\(hex($0, 1))" } ?? "")")
+                l.append(
+                    "IVHD \(hex(h.type, 2))h: IOMMU \(IVRS.bdf(h.deviceID)) segment \(hex(h.segment, 4)) registers 0x\(hex(h.base, 1)), \(h.entries.count) device entries\(h.efr.map { ", EFR 0x\(hex($0, 1))" } ?? "")"
+                )
                 for e in h.entries where e.type != 0 { l.append("  \(entry(e))") }
             }
-            for m in i.memory { l.append("IVMD \(hex(m.type, 2))h: \(m.scope) 0x\(hex(m.start, 1)) length 0x\(hex(m.length, 1)) flags 0x\(hex(m.flags, 2))") }
+            for m in i.memory {
+                l.append("IVMD \(hex(m.type, 2))h: \(m.scope) 0x\(hex(m.start, 1)) length 0x\(hex(m.length, 1)) flags 0x\(hex(m.flags, 2))")
+            }
             return l
         case .iort(let io):
-            return io.nodes.map { n in "node @0x\(hex(n.offset, 1)) \(n.typeName) rev \(n.revision) id \(n.identifier), \(n.mappings.count) ID mapping\(n.mappings.count == 1 ? "" : "s")" }
+            return io.nodes.map { n in
+                "node @0x\(hex(n.offset, 1)) \(n.typeName) rev \(n.revision) id \(n.identifier), \(n.mappings.count) ID mapping\(n.mappings.count == 1 ? "" : "s")"
+            }
         case .viot(let v):
             return v.nodes.map { n in
                 switch n {
-                case .pciRange(_, let ep, let s0, let s1, let b0, let b1, let out): "PCI range segments \(s0)-\(s1) BDF \(IVRS.bdf(b0))-\(IVRS.bdf(b1)) endpoint \(ep) → node 0x\(hex(out, 1))"
+                case .pciRange(_, let ep, let s0, let s1, let b0, let b1, let out):
+                    "PCI range segments \(s0)-\(s1) BDF \(IVRS.bdf(b0))-\(IVRS.bdf(b1)) endpoint \(ep) → node 0x\(hex(out, 1))"
                 case .mmioEndpoint(_, let ep, let base, let out): "MMIO endpoint \(ep) at 0x\(hex(base, 1)) → node 0x\(hex(out, 1))"
                 case .virtioPCI(let o, let seg, let bdf): "virtio-iommu (PCI) at 0x\(hex(o, 1)): \(hex(seg, 4)):\(IVRS.bdf(bdf))"
                 case .virtioMMIO(let o, let base): "virtio-iommu (MMIO) at 0x\(hex(o, 1)): 0x\(hex(base, 1))"
@@ -95,8 +108,10 @@ public enum ACPIReporter {
         case .aliasRangeStart(let s): return "alias range from \(id) as \(IVRS.bdf(s))"
         case .extendedSelect(let x): return "extended select \(id) 0x\(hex(x, 8))"
         case .extendedRangeStart(let x): return "extended range from \(id) 0x\(hex(x, 8))"
-        case .special(let handle, let source, let variety): return "special \(variety == 1 ? "IOAPIC" : variety == 2 ? "HPET" : "variety \(variety)") \(handle) as \(IVRS.bdf(source))"
-        case .acpiHID(let hid, let cid, let uid): return "ACPI device \(hid)\(cid.isEmpty ? "" : " cid \(cid)")\(uid.isEmpty ? "" : " uid \(uid)") as \(id)"
+        case .special(let handle, let source, let variety):
+            return "special \(variety == 1 ? "IOAPIC" : variety == 2 ? "HPET" : "variety \(variety)") \(handle) as \(IVRS.bdf(source))"
+        case .acpiHID(let hid, let cid, let uid):
+            return "ACPI device \(hid)\(cid.isEmpty ? "" : " cid \(cid)")\(uid.isEmpty ? "" : " uid \(uid)") as \(id)"
         case .unknown: return "unknown entry type 0x\(hex(e.type, 2)) (skipped)"
         }
     }
@@ -104,39 +119,55 @@ public enum ACPIReporter {
     public static func json(_ inputs: [Input]) -> String {
         JSONValue.object([
             ("schema_version", .int(1)),
-            ("tables", .array(inputs.map { i -> JSONValue in
-                var kv: [(String, JSONValue)] = [("source", .string(i.source))]
-                if let why = i.unreadable { kv.append(("error", .string("cannot read: " + why))); return .object(kv) }
-                switch i.result {
-                case .failure(let e)?:
-                    kv.append(("error", .string(e.description)))
-                    kv.append(("error_offset", .int(Int64(e.offset))))
-                case .success(let t)?:
-                    let h = t.header
-                    kv += [
-                        ("signature", .string(h.signature)),
-                        ("header", .object([("length", .int(Int64(h.length))), ("revision", .int(Int64(h.revision))),
-                                            ("checksum", .int(Int64(h.checksum))), ("checksum_valid", .bool(h.checksumValid)),
-                                            ("oem_id", .string(h.oemID)), ("oem_table_id", .string(h.oemTableID)),
-                                            ("oem_revision", .int(Int64(h.oemRevision))), ("creator_id", .string(h.creatorID)),
-                                            ("creator_revision", .int(Int64(h.creatorRevision)))])),
-                        ("summary", JSONValue(body(t))),
-                        ("warnings", JSONValue(t.warnings)),
-                        ("fields", .array(t.fields.map { f in
-                            let v: JSONValue
-                            switch f.value {
-                            case .int(let n): v = .string("0x" + hex(n, 1))
-                            case .string(let s): v = .string(s)
-                            case .bytes(let b): v = .string(b.map { hex($0, 2) }.joined(separator: " "))
-                            }
-                            return .object([("offset", .int(Int64(f.offset))), ("length", .int(Int64(f.length))), ("name", .string(f.name)), ("value", v)])
-                        })),
-                    ]
-                case nil:
-                    kv.append(("error", .string("not decoded")))
-                }
-                return .object(kv)
-            })),
+            (
+                "tables",
+                .array(
+                    inputs.map { i -> JSONValue in
+                        var kv: [(String, JSONValue)] = [("source", .string(i.source))]
+                        if let why = i.unreadable { kv.append(("error", .string("cannot read: " + why))); return .object(kv) }
+                        switch i.result {
+                        case .failure(let e)?:
+                            kv.append(("error", .string(e.description)))
+                            kv.append(("error_offset", .int(Int64(e.offset))))
+                        case .success(let t)?:
+                            let h = t.header
+                            kv += [
+                                ("signature", .string(h.signature)),
+                                (
+                                    "header",
+                                    .object([
+                                        ("length", .int(Int64(h.length))), ("revision", .int(Int64(h.revision))),
+                                        ("checksum", .int(Int64(h.checksum))), ("checksum_valid", .bool(h.checksumValid)),
+                                        ("oem_id", .string(h.oemID)), ("oem_table_id", .string(h.oemTableID)),
+                                        ("oem_revision", .int(Int64(h.oemRevision))), ("creator_id", .string(h.creatorID)),
+                                        ("creator_revision", .int(Int64(h.creatorRevision))),
+                                    ])
+                                ),
+                                ("summary", JSONValue(body(t))),
+                                ("warnings", JSONValue(t.warnings)),
+                                (
+                                    "fields",
+                                    .array(
+                                        t.fields.map { f in
+                                            let v: JSONValue
+                                            switch f.value {
+                                            case .int(let n): v = .string("0x" + hex(n, 1))
+                                            case .string(let s): v = .string(s)
+                                            case .bytes(let b): v = .string(b.map { hex($0, 2) }.joined(separator: " "))
+                                            }
+                                            return .object([
+                                                ("offset", .int(Int64(f.offset))), ("length", .int(Int64(f.length))),
+                                                ("name", .string(f.name)), ("value", v),
+                                            ])
+                                        })
+                                ),
+                            ]
+                        case nil:
+                            kv.append(("error", .string("not decoded")))
+                        }
+                        return .object(kv)
+                    })
+            ),
         ]).render() + "\n"
     }
 
@@ -155,7 +186,9 @@ public enum ACPIReporter {
             switch fs.read(path, limit: 1 << 20) {
             case .value(let bytes): return decode(file: path, bytes: bytes)
             case .unreadable(.permissionDenied):
-                return Input(source: path, result: nil, unreadable: "the tables are readable only by root (run as root, or pass table files from acpidump/acpixtract)")
+                return Input(
+                    source: path, result: nil,
+                    unreadable: "the tables are readable only by root (run as root, or pass table files from acpidump/acpixtract)")
             case .unreadable(let why): return Input(source: path, result: nil, unreadable: why.description)
             case .absent: return Input(source: path, result: nil, unreadable: "vanished while being read")
             }
@@ -163,7 +196,8 @@ public enum ACPIReporter {
     }
 
     public static func decode(file: String, bytes: [UInt8]) -> Input {
-        do { return Input(source: file, result: .success(try ACPI.decode(bytes)), unreadable: nil) }
-        catch { return Input(source: file, result: .failure(error), unreadable: nil) }
+        do { return Input(source: file, result: .success(try ACPI.decode(bytes)), unreadable: nil) } catch {
+            return Input(source: file, result: .failure(error), unreadable: nil)
+        }
     }
 }

@@ -10,10 +10,12 @@ public enum CheckDocs {
         public var what: String
     }
 
-    public static let man = Region(file: "man/vfio-probe.1", begin: #".\" BEGIN GENERATED CHECKS (scripts/generate-docs.sh)"#,
-                                   end: #".\" END GENERATED CHECKS"#, what: "CHECKS section")
-    public static let readme = Region(file: "README.md", begin: "<!-- BEGIN GENERATED CHECKS (scripts/generate-docs.sh) -->",
-                                      end: "<!-- END GENERATED CHECKS -->", what: "check table")
+    public static let man = Region(
+        file: "man/vfio-probe.1", begin: #".\" BEGIN GENERATED CHECKS (scripts/generate-docs.sh)"#,
+        end: #".\" END GENERATED CHECKS"#, what: "CHECKS section")
+    public static let readme = Region(
+        file: "README.md", begin: "<!-- BEGIN GENERATED CHECKS (scripts/generate-docs.sh) -->",
+        end: "<!-- END GENERATED CHECKS -->", what: "check table")
 
     /// The descriptors by category, in the order `vfio-probe checks` lists them.
     static func byCategory() -> [(Category, [CheckDescriptor])] {
@@ -59,7 +61,8 @@ public enum CheckDocs {
     /// marker at the start of a line; nil when either is missing.
     static func contents(_ text: String, _ region: Region) -> Range<String.Index>? {
         guard let b = text.firstRange(of: region.begin + "\n"), let e = text[b.upperBound...].firstRange(of: region.end),
-              e.lowerBound == b.upperBound || text[text.index(before: e.lowerBound)] == "\n" else { return nil }
+            e.lowerBound == b.upperBound || text[text.index(before: e.lowerBound)] == "\n"
+        else { return nil }
         return b.upperBound..<e.lowerBound
     }
 
@@ -100,7 +103,8 @@ public enum CheckDocs {
         var line = ""
         let words = roffText(text).split(separator: " ").map(String.init)
         for (i, w) in words.enumerated() {
-            let endsSentence = (w.hasSuffix(".") || w.hasSuffix("!") || w.hasSuffix("?")) && i + 1 < words.count
+            let endsSentence =
+                (w.hasSuffix(".") || w.hasSuffix("!") || w.hasSuffix("?")) && i + 1 < words.count
                 && words[i + 1].first.map { $0.isUppercase || $0 == "(" } == true
             if !line.isEmpty, line.count + 1 + w.count > 78, !(line.last.map { ".!?".contains($0) } ?? false) {
                 lines.append(line)

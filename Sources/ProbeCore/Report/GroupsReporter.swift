@@ -33,9 +33,12 @@ public enum GroupsReporter {
             // Bridges on pcieport are companions, not candidates; the group is as ready as its endpoints.
             let states = members.filter { !($0.device?.isBridge ?? false) }.compactMap(\.readiness)
             let onlyBridges = !members.isEmpty && members.allSatisfy { $0.device?.isBridge == true }
-            let readiness: Readiness = onlyBridges || states.contains(.blocked) ? .blocked
-                : states.contains(.unknown) ? .unknown
-                : (states.contains(.bindable) || !viable) ? .bindable : .ready
+            let readiness: Readiness =
+                onlyBridges || states.contains(.blocked)
+                ? .blocked
+                : states.contains(.unknown)
+                    ? .unknown
+                    : (states.contains(.bindable) || !viable) ? .bindable : .ready
             return Group(id: g.id, type: g.type.value, kind: g.kind, viable: viable, readiness: readiness, members: members)
         }
     }
@@ -49,18 +52,23 @@ public enum GroupsReporter {
         }
         for g in gs {
             let safe = Escaping.terminal
-            let kind = switch g.kind {
-            case .iommu: safe(g.type ?? "?")
-            case .noIOMMU: "no-IOMMU"
-            case .emulatedIOMMU: "mdev, emulated IOMMU"
-            }
+            let kind =
+                switch g.kind {
+                case .iommu: safe(g.type ?? "?")
+                case .noIOMMU: "no-IOMMU"
+                case .emulatedIOMMU: "mdev, emulated IOMMU"
+                }
             out.append(tr.bold("IOMMU group \(g.id)") + " (\(kind)) \(g.viable ? "viable" : "not viable"), \(tr.readiness(g.readiness))")
             for m in g.members {
                 if let d = m.device {
                     let cls = d.className.map { "\($0) [\(hex(d.classCode >> 8, 4))]" } ?? "[\(hex(d.classCode >> 8, 4))]"
-                    out.append("  \(d.address)  \(cls): \(d.displayName) [\(hex(d.vendorID, 4)):\(hex(d.deviceID, 4))]  driver \(safe(d.driver ?? "none"))  numa \(d.numaNode.map(String.init) ?? "?")")
+                    out.append(
+                        "  \(d.address)  \(cls): \(d.displayName) [\(hex(d.vendorID, 4)):\(hex(d.deviceID, 4))]  driver \(safe(d.driver ?? "none"))  numa \(d.numaNode.map(String.init) ?? "?")"
+                    )
                 } else if let md = m.mdev {
-                    out.append("  \(safe(md.uuid))  mdev \(safe(md.type ?? "?")) on \(safe(md.parent ?? "?"))  driver \(safe(md.driver ?? "none"))")
+                    out.append(
+                        "  \(safe(md.uuid))  mdev \(safe(md.type ?? "?")) on \(safe(md.parent ?? "?"))  driver \(safe(md.driver ?? "none"))"
+                    )
                 } else {
                     out.append("  \(safe(m.name))")
                 }
@@ -70,7 +78,9 @@ public enum GroupsReporter {
         if !loose.isEmpty {
             out.append(tr.bold("No IOMMU group"))
             for dv in loose {
-                if let d = r.host.device(dv.address) { out.append("  \(d.address)  \(d.displayName)  driver \(Escaping.terminal(d.driver ?? "none"))") }
+                if let d = r.host.device(dv.address) {
+                    out.append("  \(d.address)  \(d.displayName)  driver \(Escaping.terminal(d.driver ?? "none"))")
+                }
             }
         }
         return out.joined(separator: "\n") + "\n"
@@ -79,26 +89,43 @@ public enum GroupsReporter {
     public static func json(_ r: Report) -> String {
         JSONValue.object([
             ("schema_version", .int(1)),
-            ("groups", .array(groups(r).map { g in
-                .object([
-                    ("id", .int(Int64(g.id))), ("type", JSONValue(g.type)), ("kind", .string(g.kind.rawValue)), ("noiommu", .bool(g.kind == .noIOMMU)),
-                    ("viable", .bool(g.viable)), ("readiness", .string(g.readiness.rawValue)),
-                    ("devices", .array(g.members.map { m in
-                        if let d = m.device {
-                            return .object([("bdf", .string(d.address.description)), ("class", .string(hex(d.classCode, 6))),
-                                            ("class_name", JSONValue(d.className)), ("vendor_id", .string(hex(d.vendorID, 4))),
-                                            ("device_id", .string(hex(d.deviceID, 4))), ("name", .string(d.displayName)),
-                                            ("driver", JSONValue(d.driver)), ("numa_node", JSONValue(d.numaNode)),
-                                            ("readiness", JSONValue(m.readiness?.rawValue))])
-                        }
-                        if let md = m.mdev {
-                            return .object([("mdev", .string(md.uuid)), ("type", JSONValue(md.type)), ("parent", JSONValue(md.parent)), ("driver", JSONValue(md.driver))])
-                        }
-                        return .object([("name", .string(m.name))])
-                    })),
-                ])
-            })),
-            ("devices_without_group", JSONValue(r.verdict.devices.filter { r.host.device($0.address)?.iommuGroup == nil }.map(\.address.description))),
+            (
+                "groups",
+                .array(
+                    groups(r).map { g in
+                        .object([
+                            ("id", .int(Int64(g.id))), ("type", JSONValue(g.type)), ("kind", .string(g.kind.rawValue)),
+                            ("noiommu", .bool(g.kind == .noIOMMU)),
+                            ("viable", .bool(g.viable)), ("readiness", .string(g.readiness.rawValue)),
+                            (
+                                "devices",
+                                .array(
+                                    g.members.map { m in
+                                        if let d = m.device {
+                                            return .object([
+                                                ("bdf", .string(d.address.description)), ("class", .string(hex(d.classCode, 6))),
+                                                ("class_name", JSONValue(d.className)), ("vendor_id", .string(hex(d.vendorID, 4))),
+                                                ("device_id", .string(hex(d.deviceID, 4))), ("name", .string(d.displayName)),
+                                                ("driver", JSONValue(d.driver)), ("numa_node", JSONValue(d.numaNode)),
+                                                ("readiness", JSONValue(m.readiness?.rawValue)),
+                                            ])
+                                        }
+                                        if let md = m.mdev {
+                                            return .object([
+                                                ("mdev", .string(md.uuid)), ("type", JSONValue(md.type)), ("parent", JSONValue(md.parent)),
+                                                ("driver", JSONValue(md.driver)),
+                                            ])
+                                        }
+                                        return .object([("name", .string(m.name))])
+                                    })
+                            ),
+                        ])
+                    })
+            ),
+            (
+                "devices_without_group",
+                JSONValue(r.verdict.devices.filter { r.host.device($0.address)?.iommuGroup == nil }.map(\.address.description))
+            ),
         ]).render() + "\n"
     }
 }

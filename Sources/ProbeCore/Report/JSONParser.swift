@@ -29,7 +29,9 @@ public enum JSONParser {
                 if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(kv) }
                 while true {
                     skipSpace()
-                    guard case .string(let k) = try value(depth: depth + 1) else { throw Failure(message: "object key is not a string at \(i)") }
+                    guard case .string(let k) = try value(depth: depth + 1) else {
+                        throw Failure(message: "object key is not a string at \(i)")
+                    }
                     skipSpace()
                     guard i < b.count, b[i] == UInt8(ascii: ":") else { throw Failure(message: "expected ':' at \(i)") }
                     i += 1
@@ -60,7 +62,10 @@ public enum JSONParser {
             case UInt8(ascii: "n"): return try literal("null", .null)
             default:
                 let start = i
-                while i < b.count, (b[i] >= 0x30 && b[i] <= 0x39) || [UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(b[i]) { i += 1 }
+                while i < b.count,
+                    (b[i] >= 0x30 && b[i] <= 0x39)
+                        || [UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(b[i])
+                { i += 1 }
                 let s = String(decoding: b[start..<i], as: UTF8.self)
                 if let n = Int64(s) { return .int(n) }
                 if Double(s) != nil { return .string(s) }
@@ -94,11 +99,14 @@ public enum JSONParser {
                 case UInt8(ascii: "b"): out.append(0x08)
                 case UInt8(ascii: "f"): out.append(0x0c)
                 case UInt8(ascii: "u"):
-                    guard i + 4 <= b.count, var u = UInt32(String(decoding: b[i..<(i + 4)], as: UTF8.self), radix: 16) else { throw Failure(message: "bad \\u escape") }
+                    guard i + 4 <= b.count, var u = UInt32(String(decoding: b[i..<(i + 4)], as: UTF8.self), radix: 16) else {
+                        throw Failure(message: "bad \\u escape")
+                    }
                     i += 4
                     // A high surrogate and the low one after it are one scalar (RFC 8259, 7).
                     if (0xd800...0xdbff).contains(u), i + 6 <= b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u"),
-                       let low = UInt32(String(decoding: b[(i + 2)..<(i + 6)], as: UTF8.self), radix: 16), (0xdc00...0xdfff).contains(low) {
+                        let low = UInt32(String(decoding: b[(i + 2)..<(i + 6)], as: UTF8.self), radix: 16), (0xdc00...0xdfff).contains(low)
+                    {
                         u = 0x10000 + ((u - 0xd800) << 10) + (low - 0xdc00)
                         i += 6
                     }

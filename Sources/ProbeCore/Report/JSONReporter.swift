@@ -52,12 +52,13 @@ public enum JSONReporter {
 
     /// The whole document as one value (small reports and tests).
     public static func document(_ r: Report) -> JSONValue {
-        .object(parts(r).map { key, part in
-            switch part {
-            case .value(let v): (key, v)
-            case .elements(let n, let element): (key, .array((0..<n).map(element)))
-            }
-        })
+        .object(
+            parts(r).map { key, part in
+                switch part {
+                case .value(let v): (key, v)
+                case .elements(let n, let element): (key, .array((0..<n).map(element)))
+                }
+            })
     }
 
     static func parts(_ r: Report) -> [(String, Part)] {
@@ -71,22 +72,29 @@ public enum JSONReporter {
             ("root", .value(.string(h.root))),
             ("scope", .value(h.scope == .all ? .string("all") : JSONValue(h.selected.map(\.description) + h.missing.map(\.description)))),
             ("host", .value(hostObject(h))),
-            ("verdict", .value(.object([
-                ("mode", .string(v.statedModeName)),
-                ("answer", .string(v.answer.rawValue)),
-                ("mode_at_most", .string(v.mode.rawValue)),
-                ("holds_now", .bool(v.holdsNow)),
-                ("summary", .string(v.summary)),
-                ("actions", JSONValue(v.actions)),
-                ("reasons", JSONValue(v.reasons)),
-                ("undecided", JSONValue(v.undecided)),
-                ("upgrade", v.upgrade.map { .object([("mode", .string($0.mode.rawValue)), ("actions", JSONValue($0.actions))]) } ?? .null),
-                ("exit_code", .int(Int64(v.exitCode))),
-                ("required", JSONValue(r.required?.rawValue)),
-                ("exit_status", .int(Int64(r.exitStatus))),
-                ("checks_not_run", JSONValue(v.notRun)),
-                ("disagreements", JSONValue(v.disagreements)),
-            ]))),
+            (
+                "verdict",
+                .value(
+                    .object([
+                        ("mode", .string(v.statedModeName)),
+                        ("answer", .string(v.answer.rawValue)),
+                        ("mode_at_most", .string(v.mode.rawValue)),
+                        ("holds_now", .bool(v.holdsNow)),
+                        ("summary", .string(v.summary)),
+                        ("actions", JSONValue(v.actions)),
+                        ("reasons", JSONValue(v.reasons)),
+                        ("undecided", JSONValue(v.undecided)),
+                        (
+                            "upgrade",
+                            v.upgrade.map { .object([("mode", .string($0.mode.rawValue)), ("actions", JSONValue($0.actions))]) } ?? .null
+                        ),
+                        ("exit_code", .int(Int64(v.exitCode))),
+                        ("required", JSONValue(r.required?.rawValue)),
+                        ("exit_status", .int(Int64(r.exitStatus))),
+                        ("checks_not_run", JSONValue(v.notRun)),
+                        ("disagreements", JSONValue(v.disagreements)),
+                    ]))
+            ),
             ("live", .value(liveObject(r.live))),
             ("devices", .elements(devices.count) { device(devices[$0].0, devices[$0].1, live: r.live) }),
             ("missing_devices", .value(JSONValue(h.missing.map(\.description)))),
@@ -102,22 +110,37 @@ public enum JSONReporter {
             ("cpu_vendor", JSONValue(h.platform.cpuVendor.value?.rawValue)),
             ("hypervisor", JSONValue(h.platform.hypervisor?.rawValue)),
             ("firmware_tables", h.firmware.present.value.map { JSONValue($0) } ?? .null),
-            ("iommu", .object([
-                ("active", JSONValue(h.iommuActive)),
-                ("units", .array(h.units.map { u in
-                    .object([("name", .string(u.name)), ("kind", .string(u.kind.rawValue)),
-                             ("address_width", JSONValue(u.addressWidth)), ("interrupt_remapping", JSONValue(u.interruptRemapping)),
-                             ("caching_mode", JSONValue(u.kind == .intel ? u.cachingMode : nil))])
-                })),
-                ("interrupt_remapping_active", JSONValue(h.kernel.interruptRemappingActive)),
-            ])),
+            (
+                "iommu",
+                .object([
+                    ("active", JSONValue(h.iommuActive)),
+                    (
+                        "units",
+                        .array(
+                            h.units.map { u in
+                                .object([
+                                    ("name", .string(u.name)), ("kind", .string(u.kind.rawValue)),
+                                    ("address_width", JSONValue(u.addressWidth)), ("interrupt_remapping", JSONValue(u.interruptRemapping)),
+                                    ("caching_mode", JSONValue(u.kind == .intel ? u.cachingMode : nil)),
+                                ])
+                            })
+                    ),
+                    ("interrupt_remapping_active", JSONValue(h.kernel.interruptRemappingActive)),
+                ])
+            ),
             ("vfio_container", JSONValue(h.containerBackend?.rawValue)),
             ("noiommu", .object([("compiled_in", JSONValue(h.noIOMMUCompiledIn)), ("enabled", JSONValue(h.noIOMMUEnabled))])),
-            ("process", .object([
-                ("uid", JSONValue(h.process.uid.value.map { Int($0) })),
-                ("cap_eff", JSONValue(h.process.effectiveCapabilities.value.map { hex($0, 16) })),
-                ("memlock_bytes", h.process.memlockLimit.value.map { $0.map { .int(Int64(clamping: $0)) } ?? .string("unlimited") } ?? .null),
-            ])),
+            (
+                "process",
+                .object([
+                    ("uid", JSONValue(h.process.uid.value.map { Int($0) })),
+                    ("cap_eff", JSONValue(h.process.effectiveCapabilities.value.map { hex($0, 16) })),
+                    (
+                        "memlock_bytes",
+                        h.process.memlockLimit.value.map { $0.map { .int(Int64(clamping: $0)) } ?? .string("unlimited") } ?? .null
+                    ),
+                ])
+            ),
         ])
     }
 
@@ -142,8 +165,10 @@ public enum JSONReporter {
     static func liveObject(_ live: LiveReport?) -> JSONValue {
         guard let live else { return .object([("ran", .bool(false)), ("reason", .string("not available in this build"))]) }
         if let why = live.notRun { return .object([("ran", .bool(false)), ("reason", .string(why))]) }
-        return .object([("ran", .bool(true)), ("device_open", .bool(live.deviceOpen)), ("container", live.container.map(walk) ?? .null),
-                        ("mdevs", .object(live.mdevs.keys.sorted().map { ($0, .array(live.mdevs[$0]!.map(walk))) }))])
+        return .object([
+            ("ran", .bool(true)), ("device_open", .bool(live.deviceOpen)), ("container", live.container.map(walk) ?? .null),
+            ("mdevs", .object(live.mdevs.keys.sorted().map { ($0, .array(live.mdevs[$0]!.map(walk))) })),
+        ])
     }
 
     static func walk(_ w: LiveWalk) -> JSONValue {
@@ -152,11 +177,15 @@ public enum JSONReporter {
         func n<T: BinaryInteger>(_ v: T?) -> JSONValue { v.map { .int(Int64($0)) } ?? .null }
         var facts: [(String, JSONValue)] = []
         if let v = f.apiVersion { facts.append(("api_version", .int(Int64(v)))) }
-        if !f.extensions.isEmpty { facts.append(("extensions", .object(f.extensions.keys.sorted().map { ($0, .bool(f.extensions[$0]!)) }))) }
+        if !f.extensions.isEmpty {
+            facts.append(("extensions", .object(f.extensions.keys.sorted().map { ($0, .bool(f.extensions[$0]!)) })))
+        }
         if let t = f.iommuType { facts.append(("iommu_type", .string(t))) }
         if let g = f.groupFlags { facts.append(("group_flags", n(g))) }
         if f.iovaPageSizes != nil { facts.append(("iova_page_sizes", h(f.iovaPageSizes))) }
-        if !f.iovaRanges.isEmpty { facts.append(("iova_ranges", .array(f.iovaRanges.map { .object([("start", h($0.start)), ("last", h($0.last))]) }))) }
+        if !f.iovaRanges.isEmpty {
+            facts.append(("iova_ranges", .array(f.iovaRanges.map { .object([("start", h($0.start)), ("last", h($0.last))]) })))
+        }
         if f.dmaAvailable != nil { facts.append(("dma_available", n(f.dmaAvailable))) }
         if f.mappedIOVA != nil { facts.append(("mapped_iova", h(f.mappedIOVA))); facts.append(("mapped_size", h(f.mappedSize))) }
         if f.unmappedSize != nil { facts.append(("unmapped_size", h(f.unmappedSize))) }
@@ -173,23 +202,31 @@ public enum JSONReporter {
         if f.ioasID != nil { facts.append(("ioas_id", n(f.ioasID))) }
         if f.devID != nil { facts.append(("dev_id", n(f.devID))) }
         if f.iovaAlignment != nil { facts.append(("iova_alignment", h(f.iovaAlignment))) }
-        if let t = f.hwInfoType { facts.append(("hw_info", .object([("type", n(t)), ("intel_cap", h(f.hwIntelCap)), ("intel_ecap", h(f.hwIntelEcap))]))) }
+        if let t = f.hwInfoType {
+            facts.append(("hw_info", .object([("type", n(t)), ("intel_cap", h(f.hwIntelCap)), ("intel_ecap", h(f.hwIntelEcap))])))
+        }
         if !f.holders.isEmpty { facts.append(("holders", JSONValue(f.holders))) }
         return .object([
             ("path", .string(w.kind.rawValue)),
             ("succeeded", .bool(w.succeeded)),
             ("failed_step", JSONValue(w.failure?.name)),
-            ("steps", .array(w.steps.map { s in
-                let outcome: String
-                switch s.outcome {
-                case .ok: outcome = "ok"
-                case .failed: outcome = "failed"
-                case .rejected: outcome = "rejected"
-                case .skipped: outcome = "skipped"
-                }
-                return .object([("step", .string(s.name)), ("outcome", .string(outcome)), ("errno", JSONValue(s.errnoName)),
-                                ("detail", .string(s.detail))])
-            })),
+            (
+                "steps",
+                .array(
+                    w.steps.map { s in
+                        let outcome: String
+                        switch s.outcome {
+                        case .ok: outcome = "ok"
+                        case .failed: outcome = "failed"
+                        case .rejected: outcome = "rejected"
+                        case .skipped: outcome = "skipped"
+                        }
+                        return .object([
+                            ("step", .string(s.name)), ("outcome", .string(outcome)), ("errno", JSONValue(s.errnoName)),
+                            ("detail", .string(s.detail)),
+                        ])
+                    })
+            ),
             ("facts", .object(facts)),
         ])
     }

@@ -19,22 +19,35 @@ public enum PrometheusReporter {
         }
         let v = r.verdict
         let h = r.host
-        metric("mode", "Best VFIO mode: 3 safe VFIO, 2 VFIO without interrupt isolation, 1 no-IOMMU only, 0 none, -1 unknown (partial or unreadable facts).",
-               "gauge", [([], String(v.statedMode?.rank ?? -1))])
-        metric("verdict", "1 for the verdict's mode.", "gauge",
-               (Mode.allCases.reversed().map(\.rawValue) + ["unknown"]).map { ([("mode", $0)], $0 == v.statedModeName ? "1" : "0") })
-        metric("exit_code", "The exit status without --require (0 vfio, 5 unsafe-interrupts, 2 noiommu, 3 none, 1 no answer).", "gauge",
-               [([], String(v.exitCode))])
+        metric(
+            "mode",
+            "Best VFIO mode: 3 safe VFIO, 2 VFIO without interrupt isolation, 1 no-IOMMU only, 0 none, -1 unknown (partial or unreadable facts).",
+            "gauge", [([], String(v.statedMode?.rank ?? -1))])
+        metric(
+            "verdict", "1 for the verdict's mode.", "gauge",
+            (Mode.allCases.reversed().map(\.rawValue) + ["unknown"]).map { ([("mode", $0)], $0 == v.statedModeName ? "1" : "0") })
+        metric(
+            "exit_code", "The exit status without --require (0 vfio, 5 unsafe-interrupts, 2 noiommu, 3 none, 1 no answer).", "gauge",
+            [([], String(v.exitCode))])
         metric("actions", "Actions the verdict lists for its mode.", "gauge", [([], String(v.actions.count))])
         metric("iommu_active", "1 when an IOMMU translates DMA.", "gauge", [([], h.iommuActive == true ? "1" : "0")])
-        metric("interrupt_remapping_active", "1 when interrupts go through remapping (IR-) chips.", "gauge",
-               [([], h.kernel.interruptRemappingActive == true ? "1" : "0")])
+        metric(
+            "interrupt_remapping_active", "1 when interrupts go through remapping (IR-) chips.", "gauge",
+            [([], h.kernel.interruptRemappingActive == true ? "1" : "0")])
         metric("noiommu_enabled", "1 when vfio.enable_unsafe_noiommu_mode is on.", "gauge", [([], h.noIOMMUEnabled == true ? "1" : "0")])
-        metric("info", "Host facts as labels.", "gauge", [([
-            ("version", Report.toolVersion), ("kernel", h.kernel.release.value ?? ""), ("cpu_vendor", h.platform.cpuVendor.value?.rawValue ?? ""),
-            ("hypervisor", h.platform.hypervisor?.rawValue ?? ""), ("iommu", Set(h.units.map(\.kind.rawValue)).sorted().joined(separator: ",")),
-            ("firmware_tables", (h.firmware.present.value ?? []).joined(separator: ",")),
-        ], "1")])
+        metric(
+            "info", "Host facts as labels.", "gauge",
+            [
+                (
+                    [
+                        ("version", Report.toolVersion), ("kernel", h.kernel.release.value ?? ""),
+                        ("cpu_vendor", h.platform.cpuVendor.value?.rawValue ?? ""),
+                        ("hypervisor", h.platform.hypervisor?.rawValue ?? ""),
+                        ("iommu", Set(h.units.map(\.kind.rawValue)).sorted().joined(separator: ",")),
+                        ("firmware_tables", (h.firmware.present.value ?? []).joined(separator: ",")),
+                    ], "1"
+                )
+            ])
         // Worst status per (check, subject), one sample per status.
         var worst: [String: (check: String, device: String, status: Status)] = [:]
         for f in r.findings {
@@ -59,9 +72,15 @@ public enum PrometheusReporter {
         for d in v.devices {
             let pci = h.device(d.address)
             for state in Readiness.allCases {
-                deviceSamples.append(([("device", d.address.description), ("vendor_device", pci.map { "\(hex($0.vendorID, 4)):\(hex($0.deviceID, 4))" } ?? ""),
-                                       ("driver", pci?.driver ?? ""), ("mode", d.mode.rawValue), ("readiness", state.rawValue)],
-                                      d.readiness == state ? "1" : "0"))
+                deviceSamples.append(
+                    (
+                        [
+                            ("device", d.address.description),
+                            ("vendor_device", pci.map { "\(hex($0.vendorID, 4)):\(hex($0.deviceID, 4))" } ?? ""),
+                            ("driver", pci?.driver ?? ""), ("mode", d.mode.rawValue), ("readiness", state.rawValue),
+                        ],
+                        d.readiness == state ? "1" : "0"
+                    ))
             }
         }
         metric("device_readiness", "1 for each device's readiness in its mode.", "gauge", deviceSamples)
@@ -79,7 +98,9 @@ public enum NFDReporter {
     public static func render(_ r: Report) -> String {
         let h = r.host
         let v = r.verdict
-        let noiommu: String = h.noIOMMUEnabled == true ? "enabled" : h.noIOMMUCompiledIn == true ? "available" : h.noIOMMUCompiledIn == false ? "unavailable" : "unknown"
+        let noiommu: String =
+            h.noIOMMUEnabled == true
+            ? "enabled" : h.noIOMMUCompiledIn == true ? "available" : h.noIOMMUCompiledIn == false ? "unavailable" : "unknown"
         let iommufd = h.modules.state("iommufd").isUsable && h.devNodes.iommufd.value != nil
         var lines = [
             "# vfio-probe \(Report.toolVersion): \(Escaping.oneLine(v.summary))",

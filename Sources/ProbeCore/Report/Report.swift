@@ -94,18 +94,23 @@ public enum Probe {
         if let ext = options.externalChecks {
             let siteFindings = ext.run(builtinIDs: Set(CheckRegistry.all.map { $0.descriptor.id }))
             for id in Set(siteFindings.map(\.checkID)) where !descriptors.contains(where: { $0.id == id }) {
-                descriptors.append(CheckDescriptor(id: id, title: id.hasPrefix("plugins.") ? "Site check plugin" : "Site check", category: .site,
-                                                   rationale: "Reported by a site check in \(ext.directory).", remedy: "See the plugin.",
-                                                   looksAt: [ext.directory], examples: []))
+                descriptors.append(
+                    CheckDescriptor(
+                        id: id, title: id.hasPrefix("plugins.") ? "Site check plugin" : "Site check", category: .site,
+                        rationale: "Reported by a site check in \(ext.directory).", remedy: "See the plugin.",
+                        looksAt: [ext.directory], examples: []))
             }
             findings += siteFindings
         }
         let ran = Set(checks.map { $0.descriptor.id })
         let liveIDs = Set(CheckRegistry.all.filter { $0.descriptor.category == .live }.map { $0.descriptor.id })
-        let notRun = CheckRegistry.all.map { $0.descriptor }.filter { !ran.contains($0.id) && !(live?.notRun != nil && liveIDs.contains($0.id)) }
+        let notRun = CheckRegistry.all.map { $0.descriptor }.filter {
+            !ran.contains($0.id) && !(live?.notRun != nil && liveIDs.contains($0.id))
+        }
         // Partial: a check able to deny a mode did not run, so no mode is granted.
-        let verdict = VerdictBuilder.build(host: host, findings: findings, live: live, deviceScoped: scoped, notRun: notRun.map(\.id),
-                                           partial: notRun.contains { $0.decides })
+        let verdict = VerdictBuilder.build(
+            host: host, findings: findings, live: live, deviceScoped: scoped, notRun: notRun.map(\.id),
+            partial: notRun.contains { $0.decides })
         var report = Report(host: host, checks: descriptors, findings: findings, verdict: verdict, deviceScoped: scoped, live: live)
         report.required = options.required
         return report

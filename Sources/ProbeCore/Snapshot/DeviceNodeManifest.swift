@@ -18,10 +18,12 @@ public enum DeviceNodeManifest {
                 guard f.count >= 7, f[0].first != UInt8(ascii: "#"), f[1].elementsEqual("c".utf8) else { continue }
                 let mm = f[2].split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
                 guard mm.count == 2, let major = number(mm[0]), let minor = number(mm[1]),
-                      let mode = number(f[3], radix: 8), let uid = number(f[4]), let gid = number(f[5]) else { continue }
+                    let mode = number(f[3], radix: 8), let uid = number(f[4]), let gid = number(f[5])
+                else { continue }
                 let path = String(decoding: f[0], as: UTF8.self)
-                nodes[path] = DeviceNode(path: path, major: major, minor: minor, mode: mode, uid: uid, gid: gid,
-                                         readable: f[6].contains(UInt8(ascii: "r")), writable: f[6].contains(UInt8(ascii: "w")))
+                nodes[path] = DeviceNode(
+                    path: path, major: major, minor: minor, mode: mode, uid: uid, gid: gid,
+                    readable: f[6].contains(UInt8(ascii: "r")), writable: f[6].contains(UInt8(ascii: "w")))
             }
         }
         return nodes

@@ -79,7 +79,9 @@ public enum Snapshot {
             var st = stat()
             if lstat(out, &st) == 0 {
                 guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .output("\(out) exists and is not a folder") }
-                guard st.st_uid == geteuid(), st.st_mode & 0o077 == 0 else { throw .output("\(out) exists and is not this user's alone (mode 0700): choose a new folder") }
+                guard st.st_uid == geteuid(), st.st_mode & 0o077 == 0 else {
+                    throw .output("\(out) exists and is not this user's alone (mode 0700): choose a new folder")
+                }
                 guard let d = opendir(out) else { throw failure(out) }
                 let empty = Syscalls.names(of: d).isEmpty
                 closedir(d)
@@ -158,7 +160,8 @@ public enum Snapshot {
                 case .link:
                     guard let t = fs.link(p).value else { return nil }
                     try makeLink(p, t)
-                    guard let r = try ensure(Snapshot.normalize(t.hasPrefix("/") ? t : HostFS.split(p).0 + "/" + t), depth: depth + 1) else { return nil }
+                    guard let r = try ensure(Snapshot.normalize(t.hasPrefix("/") ? t : HostFS.split(p).0 + "/" + t), depth: depth + 1)
+                    else { return nil }
                     resolved = r
                 case .directory:
                     try makeDirectory(p)
@@ -216,15 +219,17 @@ public enum Snapshot {
             for (p, mode) in listedOnly.sorted(by: { $0.key < $1.key }) where !made.contains(p) { try writeFile(p, [], mode: mode) }
             let dir = HostFS.manifestDirectory
             if !nodes.isEmpty { try writeFile(dir + "/dev-nodes", Array(DeviceNodeManifest.render(nodes).utf8), mode: 0o644) }
-            if !unreadable.isEmpty { try writeFile(dir + "/unreadable", Array((unreadable.joined(separator: "\n") + "\n").utf8), mode: 0o644) }
+            if !unreadable.isEmpty {
+                try writeFile(dir + "/unreadable", Array((unreadable.joined(separator: "\n") + "\n").utf8), mode: 0o644)
+            }
             let info = """
-            vfio-probe \(Report.toolVersion) snapshot of \(fs.root == "/" ? "this host" : fs.root)
-            kernel \(release ?? "unknown")
-            Read it with: vfio-probe --root THIS-FOLDER --no-live
-            dev-nodes: character devices (PATH c MAJOR:MINOR MODE UID GID ACCESS); unreadable: paths the capturing user could not read.
-            It holds what vfio-probe reads: sysfs attributes, ACPI tables, /proc/cmdline, the kernel configuration; review it before you share it.
+                vfio-probe \(Report.toolVersion) snapshot of \(fs.root == "/" ? "this host" : fs.root)
+                kernel \(release ?? "unknown")
+                Read it with: vfio-probe --root THIS-FOLDER --no-live
+                dev-nodes: character devices (PATH c MAJOR:MINOR MODE UID GID ACCESS); unreadable: paths the capturing user could not read.
+                It holds what vfio-probe reads: sysfs attributes, ACPI tables, /proc/cmdline, the kernel configuration; review it before you share it.
 
-            """
+                """
             try writeFile(dir + "/README", Array(info.utf8), mode: 0o644)
             // Complete: the marker goes, then the folder takes its name.
             let (mfd, mname, owned) = try parent(Writer.marker)

@@ -19,7 +19,10 @@ public enum ConcurrentMap {
     public static func map<T: Sendable, R: Sendable>(
         _ items: [T], minimum: Int = 64, maximumWorkers: Int = 4, _ body: @Sendable (T) -> R
     ) -> [R] {
-        map(items, minimum: minimum, maximumWorkers: maximumWorkers, worker: { () }, { (_: inout Void, item) in body(item) }, finish: { _ in () }).results
+        map(
+            items, minimum: minimum, maximumWorkers: maximumWorkers, worker: { () }, { (_: inout Void, item) in body(item) },
+            finish: { _ in () }
+        ).results
     }
 
     /// `body` of every item, in order, each worker with a state of its own (`worker()`, made on the

@@ -139,8 +139,10 @@ public enum VerdictBuilder {
         var holdsNow: Bool
     }
 
-    public static func build(host: Host, findings: [Finding], live: LiveReport? = nil, deviceScoped: Bool, notRun: [String] = [],
-                             partial: Bool? = nil) -> Verdict {
+    public static func build(
+        host: Host, findings: [Finding], live: LiveReport? = nil, deviceScoped: Bool, notRun: [String] = [],
+        partial: Bool? = nil
+    ) -> Verdict {
         let ran = live.map { $0.notRun == nil } ?? false
         let proven = ran ? provenModes(host, live!) : [:]
         let isPartial = partial ?? !notRun.isEmpty
@@ -149,7 +151,8 @@ public enum VerdictBuilder {
         if ran {
             let staticOnly = fold(host, findings.filter { !$0.isLiveProof }, deviceScoped: deviceScoped, proven: [:], partial: isPartial)
             if staticOnly.mode != full.mode {
-                disagreements.append("the host: sysfs analysis gives \(staticOnly.mode.rawValue), the kernel's answers give \(full.mode.rawValue)")
+                disagreements.append(
+                    "the host: sysfs analysis gives \(staticOnly.mode.rawValue), the kernel's answers give \(full.mode.rawValue)")
             }
             let before = Dictionary(staticOnly.devices.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
             // Each device's first failed live step, indexed once rather than searched for per device.
@@ -159,16 +162,22 @@ public enum VerdictBuilder {
             }
             for dv in full.devices {
                 guard let sv = before[dv.address], sv.mode != dv.mode || sv.readiness != dv.readiness else { continue }
-                let why = liveFailure[dv.address]
-                    ?? (proven[dv.address] == nil ? "" : "the kernel completed the \(live!.devices[dv.address]!.filter(\.succeeded).map(\.kind.rawValue).joined(separator: "/")) walk")
-                disagreements.append("\(dv.address): sysfs analysis says \(sv.mode.rawValue) \(sv.readiness.rawValue), the kernel says \(dv.mode.rawValue) \(dv.readiness.rawValue)\(why.isEmpty ? "" : " (\(why))")")
+                let why =
+                    liveFailure[dv.address]
+                    ?? (proven[dv.address] == nil
+                        ? ""
+                        : "the kernel completed the \(live!.devices[dv.address]!.filter(\.succeeded).map(\.kind.rawValue).joined(separator: "/")) walk")
+                disagreements.append(
+                    "\(dv.address): sysfs analysis says \(sv.mode.rawValue) \(sv.readiness.rawValue), the kernel says \(dv.mode.rawValue) \(dv.readiness.rawValue)\(why.isEmpty ? "" : " (\(why))")"
+                )
             }
         }
         var summary = summarize(full, deviceScoped: deviceScoped, notRun: notRun)
         if !disagreements.isEmpty { summary += " [the kernel disagreed with sysfs: live wins]" }
-        return Verdict(mode: full.mode, answer: full.answer, summary: summary, actions: full.actions, reasons: full.reasons,
-                       undecided: full.undecided, upgrade: full.upgrade, devices: full.devices, notRun: notRun,
-                       disagreements: disagreements, holdsNow: full.holdsNow)
+        return Verdict(
+            mode: full.mode, answer: full.answer, summary: summary, actions: full.actions, reasons: full.reasons,
+            undecided: full.undecided, upgrade: full.upgrade, devices: full.devices, notRun: notRun,
+            disagreements: disagreements, holdsNow: full.holdsNow)
     }
 
     /// The modes each device's live walks proved. A walk proves a device only when it went through
@@ -208,7 +217,8 @@ public enum VerdictBuilder {
         func available(_ a: PCIAddress) -> [Mode] { modes.filter { !blocked($0, a) } }
         func blockedVerdict(_ a: PCIAddress) -> DeviceVerdict {
             let own = modes.flatMap { (deviceFx[a] ?? none).of(.blocks, $0) }
-            return DeviceVerdict(address: a, mode: .unusable, readiness: .blocked, causes: modes.flatMap { hostFx.of(.blocks, $0) } + own, ownCauses: own)
+            return DeviceVerdict(
+                address: a, mode: .unusable, readiness: .blocked, causes: modes.flatMap { hostFx.of(.blocks, $0) } + own, ownCauses: own)
         }
         /// The device in `mode`, which it is not blocked in.
         func verdict(_ a: PCIAddress, in mode: Mode) -> DeviceVerdict {
@@ -219,11 +229,13 @@ public enum VerdictBuilder {
             let needs = hostFx.of(.requires, mode, proven: p) + fx.of(.requires, mode, proven: p)
             let unsure = hostFx.of(.undecided, mode, proven: p) + fx.of(.undecided, mode, proven: p)
             if !unsure.isEmpty || partial {
-                return DeviceVerdict(address: a, mode: mode, readiness: .unknown, causes: unsure + needs,
-                                     ownCauses: fx.of(.undecided, mode, proven: p) + fx.of(.requires, mode, proven: p))
+                return DeviceVerdict(
+                    address: a, mode: mode, readiness: .unknown, causes: unsure + needs,
+                    ownCauses: fx.of(.undecided, mode, proven: p) + fx.of(.requires, mode, proven: p))
             }
-            return DeviceVerdict(address: a, mode: mode, readiness: needs.isEmpty ? .ready : .bindable, causes: needs,
-                                 ownCauses: fx.of(.requires, mode, proven: p))
+            return DeviceVerdict(
+                address: a, mode: mode, readiness: needs.isEmpty ? .ready : .bindable, causes: needs,
+                ownCauses: fx.of(.requires, mode, proven: p))
         }
 
         let presentDevices = host.selectedDevices
@@ -239,9 +251,12 @@ public enum VerdictBuilder {
             // A named function that could not be looked up is unknown, not missing: the others
             // bound the answer, which is then unknown.
             let unseen = host.missing.filter { host.unreadableSelected[$0] != nil }
-            mode = host.missing.count != unseen.count ? .unusable
-                : present.isEmpty ? (unseen.isEmpty ? .unusable : .vfio)  // nothing seen: at most the best
-                : (shared.first ?? .unusable)
+            mode =
+                host.missing.count != unseen.count
+                ? .unusable
+                : present.isEmpty
+                    ? (unseen.isEmpty ? .unusable : .vfio)  // nothing seen: at most the best
+                    : (shared.first ?? .unusable)
             reasons = host.missing.map { missingReason($0, host) }
             if mode != .unusable {
                 devices = present.map { verdict($0, in: mode) }
@@ -252,29 +267,38 @@ public enum VerdictBuilder {
                     guard let own = alone[a]!.first else { return blockedVerdict(a) }
                     let others = present.filter { $0 != a }
                     let unusable = others.filter { alone[$0]!.isEmpty }
-                    let why = !host.missing.isEmpty
+                    let why =
+                        !host.missing.isEmpty
                         ? "it is named together with \(host.missing.map(\.description).joined(separator: ", ")), which does not exist"
                         : !unusable.isEmpty
-                        ? "it is named together with \(unusable.map(\.description).joined(separator: ", ")), which cannot be used in any mode"
-                        : "it needs \(own), \(others.map { "\($0) needs \(alone[$0]!.first!)" }.joined(separator: ", ")): one process cannot use type1 and no-IOMMU together"
+                            ? "it is named together with \(unusable.map(\.description).joined(separator: ", ")), which cannot be used in any mode"
+                            : "it needs \(own), \(others.map { "\($0) needs \(alone[$0]!.first!)" }.joined(separator: ", ")): one process cannot use type1 and no-IOMMU together"
                     let cause = Impact.blocks(own, why)
                     return DeviceVerdict(address: a, mode: .unusable, readiness: .blocked, causes: [cause], ownCauses: [cause])
                 }
                 reasons += unique(devices.flatMap(\.reasons))
                 if present.count > 1, host.missing.isEmpty, !present.allSatisfy({ alone[$0]!.isEmpty }) {
-                    reasons.append("the devices have no mode in common (\(present.map { "\($0): \(alone[$0]!.map(\.rawValue).joined(separator: "/").ifEmpty("none"))" }.joined(separator: ", ")))")
+                    reasons.append(
+                        "the devices have no mode in common (\(present.map { "\($0): \(alone[$0]!.map(\.rawValue).joined(separator: "/").ifEmpty("none"))" }.joined(separator: ", ")))"
+                    )
                 }
             }
             if mode != .unusable {
-                reasons += unique(present.flatMap { a in modes.filter { $0 > mode }.flatMap { hostFx.of(.blocks, $0) + (deviceFx[a] ?? none).of(.blocks, $0) }.map(\.reason) })
+                reasons += unique(
+                    present.flatMap { a in
+                        modes.filter { $0 > mode }.flatMap { hostFx.of(.blocks, $0) + (deviceFx[a] ?? none).of(.blocks, $0) }.map(\.reason)
+                    })
             }
-            undecided = unique(unseen.map { missingReason($0, host) } + devices.filter { $0.readiness == .unknown }.flatMap { dv in
-                dv.causes.filter { $0.kind == .undecided }.map(\.reason)
-            })
+            undecided = unique(
+                unseen.map { missingReason($0, host) }
+                    + devices.filter { $0.readiness == .unknown }.flatMap { dv in
+                        dv.causes.filter { $0.kind == .undecided }.map(\.reason)
+                    })
         } else {
             // No-IOMMU mode applies only to devices outside every IOMMU group: on a host whose
             // IOMMU is active it is no fallback unless some device has no real group.
-            let outsideGroups = host.iommuActive != true
+            let outsideGroups =
+                host.iommuActive != true
                 || presentDevices.contains { d in host.group(of: d).map(\.isNoIOMMU) ?? true }
             let candidates = outsideGroups ? modes : Mode.iommuBacked
             devices = present.map { a in available(a).first.map { verdict(a, in: $0) } ?? blockedVerdict(a) }
@@ -292,23 +316,29 @@ public enum VerdictBuilder {
             hostActions = unique(devices.flatMap(\.actions))
         } else {
             let proved = devices.contains { proven[$0.address]?.contains(mode) == true }
-            hostActions = unique(hostFx.of(.requires, mode, proven: proved).flatMap(\.actions)
-                + hostFx.of(.undecided, mode, proven: proved).flatMap(\.actions))
+            hostActions = unique(
+                hostFx.of(.requires, mode, proven: proved).flatMap(\.actions)
+                    + hostFx.of(.undecided, mode, proven: proved).flatMap(\.actions))
         }
-        let answer: Verdict.Answer = mode == .unusable ? (partial ? .partial : .complete)
+        let answer: Verdict.Answer =
+            mode == .unusable
+            ? (partial ? .partial : .complete)
             : !undecided.isEmpty ? .unknown : partial ? .partial : .complete
-        let holdsNow = answer == .complete && mode != .unusable
+        let holdsNow =
+            answer == .complete && mode != .unusable
             && (deviceScoped ? devices.allSatisfy { $0.readiness == .ready } : hostActions.isEmpty)
 
         var upgrade: Verdict.Upgrade?
         if mode < .vfio {
-            let fx = hostFx.of(.blocks, .vfio) + hostFx.of(.requires, .vfio)
+            let fx =
+                hostFx.of(.blocks, .vfio) + hostFx.of(.requires, .vfio)
                 + (deviceScoped ? present.flatMap { (deviceFx[$0] ?? none).of(.blocks, .vfio) } : [])
             let fixes = unique(fx.flatMap(\.actions))
             if !fixes.isEmpty { upgrade = Verdict.Upgrade(mode: .vfio, actions: fixes) }
         }
-        return Fold(mode: mode, answer: answer, devices: devices, reasons: reasons, undecided: undecided, actions: hostActions,
-                    upgrade: upgrade, holdsNow: holdsNow)
+        return Fold(
+            mode: mode, answer: answer, devices: devices, reasons: reasons, undecided: undecided, actions: hostActions,
+            upgrade: upgrade, holdsNow: holdsNow)
     }
 
     /// "no such PCI device", with the address it probably meant when the host has another PCI
@@ -332,7 +362,9 @@ public enum VerdictBuilder {
             s = "safe VFIO is usable"
             if deviceScoped {
                 let ready = f.devices.filter { $0.readiness == .ready }.count
-                s += ready == f.devices.count ? " and the device\(f.devices.count == 1 ? " is" : "s are") ready"
+                s +=
+                    ready == f.devices.count
+                    ? " and the device\(f.devices.count == 1 ? " is" : "s are") ready"
                     : " once the listed actions are done (\(ready) of \(f.devices.count) ready)"
             } else if !f.actions.isEmpty {
                 s += " once the listed actions are done"
@@ -340,7 +372,8 @@ public enum VerdictBuilder {
         case (_, .unsafeInterrupts):
             s = "only VFIO without interrupt isolation is usable: DMA is translated, but a device can forge MSIs"
             if let r = f.reasons.first { s += " (\(r))" }
-            s += f.actions.isEmpty ? "; the operator has allowed unsafe interrupts" : "; it needs the listed actions, which accept that risk"
+            s +=
+                f.actions.isEmpty ? "; the operator has allowed unsafe interrupts" : "; it needs the listed actions, which accept that risk"
         case (_, .noiommu):
             s = "only the unsafe no-IOMMU mode is usable"
             if let r = f.reasons.first { s += " (\(r))" }

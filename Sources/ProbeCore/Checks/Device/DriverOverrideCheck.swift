@@ -4,10 +4,14 @@ public struct DriverOverrideCheck: Check {
         id: "device.driver-override",
         title: "driver_override does not stand in the way",
         category: .device,
-        rationale: "driver_override names the only driver allowed to bind the function. vfio-pci there keeps host drivers off it across rebinds; any other name keeps vfio-pci off.",
+        rationale:
+            "driver_override names the only driver allowed to bind the function. vfio-pci there keeps host drivers off it across rebinds; any other name keeps vfio-pci off.",
         remedy: "echo vfio-pci > /sys/bus/pci/devices/BDF/driver_override (or clear it with an empty write).",
         looksAt: ["/sys/bus/pci/devices/BDF/driver_override"],
-        examples: [.pass("intel-vfio-ready", device: "0000:01:00.0"), .warn("uio-bound", device: "0000:01:00.0", remedy: "echo vfio-pci > /sys/bus/pci/devices/0000:01:00.0/driver_override")], decides: false)
+        examples: [
+            .pass("intel-vfio-ready", device: "0000:01:00.0"),
+            .warn("uio-bound", device: "0000:01:00.0", remedy: "echo vfio-pci > /sys/bus/pci/devices/0000:01:00.0/driver_override"),
+        ], decides: false)
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         context.host.selectedDevices.compactMap { d -> Finding? in
@@ -17,8 +21,9 @@ public struct DriverOverrideCheck: Check {
             if DriverClass(o) == .vfio {
                 return finding(.pass, s, "driver_override is \(o): host drivers stay off it", evidence: [Evidence(path, o)])
             }
-            return finding(.warn, s, "driver_override is \(o): vfio-pci cannot bind until it is changed",
-                           remedy: "echo vfio-pci > \(path)", evidence: [Evidence(path, o)])
+            return finding(
+                .warn, s, "driver_override is \(o): vfio-pci cannot bind until it is changed",
+                remedy: "echo vfio-pci > \(path)", evidence: [Evidence(path, o)])
         }
     }
 }

@@ -4,8 +4,10 @@ public struct FirmwareInterruptRemappingCheck: Check {
         id: "firmware.interrupt-remapping",
         title: "Firmware declares interrupt remapping",
         category: .firmware,
-        rationale: "DMAR flag INTR_REMAP says the platform supports interrupt remapping; without it VT-d cannot isolate MSIs, and type1 refuses to attach without allow_unsafe_interrupts. X2APIC_OPT_OUT asks the OS to stay in xAPIC mode, which on many kernels also leaves interrupt remapping off or limited.",
-        remedy: "Enable interrupt remapping / x2APIC in the firmware setup, or update the firmware; as a last resort for a known-good platform: intremap=no_x2apic_optout.",
+        rationale:
+            "DMAR flag INTR_REMAP says the platform supports interrupt remapping; without it VT-d cannot isolate MSIs, and type1 refuses to attach without allow_unsafe_interrupts. X2APIC_OPT_OUT asks the OS to stay in xAPIC mode, which on many kernels also leaves interrupt remapping off or limited.",
+        remedy:
+            "Enable interrupt remapping / x2APIC in the firmware setup, or update the firmware; as a last resort for a known-good platform: intremap=no_x2apic_optout.",
         looksAt: ["DMAR flags (bits 0, 1)"],
         examples: [.pass("intel-vfio-ready"), .warn("intel-no-ir"), .warn("rmrr-direct")], decides: false)
 

@@ -4,12 +4,20 @@ public struct IOMMUTableCheck: Check {
         id: "firmware.iommu-table",
         title: "Firmware describes an IOMMU",
         category: .firmware,
-        rationale: "An IOMMU begins in ACPI: DMAR (Intel VT-d), IVRS (AMD-Vi), IORT (Arm SMMU) or VIOT (virtio-iommu). Without one the kernel finds no IOMMU and only the unsafe no-IOMMU mode remains.",
-        remedy: "Enable the IOMMU in the firmware setup (Intel VT-d, AMD-Vi/\"IOMMU\"); in a VM, give the guest a vIOMMU (QEMU: -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on).",
+        rationale:
+            "An IOMMU begins in ACPI: DMAR (Intel VT-d), IVRS (AMD-Vi), IORT (Arm SMMU) or VIOT (virtio-iommu). Without one the kernel finds no IOMMU and only the unsafe no-IOMMU mode remains.",
+        remedy:
+            "Enable the IOMMU in the firmware setup (Intel VT-d, AMD-Vi/\"IOMMU\"); in a VM, give the guest a vIOMMU (QEMU: -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on).",
         looksAt: ["/sys/firmware/acpi/tables (listing)"],
-        examples: [.pass("intel-vfio-ready"), .pass("amd-host"), .pass("intel-iommu-off"), .fail("noiommu-enabled", remedy: qemuRemedy),
-                   .fail("hyperv-guest", remedy: hyperVRemedy), .skip("container"),
-                   .fail("microvm-guest", remedy: "under Cloud Hypervisor, start the VM with --platform iommu_segments=[0] (virtio-iommu: VFIO without interrupt isolation); Firecracker offers no vIOMMU at all: run the userspace driver on the host")])
+        examples: [
+            .pass("intel-vfio-ready"), .pass("amd-host"), .pass("intel-iommu-off"), .fail("noiommu-enabled", remedy: qemuRemedy),
+            .fail("hyperv-guest", remedy: hyperVRemedy), .skip("container"),
+            .fail(
+                "microvm-guest",
+                remedy:
+                    "under Cloud Hypervisor, start the VM with --platform iommu_segments=[0] (virtio-iommu: VFIO without interrupt isolation); Firecracker offers no vIOMMU at all: run the userspace driver on the host"
+            ),
+        ])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
@@ -28,14 +36,20 @@ public struct IOMMUTableCheck: Check {
                 return [finding(.info, "no DMAR, IVRS, IORT or VIOT table, but the kernel registered an IOMMU")]
             }
             let remedy = host.vIOMMURemedy ?? descriptor.remedy
-            return [finding(.fail, "no DMAR, IVRS, IORT or VIOT table: firmware describes no IOMMU", remedy: remedy,
-                            evidence: [Evidence(dir, "no IOMMU table")],
-                            impacts: Impact.blocks(Mode.iommuBacked, "the firmware describes no IOMMU (no DMAR/IVRS/IORT/VIOT table)", fix: [remedy]))]
+            return [
+                finding(
+                    .fail, "no DMAR, IVRS, IORT or VIOT table: firmware describes no IOMMU", remedy: remedy,
+                    evidence: [Evidence(dir, "no IOMMU table")],
+                    impacts: Impact.blocks(
+                        Mode.iommuBacked, "the firmware describes no IOMMU (no DMAR/IVRS/IORT/VIOT table)", fix: [remedy]))
+            ]
         }
     }
 
-    static let qemuRemedy = "give the guest a vIOMMU: QEMU -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on (libvirt: <iommu model=\"intel\"><driver intremap=\"on\"/></iommu>)"
-    static let hyperVRemedy = "Hyper-V offers no virtual IOMMU to its guests: safe VFIO is impossible here; use no-IOMMU mode (unsafe) or another hypervisor."
+    static let qemuRemedy =
+        "give the guest a vIOMMU: QEMU -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on (libvirt: <iommu model=\"intel\"><driver intremap=\"on\"/></iommu>)"
+    static let hyperVRemedy =
+        "Hyper-V offers no virtual IOMMU to its guests: safe VFIO is impossible here; use no-IOMMU mode (unsafe) or another hypervisor."
 
     static func name(_ sig: String) -> String {
         switch sig {

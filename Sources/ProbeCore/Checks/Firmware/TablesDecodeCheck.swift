@@ -6,7 +6,8 @@ public struct TablesDecodeCheck: Check {
         id: "firmware.tables-decode",
         title: "The IOMMU tables decode",
         category: .firmware,
-        rationale: "The kernel trusts DMAR, IVRS, IORT and VIOT to say which devices sit behind which IOMMU and what memory must stay mapped. A table that does not decode, has a bad checksum or uses unknown structures is where \"works on one server, fails on another\" begins.",
+        rationale:
+            "The kernel trusts DMAR, IVRS, IORT and VIOT to say which devices sit behind which IOMMU and what memory must stay mapped. A table that does not decode, has a bad checksum or uses unknown structures is where \"works on one server, fails on another\" begins.",
         remedy: "Update the system firmware; attach `vfio-probe acpi --format json` to the vendor report.",
         looksAt: ["/sys/firmware/acpi/tables/{DMAR,IVRS,IORT,VIOT} (root-only)"],
         examples: [.pass("intel-vfio-ready"), .pass("amd-host"), .skip("intel-nonroot")], decides: false)
@@ -26,10 +27,16 @@ public struct TablesDecodeCheck: Check {
                     return finding(.fail, "\(sig) does not decode: \(e)", evidence: [Evidence(path, e.description)])
                 case .success(let t)?:
                     let what = Self.summary(t)
-                    let ev = [Evidence(path, "\(t.header.length) bytes, revision \(t.header.revision), OEM \(t.header.oemID.trimmed) \(t.header.oemTableID.trimmed)")]
+                    let ev = [
+                        Evidence(
+                            path,
+                            "\(t.header.length) bytes, revision \(t.header.revision), OEM \(t.header.oemID.trimmed) \(t.header.oemTableID.trimmed)"
+                        )
+                    ]
                     if !t.warnings.isEmpty {
-                        return finding(.warn, "\(sig) decodes (\(what)), with \(t.warnings.count) oddit\(t.warnings.count == 1 ? "y" : "ies")",
-                                       detail: t.warnings.joined(separator: "\n"), evidence: ev)
+                        return finding(
+                            .warn, "\(sig) decodes (\(what)), with \(t.warnings.count) oddit\(t.warnings.count == 1 ? "y" : "ies")",
+                            detail: t.warnings.joined(separator: "\n"), evidence: ev)
                     }
                     return finding(.pass, "\(sig) decodes: \(what)", evidence: ev)
                 case nil:

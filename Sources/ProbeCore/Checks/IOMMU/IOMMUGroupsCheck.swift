@@ -4,10 +4,13 @@ public struct IOMMUGroupsCheck: Check {
         id: "iommu.groups",
         title: "IOMMU groups exist",
         category: .iommu,
-        rationale: "VFIO hands out devices by IOMMU group. No groups means no device is behind an active IOMMU; groups named vfio-noiommu are made by VFIO itself — stand-ins for no-IOMMU mode, or the emulated-IOMMU groups of mdev instances — and prove nothing about the IOMMU (DPDK and SPDK test only that the folder is non-empty).",
+        rationale:
+            "VFIO hands out devices by IOMMU group. No groups means no device is behind an active IOMMU; groups named vfio-noiommu are made by VFIO itself — stand-ins for no-IOMMU mode, or the emulated-IOMMU groups of mdev instances — and prove nothing about the IOMMU (DPDK and SPDK test only that the folder is non-empty).",
         remedy: "Enable the IOMMU (firmware setting and kernel command line); see the firmware and IOMMU findings.",
         looksAt: ["/sys/kernel/iommu_groups/*", "/sys/kernel/iommu_groups/*/name"],
-        examples: [.pass("intel-vfio-ready"), .fail("intel-iommu-off"), .fail("noiommu-enabled"), .pass("amd-host"), .fail("mdev-no-iommu")])
+        examples: [
+            .pass("intel-vfio-ready"), .fail("intel-iommu-off"), .fail("noiommu-enabled"), .pass("amd-host"), .fail("mdev-no-iommu"),
+        ])
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
@@ -30,8 +33,10 @@ public struct IOMMUGroupsCheck: Check {
         let scoped = host.scope != .all
         let what = scoped ? "the selected devices' groups" : "/sys/kernel/iommu_groups"
         if !real.isEmpty {
-            var s = scoped ? "the selected devices are in IOMMU group\(real.count == 1 ? "" : "s") \(real.map(String.init).joined(separator: ", "))"
-                           : "\(real.count) IOMMU group\(real.count == 1 ? "" : "s")"
+            var s =
+                scoped
+                ? "the selected devices are in IOMMU group\(real.count == 1 ? "" : "s") \(real.map(String.init).joined(separator: ", "))"
+                : "\(real.count) IOMMU group\(real.count == 1 ? "" : "s")"
             if !made.isEmpty { s += ", and " + made.joined(separator: " and ") }
             return [finding(.pass, s, evidence: [Evidence("/sys/kernel/iommu_groups", "\(real.count) real")])]
         }
@@ -42,20 +47,28 @@ public struct IOMMUGroupsCheck: Check {
             var f = skipped(why.description)
             // Whether an IOMMU translates decides every mode (no-IOMMU applies only outside groups).
             if host.iommuActive == nil {
-                f.impacts = Impact.undecided(Mode.usable, "cannot tell whether an IOMMU is active (\(why))",
-                                             ["run vfio-probe as root on the host, with /sys mounted whole (sys/kernel/iommu_groups and sys/class/iommu)"])
+                f.impacts = Impact.undecided(
+                    Mode.usable, "cannot tell whether an IOMMU is active (\(why))",
+                    ["run vfio-probe as root on the host, with /sys mounted whole (sys/kernel/iommu_groups and sys/class/iommu)"])
             }
             return [f]
         }
         if !fake.isEmpty || !emulated.isEmpty {
             let own = fake + emulated
             let ids = own.map(String.init).joined(separator: ", ")
-            return [finding(.fail, "no IOMMU groups: no PCI device is behind an active IOMMU (group\(own.count == 1 ? "" : "s") \(ids) \(own.count == 1 ? "is" : "are") VFIO's own: \(made.joined(separator: ", ")))",
-                            evidence: own.map { Evidence("/sys/kernel/iommu_groups/\($0)/name", "vfio-noiommu") },
-                            impacts: Impact.blocks(Mode.iommuBacked, "no device is behind an active IOMMU (only vfio-noiommu groups)"))]
+            return [
+                finding(
+                    .fail,
+                    "no IOMMU groups: no PCI device is behind an active IOMMU (group\(own.count == 1 ? "" : "s") \(ids) \(own.count == 1 ? "is" : "are") VFIO's own: \(made.joined(separator: ", ")))",
+                    evidence: own.map { Evidence("/sys/kernel/iommu_groups/\($0)/name", "vfio-noiommu") },
+                    impacts: Impact.blocks(Mode.iommuBacked, "no device is behind an active IOMMU (only vfio-noiommu groups)"))
+            ]
         }
-        return [finding(.fail, "no IOMMU groups in \(what): no device is behind an active IOMMU",
-                        evidence: [Evidence("/sys/kernel/iommu_groups", "empty")],
-                        impacts: Impact.blocks(Mode.iommuBacked, "no IOMMU groups: no device is behind an active IOMMU"))]
+        return [
+            finding(
+                .fail, "no IOMMU groups in \(what): no device is behind an active IOMMU",
+                evidence: [Evidence("/sys/kernel/iommu_groups", "empty")],
+                impacts: Impact.blocks(Mode.iommuBacked, "no IOMMU groups: no device is behind an active IOMMU"))
+        ]
     }
 }

@@ -38,14 +38,17 @@ extension Host {
             }
             if chips.contains(where: { $0.hasPrefix("GICv2m-") }) {
                 ev.append(Evidence("/proc/interrupts", "GICv2m- interrupt chips, no ITS"))
-                return InterruptIsolation(isolated: false, cause: "the MSI controller is a GICv2m, which does not isolate MSIs (no GICv3 ITS)", evidence: ev)
+                return InterruptIsolation(
+                    isolated: false, cause: "the MSI controller is a GICv2m, which does not isolate MSIs (no GICv3 ITS)", evidence: ev)
             }
             return InterruptIsolation(isolated: nil, cause: "no ITS or GICv2m MSI chip in /proc/interrupts", evidence: ev)
         }
         let intel = units.filter { $0.kind == .intel }
         for u in intel {
-            ev.append(Evidence("/sys/class/iommu/\(u.name)/intel-iommu/ecap",
-                               "0x\(hex(u.intelEcap ?? 0, 1)) (IR \(u.interruptRemapping == true ? "supported" : "not supported"))"))
+            ev.append(
+                Evidence(
+                    "/sys/class/iommu/\(u.name)/intel-iommu/ecap",
+                    "0x\(hex(u.intelEcap ?? 0, 1)) (IR \(u.interruptRemapping == true ? "supported" : "not supported"))"))
         }
         // MSI chips show it; with no MSI in use yet, a remapped IO-APIC does on VT-d and AMD-Vi.
         let ioapic = chips?.contains("IR-IO-APIC") == true && units.contains { $0.kind == .intel || $0.kind == .amd }
@@ -69,12 +72,14 @@ extension Host {
             return InterruptIsolation(isolated: false, cause: "the firmware's DMAR does not set INTR_REMAP", evidence: ev)
         }
         if let a = active {
-            return InterruptIsolation(isolated: a, cause: a ? "interrupts are delivered through remapping (IR-) chips" : "no interrupt is remapped", evidence: ev)
+            return InterruptIsolation(
+                isolated: a, cause: a ? "interrupts are delivered through remapping (IR-) chips" : "no interrupt is remapped", evidence: ev)
         }
         // Capable hardware is not proof: without /proc/interrupts, remapping is not seen.
         if kernel.interruptChips.value == nil {
             return InterruptIsolation(isolated: nil, cause: "/proc/interrupts could not be read, so remapping is not seen", evidence: ev)
         }
-        return InterruptIsolation(isolated: nil, cause: "no interrupt chip in /proc/interrupts shows whether interrupts are remapped", evidence: ev)
+        return InterruptIsolation(
+            isolated: nil, cause: "no interrupt chip in /proc/interrupts shows whether interrupts are remapped", evidence: ev)
     }
 }

@@ -4,7 +4,8 @@ public struct TaintCheck: Check {
         id: "kernel.taint",
         title: "Kernel taint",
         category: .kernel,
-        rationale: "Using a device in no-IOMMU mode taints the kernel (U, TAINT_USER): bug reports from such a kernel are not taken upstream. Other taints are shown for context.",
+        rationale:
+            "Using a device in no-IOMMU mode taints the kernel (U, TAINT_USER): bug reports from such a kernel are not taken upstream. Other taints are shown for context.",
         remedy: "Taint clears only at reboot.",
         looksAt: ["/proc/sys/kernel/tainted"],
         examples: [.pass("intel-vfio-ready"), .info("noiommu-enabled")], decides: false)

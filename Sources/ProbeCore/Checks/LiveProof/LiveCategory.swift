@@ -1,6 +1,7 @@
 extension CheckRegistry {
     /// Each registered check's category, by id (a site plugin's id is not among them).
-    static let categoryByID: [String: Category] = Dictionary(all.map { ($0.descriptor.id, $0.descriptor.category) }, uniquingKeysWith: { a, _ in a })
+    static let categoryByID: [String: Category] = Dictionary(
+        all.map { ($0.descriptor.id, $0.descriptor.category) }, uniquingKeysWith: { a, _ in a })
 }
 
 extension Finding {

@@ -4,7 +4,8 @@ public struct MemlockCheck: Check {
         id: "process.memlock",
         title: "Locked-memory limit",
         category: .process,
-        rationale: "type1 and iommufd pin every page they map and charge it to RLIMIT_MEMLOCK; past it VFIO_IOMMU_MAP_DMA fails with ENOMEM (\"RLIMIT_MEMLOCK exceeded\"). CAP_IPC_LOCK lifts the limit. SPDK warns below 64 MiB. type1 and iommufd's emulated container charge each process (its own RLIMIT_MEMLOCK); native iommufd on the cdev path charges the user, all of its processes together (iommufd's default account mode). No-IOMMU mode maps and pins nothing (vfio_noiommu_ops), so it needs none.",
+        rationale:
+            "type1 and iommufd pin every page they map and charge it to RLIMIT_MEMLOCK; past it VFIO_IOMMU_MAP_DMA fails with ENOMEM (\"RLIMIT_MEMLOCK exceeded\"). CAP_IPC_LOCK lifts the limit. SPDK warns below 64 MiB. type1 and iommufd's emulated container charge each process (its own RLIMIT_MEMLOCK); native iommufd on the cdev path charges the user, all of its processes together (iommufd's default account mode). No-IOMMU mode maps and pins nothing (vfio_noiommu_ops), so it needs none.",
         remedy: Actions.Remedy.memlock,
         looksAt: ["/proc/self/limits (Max locked memory)", "/proc/self/status (CapEff bit 14)"],
         examples: [.pass("intel-vfio-ready"), .warn("nonroot")])
@@ -25,11 +26,17 @@ public struct MemlockCheck: Check {
             if limit! < minimum {
                 // A userspace driver pins its DMA memory (hugepages, rings): below SPDK's floor it
                 // will not start, so raising the limit is an action, not only a warning.
-                return [finding(.warn, "locked memory limited to \(text) without CAP_IPC_LOCK: DMA maps beyond it fail with ENOMEM",
-                                detail: "type1 and iommufd's emulated container charge this process; native iommufd (the cdev path) charges the user, all of its processes together.",
-                                evidence: ev,
-                                impacts: Impact.requires(Mode.iommuBacked, "locked memory is limited to \(text) (below \(Self.bytes(minimum))) without CAP_IPC_LOCK", [descriptor.remedy],
-                                                         liveCanLift: false))]  // the walk maps 16 KiB: it proves nothing of the floor
+                return [
+                    finding(
+                        .warn, "locked memory limited to \(text) without CAP_IPC_LOCK: DMA maps beyond it fail with ENOMEM",
+                        detail:
+                            "type1 and iommufd's emulated container charge this process; native iommufd (the cdev path) charges the user, all of its processes together.",
+                        evidence: ev,
+                        impacts: Impact.requires(
+                            Mode.iommuBacked, "locked memory is limited to \(text) (below \(Self.bytes(minimum))) without CAP_IPC_LOCK",
+                            [descriptor.remedy],
+                            liveCanLift: false))
+                ]  // the walk maps 16 KiB: it proves nothing of the floor
             }
             return [finding(.pass, "locked memory \(text)", evidence: ev)]
         }
@@ -37,7 +44,8 @@ public struct MemlockCheck: Check {
 
     static func undecided(_ why: String) -> Finding {
         var f = skipped(why)
-        f.impacts = Impact.undecided(Mode.iommuBacked, "cannot tell this process's locked-memory limit (\(why))", ["run vfio-probe with /proc mounted"])
+        f.impacts = Impact.undecided(
+            Mode.iommuBacked, "cannot tell this process's locked-memory limit (\(why))", ["run vfio-probe with /proc mounted"])
         return f
     }
 

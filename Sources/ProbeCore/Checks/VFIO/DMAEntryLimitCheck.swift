@@ -4,7 +4,8 @@ public struct DMAEntryLimitCheck: Check {
         id: "vfio.dma-entry-limit",
         title: "type1 DMA mapping limit",
         category: .vfio,
-        rationale: "type1 allows at most dma_entry_limit mappings per container (65535 by default); past it VFIO_IOMMU_MAP_DMA fails with ENOSPC. Applications that map many small buffers (4 KiB pages instead of hugepages) reach it.",
+        rationale:
+            "type1 allows at most dma_entry_limit mappings per container (65535 by default); past it VFIO_IOMMU_MAP_DMA fails with ENOSPC. Applications that map many small buffers (4 KiB pages instead of hugepages) reach it.",
         remedy: Actions.Remedy.dmaEntryLimit,
         looksAt: ["/sys/module/vfio_iommu_type1/parameters/dma_entry_limit"],
         examples: [.pass("intel-vfio-ready"), .warn("shared-group")], decides: false)
@@ -17,9 +18,14 @@ public struct DMAEntryLimitCheck: Check {
         case .unreadable(let why): return [skipped(why.description)]
         case .absent: return []
         case .value(let v):
-            guard let limit = Int(v) else { return [finding(.warn, "dma_entry_limit reads \"\(v)\", not a number", evidence: [Evidence(path, v)])] }
+            guard let limit = Int(v) else {
+                return [finding(.warn, "dma_entry_limit reads \"\(v)\", not a number", evidence: [Evidence(path, v)])]
+            }
             if limit < kernelDefault {
-                return [finding(.warn, "dma_entry_limit is \(limit), below the kernel's default \(kernelDefault)", evidence: [Evidence(path, v)])]
+                return [
+                    finding(
+                        .warn, "dma_entry_limit is \(limit), below the kernel's default \(kernelDefault)", evidence: [Evidence(path, v)])
+                ]
             }
             return [finding(.pass, "dma_entry_limit is \(limit) mappings per container", evidence: [Evidence(path, v)])]
         }

@@ -4,9 +4,13 @@ public struct ModulesCheck: Check {
         id: "vfio.modules",
         title: "VFIO modules are present",
         category: .vfio,
-        rationale: "VFIO needs vfio (the core and no-IOMMU mode), vfio-pci (binds PCI functions) and an IOMMU backend: vfio_iommu_type1 for the legacy container, or iommufd for the device cdev.",
+        rationale:
+            "VFIO needs vfio (the core and no-IOMMU mode), vfio-pci (binds PCI functions) and an IOMMU backend: vfio_iommu_type1 for the legacy container, or iommufd for the device cdev.",
         remedy: "modprobe vfio-pci (it loads vfio and vfio_iommu_type1); a kernel without CONFIG_VFIO cannot be fixed at run time.",
-        looksAt: ["/sys/module/{vfio,vfio_pci,vfio_iommu_type1,iommufd}", "/lib/modules/RELEASE/modules.builtin", "/proc/config.gz or /boot/config-RELEASE"],
+        looksAt: [
+            "/sys/module/{vfio,vfio_pci,vfio_iommu_type1,iommufd}", "/lib/modules/RELEASE/modules.builtin",
+            "/proc/config.gz or /boot/config-RELEASE",
+        ],
         examples: [.pass("intel-vfio-ready"), .warn("amd-host", remedy: Actions.loadVFIO), .pass("noiommu-enabled")])
 
     static let needed: [(module: String, role: String, modes: [Mode])] = [
@@ -31,23 +35,36 @@ public struct ModulesCheck: Check {
                 present.append("\(name) (\(state.rawValue))")
             case .available:
                 let action = name == "iommufd" ? "modprobe iommufd" : Actions.loadVFIO
-                out.append(finding(modes.isEmpty ? .info : .warn, "\(name), \(role), is not loaded but can be", remedy: action, evidence: ev,
-                                   impacts: modes.map { .requires($0, "\(name) is not loaded", [action]) }))
+                out.append(
+                    finding(
+                        modes.isEmpty ? .info : .warn, "\(name), \(role), is not loaded but can be", remedy: action, evidence: ev,
+                        impacts: modes.map { .requires($0, "\(name) is not loaded", [action]) }))
             case .absent:
                 if name == "iommufd" {
-                    out.append(finding(.info, "iommufd is not built: only the legacy container (/dev/vfio/vfio) is available", evidence: ev))
+                    out.append(
+                        finding(.info, "iommufd is not built: only the legacy container (/dev/vfio/vfio) is available", evidence: ev))
                 } else if name == "vfio_iommu_type1", emulated {
-                    out.append(finding(.info, "vfio_iommu_type1 is not built: iommufd provides /dev/vfio/vfio (CONFIG_IOMMUFD_VFIO_CONTAINER) and checks each device when it is opened",
-                                       evidence: ev + [Evidence("CONFIG_IOMMUFD_VFIO_CONTAINER", context.host.kernel.config.value?["CONFIG_IOMMUFD_VFIO_CONTAINER"] ?? "(not in the configuration read)")]))
+                    out.append(
+                        finding(
+                            .info,
+                            "vfio_iommu_type1 is not built: iommufd provides /dev/vfio/vfio (CONFIG_IOMMUFD_VFIO_CONTAINER) and checks each device when it is opened",
+                            evidence: ev + [
+                                Evidence(
+                                    "CONFIG_IOMMUFD_VFIO_CONTAINER",
+                                    context.host.kernel.config.value?["CONFIG_IOMMUFD_VFIO_CONTAINER"] ?? "(not in the configuration read)")
+                            ]))
                 } else {
                     let fix = "a kernel built with \(m[name]?.configSymbol ?? name)"
-                    out.append(finding(.fail, "\(name), \(role), is not built into this kernel", remedy: "Use \(fix).", evidence: ev,
-                                       impacts: modes.map { .blocks($0, "the kernel has no \(name)", fix: ["use \(fix)"]) }))
+                    out.append(
+                        finding(
+                            .fail, "\(name), \(role), is not built into this kernel", remedy: "Use \(fix).", evidence: ev,
+                            impacts: modes.map { .blocks($0, "the kernel has no \(name)", fix: ["use \(fix)"]) }))
                 }
             case .unknown:
                 var f = skipped("\(name): not loaded, and no kernel configuration or modules.builtin says whether it exists")
-                f.impacts = Impact.undecided(modes, "cannot tell whether the kernel has \(name)",
-                                             ["make the kernel configuration readable (/proc/config.gz or /boot/config-RELEASE), or load the module"])
+                f.impacts = Impact.undecided(
+                    modes, "cannot tell whether the kernel has \(name)",
+                    ["make the kernel configuration readable (/proc/config.gz or /boot/config-RELEASE), or load the module"])
                 out.append(f)
             }
         }

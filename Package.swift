@@ -24,7 +24,7 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // The only C code: forwarders for variadic calls Swift cannot make (syscall,
+        // The only C code: what Swift cannot call (variadic syscall, prctl and
         // pci_lookup_name) and a setjmp guard around libpci's non-returning error callback.
         .target(
             name: "CShim",

@@ -4,17 +4,18 @@ import Testing
 
 /// The command-line contract scripts rely on: exit statuses and the JSON document.
 struct CLITests {
-    @Test(arguments: [
-        ("intel-vfio-ready", [String](), Int32(0)),
-        ("noiommu-enabled", [], 2),
-        ("noiommu-not-compiled", [], 3),
-        ("noiommu-enabled", ["--require", "noiommu"], 0),
-        ("noiommu-enabled", ["--require", "vfio"], 2),
-        ("intel-vfio-ready", ["--require", "vfio", "--device", "01:00.0"], 0),
-        ("rmrr-direct", ["--device", "0000:01:00.0", "--require", "noiommu"], 3),
-    ])
-    func exitStatus(fixture: String, extra: [String], status: Int32) throws {
-        let r = try runBinary(["--root", Repo.fixture(fixture), "--quiet"] + extra)
+    @Test(
+        arguments: [
+            (HostFixture.intelVFIOReady, [String](), Int32(0)),
+            (HostFixture.noiommuEnabled, [], 2),
+            (HostFixture.noiommuNotCompiled, [], 3),
+            (HostFixture.noiommuEnabled, ["--require", "noiommu"], 0),
+            (HostFixture.noiommuEnabled, ["--require", "vfio"], 2),
+            (HostFixture.intelVFIOReady, ["--require", "vfio", "--device", "01:00.0"], 0),
+            (HostFixture.rmrrDirect, ["--device", "0000:01:00.0", "--require", "noiommu"], 3),
+        ] as [(HostFixture, [String], Int32)])
+    func exitStatus(fixture: HostFixture, extra: [String], status: Int32) throws {
+        let r = try runBinary(["--root", fixture.path, "--quiet"] + extra)
         #expect(r.status == status, "stderr: \(r.stderr)")
         #expect(r.stdout.isEmpty, "--quiet printed \(r.stdout)")
     }
@@ -38,20 +39,20 @@ struct CLITests {
     }
 
     @Test func textReportHasVerdictAndRemedies() throws {
-        let r = try runBinary(["--root", Repo.fixture("intel-iommu-off"), "--color", "never"])
+        let r = try runBinary(["--root", HostFixture.intelIOMMUOff.path, "--color", "never"])
         #expect(r.status == 2)
         #expect(r.stdout.contains("FAIL  kernel.cmdline"))
         #expect(r.stdout.contains("→ " + Actions.kernelParameter(replace: "intel_iommu=off", with: "intel_iommu=on")))
         #expect(r.stdout.contains("Verdict: NO-IOMMU ONLY"))
         #expect(!r.stdout.contains("\u{1b}["), "no colour with --color never")
-        let coloured = try runBinary(["--root", Repo.fixture("intel-iommu-off"), "--color", "always"])
+        let coloured = try runBinary(["--root", HostFixture.intelIOMMUOff.path, "--color", "always"])
         #expect(coloured.stdout.contains("\u{1b}[31mFAIL"))
     }
 
     /// Every field the README documents, with its type.
-    @Test(arguments: ["intel-vfio-ready", "noiommu-enabled", "hyperv-guest", "nonroot"])
-    func jsonContract(fixture: String) throws {
-        let r = try runBinary(["--root", Repo.fixture(fixture), "--format", "json"])
+    @Test(arguments: [HostFixture.intelVFIOReady, HostFixture.noiommuEnabled, HostFixture.hyperVGuest, HostFixture.nonroot])
+    func jsonContract(fixture: HostFixture) throws {
+        let r = try runBinary(["--root", fixture.path, "--format", "json"])
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(doc["schema_version"] as? Int == 2)
         let verdict = try #require(doc["verdict"] as? [String: Any])
@@ -137,7 +138,7 @@ struct ACPICommandTests {
     }
 
     @Test func saysPlainlyWhenNotRoot() throws {
-        let r = try runBinary(["acpi", "--root", Repo.fixture("intel-nonroot")])
+        let r = try runBinary(["acpi", "--root", HostFixture.intelNonroot.path])
         #expect(r.status == 1)
         #expect(r.stdout.contains("readable only by root"))
     }
@@ -153,7 +154,7 @@ struct ACPICommandTests {
     }
 
     @Test func fixtureTablesDecode() throws {
-        let r = try runBinary(["acpi", "--root", Repo.fixture("amd-host")])
+        let r = try runBinary(["acpi", "--root", HostFixture.amdHost.path])
         #expect(r.status == 0)
         #expect(r.stdout.contains("IVMD 21h: device 04:00.3 0x9a000000 length 0x1000"))
     }

@@ -24,10 +24,11 @@ struct CheckExampleTests {
         if c.descriptor.category == .live {
             let k = ScriptedKernel()
             if let f = e.liveFailure { k.failures[f.step] = f.errno }
-            report = try liveProbe(e.fixture, devices: devices, kernel: k)
+            report = try liveProbe(try #require(HostFixture(rawValue: e.fixture), "no fixture \(e.fixture)"), devices: devices, kernel: k)
             #expect(k.leftNothingBehind)
         } else {
-            report = try probe(e.fixture, devices: devices, only: [c.descriptor.id])
+            report = try probe(
+                try #require(HostFixture(rawValue: e.fixture), "no fixture \(e.fixture)"), devices: devices, only: [c.descriptor.id])
         }
         let subject: Subject = e.device.flatMap(PCIAddress.init).map { .device($0) } ?? .host
         let findings = report.findings.filter { $0.checkID == c.descriptor.id && $0.subject == subject }
@@ -71,7 +72,7 @@ struct CheckRegistryTests {
             #expect(!d.title.isEmpty && !d.rationale.isEmpty && !d.remedy.isEmpty && !d.looksAt.isEmpty, "\(d.id)")
             #expect(!d.examples.isEmpty, "\(d.id) has no examples")
             for e in d.examples {
-                #expect(Repo.fixtureNames.contains(e.fixture), "\(d.id): no fixture \(e.fixture)")
+                #expect(HostFixture(rawValue: e.fixture) != nil, "\(d.id): no fixture \(e.fixture)")
             }
         }
     }

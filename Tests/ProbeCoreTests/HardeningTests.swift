@@ -10,7 +10,7 @@ struct HardeningTests {
     /// An escape sequence in a uevent and "\r\n" in a kernel release: the terminal shows them as
     /// \xNN, and neither the Prometheus nor the NFD file gains a line.
     @Test func controlCharactersAreEscaped() throws {
-        let t = try scratchFixture("intel-vfio-ready") { root in
+        let t = try scratchFixture(.intelVFIOReady) { root in
             let ue = root + "/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1/uevent"
             let text = try String(contentsOfFile: ue, encoding: .utf8)
                 .replacingOccurrences(of: "DRIVER=i40e", with: "DRIVER=i40e\u{1b}[2J\u{1b}[HVerdict: VFIO -- all good\u{9b}1m")
@@ -56,7 +56,7 @@ struct LivePolicyTests {
     @Test func anotherProbeIsBusyNotAHolderToStop() throws {
         var walk = LiveWalk(kind: .type1, steps: [LiveStep(.open(.container), .ok), LiveStep(.open(.group(10)), .failed(.resourceBusy))])
         walk.facts.holders = ["pid 77 (vfio-probe)"]
-        let host = HostReader(fs: try HostFS(root: Repo.fixture("intel-vfio-ready")), lookUpNames: false).read(scope: .all)
+        let host = HostReader(fs: try HostFS(root: HostFixture.intelVFIOReady.path), lookUpNames: false).read(scope: .all)
         let diag = try #require(LiveDiagnosis.of(walk, device: host.device(PCIAddress("0000:01:00.0")!), host: host))
         #expect(diag.impacts.allSatisfy { $0.kind == .undecided })
         #expect(!diag.impacts.flatMap(\.actions).contains { $0.hasPrefix("stop") })
@@ -68,7 +68,7 @@ struct LivePolicyTests {
 struct PluginTrustTests {
     func dir(_ scripts: [String: String]) throws -> String { try pluginDirectory(scripts) }
     func run(_ d: String, timeout: Int32 = 1000) -> [Finding] {
-        var ext = ExternalChecks(directory: d, root: Repo.fixture("intel-vfio-ready"), explicit: true)
+        var ext = ExternalChecks(directory: d, root: HostFixture.intelVFIOReady.path, explicit: true)
         ext.timeoutMilliseconds = timeout
         return ext.run(builtinIDs: [])
     }
@@ -135,7 +135,7 @@ struct PluginTrustTests {
         let r = try runBinary(
             [
                 "-c", "exec 5</dev/null 7</dev/null; exec \"$0\" --root \"$1\" --checks-dir \"$2\" --format json",
-                Repo.binary, Repo.fixture("intel-vfio-ready"), d,
+                Repo.binary, HostFixture.intelVFIOReady.path, d,
             ], executable: "/bin/sh")
         let line = try #require(
             r.stdout.split(separator: "\n").first { $0.contains("site.fds") }
@@ -158,7 +158,7 @@ struct PluginTrustTests {
 /// through a link, into nothing it did not make, and a snapshot that did not finish is never
 /// read as one that did.
 struct SnapshotOutputTests {
-    let source = Repo.fixture("intel-vfio-ready")
+    let source = HostFixture.intelVFIOReady.path
 
     @Test func plantedLinkIsRefused() throws {
         let d = try scratchDirectory()
@@ -191,7 +191,7 @@ struct SnapshotOutputTests {
 
     /// Root-only sources stay root-only: a 0400 ACPI table is copied 0600, not 0644.
     @Test func sourceModesAreKept() throws {
-        let t = try scratchFixture("intel-vfio-ready") { chmod($0 + "/sys/firmware/acpi/tables/DMAR", 0o400) }
+        let t = try scratchFixture(.intelVFIOReady) { chmod($0 + "/sys/firmware/acpi/tables/DMAR", 0o400) }
         defer { try? FileManager.default.removeItem(atPath: (t as NSString).deletingLastPathComponent) }
         let out = (t as NSString).deletingLastPathComponent + "/snap"
         _ = try Snapshot.capture(root: t, scope: .all, output: out)
@@ -201,7 +201,7 @@ struct SnapshotOutputTests {
     }
 
     @Test func anUnfinishedSnapshotIsNotReadAsOne() throws {
-        let t = try scratchFixture("intel-vfio-ready") {
+        let t = try scratchFixture(.intelVFIOReady) {
             try "x\n".write(toFile: $0 + "/vfio-probe-snapshot/partial", atomically: true, encoding: .utf8)
         }
         defer { try? FileManager.default.removeItem(atPath: (t as NSString).deletingLastPathComponent) }
@@ -217,7 +217,7 @@ struct CraftedTreeTests {
     func cleanUp(_ root: String) { try? FileManager.default.removeItem(atPath: (root as NSString).deletingLastPathComponent) }
 
     @Test func fifosDoNotHang() throws {
-        let t = try scratchFixture("intel-vfio-ready") { root in
+        let t = try scratchFixture(.intelVFIOReady) { root in
             try FileManager.default.removeItem(atPath: root + "/proc/cmdline")
             mkfifo(root + "/proc/cmdline", 0o644)
             let ue = root + "/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1/uevent"
@@ -240,7 +240,7 @@ struct CraftedTreeTests {
 
     @Test func deviceNodesInATreeAreNeverOpened() throws {
         guard geteuid() == 0 else { return }  // mknod needs CAP_MKNOD
-        let t = try scratchFixture("intel-vfio-ready") { root in
+        let t = try scratchFixture(.intelVFIOReady) { root in
             let cfg = root + "/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1/config"
             try FileManager.default.removeItem(atPath: cfg)
             #expect(mknod(cfg, S_IFCHR | 0o600, (1 << 8) | 3) == 0)  // /dev/null's numbers
@@ -255,7 +255,7 @@ struct CraftedTreeTests {
     }
 
     @Test func aSparseManifestIsRefusedQuickly() throws {
-        let t = try scratchFixture("intel-vfio-ready") { root in
+        let t = try scratchFixture(.intelVFIOReady) { root in
             let m = root + "/vfio-probe-snapshot/unreadable"
             #expect(FileManager.default.createFile(atPath: m, contents: nil))
             #expect(truncate(m, 1 << 30) == 0)
@@ -272,7 +272,7 @@ struct CraftedTreeTests {
     @Test func noOpenat2NoTree() throws {
         let helper = Repo.root + "/Tests/Support/without-openat2.py"
         let r = try runBinary(
-            ["python3", helper, Repo.binary, "--root", Repo.fixture("intel-vfio-ready"), "--quiet"], executable: "/usr/bin/env")
+            ["python3", helper, Repo.binary, "--root", HostFixture.intelVFIOReady.path, "--quiet"], executable: "/usr/bin/env")
         #expect(r.status == 1)
         #expect(r.stderr.contains("this kernel has no openat2"))
     }
@@ -334,7 +334,7 @@ struct HardeningReviewTests {
                 "setsid sleep 61 & (exec -a \(marker) sleep 62) & echo '{\"id\": \"site.e\", \"status\": \"pass\", \"summary\": \"x\"}'"
         ])
         defer { try? FileManager.default.removeItem(atPath: d) }
-        var ext = ExternalChecks(directory: d, root: Repo.fixture("intel-vfio-ready"), explicit: true)
+        var ext = ExternalChecks(directory: d, root: HostFixture.intelVFIOReady.path, explicit: true)
         ext.timeoutMilliseconds = 2000
         #expect(ext.run(builtinIDs: []).contains { $0.checkID == "site.e" })
         #expect(try survivors("[s]leep 6[12]") == 0)
@@ -351,7 +351,7 @@ struct HardeningReviewTests {
 
     /// Thousands of links to one function's folder are not thousands of functions.
     @Test func aliasLinksNameNoFunction() throws {
-        let t = try scratchFixture("intel-vfio-ready") { root in
+        let t = try scratchFixture(.intelVFIOReady) { root in
             for i in 0..<50 {
                 try FileManager.default.createSymbolicLink(
                     atPath: root + String(format: "/sys/bus/pci/devices/0000:02:%02x.0", i),
@@ -392,7 +392,7 @@ struct ConfigMapPluginTests {
             exec "$0" --root "$1" --checks-dir \(d)/cm --format json
             """
         let r = try runBinary(
-            ["-m", "--propagation", "private", "sh", "-c", script, Repo.binary, Repo.fixture("intel-vfio-ready")],
+            ["-m", "--propagation", "private", "sh", "-c", script, Repo.binary, HostFixture.intelVFIOReady.path],
             executable: "/usr/bin/unshare")
         guard r.status != 99 else { return }  // no mount namespace here
         #expect(r.stdout.contains("site.cm"), "\(r.stdout.prefix(300)) \(r.stderr)")

@@ -85,7 +85,7 @@ struct ParsingTests {
 /// HostFS: rooted, read-only, typed errors.
 struct HostFSTests {
     @Test func typedErrors() throws {
-        let fs = try HostFS(root: Repo.fixture("intel-vfio-ready"))
+        let fs = try HostFS(root: HostFixture.intelVFIOReady.path)
         #expect(fs.read("/sys/nope").text == .absent)
         #expect(fs.link("/proc/cmdline") == .unreadable(.notALink("/proc/cmdline")))
         #expect(fs.link("/sys/bus/pci/devices/0000:01:00.0/driver").lastComponent == .value("vfio-pci"))
@@ -251,7 +251,7 @@ struct HostFSTests {
     }
 
     @Test func manifestNodesAndUnreadablePaths() throws {
-        let fs = try HostFS(root: Repo.fixture("nonroot"))
+        let fs = try HostFS(root: HostFixture.nonroot.path)
         let n = try #require(fs.node("/dev/vfio/noiommu-0").value)
         #expect(n.major == 243 && n.mode == 0o600 && !n.readable && !n.writable)
         #expect(fs.node("/dev/vfio/vfio").value?.usable == true)
@@ -271,7 +271,7 @@ struct HostFSTests {
     }
 
     @Test func configSpaceThroughLibpci() throws {
-        let r = try probe("sriov-pf", devices: ["0000:01:00.0"])
+        let r = try probe(.sriovPF, devices: ["0000:01:00.0"])
         let pf = try #require(r.host.devices[PCIAddress("0000:01:00.0")!])
         #expect(pf.configComplete)
         #expect(pf.headerType == 0)
@@ -281,14 +281,14 @@ struct HostFSTests {
         #expect(!pf.capabilities.contains { $0.space == .extended }, "the extended space (ECAM reads on hardware) is not read")
         #expect(pf.sriov == SRIOV(totalVFs: 64, numVFs: 2, vfs: [PCIAddress("0000:01:02.0")!, PCIAddress("0000:01:02.1")!]))
         #expect(pf.deviceName == "Ethernet Controller E810-XXV for SFP", "pci.ids name through libpci")
-        let port = try #require(try probe("sriov-pf", devices: ["0000:00:01.0"]).host.devices[PCIAddress("0000:00:01.0")!])
+        let port = try #require(try probe(.sriovPF, devices: ["0000:00:01.0"]).host.devices[PCIAddress("0000:00:01.0")!])
         #expect(port.headerType == 1 && port.secondaryBus == 1 && port.expressType == 4)
     }
 
     /// A VF's config space reads ffff for its vendor and device: identity comes from uevent,
     /// the kernel's view, as lspci takes it from sysfs.
     @Test func identityIsTheKernelsView() throws {
-        let r = try probe("sriov-pf", devices: ["0000:01:02.0"])
+        let r = try probe(.sriovPF, devices: ["0000:01:02.0"])
         let vf = try #require(r.host.devices[PCIAddress("0000:01:02.0")!])
         #expect(vf.vendorID == 0x8086 && vf.deviceID != 0xffff && vf.deviceName != nil)
         #expect(vf.driver == "vfio-pci" && vf.physfn == PCIAddress("0000:01:00.0"))

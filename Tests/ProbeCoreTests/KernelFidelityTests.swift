@@ -9,8 +9,8 @@ import Testing
 /// IOMMU vendor and architecture. Every test names the kernel function it follows.
 struct KernelFidelityTests {
     /// A fixture host read whole, with its release changed (the rules that moved between releases).
-    func host(_ fixture: String, release: String? = nil) throws -> ProbeCore.Host {
-        var h = HostReader(fs: try HostFS(root: Repo.fixture(fixture)), lookUpNames: false).read(scope: .all)
+    func host(_ fixture: HostFixture, release: String? = nil) throws -> ProbeCore.Host {
+        var h = HostReader(fs: try HostFS(root: fixture.path), lookUpNames: false).read(scope: .all)
         if let release { h = h.with { $0.kernel.release = .value(release) } }
         return h
     }
@@ -30,7 +30,7 @@ struct KernelFidelityTests {
 
     /// iommufd_vfio_check_extension: no type1 module; CONFIG_IOMMUFD_VFIO_CONTAINER=y.
     @Test func emulatedContainerIsRecognised() throws {
-        var h = try host("intel-vfio-ready")
+        var h = try host(.intelVFIOReady)
         #expect(h.containerBackend == .type1)
         h = h.with { $0.modules.byName["vfio_iommu_type1"]?.state = .absent }
         #expect(h.containerBackend == .iommufd)
@@ -43,7 +43,7 @@ struct KernelFidelityTests {
         let k = ScriptedKernel()
         k.extensionErrors[4] = .operationNotSupportedByDevice
         k.extensions[6] = 0
-        let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
+        let r = try liveProbe(.intelVFIOReady, devices: ["0000:01:00.0"], kernel: k)
         let c = try #require(r.live?.container)
         #expect(c.succeeded)
         #expect(c.facts.extensions["DMA_CC"] == false && c.facts.extensions["TYPE1_NESTING"] == false)
@@ -53,7 +53,7 @@ struct KernelFidelityTests {
     /// iommufd_device_bind checks isolated MSIs when the emulated container opens the device:
     /// EPERM at VFIO_GROUP_GET_DEVICE_FD, and iommufd's parameter is the unsafe answer's action.
     @Test func emulatedContainerRefusesAtDeviceOpen() throws {
-        var h = try host("intel-no-ir")
+        var h = try host(.intelNoIR)
         h = h.with { $0.modules.byName["vfio_iommu_type1"]?.state = .absent }
         let d = try #require(h.device(PCIAddress("0000:00:02.0")!))
         let diag = try #require(LiveDiagnosis.of(failedWalk(at: .groupGetDeviceFD, .notPermitted), device: d, host: h))
@@ -66,13 +66,13 @@ struct KernelFidelityTests {
 
     /// msi_device_has_isolated_msi: a GICv3 ITS isolates (IRQ_DOMAIN_FLAG_ISOLATED_MSI), GICv2m does not.
     @Test func armMSIIsolationFollowsTheController() throws {
-        #expect(try host("arm-its").interruptIsolation.isolated == true)
-        #expect(try host("arm-gicv2m").interruptIsolation.isolated == false)
+        #expect(try host(.armITS).interruptIsolation.isolated == true)
+        #expect(try host(.armGICv2m).interruptIsolation.isolated == false)
     }
 
     /// setup_irqremap / setup_nointremap: the last intremap=on/off or nointremap wins.
     @Test func intremapAppliesInOrder() throws {
-        var h = try host("intel-vfio-ready")
+        var h = try host(.intelVFIOReady)
         h = h.with { $0.kernel.cmdline = .value(KernelCommandLine("intremap=off intremap=on")) }
         #expect(h.remappingOffOnCommandLine == nil)
         h = h.with { $0.kernel.cmdline = .value(KernelCommandLine("intremap=on nointremap")) }
@@ -85,10 +85,10 @@ struct KernelFidelityTests {
     /// __iommu_device_set_domain's require_direct (v6.6, a48ce36e2786) refuses every IOMMU;
     /// before it only VT-d did (device_is_rmrr_locked), and AMD-Vi attached IVMD devices.
     @Test func directRegionsByRelease() throws {
-        #expect(try host("amd-host").directMappingRule.refuses == false, "6.1 AMD-Vi")
-        #expect(try host("amd-host", release: "6.6.0").directMappingRule.refuses == true)
-        #expect(try host("rmrr-direct", release: "6.1.0-27-amd64").directMappingRule.refuses == true, "VT-d refused before 6.6 too")
-        var unknown = try host("amd-host")
+        #expect(try host(.amdHost).directMappingRule.refuses == false, "6.1 AMD-Vi")
+        #expect(try host(.amdHost, release: "6.6.0").directMappingRule.refuses == true)
+        #expect(try host(.rmrrDirect, release: "6.1.0-27-amd64").directMappingRule.refuses == true, "VT-d refused before 6.6 too")
+        var unknown = try host(.amdHost)
         unknown = unknown.with { $0.kernel.release = .unreadable(.permissionDenied("/proc/sys/kernel/osrelease")) }
         #expect(unknown.directMappingRule.refuses == true, "an unknown release refuses: no false yes")
     }
@@ -97,7 +97,7 @@ struct KernelFidelityTests {
 
     /// vfio_pci_dev_in_denylist, vfio_pci_probe: -EINVAL unless disable_denylist.
     @Test func denylistedDevicesAreNotBindableAsIs() throws {
-        let r = try probe("qat-denylisted", devices: ["0000:3d:00.0"])
+        let r = try probe(.qatDenylisted, devices: ["0000:3d:00.0"])
         let d = try #require(r.verdict.devices.first)
         #expect(d.readiness == .bindable)
         #expect(d.actions.first == DeviceDriverCheck.disableDenylist(builtIn: false))
@@ -109,17 +109,17 @@ struct KernelFidelityTests {
     /// intel_iommu_setup applies its options in order; the AMD driver never reads intel_iommu=;
     /// the command line never overrules an IOMMU sysfs shows active (tboot_force_iommu).
     @Test func commandLineAsTheKernelReadsIt() throws {
-        var h = try host("intel-iommu-off")
+        var h = try host(.intelIOMMUOff)
         h = h.with { $0.kernel.cmdline = .value(KernelCommandLine("intel_iommu=off intel_iommu=on")) }
         #expect(h.iommuDisablingParameter == nil)
         h = h.with { $0.kernel.cmdline = .value(KernelCommandLine("intel_iommu=on,igfx_off intel_iommu=off")) }
         #expect(h.iommuDisablingParameter == "intel_iommu=off")
-        var amd = try host("amd-host")
+        var amd = try host(.amdHost)
         amd = amd.with { $0.kernel.cmdline = .value(KernelCommandLine("intel_iommu=off")) }
         #expect(amd.iommuDisablingParameter == nil, "parse_amd_iommu_options does not read intel_iommu=")
-        let active = try probe("amd-host")
+        let active = try probe(.amdHost)
         #expect(active.verdict.mode == .vfio)
-        let tboot = try host("intel-vfio-ready")
+        let tboot = try host(.intelVFIOReady)
         var forced = tboot
         forced = forced.with { $0.kernel.cmdline = .value(KernelCommandLine("intel_iommu=off tboot=0x8c000")) }
         let findings = CommandLineCheck.evaluate(CheckContext(host: forced))
@@ -128,7 +128,7 @@ struct KernelFidelityTests {
 
     /// QEMU's default CPU says AuthenticAMD under an emulated VT-d: the DMAR decides the driver.
     @Test func theIOMMUVendorComesFromTheFirmware() throws {
-        var h = try host("intel-iommu-off")
+        var h = try host(.intelIOMMUOff)
         h = h.with { $0.platform.cpuVendor = .value(.amd) }
         #expect(h.iommuVendor == .intel)
         #expect(h.iommuDisablingParameter == "intel_iommu=off")
@@ -144,7 +144,7 @@ struct KernelFidelityTests {
         ("6.4.0", .setIOMMU(.type1v2), .notPermitted), ("6.12.95", .groupSetContainer, .invalidArgument),
     ])
     func rmrrFailsWhereThatReleaseRefuses(release: String, step: LiveStepID, errno: Errno) throws {
-        let h = try host("rmrr-direct", release: release)
+        let h = try host(.rmrrDirect, release: release)
         let d = try #require(h.device(PCIAddress("0000:01:00.0")!))
         let diag = try #require(LiveDiagnosis.of(failedWalk(at: step, errno), device: d, host: h))
         #expect(diag.cause.contains("firmware direct mapping"), "\(release) \(step): \(diag.cause)")
@@ -155,7 +155,7 @@ struct KernelFidelityTests {
     /// The same EPERM at VFIO_SET_IOMMU on 6.1 is no RMRR (it is refused at SET_CONTAINER there),
     /// and with interrupts remapped it is not the interrupts either.
     @Test func eperm61AtSetIOMMUIsNotAnRMRR() throws {
-        let h = try host("rmrr-direct", release: "6.1.0-27-amd64")
+        let h = try host(.rmrrDirect, release: "6.1.0-27-amd64")
         let d = try #require(h.device(PCIAddress("0000:01:00.0")!))
         let diag = try #require(LiveDiagnosis.of(failedWalk(at: .setIOMMU(.type1v2), .notPermitted), device: d, host: h))
         #expect(diag.cause.contains("no firmware RMRR of the group explains it"))
@@ -164,7 +164,7 @@ struct KernelFidelityTests {
     /// vfio_df_ioctl_bind_iommufd: EBUSY when the group is open through /dev/vfio/N;
     /// vfio_pci_validate_vf_token: a PF whose VFs are in use needs the token (EACCES).
     @Test func cdevAndTokenErrnos() throws {
-        let h = try host("sriov-pf")
+        let h = try host(.sriovPF)
         let pf = try #require(h.device(PCIAddress("0000:01:00.0")!))
         let busy = try #require(LiveDiagnosis.of(failedWalk(.iommufd, at: .deviceBindIOMMUFD, .resourceBusy), device: pf, host: h))
         #expect(busy.cause.contains("open through /dev/vfio/30"))
@@ -184,7 +184,7 @@ struct KernelFidelityTests {
 
     /// vfio_noiommu_ops pins nothing: no-IOMMU needs no locked memory.
     @Test func noIOMMUNeedsNoMemlock() throws {
-        let r = try probe("nonroot", devices: ["0000:00:03.0"])
+        let r = try probe(.nonroot, devices: ["0000:00:03.0"])
         let mem = r.findings.filter { $0.checkID == "process.memlock" }
         #expect(mem.allSatisfy { $0.impacts.allSatisfy { $0.mode != .noiommu } })
     }
@@ -194,18 +194,18 @@ struct KernelFidelityTests {
     /// parse_amd_iommu_options has no "on"; an IORT with no SMMU node cannot be fixed with
     /// iommu.passthrough=0; CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF turns VT-d on by default.
     @Test func remediesThatExist() throws {
-        var amd = try host("amd-host")
+        var amd = try host(.amdHost)
         amd = amd.with { $0.iommuUnits = .value([]) }
         #expect(!amd.iommuEnableAction.contains("amd_iommu=on"))
-        let arm = try host("arm-its")
+        let arm = try host(.armITS)
         #expect(arm.iommuEnableAction.contains("IORT") && arm.iommuEnableAction.contains("does not create one"))
-        var debian = try host("intel-iommu-off")
+        var debian = try host(.intelIOMMUOff)
         debian = debian.with {
             $0.kernel.config = .value(KernelConfig("CONFIG_INTEL_IOMMU=y\nCONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y\n"))
         }
         #expect(debian.vtdOnByDefault == true)
         #expect(debian.iommuEnableAction == Actions.kernelParameter(replace: "intel_iommu=off", with: "intel_iommu=on"))
-        var noDriver = try host("intel-iommu-off")
+        var noDriver = try host(.intelIOMMUOff)
         noDriver = noDriver.with { $0.kernel.config = .value(KernelConfig("# CONFIG_INTEL_IOMMU is not set\nCONFIG_IOMMU_SUPPORT=y\n")) }
         #expect(noDriver.iommuEnableAction == "use a kernel built with CONFIG_INTEL_IOMMU")
     }
@@ -221,8 +221,8 @@ struct KernelFidelityTests {
         var bridge = PCIDevice(address: PCIAddress("0000:00:1c.0")!, vendorID: 0x8086, deviceID: 0x1235, classCode: 0x060400)
         bridge.headerType = 1
         bridge.driver = "shpchp"
-        let new = try host("intel-vfio-ready")
-        let old = try host("intel-vfio-ready", release: "5.15.0")
+        let new = try host(.intelVFIOReady)
+        let old = try host(.intelVFIOReady, release: "5.15.0")
         #expect(new.keepsGroupViable(rcec) && !new.keepsGroupViable(bridge))
         #expect(!old.keepsGroupViable(rcec) && old.keepsGroupViable(bridge))
     }
@@ -268,7 +268,7 @@ struct KernelFidelityTests {
 
     /// Cloud Hypervisor's PCI host bridge is 8086:0d57; Firecracker took the same code.
     @Test func microVMsAreNamed() throws {
-        let h = try host("microvm-guest")
+        let h = try host(.microvmGuest)
         #expect(h.platform.hypervisor == .cloudHypervisorOrFirecracker)
         #expect(h.vIOMMURemedy?.contains("Firecracker offers no vIOMMU") == true)
     }
@@ -284,7 +284,7 @@ struct KernelFidelityTests {
     /// 6.4 an RMRR device without interrupt remapping fails for the RMRR, and the unsafe
     /// parameter would not help.
     @Test func rmrrAnswersBeforeInterrupts() throws {
-        var h = try host("rmrr-direct", release: "6.4.0")
+        var h = try host(.rmrrDirect, release: "6.4.0")
         h = h.with { $0.kernel.cmdline = .value(KernelCommandLine("intremap=off")) }
         #expect(h.interruptIsolation.isolated == false)
         let d = try #require(h.device(PCIAddress("0000:01:00.0")!))
@@ -295,7 +295,7 @@ struct KernelFidelityTests {
 
     /// iommufd's container before 6.6: iommu_attach_group refuses the RMRR at GET_DEVICE_FD, EPERM.
     @Test func emulatedContainerRMRRBefore66() throws {
-        var h = try host("rmrr-direct", release: "6.4.0")
+        var h = try host(.rmrrDirect, release: "6.4.0")
         h = h.with { $0.modules.byName["vfio_iommu_type1"]?.state = .absent }
         let d = try #require(h.device(PCIAddress("0000:01:00.0")!))
         let diag = try #require(LiveDiagnosis.of(failedWalk(at: .groupGetDeviceFD, .notPermitted), device: d, host: h))
@@ -305,7 +305,7 @@ struct KernelFidelityTests {
     /// vfio_df_open: EINVAL when another cdev fd has the device bound; require_direct refuses at
     /// bind, so an ATTACH_IOMMUFD_PT EINVAL is no RMRR.
     @Test func cdevEINVALs() throws {
-        let h = try host("intel-vfio-ready")
+        let h = try host(.intelVFIOReady)
         let d = try #require(h.device(PCIAddress("0000:01:00.0")!))
         let bind = try #require(LiveDiagnosis.of(failedWalk(.iommufd, at: .deviceBindIOMMUFD, .invalidArgument), device: d, host: h))
         #expect(bind.cause.contains("bound through another /dev/vfio/devices fd"))
@@ -316,10 +316,10 @@ struct KernelFidelityTests {
     /// Only the remapping MSI parents name chips "IR-PCI-MSI…"; an IR-IO-APIC alone (Hyper-V's
     /// HYPERV-IR) proves nothing without a VT-d or AMD-Vi unit.
     @Test func anIRIOAPICAloneIsNoRemapping() throws {
-        var h = try host("virtio-no-access-platform")
+        var h = try host(.virtioNoAccessPlatform)
         h = h.with { $0.kernel.interruptChips = .value(["IR-IO-APIC"]) }
         #expect(h.interruptIsolation.isolated == false)
-        var intel = try host("intel-vfio-ready")
+        var intel = try host(.intelVFIOReady)
         intel = intel.with { $0.kernel.interruptChips = .value(["IR-IO-APIC"]) }
         #expect(intel.interruptIsolation.isolated == true)
     }
@@ -334,7 +334,7 @@ struct KernelFidelityTests {
 
     /// The VF token arrived in 5.7: before it, a VF of a vfio-pci PF opens without one.
     @Test func vfTokenFrom57() throws {
-        var h = try host("sriov-pf", release: "5.4.0")
+        var h = try host(.sriovPF, release: "5.4.0")
         h = h.with { $0.selected = [PCIAddress("0000:01:02.0")!] }
         let f = SRIOVCheck.evaluate(CheckContext(host: h))
         #expect(f.allSatisfy { $0.impacts.isEmpty })
@@ -361,7 +361,7 @@ struct KernelFidelityTests {
     /// platform_dma_configure: a platform device on its driver takes the default domain, so the
     /// group is not viable unless that driver is VFIO's.
     @Test func platformMembersCount() throws {
-        var h = try host("intel-vfio-ready")
+        var h = try host(.intelVFIOReady)
         h = h.with { $0.scope = .devices([PCIAddress("0000:01:00.0")!]) }
         h = h.with { $0.selected = [PCIAddress("0000:01:00.0")!] }
         var g = try #require(h.groups[10])

@@ -9,8 +9,13 @@ import Testing
 @testable import ProbeCore
 
 /// Reads a fixture, runs the live walks against a scripted kernel, and folds the verdict.
-func liveProbe(_ fixture: String, devices: [String], kernel: ScriptedKernel, deviceOpen: Bool = true) throws -> Report {
-    let fs = try HostFS(root: fixture.hasPrefix("/") ? fixture : Repo.fixture(fixture))
+func liveProbe(_ fixture: HostFixture, devices: [String], kernel: ScriptedKernel, deviceOpen: Bool = true) throws -> Report {
+    try liveProbe(root: fixture.path, devices: devices, kernel: kernel, deviceOpen: deviceOpen)
+}
+
+/// The live walks over a tree (a fixture's changed copy), with `kernel` answering the ioctls.
+func liveProbe(root: String, devices: [String], kernel: ScriptedKernel, deviceOpen: Bool = true) throws -> Report {
+    let fs = try HostFS(root: root)
     let host = HostReader(fs: fs, lookUpNames: false).read(scope: .devices(devices.compactMap(PCIAddress.init)))
     let live = LiveProber(kernel: kernel, fs: fs, deviceOpen: deviceOpen).run(host: host)
     let findings = CheckRegistry.run(CheckRegistry.all, CheckContext(host: host, live: live))
@@ -27,7 +32,7 @@ extension Report {
 struct LiveWalkTests {
     @Test func type1AndIOMMUFDSucceed() throws {
         let k = ScriptedKernel()
-        let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
+        let r = try liveProbe(.intelVFIOReady, devices: ["0000:01:00.0"], kernel: k)
         #expect(k.leftNothingBehind)
         let walk = try #require(r.live?.walk(.type1, for: PCIAddress("0000:01:00.0")!))
         #expect(walk.succeeded)
@@ -62,7 +67,7 @@ struct LiveWalkTests {
         let k = ScriptedKernel()
         k.failures[.setIOMMU(.type1v2)] = .notPermitted
         k.config = [0x86, 0x80, 0xd3, 0x10]
-        let r = try liveProbe("intel-no-ir", devices: ["0000:00:02.0"], kernel: k)
+        let r = try liveProbe(.intelNoIR, devices: ["0000:00:02.0"], kernel: k)
         #expect(k.leftNothingBehind)
         let f = try #require(r.finding("live.type1"))
         #expect(f.status == .fail)
@@ -86,7 +91,7 @@ struct LiveWalkTests {
     @Test func setIOMMUPermissionWithRemappingDoesNotBlameInterrupts() throws {
         let k = ScriptedKernel()
         k.failures[.setIOMMU(.type1v2)] = .notPermitted
-        let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
+        let r = try liveProbe(.intelVFIOReady, devices: ["0000:01:00.0"], kernel: k)
         let f = try #require(r.finding("live.type1"))
         #expect(!f.summary.contains("not isolated") && f.summary.contains("refused although MSIs are isolated"))
         #expect(!r.device.actions.contains(Actions.allowUnsafeInterrupts()))
@@ -96,7 +101,7 @@ struct LiveWalkTests {
     @Test func busyGroupNamesTheHolder() throws {
         let k = ScriptedKernel()
         k.failures[.open(.group(10))] = .resourceBusy
-        let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
+        let r = try liveProbe(.intelVFIOReady, devices: ["0000:01:00.0"], kernel: k)
         #expect(k.leftNothingBehind)
         let f = try #require(r.finding("live.type1"))
         #expect(f.summary == "open /dev/vfio/10 failed with EBUSY: it is in use by pid 4242 (dpdk-testpmd); vfio-probe leaves it alone")
@@ -106,7 +111,7 @@ struct LiveWalkTests {
     @Test func notViableNamesTheCompanions() throws {
         let k = ScriptedKernel()
         k.groupFlags = 0
-        let r = try liveProbe("shared-group", devices: ["0000:01:00.0"], kernel: k)
+        let r = try liveProbe(.sharedGroup, devices: ["0000:01:00.0"], kernel: k)
         #expect(k.leftNothingBehind)
         let f = try #require(r.finding("live.type1"))
         #expect(f.summary == "VFIO_GROUP_GET_STATUS: group 10 is not viable: 0000:01:00.1 on ixgbe")
@@ -119,7 +124,7 @@ struct LiveWalkTests {
     @Test func refusedDomainAtSetContainerBlocks() throws {
         let k = ScriptedKernel()
         k.failures[.groupSetContainer] = .invalidArgument
-        let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
+        let r = try liveProbe(.intelVFIOReady, devices: ["0000:01:00.0"], kernel: k)
         #expect(k.leftNothingBehind)
         #expect(r.finding("live.type1")?.summary.contains("no firmware direct mapping explains it") == true)
         #expect(r.verdict.mode == .unusable && r.device.readiness == .blocked)
@@ -128,7 +133,7 @@ struct LiveWalkTests {
     @Test func memlockAtMapDMA() throws {
         let k = ScriptedKernel()
         k.failures[.iommuMapDMA] = .noMemory
-        let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
+        let r = try liveProbe(.intelVFIOReady, devices: ["0000:01:00.0"], kernel: k)
         #expect(k.leftNothingBehind, "the buffer is unmapped on the error path")
         let f = try #require(r.finding("live.type1"))
         #expect(
@@ -141,7 +146,7 @@ struct LiveWalkTests {
     @Test func dmaEntryLimitAtMapDMA() throws {
         let k = ScriptedKernel()
         k.failures[.iommuMapDMA] = .noSpace
-        let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
+        let r = try liveProbe(.intelVFIOReady, devices: ["0000:01:00.0"], kernel: k)
         #expect(r.finding("live.type1")?.remedy == DMAEntryLimitCheck.descriptor.remedy)
         #expect(k.leftNothingBehind)
     }
@@ -149,7 +154,7 @@ struct LiveWalkTests {
     @Test func shortUnmapIsRejected() throws {
         let k = ScriptedKernel()
         k.unmapShortBy = 0x1000
-        let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
+        let r = try liveProbe(.intelVFIOReady, devices: ["0000:01:00.0"], kernel: k)
         let walk = try #require(r.live?.walk(.type1, for: PCIAddress("0000:01:00.0")!))
         #expect(walk.failure?.name == "VFIO_IOMMU_UNMAP_DMA" && walk.failure?.outcome == .rejected)
         #expect(k.leftNothingBehind, "closing the container drops what UNMAP left")
@@ -159,7 +164,7 @@ struct LiveWalkTests {
         let k = ScriptedKernel()
         k.failures[.groupGetDeviceFD] = .permissionDenied
         k.config = [0x86, 0x80, 0x89, 0x18]
-        let r = try liveProbe("sriov-pf", devices: ["0000:01:02.0"], kernel: k)
+        let r = try liveProbe(.sriovPF, devices: ["0000:01:02.0"], kernel: k)
         #expect(k.leftNothingBehind)
         let f = try #require(r.finding("live.type1"))
         #expect(f.summary.contains("\"VF token required\""))
@@ -169,7 +174,7 @@ struct LiveWalkTests {
     @Test func configSpaceMismatchIsRejected() throws {
         let k = ScriptedKernel()
         k.config = [0xff, 0xff, 0xff, 0xff]
-        let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
+        let r = try liveProbe(.intelVFIOReady, devices: ["0000:01:00.0"], kernel: k)
         let walk = try #require(r.live?.walk(.type1, for: PCIAddress("0000:01:00.0")!))
         #expect(walk.failure?.name == "pread config space")
         #expect(walk.failure?.detail == "config space says ffff:ffff, sysfs says 8086:1572")
@@ -178,7 +183,7 @@ struct LiveWalkTests {
 
     @Test func noDeviceOpenStopsBeforeTheDevice() throws {
         let k = ScriptedKernel()
-        let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k, deviceOpen: false)
+        let r = try liveProbe(.intelVFIOReady, devices: ["0000:01:00.0"], kernel: k, deviceOpen: false)
         #expect(!k.calls.contains(.step(.groupGetDeviceFD)))
         #expect(!k.calls.contains(.step(.open(.cdev("vfio0")))))
         #expect(k.calls.contains(.step(.iommuMapDMA)), "the container-level proof still runs")
@@ -191,7 +196,7 @@ struct LiveWalkTests {
     @Test func iommufdFailureDoesNotDecideTheMode() throws {
         let k = ScriptedKernel()
         k.failures[.deviceBindIOMMUFD] = .notPermitted
-        let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
+        let r = try liveProbe(.intelVFIOReady, devices: ["0000:01:00.0"], kernel: k)
         #expect(k.leftNothingBehind)
         let f = try #require(r.finding("live.iommufd"))
         #expect(f.status == .warn)
@@ -203,7 +208,7 @@ struct LiveWalkTests {
         // Static analysis expects type1 to refuse (no IR, no allow_unsafe_interrupts); the kernel accepted.
         let k = ScriptedKernel()
         k.config = [0x86, 0x80, 0xd3, 0x10]
-        let r = try liveProbe("intel-no-ir", devices: ["0000:00:02.0"], kernel: k)
+        let r = try liveProbe(.intelNoIR, devices: ["0000:00:02.0"], kernel: k)
         #expect(r.device.readiness == .ready)
         #expect(r.verdict.mode == .unsafeInterrupts, "the walk proves the IOMMU path, not interrupt isolation")
         #expect(
@@ -217,7 +222,7 @@ struct LiveWalkTests {
         let k = ScriptedKernel()
         k.extensions[8] = 1
         k.config = [0x86, 0x80, 0xd3, 0x10]
-        let r = try liveProbe("noiommu-enabled", devices: ["0000:00:03.0"], kernel: k)
+        let r = try liveProbe(.noiommuEnabled, devices: ["0000:00:03.0"], kernel: k)
         #expect(k.leftNothingBehind)
         let f = try #require(r.finding("live.noiommu"))
         #expect(f.status == .pass)
@@ -231,7 +236,7 @@ struct LiveWalkTests {
         let k = ScriptedKernel()
         k.extensions[8] = 1
         k.failures[.open(.noIOMMUGroup(0))] = .notPermitted
-        let r = try liveProbe("noiommu-enabled", devices: ["0000:00:03.0"], kernel: k)
+        let r = try liveProbe(.noiommuEnabled, devices: ["0000:00:03.0"], kernel: k)
         #expect(k.leftNothingBehind)
         let f = try #require(r.finding("live.noiommu"))
         #expect(f.summary == "open /dev/vfio/noiommu-0 failed with EPERM: no-IOMMU groups need CAP_SYS_RAWIO")
@@ -240,7 +245,7 @@ struct LiveWalkTests {
 
     @Test func noIOMMUExtensionOff() throws {
         let k = ScriptedKernel()
-        let r = try liveProbe("noiommu-enabled", devices: ["0000:00:03.0"], kernel: k)
+        let r = try liveProbe(.noiommuEnabled, devices: ["0000:00:03.0"], kernel: k)
         #expect(r.finding("live.noiommu")?.summary == "VFIO_CHECK_EXTENSION: NOIOMMU is not offered: no-IOMMU mode is off")
         #expect(r.device.actions == [Actions.enableNoIOMMU])
     }
@@ -248,7 +253,7 @@ struct LiveWalkTests {
     @Test func containerMissing() throws {
         let k = ScriptedKernel()
         k.failures[.open(.container)] = .noSuchFileOrDirectory
-        let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
+        let r = try liveProbe(.intelVFIOReady, devices: ["0000:01:00.0"], kernel: k)
         let f = try #require(r.finding("live.container"))
         #expect(f.status == .fail)
         #expect(f.summary == "open /dev/vfio/vfio failed with ENOENT: the node does not exist")
@@ -259,7 +264,7 @@ struct LiveWalkTests {
     @Test func containerMissingWithoutVFIOIsNoNews() throws {
         let k = ScriptedKernel()
         k.failures[.open(.container)] = .noSuchFileOrDirectory
-        let r = try liveProbe("amd-host", devices: ["0000:03:00.0"], kernel: k)
+        let r = try liveProbe(.amdHost, devices: ["0000:03:00.0"], kernel: k)
         let f = try #require(r.finding("live.container"))
         #expect(f.status == .info, "vfio is not loaded: the static check carries the fix")
         #expect(f.impacts.isEmpty)
@@ -270,7 +275,7 @@ struct LiveWalkTests {
         let k = ScriptedKernel()
         k.config = [0x48, 0x43, 0x53, 0x32]
         k.unsupportedIRQs = [2]  // mtty: no MSI-X
-        let fs = try HostFS(root: Repo.fixture("intel-no-ir"))
+        let fs = try HostFS(root: HostFixture.intelNoIR.path)
         let host = HostReader(fs: fs, lookUpNames: false).read(scope: .all)
         let live = LiveProber(kernel: k, fs: fs).run(host: host)
         let uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
@@ -298,7 +303,7 @@ struct LiveWalkTests {
         for p in points {
             let k = ScriptedKernel()
             k.failures[p] = .ioError
-            let r = try liveProbe("intel-vfio-ready", devices: ["0000:01:00.0"], kernel: k)
+            let r = try liveProbe(.intelVFIOReady, devices: ["0000:01:00.0"], kernel: k)
             #expect(k.leftNothingBehind, "after a failure at \(p)")
             let walks = r.live?.devices[PCIAddress("0000:01:00.0")!] ?? []
             if p == .deviceGetIRQInfo {

@@ -20,10 +20,10 @@ struct ExternalCheckTests {
             "root": #"echo "{\"id\": \"site.root\", \"status\": \"info\", \"summary\": \"$VFIO_PROBE_ROOT $1 $2\"}""#,
         ])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var ext = ExternalChecks(directory: dir, root: Repo.fixture("intel-vfio-ready"), explicit: true)
+        var ext = ExternalChecks(directory: dir, root: HostFixture.intelVFIOReady.path, explicit: true)
         ext.timeoutMilliseconds = 500
         var o = Probe.Options()
-        o.root = Repo.fixture("intel-vfio-ready")
+        o.root = HostFixture.intelVFIOReady.path
         o.devices = [PCIAddress("0000:01:00.0")!]
         o.externalChecks = ext
         let r = try Probe.run(o)
@@ -38,7 +38,7 @@ struct ExternalCheckTests {
             ])
         #expect(f("plugins.slow").first?.status == .fail)
         #expect(f("plugins.README").isEmpty, "only executables run")
-        #expect(f("site.root").first?.summary == "\(Repo.fixture("intel-vfio-ready")) --root \(Repo.fixture("intel-vfio-ready"))")
+        #expect(f("site.root").first?.summary == "\(HostFixture.intelVFIOReady.path) --root \(HostFixture.intelVFIOReady.path)")
         #expect(r.verdict.mode == .unusable, "a site veto decides")
         #expect(r.verdict.reasons.contains("site.slot: wrong slot"))
         #expect(r.checks.contains { $0.id == "site.slot" && $0.category == .site })

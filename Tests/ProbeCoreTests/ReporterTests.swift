@@ -2,15 +2,15 @@ import Foundation
 import Testing
 @testable import ProbeCore
 
-/// Prometheus, NFD, groups and site checks: what fleets and operators wire in.
+/// Prometheus, NFD, groups and JSON: what fleets and operators wire in.
 struct MachineReadableOutputTests {
     static let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     @Test(
         .enabled(if: promtool != nil, "promtool (Debian package prometheus) is not installed: the lint does not run"),
-        arguments: ["intel-vfio-ready", "noiommu-enabled", "hyperv-guest", "rmrr-direct", "intel-nonroot"])
-    func prometheusPassesPromtool(fixture: String) throws {
-        let r = try runBinary(["--root", Repo.fixture(fixture), "--format", "prometheus"])
+        arguments: [HostFixture.intelVFIOReady, .noiommuEnabled, .hyperVGuest, .rmrrDirect, .intelNonroot])
+    func prometheusPassesPromtool(fixture: HostFixture) throws {
+        let r = try runBinary(["--root", fixture.path, "--format", "prometheus"])
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try r.stdout.write(toFile: dir + "/vfio_probe.prom", atomically: true, encoding: .utf8)
@@ -29,7 +29,7 @@ struct MachineReadableOutputTests {
     }
 
     @Test func prometheusSamples() throws {
-        let report = try probe("rmrr-direct", devices: ["0000:01:00.0"])
+        let report = try probe(.rmrrDirect, devices: ["0000:01:00.0"])
         let text = PrometheusReporter.render(report, now: 1_700_000_000)
         #expect(text.contains("vfio_probe_mode 0\n"))
         #expect(text.contains("vfio_probe_verdict{mode=\"none\"} 1"))
@@ -42,10 +42,10 @@ struct MachineReadableOutputTests {
     }
 
     @Test(arguments: [
-        ("intel-vfio-ready", "vfio", "available"), ("noiommu-enabled", "noiommu", "enabled"),
-        ("noiommu-not-compiled", "none", "unavailable"),
+        (HostFixture.intelVFIOReady, "vfio", "available"), (.noiommuEnabled, "noiommu", "enabled"),
+        (.noiommuNotCompiled, "none", "unavailable"),
     ])
-    func nfdLabels(fixture: String, mode: String, noiommu: String) throws {
+    func nfdLabels(fixture: HostFixture, mode: String, noiommu: String) throws {
         let text = NFDReporter.render(try probe(fixture))
         let lines = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
         for l in lines {
@@ -59,7 +59,7 @@ struct MachineReadableOutputTests {
 
 struct GroupsTests {
     @Test func sparseGroupsViabilityAndMdev() throws {
-        let r = try runBinary(["groups", "--root", Repo.fixture("shared-group"), "--format", "json"])
+        let r = try runBinary(["groups", "--root", HostFixture.sharedGroup.path, "--format", "json"])
         #expect(r.status == 0)
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let groups = try #require(doc["groups"] as? [[String: Any]])
@@ -68,14 +68,14 @@ struct GroupsTests {
         #expect(g10["viable"] as? Bool == false && g10["readiness"] as? String == "bindable")
         #expect((g10["devices"] as? [[String: Any]])?.map { $0["driver"] as? String } == ["vfio-pci", "ixgbe"])
         #expect(groups.first { $0["id"] as? Int == 1 }?["readiness"] as? String == "blocked", "a bridge alone cannot be assigned")
-        let text = try runBinary(["groups", "--root", Repo.fixture("intel-no-ir"), "--color", "never"]).stdout
+        let text = try runBinary(["groups", "--root", HostFixture.intelNoIR.path, "--color", "never"]).stdout
         #expect(text.contains("IOMMU group 2 (mdev, emulated IOMMU) viable"), "named vfio-noiommu, but VFIO's group for an mdev")
         #expect(text.contains("83b8f4f2-509f-382f-3c1e-e6bfe0fa1001  mdev mtty-2 on mtty  driver mtty"))
-        let mdevJSON = try runBinary(["groups", "--root", Repo.fixture("mdev-no-iommu"), "--format", "json"]).stdout
+        let mdevJSON = try runBinary(["groups", "--root", HostFixture.mdevNoIOMMU.path, "--format", "json"]).stdout
         let mdevGroups = try #require(
             (try JSONSerialization.jsonObject(with: Data(mdevJSON.utf8)) as? [String: Any])?["groups"] as? [[String: Any]])
         #expect(mdevGroups.map { $0["kind"] as? String } == ["emulated-iommu"] && mdevGroups.map { $0["noiommu"] as? Bool } == [false])
-        let noiommu = try runBinary(["groups", "--root", Repo.fixture("noiommu-enabled"), "--color", "never"]).stdout
+        let noiommu = try runBinary(["groups", "--root", HostFixture.noiommuEnabled.path, "--color", "never"]).stdout
         #expect(noiommu.contains("IOMMU group 0 (no-IOMMU) viable, READY"))
         #expect(noiommu.contains("No IOMMU group"))
     }
@@ -83,8 +83,8 @@ struct GroupsTests {
 
 struct JSONStreamingTests {
     /// The streamed document is byte for byte the document rendered whole.
-    @Test(arguments: ["intel-vfio-ready", "rmrr-direct", "noiommu-enabled"])
-    func streamedEqualsWhole(fixture: String) throws {
+    @Test(arguments: [HostFixture.intelVFIOReady, .rmrrDirect, .noiommuEnabled])
+    func streamedEqualsWhole(fixture: HostFixture) throws {
         let r = try probe(fixture)
         var chunks = 0
         var streamed: [UInt8] = []

@@ -10,14 +10,14 @@ struct SnapshotTests {
             + r.findings.map { "\($0.checkID) \($0.subject) \($0.status) \($0.summary)" }
     }
 
-    @Test(arguments: Repo.fixtureNames)
-    func roundTrip(fixture: String) throws {
+    @Test(arguments: HostFixture.allCases)
+    func roundTrip(fixture: HostFixture) throws {
         let out = try scratchDirectory() + "/snap"
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let s = try Snapshot.capture(root: Repo.fixture(fixture), scope: .all, output: out)
+        let s = try Snapshot.capture(root: fixture.path, scope: .all, output: out)
         #expect(s.files > 10)
         var o = Probe.Options()
-        o.root = Repo.fixture(fixture)
+        o.root = fixture.path
         let original = try Probe.run(o)
         o.root = out
         let copy = try Probe.run(o)
@@ -28,7 +28,7 @@ struct SnapshotTests {
     @Test func fullSnapshotServesADeviceRead() throws {
         let out = try scratchDirectory() + "/snap"
         defer { try? FileManager.default.removeItem(atPath: out) }
-        _ = try Snapshot.capture(root: Repo.fixture("shared-group"), scope: .all, output: out)
+        _ = try Snapshot.capture(root: HostFixture.sharedGroup.path, scope: .all, output: out)
         var o = Probe.Options()
         o.root = out
         o.devices = [PCIAddress("0000:01:00.0")!]
@@ -40,7 +40,7 @@ struct SnapshotTests {
     @Test func deviceScopeCopiesOnlyWhatItReads() throws {
         let out = try scratchDirectory() + "/snap"
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let s = try Snapshot.capture(root: Repo.fixture("shared-group"), scope: .devices([PCIAddress("0000:01:00.0")!]), output: out)
+        let s = try Snapshot.capture(root: HostFixture.sharedGroup.path, scope: .devices([PCIAddress("0000:01:00.0")!]), output: out)
         let devices = try FileManager.default.contentsOfDirectory(atPath: out + "/sys/bus/pci/devices")
         #expect(Set(devices) == ["0000:01:00.0", "0000:01:00.1"], "the device and its group companion, nothing else")
         #expect(s.links > 0)
@@ -51,7 +51,7 @@ struct SnapshotTests {
     @Test func manifestsSurvive() throws {
         let out = try scratchDirectory() + "/snap"
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let s = try Snapshot.capture(root: Repo.fixture("nonroot"), scope: .all, output: out)
+        let s = try Snapshot.capture(root: HostFixture.nonroot.path, scope: .all, output: out)
         #expect(s.nodes >= 2 && s.unreadable >= 1)
         let fs = try HostFS(root: out)
         #expect(fs.node("/dev/vfio/noiommu-0").value?.usable == false)
@@ -62,7 +62,7 @@ struct SnapshotTests {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "x".write(toFile: dir + "/keep", atomically: true, encoding: .utf8)
-        #expect(throws: Snapshot.Failure.self) { try Snapshot.capture(root: Repo.fixture("amd-host"), scope: .all, output: dir) }
+        #expect(throws: Snapshot.Failure.self) { try Snapshot.capture(root: HostFixture.amdHost.path, scope: .all, output: dir) }
         #expect(FileManager.default.fileExists(atPath: dir + "/keep"))
     }
 

@@ -20,17 +20,14 @@ enum Repo {
         }
     }
     static func fixture(_ name: String) -> String { "\(root)/Tests/Fixtures/hosts/\(name)" }
-    static var fixtureNames: [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "\(root)/Tests/Fixtures/hosts")) ?? []).sorted()
-    }
     /// The vfio-probe binary `swift build` / `swift test` made beside the tests.
     static var binary: String { "\(root)/.build/debug/vfio-probe" }
 }
 
 /// Runs the whole probe on a fixture.
-func probe(_ fixture: String, devices: [String] = [], only: [String] = [], skip: [String] = []) throws -> Report {
+func probe(_ fixture: HostFixture, devices: [String] = [], only: [String] = [], skip: [String] = []) throws -> Report {
     var o = Probe.Options()
-    o.root = Repo.fixture(fixture)
+    o.root = fixture.path
     o.devices = devices.compactMap(PCIAddress.init)
     o.only = only
     o.skip = skip
@@ -75,9 +72,9 @@ func syntheticHost(pfs: Int, vfs: Int) throws -> String {
 }
 
 /// A copy of a fixture tree, changed by `edit` (given the copy's root), removed by the caller.
-func scratchFixture(_ name: String, _ edit: (String) throws -> Void) throws -> String {
-    let dir = try scratchDirectory() + "/" + name
-    try FileManager.default.copyItem(atPath: Repo.fixture(name), toPath: dir)
+func scratchFixture(_ fixture: HostFixture, _ edit: (String) throws -> Void) throws -> String {
+    let dir = try scratchDirectory() + "/" + fixture.rawValue
+    try FileManager.default.copyItem(atPath: fixture.path, toPath: dir)
     try edit(dir)
     return dir
 }

@@ -9,7 +9,7 @@ struct VerdictTests {
     }
 
     @Test func intelReady() throws {
-        let r = try probe("intel-vfio-ready")
+        let r = try probe(.intelVFIOReady)
         #expect(r.verdict.mode == .vfio)
         #expect(r.verdict.actions.isEmpty)
         #expect(r.verdict.exitCode == 0)
@@ -21,7 +21,7 @@ struct VerdictTests {
     }
 
     @Test func deviceScopeReadsOnlyTheDeviceAndItsGroup() throws {
-        let r = try probe("intel-vfio-ready", devices: ["0000:01:00.0"])
+        let r = try probe(.intelVFIOReady, devices: ["0000:01:00.0"])
         #expect(r.verdict.mode == .vfio)
         #expect(Set(r.host.devices.keys.map(\.description)) == ["0000:01:00.0"])
         #expect(Set(r.host.groups.keys) == [10])
@@ -30,7 +30,7 @@ struct VerdictTests {
     }
 
     @Test func sharedGroupNeedsTheCompanionBound() throws {
-        let r = try probe("shared-group", devices: ["0000:01:00.0"])
+        let r = try probe(.sharedGroup, devices: ["0000:01:00.0"])
         #expect(r.verdict.mode == .vfio)
         #expect(Set(r.host.devices.keys.map(\.description)) == ["0000:01:00.0", "0000:01:00.1"])
         let d = try #require(device(r, "0000:01:00.0"))
@@ -40,7 +40,7 @@ struct VerdictTests {
     }
 
     @Test func iommuOffFallsBackToNoIOMMUWithTheFix() throws {
-        let r = try probe("intel-iommu-off")
+        let r = try probe(.intelIOMMUOff)
         #expect(r.verdict.mode == .noiommu)
         #expect(r.verdict.exitCode == 2)
         #expect(r.verdict.actions == [Actions.enableNoIOMMU])
@@ -52,7 +52,7 @@ struct VerdictTests {
     }
 
     @Test func amdHostNeedsTheModuleAndBinding() throws {
-        let r = try probe("amd-host", devices: ["0000:03:00.0"])
+        let r = try probe(.amdHost, devices: ["0000:03:00.0"])
         #expect(r.verdict.mode == .vfio)
         let d = try #require(device(r, "0000:03:00.0"))
         #expect(d.readiness == .bindable)
@@ -60,14 +60,14 @@ struct VerdictTests {
     }
 
     @Test func noIOMMUEnabledDeviceReady() throws {
-        let r = try probe("noiommu-enabled", devices: ["0000:00:03.0"])
+        let r = try probe(.noiommuEnabled, devices: ["0000:00:03.0"])
         #expect(r.verdict.mode == .noiommu)
         #expect(device(r, "0000:00:03.0")?.readiness == .ready)
         #expect(r.verdict.upgrade?.actions.first == IOMMUTableCheck.qemuRemedy, "a QEMU guest is told how to get a vIOMMU")
     }
 
     @Test func noIOMMUNotCompiledIsNothing() throws {
-        let r = try probe("noiommu-not-compiled")
+        let r = try probe(.noiommuNotCompiled)
         #expect(r.verdict.mode == .unusable)
         #expect(r.verdict.exitCode == 3)
         #expect(r.verdict.reasons.contains("the kernel is built without CONFIG_VFIO_NOIOMMU"))
@@ -75,21 +75,21 @@ struct VerdictTests {
     }
 
     @Test func rmrrBlocksTheDevice() throws {
-        let r = try probe("rmrr-direct", devices: ["0000:01:00.0"])
+        let r = try probe(.rmrrDirect, devices: ["0000:01:00.0"])
         #expect(r.verdict.mode == .unusable)
         let d = try #require(device(r, "0000:01:00.0"))
         #expect(d.readiness == .blocked)
         #expect(d.reasons.contains { $0.contains("RMRR") })
         #expect(d.actions == [ReservedRegionsCheck.descriptor.remedy])
         // The host as a whole still offers VFIO.
-        #expect(try probe("rmrr-direct").verdict.mode == .vfio)
+        #expect(try probe(.rmrrDirect).verdict.mode == .vfio)
     }
 
     /// Without interrupt remapping, safe VFIO is not available: the parameter that lets type1
     /// through gives its own, unsafe answer, and is never an action towards "safe"
     /// (vfio_iommu_type1_attach_group refuses without it: "No interrupt remapping support").
     @Test func noInterruptRemappingIsNotSafeVFIO() throws {
-        let r = try probe("intel-no-ir", devices: ["0000:00:02.0"])
+        let r = try probe(.intelNoIR, devices: ["0000:00:02.0"])
         #expect(r.verdict.mode == .unsafeInterrupts)
         #expect(r.verdict.exitCode == 5)
         #expect(r.verdict.exitStatus(requiring: .vfio) == 5, "--require vfio never passes without interrupt isolation")
@@ -109,7 +109,7 @@ struct VerdictTests {
     /// An operator who already set allow_unsafe_interrupts gets that answer, with its risk, and
     /// gates on it with --require unsafe-interrupts.
     @Test func operatorsUnsafeInterruptsAreTheirChoice() throws {
-        let r = try probe("virtio-no-access-platform", devices: ["0000:00:04.0"])
+        let r = try probe(.virtioNoAccessPlatform, devices: ["0000:00:04.0"])
         #expect(r.verdict.mode == .unsafeInterrupts)
         let ir = try #require(r.findings.first { $0.checkID == "iommu.irq-remapping" })
         #expect(ir.status == .warn && ir.summary.contains("the operator set vfio_iommu_type1.allow_unsafe_interrupts=Y"))
@@ -117,7 +117,7 @@ struct VerdictTests {
     }
 
     @Test func uioBindingIsRebindable() throws {
-        let r = try probe("uio-bound", devices: ["0000:01:00.0"])
+        let r = try probe(.uioBound, devices: ["0000:01:00.0"])
         #expect(r.verdict.mode == .vfio)
         let d = try #require(device(r, "0000:01:00.0"))
         #expect(d.readiness == .bindable)
@@ -125,7 +125,7 @@ struct VerdictTests {
     }
 
     @Test func hyperVGuestHasNothing() throws {
-        let r = try probe("hyperv-guest")
+        let r = try probe(.hyperVGuest)
         #expect(r.verdict.mode == .unusable)
         #expect(r.host.devices.keys.map(\.description) == ["7870:00:02.0"])
         #expect(r.verdict.reasons.contains("the kernel is built without CONFIG_VFIO_NOIOMMU"))
@@ -133,7 +133,7 @@ struct VerdictTests {
 
     /// vfio_pci_validate_vf_token: with the PF on vfio-pci, the VF opens only with its token.
     @Test func sriovVFsNeedTheTokenOfAVFIOPF() throws {
-        let r = try probe("sriov-pf", devices: ["0000:01:02.0"])
+        let r = try probe(.sriovPF, devices: ["0000:01:02.0"])
         #expect(r.verdict.mode == .vfio)
         #expect(r.host.devices[PCIAddress("0000:01:00.0")!] != nil, "the PF is read for a VF")
         let vf = try #require(device(r, "0000:01:02.0"))
@@ -143,19 +143,19 @@ struct VerdictTests {
     }
 
     @Test func virtioWithoutAccessPlatformIsBlocked() throws {
-        let r = try probe("virtio-no-access-platform", devices: ["0000:00:03.0"])
+        let r = try probe(.virtioNoAccessPlatform, devices: ["0000:00:03.0"])
         #expect(r.verdict.mode == .unusable)
-        #expect(try probe("virtio-no-access-platform", devices: ["0000:00:04.0"]).verdict.mode == .unsafeInterrupts)
+        #expect(try probe(.virtioNoAccessPlatform, devices: ["0000:00:04.0"]).verdict.mode == .unsafeInterrupts)
     }
 
     @Test func containerWithoutNodesHasNothing() throws {
-        let r = try probe("container")
+        let r = try probe(.container)
         #expect(r.verdict.mode == .unusable)
         #expect(r.verdict.reasons == ["/dev/vfio/vfio is missing"])
     }
 
     @Test func nonRootSeesLessButDoesNotPass() throws {
-        let r = try probe("nonroot", devices: ["0000:00:03.0"])
+        let r = try probe(.nonroot, devices: ["0000:00:03.0"])
         #expect(r.verdict.mode == .noiommu)
         let d = try #require(device(r, "0000:00:03.0"))
         #expect(d.readiness == .bindable)
@@ -167,7 +167,7 @@ struct VerdictTests {
 
     /// A DPDK user's view: the group node is root's and 8 MiB of locked memory starves DMA.
     @Test func serviceUserNeedsNodeAccessAndMemlock() throws {
-        let r = try probe("intel-nonroot", devices: ["0000:01:00.0"])
+        let r = try probe(.intelNonroot, devices: ["0000:01:00.0"])
         #expect(r.verdict.mode == .vfio)
         let d = try #require(device(r, "0000:01:00.0"))
         #expect(d.readiness == .bindable)
@@ -177,20 +177,20 @@ struct VerdictTests {
 
     @Test func mixedModesHaveNothingInCommon() throws {
         // A device in an IOMMU group and one outside every group: type1 and no-IOMMU cannot mix.
-        let r = try probe("virtio-no-access-platform", devices: ["0000:00:04.0", "0000:00:00.0"])
+        let r = try probe(.virtioNoAccessPlatform, devices: ["0000:00:04.0", "0000:00:00.0"])
         #expect(r.verdict.mode == .unusable)
         #expect(r.verdict.reasons.contains { $0.hasPrefix("the devices have no mode in common") })
     }
 
     @Test func missingDeviceIsNothing() throws {
-        let r = try probe("intel-vfio-ready", devices: ["0000:09:00.0"])
+        let r = try probe(.intelVFIOReady, devices: ["0000:09:00.0"])
         #expect(r.verdict.mode == .unusable)
         #expect(r.host.missing.map(\.description) == ["0000:09:00.0"])
         #expect(r.verdict.reasons == ["0000:09:00.0: no such PCI device"])
     }
 
     @Test func partialVerdictSaysSo() throws {
-        let r = try probe("intel-vfio-ready", only: ["device"])
+        let r = try probe(.intelVFIOReady, only: ["device"])
         #expect(!r.verdict.notRun.isEmpty)
         #expect(r.verdict.summary.contains("partial verdict"))
     }

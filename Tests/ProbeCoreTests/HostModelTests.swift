@@ -96,6 +96,24 @@ struct HostFSTests {
         #expect(fs.read("/proc/cmdline").decimal.failure.map { if case .malformed = $0 { true } else { false } } == true)
     }
 
+    /// seq_file_read hands a /proc file out a page per read(2) at most: a short read is not the
+    /// end, only an empty one (a large host's /proc/interrupts is well past two pages).
+    @Test(.enabled(if: FileManager.default.isReadableFile(atPath: "/proc/kallsyms"), "needs /proc/kallsyms (CONFIG_KALLSYMS)"))
+    func procFilesAreReadPastAPage() throws {
+        let fs = try HostFS(root: "/")
+        #expect(fs.read("/proc/kallsyms", limit: 64 << 10).value?.count == 64 << 10)
+    }
+
+    /// A link the tree's capturing user could not read is unknown, whether or not it was copied.
+    @Test func unreadableLinksAreUnknown() throws {
+        let t = try scratchFixture(.intelVFIOReady) { root in
+            try (root + "/vfio-probe-snapshot/unreadable").appendLine("/sys/bus/pci/devices/0000:01:00.0/driver")
+        }
+        defer { try? FileManager.default.removeItem(atPath: t) }
+        let fs = try HostFS(root: t)
+        #expect(fs.link("/sys/bus/pci/devices/0000:01:00.0/driver") == .unreadable(.permissionDenied("/sys/bus/pci/devices/0000:01:00.0/driver")))
+    }
+
     @Test func linksCannotLeaveTheRoot() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -33,7 +33,7 @@ public final class HostDirectory {
         fs.recorded(full(name), { .file($0) }) { () throws(HostFSError) in
             let f = try open(name, O_RDONLY)
             defer { Syscalls.close(f) }
-            do throws(Errno) { return try Syscalls.read(f, limit: limit) } catch { throw HostFSError(error, full(name)) }
+            do throws(Errno) { return try Syscalls.read(f, limit: limit, oneShow: true) } catch { throw HostFSError(error, full(name)) }
         }
     }
 

@@ -77,6 +77,7 @@ public final class HostFS: Sendable {
     /// The target of a symbolic link, as stored in the link.
     public func link(_ path: String) -> Reading<String> {
         recorded(path, { .link($0) }) { () throws(HostFSError) in
+            try guardReadable(path)
             if case .host = access { return try HostFS.readlink(AT_FDCWD, path, path: path) }
             let (parent, name) = HostFS.split(path)
             let dfd = try open(parent, vp_O_PATH | O_DIRECTORY)

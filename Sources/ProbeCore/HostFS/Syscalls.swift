@@ -77,20 +77,21 @@ enum Syscalls {
         return at
     }
 
-    /// Reads until end of file, a short read, or `limit` bytes. A sysfs attribute is produced by
-    /// one show() and a regular file's short read is its end, so most attributes take one read.
-    static func read(_ fd: CInt, limit: Int) throws(Errno) -> [UInt8] {
+    /// Reads to end of file or `limit` bytes. procfs and sysfs hand a seq_file or a binary file
+    /// out at most a page per read(2), so only a read of nothing is the end; `oneShow` is for a
+    /// sysfs attribute, produced by one show(): a short read is all of it (as it is the end of a
+    /// regular file in a tree), which saves the last, empty read.
+    static func read(_ fd: CInt, limit: Int, oneShow: Bool = false) throws(Errno) -> [UInt8] {
         var out: [UInt8] = []
         var want = min(limit, 512)
         while want > 0 {
             let part = try read(fd, upTo: want)
             if out.isEmpty { out = part } else { out += part }
-            if part.count < want { break }
-            want = min(want * 4, limit - out.count)
+            if part.isEmpty || (oneShow && part.count < want) { break }
+            if part.count == want { want = min(want * 4, limit - out.count) } else { want = min(want, limit - out.count) }
         }
         return out
     }
-
     /// One read(2) of at most `count` bytes.
     private static func read(_ fd: CInt, upTo count: Int) throws(Errno) -> [UInt8] {
         var failure: Errno?

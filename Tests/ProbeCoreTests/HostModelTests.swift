@@ -111,7 +111,9 @@ struct HostFSTests {
         }
         defer { try? FileManager.default.removeItem(atPath: t) }
         let fs = try HostFS(root: t)
-        #expect(fs.link("/sys/bus/pci/devices/0000:01:00.0/driver") == .unreadable(.permissionDenied("/sys/bus/pci/devices/0000:01:00.0/driver")))
+        #expect(
+            fs.link("/sys/bus/pci/devices/0000:01:00.0/driver")
+                == .unreadable(.permissionDenied("/sys/bus/pci/devices/0000:01:00.0/driver")))
     }
 
     @Test func linksCannotLeaveTheRoot() throws {

@@ -298,7 +298,12 @@ struct HostFSTests {
         #expect(pf.expressType == 0)
         #expect(pf.capabilities.contains { $0.id == PCICapability.msix && $0.space == .normal })
         #expect(pf.capabilities.contains { $0.id == PCICapability.express && $0.space == .normal })
-        #expect(!pf.capabilities.contains { $0.space == .extended }, "the extended space (ECAM reads on hardware) is not read")
+        // The extended space is read whole (the kernel clamps to the function's config size):
+        // SR-IOV at 0x100, its header dword kept with the capability.
+        let sriovCap = try #require(pf.capabilities.first { $0.space == .extended && $0.id == PCICapability.sriovExtended })
+        #expect(sriovCap.offset == 0x100 && sriovCap.registers.count == PCICapability.registerBytes)
+        #expect(sriovCap.dword(at: 0).map { $0 & 0xffff } == 0x10, "the extended capability header: id 0x10")
+        #expect(sriovCap.word(at: PCICapability.registerBytes - 1) == nil, "nothing past the kept registers")
         #expect(pf.sriov == SRIOV(totalVFs: 64, numVFs: 2, vfs: [PCIAddress("0000:01:02.0")!, PCIAddress("0000:01:02.1")!]))
         #expect(pf.deviceName == "Ethernet Controller E810-XXV for SFP", "pci.ids name through libpci")
         let port = try #require(try probe(.sriovPF, devices: ["0000:00:01.0"]).host.devices[PCIAddress("0000:00:01.0")!])

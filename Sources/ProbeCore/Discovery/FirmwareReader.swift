@@ -55,7 +55,7 @@ extension HostReader {
         mutating func secondaryBus(_ a: PCIAddress) -> UInt8? {
             if let known = devices[a]?.secondaryBus { return known }
             if let cached = secondary[a] { return cached }
-            let bytes = fs.read("\(HostReader.pciDevices)/\(a)/config", limit: PCIConfigReader.bytesRead).value
+            let bytes = fs.read("\(HostReader.pciDevices)/\(a)/config", limit: PCIConfigReader.headerBytes).value
             let bus: UInt8? = bytes.flatMap { try? pci.decode(a, config: $0).get() }?.secondaryBus
             secondary[a] = bus
             return bus

@@ -111,6 +111,31 @@ public struct PCICapability: Sendable, Equatable {
     public var id: UInt16
     public var space: Space
     public var offset: UInt32
+    /// The capability's first `PCICapability.registerBytes` bytes of config space (fewer where
+    /// the read ended): its header and the capability and control registers the checks decode.
+    public var registers: [UInt8] = []
+
+    /// Bytes kept per capability: enough for the Express capability's Device Capabilities and
+    /// Control, PM's PMCSR, AF's capability byte, and the ACS, ATS and PASID control words.
+    public static let registerBytes = 12
+
+    public init(id: UInt16, space: Space, offset: UInt32, registers: [UInt8] = []) {
+        self.id = id
+        self.space = space
+        self.offset = offset
+        self.registers = registers
+    }
+
+    /// The little-endian word at `offset` within the capability; nil past what was read.
+    public func word(at offset: Int) -> UInt16? {
+        guard offset >= 0, offset + 2 <= registers.count else { return nil }
+        return UInt16(registers[offset]) | UInt16(registers[offset + 1]) << 8
+    }
+    /// The little-endian dword at `offset` within the capability; nil past what was read.
+    public func dword(at offset: Int) -> UInt32? {
+        guard let lo = word(at: offset), let hi = word(at: offset + 2) else { return nil }
+        return UInt32(lo) | UInt32(hi) << 16
+    }
 
     public static let express: UInt16 = 0x10
     public static let msi: UInt16 = 0x05

@@ -37,10 +37,12 @@ final class PCIConfigReader {
 
     deinit { vp_pci_close(UnsafeMutablePointer(access)) }
 
-    /// How much of config space the probe reads: the header and the capability list, as `lspci
-    /// -v` does (on hardware every dword is an ECAM read; nothing the probe decides needs the
-    /// extended space).
-    static let bytesRead = 256
+    /// How much of config space the probe reads of a function: all of it, as `lspci -vvv` does
+    /// (the kernel clamps the read to the function's config size: 256 bytes for conventional PCI,
+    /// 64 for a user who is not root). The extended space holds ACS, ATS and SR-IOV.
+    static let bytesRead = 4096
+    /// What the firmware-scope walk needs of a bridge: its header (the secondary bus number).
+    static let headerBytes = 64
 
     /// Decodes config space as read from sysfs (64 bytes for a user who is not root, 256, or a
     /// fixture's file).
@@ -58,8 +60,11 @@ final class PCIConfigReader {
             UnsafeMutablePointer(access), Int32(a.domain), Int32(a.bus), Int32(a.device), Int32(a.function),
             bytes, Int32(bytes.count), &found, Int32(found.count), &err, err.count)
         guard count >= 0 else { return .failure(PCIReadError(message: cString(err))) }
-        let caps = found.prefix(Int(count)).map {
-            PCICapability(id: $0.id, space: $0.extended != 0 ? PCICapability.Space.extended : .normal, offset: UInt32($0.offset))
+        let caps = found.prefix(Int(count)).map { c in
+            let start = min(Int(c.offset), bytes.count)
+            return PCICapability(
+                id: c.id, space: c.extended != 0 ? .extended : .normal, offset: UInt32(c.offset),
+                registers: Array(bytes[start..<min(start + PCICapability.registerBytes, bytes.count)]))
         }
         let headerType = bytes[0x0e] & 0x7f
         var expressType: UInt8?

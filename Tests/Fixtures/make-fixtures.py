@@ -606,7 +606,8 @@ def sriov_pf(t):
 
 
 def virtio_no_access_platform(t):
-    """QEMU with virtio-iommu: virtio-net without iommu_platform, virtio-blk with it."""
+    """QEMU with virtio-iommu: virtio-net without iommu_platform, virtio-blk with it, and a
+    pci-testdev outside every group."""
     h = Host(t, "6.12.95-vfiotest", cmdline="vfio_iommu_type1.allow_unsafe_interrupts=1", dmi=("QEMU", "Standard PC (Q35 + ICH9, 2009)"),
              hypervisor_flag=True, config=CONFIG_CUSTOM, tables=[("VIOT", viot()), ("APIC", generic_table("APIC"))], interrupts_ir=False)
     h.pci("0000:00:00.0", 0x8086, 0x29C0, 0x060000, msix=False)
@@ -618,6 +619,8 @@ def virtio_no_access_platform(t):
     h.virtio("0000:00:04.0", "virtio1", 2, True, "virtio_blk")
     # A virtio-net already on vfio-pci: its negotiated features are gone with its virtio driver.
     h.pci("0000:00:05.0", 0x1AF4, 0x1041, 0x020000, driver="vfio-pci", group=3, vfio_dev="vfio0")
+    # A pci-testdev with no driver: virtio-iommu gives groups only to devices with one.
+    h.pci("0000:00:06.0", 0x1B36, 0x0005, 0x00FF00)
     h.group(1, ["0000:00:03.0"], type_="DMA")
     h.group(2, ["0000:00:04.0"], type_="DMA")
     h.group(3, ["0000:00:05.0"], type_="DMA")
@@ -661,6 +664,101 @@ def bridge_group(t):
     t.node("/dev/vfio/devices/vfio0", 242, 0, 0o600)
 
 
+def block_device(t, name, parent_dir, majmin, partitions=()):
+    """A disk in /sys/class/block below parent_dir (its controller's folder), with its
+    /sys/dev/block number, and its partitions (name, majmin) inside its folder. Returns the
+    folder of each, by name."""
+    disk = f"{parent_dir}/{name}"
+    folders = {name: disk}
+    for n, d, mm in [(name, disk, majmin)] + [(p, f"{disk}/{p}", pmm) for p, pmm in partitions]:
+        t.file(f"{d}/dev", f"{mm}\n")
+        t.link(f"/sys/class/block/{n}", d)
+        t.link(f"/sys/dev/block/{mm}", d)
+        folders[n] = d
+    return folders
+
+
+def virtual_block(t, name, majmin, slaves):
+    """A dm or md device: /sys/devices/virtual/block/NAME with its members (name: folder) in slaves/."""
+    d = f"/sys/devices/virtual/block/{name}"
+    t.file(f"{d}/dev", f"{majmin}\n")
+    t.link(f"/sys/class/block/{name}", d)
+    t.link(f"/sys/dev/block/{majmin}", d)
+    for m, folder in slaves.items():
+        t.link(f"{d}/slaves/{m}", folder)
+    return {name: d}
+
+
+def host_in_use(t):
+    """A server the host runs on: / and /boot on the NVMe at 01:00.0, the default route on eno1
+    (02:00.0), the console on the boot VGA at 00:02.0 with efifb in its BAR, /srv/data on an LVM
+    volume over md0 over sda1 and sdb1 of the AHCI at 03:00.0 (whose group holds the xHCI at
+    03:00.1 too), swap on the second NVMe (06:00.0), a global IPv6 address on eno2 (07:00.0);
+    05:00.0 is a free NIC on vfio-pci; the LPC bridge and the SMBus share group 12."""
+    h = Host(t, "6.12.95-vfiotest", cmdline="intel_iommu=on", config=CONFIG_CUSTOM,
+             tables=[("DMAR", dmar()), ("APIC", generic_table("APIC")), ("FACP", generic_table("FACP"))])
+    h.pci("0000:00:00.0", 0x8086, 0x09A2, 0x060000, group=0, express=9, msix=False)
+    vga = h.pci("0000:00:02.0", 0x8086, 0x9A49, 0x030000, driver="i915", group=22)
+    h.pci("0000:00:1f.0", 0x8086, 0xA1C1, 0x060100, driver="lpc_ich", group=12, msix=False)
+    h.pci("0000:00:1f.4", 0x8086, 0xA1A3, 0x0C0500, driver="i801_smbus", group=12, msix=False)
+    nvme = h.pci("0000:01:00.0", 0x144D, 0xA808, 0x010802, driver="nvme", group=20)
+    nic = h.pci("0000:02:00.0", 0x8086, 0x1533, 0x020000, driver="igb", group=21)
+    ahci = h.pci("0000:03:00.0", 0x1B21, 0x1164, 0x010601, driver="ahci", group=23)
+    h.pci("0000:03:00.1", 0x1B21, 0x1242, 0x0C0330, driver="xhci_hcd", group=23)
+    h.pci("0000:05:00.0", 0x8086, 0x1533, 0x020000, driver="vfio-pci", group=25, override="vfio-pci", vfio_dev="vfio0")
+    swapdisk = h.pci("0000:06:00.0", 0x144D, 0xA808, 0x010802, driver="nvme", group=26)
+    nic2 = h.pci("0000:07:00.0", 0x8086, 0x1533, 0x020000, driver="igb", group=27)
+    members = {0: ["0000:00:00.0"], 12: ["0000:00:1f.0", "0000:00:1f.4"], 20: ["0000:01:00.0"], 21: ["0000:02:00.0"],
+               22: ["0000:00:02.0"], 23: ["0000:03:00.0", "0000:03:00.1"], 25: ["0000:05:00.0"], 26: ["0000:06:00.0"],
+               27: ["0000:07:00.0"]}
+    for g, m in members.items():
+        h.group(g, m)
+    h.intel_unit("dmar0", vt_d_cap(48), VT_D_ECAP_IR, [a for m in members.values() for a in m])
+    vfio_loaded(h)
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+    t.node("/dev/iommu", 10, 123, 0o666)
+    t.node("/dev/vfio/25", 243, 0, 0o600)
+    t.node("/dev/vfio/devices/vfio0", 242, 0, 0o600)
+    t.file(f"{vga}/boot_vga", "1\n")
+    block_device(t, "nvme0n1", f"{nvme}/nvme/nvme0", "259:0", [("nvme0n1p1", "259:1"), ("nvme0n1p2", "259:2")])
+    block_device(t, "nvme1n1", f"{swapdisk}/nvme/nvme1", "259:3", [("nvme1n1p1", "259:4")])
+    sda = block_device(t, "sda", f"{ahci}/ata1/host0/target0:0:0/0:0:0:0/block", "8:0", [("sda1", "8:1")])
+    sdb = block_device(t, "sdb", f"{ahci}/ata2/host1/target1:0:0/1:0:0:0/block", "8:16", [("sdb1", "8:17")])
+    md0 = virtual_block(t, "md0", "9:0", {"sda1": sda["sda1"], "sdb1": sdb["sdb1"]})
+    virtual_block(t, "dm-0", "253:0", md0)
+    for name, d in (("eno1", nic), ("eno2", nic2)):
+        t.file(f"{d}/net/{name}/ifindex", "2\n")
+        t.link(f"/sys/class/net/{name}", f"{d}/net/{name}")
+    t.file("/sys/devices/virtual/net/lo/ifindex", "1\n")
+    t.link("/sys/class/net/lo", "/sys/devices/virtual/net/lo")
+    t.file("/proc/self/mountinfo",
+           "22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw\n"
+           "23 1 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:2 - sysfs sysfs rw\n"
+           "26 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw,errors=remount-ro\n"
+           "27 26 259:1 / /boot rw,relatime shared:28 - ext4 /dev/nvme0n1p1 rw\n"
+           "28 26 253:0 / /srv/data\\040set rw,relatime shared:30 - xfs /dev/mapper/vg-srv rw\n"
+           "29 26 0:35 / /run rw,nosuid,nodev shared:5 - tmpfs tmpfs rw,mode=755\n")
+    t.file("/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+                          "/dev/nvme1n1p1                          partition\t8388604\t\t0\t\t-2\n")
+    t.file("/proc/net/route",
+           "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+           "eno1\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+           "eno1\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n")
+    t.file("/proc/net/ipv6_route",
+           "00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo\n"
+           "fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eno2\n")
+    t.file("/proc/net/if_inet6",
+           "00000000000000000000000000000001 01 80 10 80       lo\n"
+           "20010db8000000000000000000000007 03 40 00 00     eno2\n"
+           "fe800000000000000000000000000007 03 40 20 80     eno2\n")
+    t.file("/proc/iomem",
+           "00000000-00000fff : Reserved\n"
+           "4000000000-7fffffffff : PCI Bus 0000:00\n"
+           "  4000000000-400fffffff : 0000:00:02.0\n"
+           "    4000000000-40007e8fff : efifb\n"
+           "  6000000000-60000fffff : 0000:00:1f.2\n")
+
+
 SCENARIOS = {
     "intel-vfio-ready": intel_vfio_ready,
     "intel-iommu-off": intel_iommu_off,
@@ -687,6 +785,7 @@ SCENARIOS = {
     "unreadable-iommu": unreadable_iommu,
     "unreadable-sys": unreadable_sys,
     "bridge-group": bridge_group,
+    "host-in-use": host_in_use,
 }
 
 

@@ -8,6 +8,7 @@ enum HostFixture: String, CaseIterable, Sendable, CustomStringConvertible {
     case armITS = "arm-its"
     case bridgeGroup = "bridge-group"
     case container = "container"
+    case hostInUse = "host-in-use"
     case hyperVGuest = "hyperv-guest"
     case intelIOMMUOff = "intel-iommu-off"
     case intelNoIR = "intel-no-ir"

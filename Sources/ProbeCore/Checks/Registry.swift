@@ -41,6 +41,8 @@ public enum CheckRegistry {
         VirtioAccessPlatformCheck.self,
         FirmwareIdentityMapCheck.self,
         IOMMUCoverageCheck.self,
+        HostUseCheck.self,
+        ChipsetCheck.self,
         // the live proof (runs only on this host, without --no-live)
         LiveContainerCheck.self,
         LiveType1Check.self,

@@ -10,6 +10,12 @@ extension Actions {
         /// The capabilities a no-IOMMU group needs (noiommu.privileges).
         public static let noIOMMUPrivileges =
             "Run as root, or grant the capabilities (systemd: AmbientCapabilities=CAP_SYS_RAWIO CAP_SYS_ADMIN)."
+        /// A function the host runs on (device.host-use).
+        public static let hostUse =
+            "Leave it to the host. To give it away anyway, first move what the host keeps on it (the file systems, swap, routes or console it names) to another device, then name it with --device to see the consequence."
+        /// A function the host runs on, named with --device (device.host-use).
+        public static let hostUseNamed =
+            "Before binding it, move what the host keeps on it (the file systems, swap, routes or console it names) to another device, or the host loses them."
         /// A function not on vfio-pci (device.driver).
         public static let deviceDriver = "Bind the function to vfio-pci through driver_override (the actions list the exact commands)."
         /// RLIMIT_MEMLOCK, which pinned DMA memory is charged to (process.memlock).

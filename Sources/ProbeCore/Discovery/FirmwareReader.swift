@@ -7,6 +7,7 @@ extension HostReader {
                 let dir = "/sys/class/iommu/\(name)"
                 let target = fs.link(dir).value ?? ""
                 var unit = IOMMUUnit(name: name, kind: .other)
+                unit.pciFunction = PCIAddress.function(inDevicePath: target)
                 if let cap = fs.read("\(dir)/intel-iommu/cap").hex.value {
                     unit.kind = .intel
                     unit.intelCap = cap

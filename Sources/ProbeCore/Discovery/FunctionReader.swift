@@ -89,6 +89,8 @@ extension ReadWorker {
         }
         // vfio-dev/vfioN: only under a VFIO driver (vfio-pci and its variants: mlx5_vfio_pci, ...).
         if let drv = d.driver, DriverClass.namesVFIO(drv) { d.vfioDevice = dir.list("vfio-dev").value?.first { $0.hasPrefix("vfio") } }
+        // pci_is_vga: class VGA (0x0300) or a pre-class-code VGA device (0x0001).
+        if cls >> 8 == 0x0300 || cls >> 8 == 0x0001 { d.bootVGA = dir.read("boot_vga").decimal.value.map { $0 == 1 } }
         if d.vendorID == 0x1af4 {
             d.virtio = (dir.list().value ?? []).filter { $0.hasPrefix("virtio") && Int($0.dropFirst(6)) != nil }
                 .map { readVirtio("\(path)/\($0)", name: $0) }

@@ -176,6 +176,7 @@ public struct HostReader: Sendable {
             vmbus: w.vmbus,
             mdevs: w.mdevs.devices,
             mdevParents: w.mdevs.parents,
+            use: w.use,
             readProblems: problems, deviceListProblem: listProblem)
     }
 }

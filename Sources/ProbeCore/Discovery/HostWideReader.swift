@@ -16,6 +16,7 @@ struct HostWide: Sendable {
     var platform: Platform
     var vmbus: Reading<[VMBusDevice]>
     var mdevs: (devices: Reading<[MdevDevice]>, parents: Reading<[MdevParent]>)
+    var use: HostUse
 }
 
 extension HostReader {
@@ -33,6 +34,7 @@ extension HostReader {
             process: readProcess(),
             platform: readPlatform(),
             vmbus: readVMBus(),
-            mdevs: readMdevs())
+            mdevs: readMdevs(),
+            use: readHostUse())
     }
 }

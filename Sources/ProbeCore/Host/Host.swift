@@ -33,6 +33,8 @@ public struct Host: Sendable {
         public var vmbus: Reading<[VMBusDevice]>
         public var mdevs: Reading<[MdevDevice]>
         public var mdevParents: Reading<[MdevParent]>
+        /// What the host itself runs on: its disks, interfaces and console, by function.
+        public var use: HostUse
         /// Problems met while reading: libpci errors, malformed files.
         public var readProblems: [String]
         /// Why /sys/bus/pci/devices could not be listed, when it could not (the devices are then
@@ -61,6 +63,7 @@ public struct Host: Sendable {
     public let process: ProcessFacts
     public let platform: Platform
     public let vmbus: Reading<[VMBusDevice]>
+    public let use: HostUse
     public let mdevs: Reading<[MdevDevice]>
     public let mdevParents: Reading<[MdevParent]>
     public let readProblems: [String]
@@ -88,6 +91,7 @@ public struct Host: Sendable {
         process = parts.process
         platform = parts.platform
         vmbus = parts.vmbus
+        use = parts.use
         mdevs = parts.mdevs
         mdevParents = parts.mdevParents
         readProblems = parts.readProblems
@@ -105,7 +109,7 @@ public struct Host: Sendable {
         Parts(
             root: root, scope: scope, devices: devices, selected: selected, missing: missing, groups: groups, groupCount: groupCount,
             iommuUnits: iommuUnits, firmware: firmware, kernel: kernel, modules: modules, devNodes: devNodes, process: process,
-            platform: platform, vmbus: vmbus, mdevs: mdevs, mdevParents: mdevParents, readProblems: readProblems,
+            platform: platform, vmbus: vmbus, mdevs: mdevs, mdevParents: mdevParents, use: use, readProblems: readProblems,
             deviceListProblem: deviceListProblem, unreadableSelected: unreadableSelected, otherDomains: otherDomains)
     }
 

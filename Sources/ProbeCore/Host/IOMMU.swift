@@ -137,6 +137,9 @@ public struct IOMMUUnit: Sendable, Equatable {
     /// AMD-Vi extended feature register (EFR).
     public var amdFeatures: UInt64?
     public var deviceCount: Int?
+    /// The PCI function the unit is (AMD-Vi's IOMMU function, a virtio-iommu device), from
+    /// where its /sys/class/iommu link leads; nil for units that are not PCI functions (VT-d).
+    public var pciFunction: PCIAddress?
 
     /// VT-d: maximum guest address width, ((cap >> 16) & 0x3f) + 1.
     public var addressWidth: Int? { intelCap.map { Int(($0 >> 16) & 0x3f) + 1 } }

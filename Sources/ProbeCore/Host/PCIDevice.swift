@@ -46,6 +46,9 @@ public struct PCIDevice: Sendable, Identifiable {
         public var vfioDevice: String?
         /// virtio devices on top of this PCI function (virtio-pci transport).
         public var virtio: [VirtioDevice] = []
+        /// `boot_vga`, which the kernel shows only for VGA functions (pci_is_vga): whether the
+        /// firmware's console is on it. nil for other functions.
+        public var bootVGA: Bool?
         /// Deciding attributes that could not be read ("driver", "iommu_group"): the device's driver
         /// or group is then unknown, not absent.
         public var unreadable: [String] = []

@@ -96,7 +96,7 @@ public enum JSONReporter {
                     ]))
             ),
             ("live", .value(liveObject(r.live))),
-            ("devices", .elements(devices.count) { device(devices[$0].0, devices[$0].1, live: r.live) }),
+            ("devices", .elements(devices.count) { device(devices[$0].0, devices[$0].1, live: r.live, use: h.use) }),
             ("missing_devices", .value(JSONValue(h.missing.map(\.description)))),
             ("checks", .elements(r.findings.count) { finding(r.findings[$0], titles) }),
             ("read_problems", .value(JSONValue(h.readProblems))),
@@ -144,8 +144,13 @@ public enum JSONReporter {
         ])
     }
 
-    static func device(_ d: PCIDevice, _ v: DeviceVerdict, live: LiveReport?) -> JSONValue {
-        .object([
+    static func device(_ d: PCIDevice, _ v: DeviceVerdict, live: LiveReport?, use: HostUse) -> JSONValue {
+        var roles = use.roles[d.address] ?? []
+        if d.bootVGA == true, !roles.contains(.bootVGA) { roles.append(.bootVGA) }
+        let interfaces: [String] = use.interfaces[d.address] ?? []
+        let disks: [String] = use.disks[d.address] ?? []
+        let hostUse: JSONValue = .array(roles.map(JSONReporter.hostUse))
+        return .object([
             ("bdf", .string(d.address.description)),
             ("vendor_id", .string(hex(d.vendorID, 4))),
             ("device_id", .string(hex(d.deviceID, 4))),
@@ -154,12 +159,30 @@ public enum JSONReporter {
             ("driver", JSONValue(d.driver)),
             ("iommu_group", JSONValue(d.iommuGroup)),
             ("numa_node", JSONValue(d.numaNode)),
+            ("interfaces", JSONValue(interfaces)),
+            ("block_devices", JSONValue(disks)),
+            ("host_use", hostUse),
             ("mode", .string(v.mode.rawValue)),
             ("readiness", .string(v.readiness.rawValue)),
             ("reasons", JSONValue(v.reasons)),
             ("actions", JSONValue(v.actions)),
             ("live", live.flatMap { $0.notRun == nil ? $0 : nil }.map { .array(($0.devices[d.address] ?? []).map(walk)) } ?? .null),
         ])
+    }
+
+    /// One way the host depends on the function: `{"role": "mounts", "block": "nvme0n1p2",
+    /// "mount_points": ["/"], "summary": "holds / (nvme0n1p2)"}`.
+    static func hostUse(_ r: HostUse.Role) -> JSONValue {
+        var kvs: [(String, JSONValue)]
+        switch r {
+        case .mounts(let block, let points): kvs = [("role", .string("mounts")), ("block", .string(block)), ("mount_points", JSONValue(points))]
+        case .swap(let block): kvs = [("role", .string("swap")), ("block", .string(block))]
+        case .defaultRoute(let i): kvs = [("role", .string("default-route")), ("interface", .string(i))]
+        case .active(let i): kvs = [("role", .string("addresses")), ("interface", .string(i))]
+        case .bootVGA: kvs = [("role", .string("boot-vga"))]
+        case .framebuffer(let name): kvs = [("role", .string("framebuffer")), ("name", .string(name))]
+        }
+        return .object(kvs + [("summary", .string(r.summary))])
     }
 
     static func liveObject(_ live: LiveReport?) -> JSONValue {

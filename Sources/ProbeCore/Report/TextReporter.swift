@@ -90,6 +90,13 @@ public struct TextReporter {
         out += "  ["
         out += Escaping.terminal(d.driver ?? "no driver")
         out += "]  "
+        // Its interfaces and disks, as dpdk-devbind shows them, and whether the host runs on it.
+        let names = r.host.use.names(of: d.address)
+        if !names.isEmpty {
+            out += Escaping.terminal(names.joined(separator: ","))
+            out += "  "
+        }
+        if r.host.use.roles[d.address] != nil || d.bootVGA == true { out += "*in use by the host*  " }
         if let g = d.iommuGroup {
             out += "group "
             out += String(g)

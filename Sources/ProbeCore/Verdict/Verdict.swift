@@ -387,15 +387,15 @@ public enum VerdictBuilder {
     }
 }
 
-func unique(_ xs: [String]) -> [String] {
+func unique<T: Hashable>(_ xs: [T]) -> [T] {
     if xs.count < 2 { return xs }
     if xs.count <= 8 {  // most lists: a linear scan, no set
-        var out: [String] = []
+        var out: [T] = []
         out.reserveCapacity(xs.count)
         for x in xs where !out.contains(x) { out.append(x) }
         return out
     }
-    var seen: Set<String> = []
+    var seen: Set<T> = []
     return xs.filter { seen.insert($0).inserted }
 }
 

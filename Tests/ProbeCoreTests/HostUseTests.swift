@@ -64,7 +64,8 @@ import Testing
         #expect(host.use.roles[bootVGA] == [.framebuffer(name: "efifb")])
         #expect(host.devices[bootVGA]?.bootVGA == true)
         // /srv/data on dm-0 → md0 → sda1 and sdb1, both on the AHCI.
-        #expect(host.use.roles[ahci] == [.mounts(block: "sda1", points: ["/srv/data set"]), .mounts(block: "sdb1", points: ["/srv/data set"])])
+        #expect(
+            host.use.roles[ahci] == [.mounts(block: "sda1", points: ["/srv/data set"]), .mounts(block: "sdb1", points: ["/srv/data set"])])
         #expect(host.use.roles[swapDisk] == [.swap(block: "nvme1n1p1")])
         #expect(host.use.roles[v6NIC] == [.active(interface: "eno2")])
         #expect(host.use.roles[freeNIC] == nil)
@@ -115,7 +116,10 @@ import Testing
         #expect(dv("0000:00:00.0")?.readiness == .blocked, "host bridge")
         #expect(dv("0000:00:1f.0")?.readiness == .blocked, "LPC")
         #expect(dv("0000:00:1f.2")?.readiness == .blocked, "AHCI in the LPC's group")
-        #expect(dv("0000:00:1f.2")?.reasons.contains { $0.contains("shares IOMMU group 12 with the chipset (0000:00:1f.0 (ISA/LPC bridge, on lpc_ich))") } == true)
+        #expect(
+            dv("0000:00:1f.2")?.reasons.contains {
+                $0.contains("shares IOMMU group 12 with the chipset (0000:00:1f.0 (ISA/LPC bridge, on lpc_ich))")
+            } == true)
         let nfd = NFDReporter.render(r)
         #expect(nfd.contains("vfio.bindable-devices=1"), "only the second NIC port: \(nfd)")
     }

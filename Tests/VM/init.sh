@@ -13,7 +13,7 @@ echo 1 > /proc/sys/kernel/printk
 echo "root:x:0:0::/:/bin/sh" > /etc/passwd
 echo "probe:x:1000:1000::/tmp:/bin/sh" >> /etc/passwd
 
-VP_name=unnamed VP_sriov= VP_bind= VP_device= VP_alldevices= VP_unbind= VP_mdev= VP_user= VP_modules= VP_args= VP_extra=
+VP_name=unnamed VP_sriov= VP_bind= VP_device= VP_alldevices= VP_unbind= VP_mdev= VP_user= VP_modules= VP_args= VP_extra= VP_hostuse=
 for w in $(cat /proc/cmdline); do
     case "$w" in
         vp.*=*) k=${w%%=*}; k=${k#vp.}; v=${w#*=}; eval "VP_$k=\"\$v\"" ;;
@@ -64,6 +64,20 @@ if [ -n "$VP_mdev" ]; then
     echo 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 > /sys/class/mdev_bus/mtty/mdev_supported_types/$VP_mdev/create && say "created an $VP_mdev mdev"
 fi
 
+# The probe's root: / , or the NVMe disk the guest moved / to (vp.hostuse: a chroot, where
+# mountinfo shows the disk's mount as /), with swap on the virtio-blk and the default route on
+# the virtio-net.
+ROOT=
+if [ -n "$VP_hostuse" ]; then
+    mke2fs -q /dev/nvme0n1 && mkdir -p /newroot && mount -t ext2 /dev/nvme0n1 /newroot && say "/ on nvme0n1"
+    for d in bin lib lib64 usr etc tmp; do [ -e /$d ] && cp -a /$d /newroot/; done
+    mkdir -p /newroot/proc /newroot/sys /newroot/dev
+    mount -t proc proc /newroot/proc && mount -t sysfs sysfs /newroot/sys && mount -t devtmpfs devtmpfs /newroot/dev
+    mkswap /dev/vda > /dev/null && swapon /dev/vda && say "swap on vda"
+    ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default dev eth0 && say "default route on eth0"
+    ROOT=/newroot
+fi
+
 args="--format json --color never $(echo "$VP_args" | tr ',' ' ')"
 devarg=""
 [ -n "$VP_device" ] && devarg="--device $(find_bdf "$VP_device")"
@@ -94,13 +108,15 @@ probe() {  # probe ARGS... > OUT: as root, or as the scenario's unprivileged use
     if [ -n "$VP_user" ]; then
         # su to a uid other than 0 drops every capability, as for any unprivileged user.
         su -s /bin/sh probe -c "/bin/vfio-probe $*"
+    elif [ -n "$ROOT" ]; then
+        chroot "$ROOT" /bin/vfio-probe "$@"
     else
         /bin/vfio-probe "$@"
     fi
 }
 
 state > /tmp/before
-chmod 1777 /tmp
+chmod 1777 /tmp "$ROOT/tmp" 2>/dev/null
 say "running: vfio-probe $args${VP_user:+ as uid $VP_user}"
 probe $args > /tmp/report.json 2> /tmp/stderr
 echo "VP-EXIT $?"
@@ -135,7 +151,7 @@ while [ $i -le $n ]; do
     i=$((i + 1))
 done
 echo "===VP-SNAP-BEGIN==="
-tar czf - -C /tmp/snap . | base64
+tar czf - -C "$ROOT/tmp/snap" . | base64
 echo "===VP-SNAP-END==="
 sed 's/^/VP-STDERR /' /tmp/stderr
 if cmp -s /tmp/before /tmp/after && [ -z "$left" ]; then

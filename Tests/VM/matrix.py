@@ -257,6 +257,46 @@ BRIDGE = ("-machine q35,accel=tcg -device intel-iommu,intremap=on -device pcie-p
           "-device e1000,bus=br,addr=1,romfile= -device e1000,bus=br,addr=2,romfile=")
 INTEL_NO_IR = "-machine q35,accel=tcg -device intel-iommu,intremap=off -device e1000e,romfile="
 GATE = "vp.extra=--require,vfio,--quiet,--numeric"
+# The host runs on these: / on an NVMe disk, swap on a virtio-blk disk, the default route on a
+# virtio-net (no backend: -net none), beside an e1000e for the workload. The disks are sparse
+# files made before each boot.
+DISKS = {"nvme-root.img": 64 << 20, "vd-swap.img": 16 << 20}
+HOST_IN_USE = (INTEL + f" -drive file={WORK}/nvme-root.img,if=none,id=nv0,format=raw -device nvme,serial=vproot,drive=nv0"
+               f" -drive file={WORK}/vd-swap.img,if=none,id=vd0,format=raw -device virtio-blk-pci,drive=vd0 -device virtio-net-pci")
+
+def s_host_in_use(doc, errors, extras=()):
+    """The guest runs on its NVMe (/, through a chroot), its virtio-blk (swap) and its
+    virtio-net (the default route): each is blocked with its reason and no unbind is offered;
+    the console's VGA (boot_vga) and the ICH9 chipset functions too; the e1000e is ready.
+    Named with --device, the NVMe shows the consequence and is bindable."""
+    expect(doc["verdict"]["mode"] == "vfio", f"mode {doc['verdict']['mode']}", errors)
+    by = {d["vendor_id"] + ":" + d["device_id"]: d for d in doc["devices"]}
+    for vd, role, words in (("1b36:0010", "mounts", "holds / ("), ("1af4:1001", "swap", "holds active swap (vda)"),
+                            ("1af4:1000", "default-route", "carries the default route (eth0)")):
+        d = by.get(vd)
+        if d is None:
+            errors.append(f"no {vd} in the guest")
+            continue
+        expect(d["readiness"] == "blocked", f"{vd}: {d['readiness']}", errors)
+        expect(any(u["role"] == role for u in d["host_use"]), f"{vd}: host_use {d['host_use']}", errors)
+        expect(any(words in r for r in d["reasons"]), f"{vd}: reasons {d['reasons']}", errors)
+        expect(not any("unbind" in a or "driver_override" in a for a in d["actions"]), f"{vd}: offers {d['actions']}", errors)
+    expect(by["1b36:0010"]["block_devices"] == ["nvme0n1"], f"nvme names {by['1b36:0010']['block_devices']}", errors)
+    expect(by["1af4:1000"]["interfaces"] == ["eth0"], f"net names {by['1af4:1000']['interfaces']}", errors)
+    vga = by.get("1234:1111")
+    expect(vga is not None and vga["readiness"] == "blocked" and any(u["role"] == "boot-vga" for u in vga["host_use"]),
+           f"boot VGA {vga and vga['host_use']}", errors)
+    for vd in ("8086:29c0", "8086:2918", "8086:2930"):  # host bridge, LPC, SMBus
+        d = by.get(vd)
+        expect(d is not None and d["readiness"] == "blocked" and finding(doc, "device.chipset", d["bdf"])[0]["status"] == "fail",
+               f"chipset {vd}: {d and d['readiness']}", errors)
+    e = device(doc)
+    expect(e is not None and e["readiness"] == "ready", f"e1000e {e and e['readiness']}", errors)
+    named = [x for _, x in extras if x]
+    nv = next((x for x in named[0]["devices"] if x["vendor_id"] == "1b36"), None) if named else None
+    expect(nv is not None and nv["vendor_id"] == "1b36" and nv["readiness"] == "bindable"
+           and any("takes that away from the host" in r for r in nv["reasons"]), f"--device NVMe: {nv}", errors)
+
 
 SCENARIOS = [
     # name, kernel, qemu args, kernel command line, assertion
@@ -277,6 +317,7 @@ SCENARIOS = [
     ("compat-intel", "compat", INTEL, f"intel_iommu=on {BIND} vp.extra=--require,vfio,--quiet", s_compat_intel),
     ("compat-virtio", "compat", VIRTIO_IOMMU, f"{BIND} vp.extra=--require,vfio,--quiet", s_compat_virtio),
     ("sriov", "compat", SRIOV, "intel_iommu=on vp.sriov=1b36:0010:2", s_sriov),
+    ("host-in-use", "custom", HOST_IN_USE, f"intel_iommu=on vp.hostuse=1 vp.bind={E1000E} vp.extra=--device,0000:00:03.0", s_host_in_use),
 ]
 
 
@@ -485,6 +526,9 @@ def main():
     wanted = set(a for a in sys.argv[1:] if not a.startswith("--"))
     scenarios = [s for s in SCENARIOS if not wanted or s[0] in wanted]
     os.makedirs(WORK, exist_ok=True)
+    for disk, size in DISKS.items():
+        with open(os.path.join(WORK, disk), "wb") as f:
+            f.truncate(size)
     probe = build_probe()
     kernels = {}
     if os.path.exists(COMPAT_KERNEL) and any(s[1] == "compat" for s in scenarios):

@@ -175,7 +175,8 @@ public enum JSONReporter {
     static func hostUse(_ r: HostUse.Role) -> JSONValue {
         var kvs: [(String, JSONValue)]
         switch r {
-        case .mounts(let block, let points): kvs = [("role", .string("mounts")), ("block", .string(block)), ("mount_points", JSONValue(points))]
+        case .mounts(let block, let points):
+            kvs = [("role", .string("mounts")), ("block", .string(block)), ("mount_points", JSONValue(points))]
         case .swap(let block): kvs = [("role", .string("swap")), ("block", .string(block))]
         case .defaultRoute(let i): kvs = [("role", .string("default-route")), ("interface", .string(i))]
         case .active(let i): kvs = [("role", .string("addresses")), ("interface", .string(i))]

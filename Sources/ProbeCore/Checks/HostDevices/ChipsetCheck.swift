@@ -50,7 +50,8 @@ public struct ChipsetCheck: Check {
             if let role = role(d, host) {
                 return finding(
                     .fail, s, "a chipset function (\(role)): not an assignment candidate", evidence: ev,
-                    impacts: Impact.blocks(Mode.usable, "\(d.bdf) is a chipset function (\(role)), not a device to assign", liveCanLift: false))
+                    impacts: Impact.blocks(
+                        Mode.usable, "\(d.bdf) is a chipset function (\(role)), not a device to assign", liveCanLift: false))
             }
             // VFIO takes a group whole: a chipset function on a driver of its own in the group
             // would have to leave its driver too (an unbound one, like most host bridges, is fine).
@@ -63,7 +64,8 @@ public struct ChipsetCheck: Check {
             let list = mates.joined(separator: ", ")
             return finding(
                 .fail, s, "shares IOMMU group \(g.id) with the chipset: \(list)",
-                remedy: "None in software: VFIO takes the group whole, and the chipset function cannot leave its driver. A slot whose group holds no chipset function (behind an ACS-capable port) can be assigned.",
+                remedy:
+                    "None in software: VFIO takes the group whole, and the chipset function cannot leave its driver. A slot whose group holds no chipset function (behind an ACS-capable port) can be assigned.",
                 evidence: ev,
                 impacts: Impact.blocks(
                     Mode.usable, "\(d.bdf) shares IOMMU group \(g.id) with the chipset (\(list)), which cannot be given away with it",

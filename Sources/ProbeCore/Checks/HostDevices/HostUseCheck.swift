@@ -36,7 +36,9 @@ public struct HostUseCheck: Check {
             let group = host.group(of: d).flatMap { $0.kind == .iommu ? $0 : nil }
             let vfs = (d.sriov?.numVFs ?? 0) > 0 ? host.vfs(of: d.address) : []
             let own = roles(of: d.address, host)
-            let others = ((group?.pciMembers ?? []) + vfs).filter { $0 != d.address }.map { ($0, roles(of: $0, host)) }.filter { !$0.1.isEmpty }
+            let others = ((group?.pciMembers ?? []) + vfs).filter { $0 != d.address }.map { ($0, roles(of: $0, host)) }.filter {
+                !$0.1.isEmpty
+            }
             let names = host.use.names(of: d.address)
             let label = names.isEmpty ? "" : " (\(names.joined(separator: ", ")))"
             guard !own.isEmpty || !others.isEmpty else {

@@ -310,6 +310,42 @@ struct HostFSTests {
         #expect(port.headerType == 1 && port.secondaryBus == 1 && port.expressType == 4)
     }
 
+    /// The extended list is walked header by header (a few dwords, not 4 KiB of config
+    /// cycles): the walk finds what libpci's own walk of the whole space finds, on every
+    /// fixture function, and ends on a loop, a zero header or a pointer into the first 256 bytes.
+    @Test func extendedCapabilitiesMatchLibpci() throws {
+        let pci = PCIConfigReader(root: "/")
+        var compared = 0
+        for fixture in HostFixture.allCases {
+            let dir = fixture.path + "/sys/bus/pci/devices"
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+                guard let a = PCIAddress(name), let data = FileManager.default.contents(atPath: "\(dir)/\(name)/config"),
+                    data.count == 4096
+                else { continue }
+                let bytes = [UInt8](data)
+                let libpci = try pci.decode(a, config: bytes).get().capabilities.filter { $0.space == .extended }
+                let walked = PCIConfigReader.extendedCapabilities { o, n in Array(bytes[o..<min(o + n, bytes.count)]) }
+                #expect(walked == libpci, "\(fixture) \(name)")
+                compared += libpci.count
+            }
+        }
+        #expect(compared > 0, "some fixture function has extended capabilities")
+        func walk(_ patch: (inout [UInt8]) -> Void) -> [PCICapability] {
+            var b = [UInt8](repeating: 0, count: 4096)
+            patch(&b)
+            return PCIConfigReader.extendedCapabilities { o, n in Array(b[o..<min(o + n, b.count)]) }
+        }
+        let loop = walk { b in
+            b[0x100] = 0x0d; b[0x101] = 0; b[0x102] = 0x01; b[0x103] = 0x10
+        }  // next = 0x100: itself
+        #expect(loop.map(\.offset) == [0x100])
+        let intoHeader = walk { b in
+            b[0x100] = 0x0d; b[0x102] = 0x01; b[0x103] = 0x04
+        }  // next = 0x40
+        #expect(intoHeader.map(\.offset) == [0x100])
+        #expect(walk { _ in }.isEmpty, "a zero header: no list")
+    }
+
     /// A VF's config space reads ffff for its vendor and device: identity comes from uevent,
     /// the kernel's view, as lspci takes it from sysfs.
     @Test func identityIsTheKernelsView() throws {

@@ -53,6 +53,10 @@ extension ReadWorker {
         if let info {
             d.headerType = info.headerType
             d.capabilities = info.capabilities
+            // A PCI Express function has 4 KiB of config space: its extended list, walked.
+            if info.complete, info.expressType != nil {
+                d.capabilities += dir.read("config", pieces: PCIConfigReader.extendedCapabilities).value ?? []
+            }
             d.expressType = info.expressType
             d.secondaryBus = info.secondaryBus
             d.configComplete = info.complete

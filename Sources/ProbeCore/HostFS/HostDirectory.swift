@@ -57,6 +57,22 @@ public final class HostDirectory {
         }
     }
 
+    /// Pieces of file `name`, on one open descriptor: `visit` reads `count` bytes at an offset
+    /// (nil when the read fails) and makes what it needs of them — the extended-capability walk
+    /// reads a few dwords of a function's 4 KiB of config space, where reading it all would be
+    /// a thousand config cycles. Each piece is recorded at its offset.
+    public func read<T>(_ name: String, pieces visit: (_ read: (_ offset: Int, _ count: Int) -> [UInt8]?) -> T) -> Reading<T> {
+        fs.recorded(full(name), nil) { () throws(HostFSError) in
+            let f = try open(name, O_RDONLY)
+            defer { Syscalls.close(f) }
+            return visit { offset, count in
+                guard let b = try? Syscalls.pread(f, count: count, offset: offset) else { return nil }
+                fs.log?.record(full(name), piece: b, at: offset)
+                return b
+            }
+        }
+    }
+
     /// The target of link `name`, as stored.
     public func link(_ name: String) -> Reading<String> {
         fs.recorded(full(name), { .link($0) }) { () throws(HostFSError) in

@@ -37,10 +37,11 @@ final class PCIConfigReader {
 
     deinit { vp_pci_close(UnsafeMutablePointer(access)) }
 
-    /// How much of config space the probe reads of a function: all of it, as `lspci -vvv` does
-    /// (the kernel clamps the read to the function's config size: 256 bytes for conventional PCI,
-    /// 64 for a user who is not root). The extended space holds ACS, ATS and SR-IOV.
-    static let bytesRead = 4096
+    /// How much of config space the probe reads of a function in one go: the header and the
+    /// capability list, as `lspci -v` does (64 bytes for a user who is not root). The extended
+    /// space (ACS, ATS, PASID, SR-IOV) is walked capability by capability
+    /// (`extendedCapabilities`): on hardware every dword is a config cycle.
+    static let bytesRead = 256
     /// What the firmware-scope walk needs of a bridge: its header (the secondary bus number).
     static let headerBytes = 64
 
@@ -77,6 +78,26 @@ final class PCIConfigReader {
                 secondaryBus: headerType == 1 ? bytes[0x19] : nil, complete: bytes.count > 64,
                 vendorID: UInt16(bytes[0]) | UInt16(bytes[1]) << 8, deviceID: UInt16(bytes[2]) | UInt16(bytes[3]) << 8,
                 classCode: UInt32(bytes[0x0b]) << 16 | UInt32(bytes[0x0a]) << 8 | UInt32(bytes[0x09])))
+    }
+
+    /// The extended capabilities of a PCI Express function, from its list at 0x100 read header by
+    /// header (`read` gives `count` bytes at an offset): each header with the registers after
+    /// it. The rule is the kernel's `pci_find_next_ext_capability` and libpci's `pci_scan_ext_caps`:
+    /// a zero or all-ones header ends the list, the next offset is bits 31:20 with the low two
+    /// bits clear and must lie in the extended space, at most (4096 - 256) / 8 headers, none
+    /// visited twice. `extendedCapabilitiesMatchLibpci` checks it against libpci's own walk.
+    static func extendedCapabilities(_ read: (_ offset: Int, _ count: Int) -> [UInt8]?) -> [PCICapability] {
+        var caps: [PCICapability] = []
+        var seen: Set<Int> = []
+        var offset = 0x100
+        while offset >= 0x100, offset <= 0xffc, caps.count < (4096 - 256) / 8, seen.insert(offset).inserted {
+            guard let b = read(offset, PCICapability.registerBytes), b.count >= 4 else { break }
+            let header = UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24
+            if header == 0 || header == 0xffff_ffff { break }
+            caps.append(PCICapability(id: UInt16(header & 0xffff), space: .extended, offset: UInt32(offset), registers: b))
+            offset = Int((header >> 20) & 0xffc)
+        }
+        return caps
     }
 
     /// What a function is named by: vendor, device and class (the base class and subclass).

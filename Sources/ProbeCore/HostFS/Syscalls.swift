@@ -107,6 +107,22 @@ enum Syscalls {
         return bytes
     }
 
+    /// One pread(2) of at most `count` bytes at `offset`.
+    static func pread(_ fd: CInt, count: Int, offset: Int) throws(Errno) -> [UInt8] {
+        var failure: Errno?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buf, got in
+            got = 0
+            do {
+                got = try FileDescriptor(rawValue: fd).read(
+                    fromAbsoluteOffset: Int64(offset), into: UnsafeMutableRawBufferPointer(buf), retryOnInterrupt: true)
+            } catch {
+                failure = error as? Errno ?? .ioError
+            }
+        }
+        if let failure { throw failure }
+        return bytes
+    }
+
     /// The target of the link `name` beneath `dirfd` (or of the absolute `name` with AT_FDCWD).
     static func readlink(_ dirfd: CInt, _ name: String) throws(Errno) -> String {
         // sysfs targets are a few dozen bytes: a small buffer first, a page when it fills.

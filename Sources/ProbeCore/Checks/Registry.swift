@@ -41,6 +41,10 @@ public enum CheckRegistry {
         VirtioAccessPlatformCheck.self,
         FirmwareIdentityMapCheck.self,
         IOMMUCoverageCheck.self,
+        // reset
+        ResetMethodCheck.self,
+        HotResetCheck.self,
+        VendorResetCheck.self,
         // the live proof (runs only on this host, without --no-live)
         LiveContainerCheck.self,
         LiveType1Check.self,

@@ -106,7 +106,6 @@ public struct ResetDerivation: Sendable, Equatable {
         } else {
             methods.append(.bus)
         }
-        reasons.append("acpi, cxl_bus: not visible from config space")
         return ResetDerivation(methods: methods, reasons: reasons, unseen: unseen, complete: true)
     }
 

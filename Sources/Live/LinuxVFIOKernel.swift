@@ -151,7 +151,9 @@ public final class LinuxVFIOKernel: VFIOKernel {
             _ = try r.get()
             let n = min(Int(info.count), room)
             let members = (0..<n).map { i in
-                let d = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: header + i * entry, as: vp_vfio_pci_dependent_device.self) }
+                let d = buffer.withUnsafeBytes {
+                    $0.loadUnaligned(fromByteOffset: header + i * entry, as: vp_vfio_pci_dependent_device.self)
+                }
                 return HotResetDomain.Member(
                     address: PCIAddress(domain: UInt32(d.segment), bus: d.bus, device: d.devfn >> 3, function: d.devfn & 7), id: d.id)
             }

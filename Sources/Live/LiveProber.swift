@@ -328,7 +328,8 @@ public struct LiveProber {
             detail: { (r: Result<HotResetDomain, Errno>) in
                 switch r {
                 case .success(let h): "\(h.members.count) in the reset domain\(h.usesDevIDs ? " (device ids)" : ""): \(h.description)"
-                case .failure(let e): "\(ErrnoName.of(e.rawValue))\(e == .operationNotSupportedByDevice ? ": no slot or bus reset for this device" : "")"
+                case .failure(let e):
+                    "\(ErrnoName.of(e.rawValue))\(e == .operationNotSupportedByDevice ? ": no slot or bus reset for this device" : "")"
                 }
             }
         ) { () throws(Errno) -> Result<HotResetDomain, Errno> in

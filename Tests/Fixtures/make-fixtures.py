@@ -355,9 +355,12 @@ def intel_server(t, target_driver="vfio-pci", second_driver="i40e", shared=False
     h.pci("0000:00:01.0", 0x8086, 0x347A, 0x060400, driver="pcieport", group=1, header=1, express=4, secondary=1, acs=True, config_len=cfg)
     g_a, g_b = (10, 10) if shared else (10, 11)
     vfio = "vfio0" if target_driver == "vfio-pci" else None
+    # Both ports FLR-capable (PCIe DevCap), sharing bus 1: 6.12 lists "flr" (no bus: a sibling).
     h.pci("0000:01:00.0", nic[0], nic[1], 0x020000, driver=target_driver, group=g_a, parent="0000:00:01.0",
-          vfio_dev=vfio, override=override or ("vfio-pci" if target_driver == "vfio-pci" else None), subsystem=(0x8086, 0x0000), config_len=cfg)
-    h.pci("0000:01:00.1", nic[0], nic[1], 0x020000, driver=second_driver, group=g_b, parent="0000:00:01.0", subsystem=(0x8086, 0x0000), config_len=cfg)
+          vfio_dev=vfio, override=override or ("vfio-pci" if target_driver == "vfio-pci" else None), subsystem=(0x8086, 0x0000), config_len=cfg,
+          flr=True, reset_method="flr")
+    h.pci("0000:01:00.1", nic[0], nic[1], 0x020000, driver=second_driver, group=g_b, parent="0000:00:01.0", subsystem=(0x8086, 0x0000), config_len=cfg,
+          flr=True, reset_method="flr")
     h.pci("0000:00:1f.0", 0x8086, 0xA1C1, 0x060100, driver="lpc_ich", group=12, msix=False, config_len=cfg)
     h.pci("0000:00:1f.2", 0x8086, 0xA182, 0x010601, driver="ahci", group=12, config_len=cfg)
     h.group(0, ["0000:00:00.0"])

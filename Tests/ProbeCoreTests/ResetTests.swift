@@ -198,7 +198,8 @@ struct ResetCheckTests {
         o.only = ["device.vendor-reset"]
         let f = try #require(try Probe.run(o).findings.first)
         #expect(f.status == .warn && f.remedy == "echo device_specific > /sys/bus/pci/devices/0000:02:00.0/reset_method")
-        try "device_specific\n".write(toFile: loaded + "/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/reset_method", atomically: true, encoding: .utf8)
+        try "device_specific\n".write(
+            toFile: loaded + "/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/reset_method", atomically: true, encoding: .utf8)
         #expect(try Probe.run(o).findings.first?.status == .pass)
     }
 
@@ -206,10 +207,12 @@ struct ResetCheckTests {
     @Test func jsonCarriesTheResetFacts() throws {
         let r = try probe(.reset5_10, devices: ["0000:03:01.0"])
         let json = JSONReporter.reset(r.host.devices[PCIAddress("0000:03:01.0")!]!, r.host)
-        #expect(json == .object([
-            ("methods", JSONValue([String]())), ("source", .string("derived")), ("d3cold_allowed", .bool(true)),
-            ("bus_reset_domain", JSONValue(["0000:03:01.0", "0000:03:02.0"])),
-        ]))
+        #expect(
+            json
+                == .object([
+                    ("methods", JSONValue([String]())), ("source", .string("derived")), ("d3cold_allowed", .bool(true)),
+                    ("bus_reset_domain", JSONValue(["0000:03:01.0", "0000:03:02.0"])),
+                ]))
     }
 }
 
@@ -236,7 +239,10 @@ struct HotResetLiveTests {
         #expect(cdev.usesDevIDs && cdev.flags & HotResetDomain.flagDevIDOwned == 0)
         #expect(cdev.notOwned(openedGroup: nil).map(\.address) == [PCIAddress("0000:01:00.1")!])
         let f = try #require(r.finding("device.hot-reset"))
-        #expect(f.summary == "a hot reset also resets 0000:01:00.1 in group 11, not in this process's groups: VFIO_DEVICE_PCI_HOT_RESET needs them all")
+        #expect(
+            f.summary
+                == "a hot reset also resets 0000:01:00.1 in group 11, not in this process's groups: VFIO_DEVICE_PCI_HOT_RESET needs them all"
+        )
         #expect(f.impacts.isEmpty && r.device.readiness == .ready)
     }
 
@@ -258,7 +264,9 @@ struct HotResetLiveTests {
         let walk = try #require(r.live?.walk(.type1, for: PCIAddress("0000:01:00.0")!))
         #expect(walk.succeeded && walk.facts.hotResetErrno == 19 && walk.facts.hotReset == nil)
         #expect(walk.steps.last?.detail == "ENODEV: no slot or bus reset for this device")
-        #expect(r.finding("device.hot-reset")?.summary == "the kernel can do no slot or bus reset of it (VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: ENODEV)")
+        #expect(
+            r.finding("device.hot-reset")?.summary
+                == "the kernel can do no slot or bus reset of it (VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: ENODEV)")
         #expect(r.verdict.mode == .vfio && r.device.readiness == .ready)
     }
 

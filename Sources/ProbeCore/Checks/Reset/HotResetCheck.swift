@@ -38,7 +38,11 @@ public struct HotResetCheck: Check {
             // Where the function has a reset of its own, the domain is for the record.
             let matters: Status = functionReset == false ? .warn : .info
             if let live = DeviceResets.liveAnswer(context.live, d.address) {
-                let ev = [Evidence("VFIO_DEVICE_GET_PCI_HOT_RESET_INFO (\(live.walk.kind.rawValue) walk)", live.domain?.description ?? ErrnoName.of(live.errno ?? 0))]
+                let ev = [
+                    Evidence(
+                        "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO (\(live.walk.kind.rawValue) walk)",
+                        live.domain?.description ?? ErrnoName.of(live.errno ?? 0))
+                ]
                 guard let domain = live.domain else {
                     let e = live.errno ?? 0
                     return finding(
@@ -62,7 +66,8 @@ public struct HotResetCheck: Check {
                 return finding(
                     matters, s,
                     "a hot reset also resets \(list.joined(separator: ", ")), not \(domain.usesDevIDs ? "owned through this iommufd" : "in this process's groups"): VFIO_DEVICE_PCI_HOT_RESET needs them all",
-                    remedy: matters == .warn ? "Give the process every group of the reset domain (or open every function's cdev in one iommufd)." : nil,
+                    remedy: matters == .warn
+                        ? "Give the process every group of the reset domain (or open every function's cdev in one iommufd)." : nil,
                     evidence: ev)
             }
             guard let domain = ResetDerivation.hotResetDomain(of: d, on: host) else {
@@ -82,7 +87,8 @@ public struct HotResetCheck: Check {
             let notVFIO = others.filter { DriverClass(host.devices[$0]?.driver) != .vfio }
             if notVFIO.isEmpty {
                 return finding(
-                    .info, s, "a bus reset of bus \(bus) also resets \(others.map(\.description).joined(separator: ", ")), all on vfio-pci\(partial)",
+                    .info, s,
+                    "a bus reset of bus \(bus) also resets \(others.map(\.description).joined(separator: ", ")), all on vfio-pci\(partial)",
                     evidence: ev)
             }
             let bridges = notVFIO.filter { host.devices[$0]?.isBridge == true }
@@ -91,7 +97,9 @@ public struct HotResetCheck: Check {
             let fix = bridges.isEmpty ? bind(Dictionary(uniqueKeysWithValues: notVFIO.map { ($0, host.devices[$0]?.driver) })) : nil
             return finding(
                 matters, s, summary,
-                detail: bridges.isEmpty ? nil : "\(bridges.map(\.description).joined(separator: ", ")) is a bridge below the bus: it cannot be on vfio-pci, so no hot reset can run.",
+                detail: bridges.isEmpty
+                    ? nil
+                    : "\(bridges.map(\.description).joined(separator: ", ")) is a bridge below the bus: it cannot be on vfio-pci, so no hot reset can run.",
                 remedy: matters == .warn ? fix ?? "No hot reset can run: a bridge shares the bus." : nil, evidence: ev)
         }
     }

@@ -23,10 +23,12 @@ public struct ResetDerivation: Sendable, Equatable {
             "cxl_bus (a CXL port above it)",
         ]
         guard d.configComplete else {
-            return ResetDerivation(methods: [], reasons: ["config space past its header is unreadable (not root)"], unseen: unseen, complete: false)
+            return ResetDerivation(
+                methods: [], reasons: ["config space past its header is unreadable (not root)"], unseen: unseen, complete: false)
         }
         let onRootBus = d.parents.isEmpty
-        let noFLR = ResetQuirks.noFLR.contains { $0.matches(d) } || (ResetQuirks.noFLRRevision1.contains { $0.matches(d) } && d.revision == 1)
+        let noFLR =
+            ResetQuirks.noFLR.contains { $0.matches(d) } || (ResetQuirks.noFLRRevision1.contains { $0.matches(d) } && d.revision == 1)
         let express = d.capabilities.first { $0.space == .normal && $0.id == PCICapability.express }
         // pcie_reset_flr: PCI_EXP_DEVCAP_FLR (bit 28 of Device Capabilities, cap + 4).
         let devcapFLR = express?.dword(at: 4).map { $0 & (1 << 28) != 0 } ?? false

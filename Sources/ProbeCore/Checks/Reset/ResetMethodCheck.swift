@@ -39,7 +39,8 @@ public struct ResetMethodCheck: Check {
             switch m.source {
             case .sysfs where !m.methods.isEmpty:
                 return finding(
-                    .pass, s, "reset by \(list) (reset_method)\(m.hasFunctionReset ? "" : ": a bus reset only, and it is alone on its bus")",
+                    .pass, s,
+                    "reset by \(list) (reset_method)\(m.hasFunctionReset ? "" : ": a bus reset only, and it is alone on its bus")",
                     evidence: ev)
             case .derived where !m.methods.isEmpty:
                 return finding(
@@ -53,7 +54,9 @@ public struct ResetMethodCheck: Check {
             switch m.source {
             case .sysfs:
                 // reset_method_store with "": every method disabled by a user.
-                let kernel = m.derivation.methods.isEmpty ? "" : " (the kernel would have \(m.derivation.methods.map(\.rawValue).joined(separator: " ")))"
+                let kernel =
+                    m.derivation.methods.isEmpty
+                    ? "" : " (the kernel would have \(m.derivation.methods.map(\.rawValue).joined(separator: " ")))"
                 return finding(
                     .warn, s,
                     "no reset method: every method was disabled through reset_method\(kernel); vfio-pci cannot reset it on open/close, a VM cannot be given it safely; a dataplane that never resets it can still use it",

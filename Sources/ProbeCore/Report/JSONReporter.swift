@@ -65,6 +65,7 @@ public enum JSONReporter {
         let h = r.host
         let v = r.verdict
         let devices = v.devices.compactMap { dv in h.device(dv.address).map { ($0, dv) } }
+        let index = ResetDerivation.BusIndex(h)
         let titles = Dictionary(r.checks.map { ($0.id, ($0.title, $0.category)) }, uniquingKeysWith: { a, _ in a })
         return [
             ("schema_version", .value(.int(Int64(Report.schemaVersion)))),
@@ -96,7 +97,7 @@ public enum JSONReporter {
                     ]))
             ),
             ("live", .value(liveObject(r.live))),
-            ("devices", .elements(devices.count) { device(devices[$0].0, devices[$0].1, live: r.live, host: h) }),
+            ("devices", .elements(devices.count) { device(devices[$0].0, devices[$0].1, live: r.live, host: h, index: index) }),
             ("missing_devices", .value(JSONValue(h.missing.map(\.description)))),
             ("checks", .elements(r.findings.count) { finding(r.findings[$0], titles) }),
             ("read_problems", .value(JSONValue(h.readProblems))),
@@ -144,7 +145,7 @@ public enum JSONReporter {
         ])
     }
 
-    static func device(_ d: PCIDevice, _ v: DeviceVerdict, live: LiveReport?, host: Host) -> JSONValue {
+    static func device(_ d: PCIDevice, _ v: DeviceVerdict, live: LiveReport?, host: Host, index: ResetDerivation.BusIndex) -> JSONValue {
         .object([
             ("bdf", .string(d.address.description)),
             ("vendor_id", .string(hex(d.vendorID, 4))),
@@ -158,15 +159,16 @@ public enum JSONReporter {
             ("readiness", .string(v.readiness.rawValue)),
             ("reasons", JSONValue(v.reasons)),
             ("actions", JSONValue(v.actions)),
-            ("reset", reset(d, host)),
+            ("reset", reset(d, host, index: index)),
             ("live", live.flatMap { $0.notRun == nil ? $0 : nil }.map { .array(($0.devices[d.address] ?? []).map(walk)) } ?? .null),
         ])
     }
 
     /// The function's reset methods (reset_method, or derived before 5.15) and the functions a
     /// bus reset of its bus takes (`null`: no bus reset there).
-    static func reset(_ d: PCIDevice, _ host: Host) -> JSONValue {
-        let m = DeviceResets.methods(d, on: host)
+    static func reset(_ d: PCIDevice, _ host: Host, index: ResetDerivation.BusIndex? = nil) -> JSONValue {
+        let index = index ?? ResetDerivation.BusIndex(host)
+        let m = DeviceResets.methods(d, on: host, index: index)
         let source: JSONValue =
             switch m?.source {
             case .sysfs: .string("reset_method")
@@ -178,7 +180,10 @@ public enum JSONReporter {
             ("methods", m.map { JSONValue($0.methods.map(\.rawValue)) } ?? .null),
             ("source", source),
             ("d3cold_allowed", d.d3coldAllowed.map(JSONValue.bool) ?? .null),
-            ("bus_reset_domain", ResetDerivation.hotResetDomain(of: d, on: host).map { JSONValue($0.map(\.description)) } ?? .null),
+            (
+                "bus_reset_domain",
+                ResetDerivation.hotResetDomain(of: d, on: host, index: index).map { JSONValue($0.map(\.description)) } ?? .null
+            ),
         ])
     }
 

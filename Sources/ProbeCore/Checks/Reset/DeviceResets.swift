@@ -29,8 +29,8 @@ enum DeviceResets {
 
     /// The methods of `d`, or nil when they cannot be told (reset_method unreadable, or derived
     /// from config space the probe could not read).
-    static func methods(_ d: PCIDevice, on host: Host) -> Methods? {
-        let derivation = ResetDerivation.derive(d, on: host)
+    static func methods(_ d: PCIDevice, on host: Host, index: ResetDerivation.BusIndex? = nil) -> Methods? {
+        let derivation = ResetDerivation.derive(d, on: host, index: index)
         switch d.resetMethod {
         case .value(let m): return Methods(methods: m, source: .sysfs, derivation: derivation)
         case .unreadable: return nil

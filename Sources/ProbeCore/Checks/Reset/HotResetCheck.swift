@@ -32,9 +32,10 @@ public struct HotResetCheck: Check {
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
+        let index = ResetDerivation.BusIndex(host)
         return DeviceResets.candidates(host).map { d in
             let s = Subject.device(d.address)
-            let functionReset = DeviceResets.methods(d, on: host)?.hasFunctionReset
+            let functionReset = DeviceResets.methods(d, on: host, index: index)?.hasFunctionReset
             // Where the function has a reset of its own, the domain is for the record.
             let matters: Status = functionReset == false ? .warn : .info
             if let live = DeviceResets.liveAnswer(context.live, d.address) {
@@ -70,7 +71,7 @@ public struct HotResetCheck: Check {
                         ? "Give the process every group of the reset domain (or open every function's cdev in one iommufd)." : nil,
                     evidence: ev)
             }
-            guard let domain = ResetDerivation.hotResetDomain(of: d, on: host) else {
+            guard let domain = ResetDerivation.hotResetDomain(of: d, on: host, index: index) else {
                 return finding(
                     .info, s,
                     d.parents.isEmpty

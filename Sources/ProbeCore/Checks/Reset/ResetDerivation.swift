@@ -15,7 +15,31 @@ public struct ResetDerivation: Sendable, Equatable {
     /// False when config space could not be read past its header (not root): nothing is derived.
     public var complete: Bool
 
-    public static func derive(_ d: PCIDevice, on host: Host) -> ResetDerivation {
+    /// The functions read, by the bus they are on and by every bus above them: made once per
+    /// report, so a 4096-function host costs one pass, not one per function.
+    public struct BusIndex: Sendable {
+        struct Bus: Hashable {
+            var domain: UInt32
+            var bus: UInt8
+        }
+        /// On the bus itself.
+        var on: [Bus: [PCIAddress]] = [:]
+        /// On the bus or below it.
+        var under: [Bus: [PCIAddress]] = [:]
+        public init(_ host: Host) {
+            for (a, d) in host.devices {
+                let own = Bus(domain: a.domain, bus: a.bus)
+                on[own, default: []].append(a)
+                var buses: Set<Bus> = [own]
+                for p in d.parents where p.domain == a.domain { buses.insert(Bus(domain: p.domain, bus: p.bus)) }
+                for b in buses { under[b, default: []].append(a) }
+            }
+        }
+        func on(_ a: PCIAddress) -> [PCIAddress] { on[Bus(domain: a.domain, bus: a.bus)] ?? [] }
+        func under(_ a: PCIAddress) -> [PCIAddress] { under[Bus(domain: a.domain, bus: a.bus)] ?? [] }
+    }
+
+    public static func derive(_ d: PCIDevice, on host: Host, index: BusIndex? = nil) -> ResetDerivation {
         var methods: [ResetMethod] = []
         var reasons: [String] = []
         let unseen = [
@@ -94,7 +118,7 @@ public struct ResetDerivation: Sendable, Equatable {
         }
         // pci_reset_bus_function -> pci_parent_bus_reset: not on the root bus, not a bridge with
         // a subordinate bus, no PCI_DEV_FLAGS_NO_BUS_RESET, and alone on its bus.
-        let peers = busPeers(of: d, on: host)
+        let peers = busPeers(of: d, on: host, index: index)
         if onRootBus {
             reasons.append("bus: it is on the root bus (no bridge above it to reset)")
         } else if d.headerType == 1 || d.headerType == 2 {
@@ -112,20 +136,17 @@ public struct ResetDerivation: Sendable, Equatable {
     }
 
     /// The other functions on `d`'s bus, among those read (all of them on a whole-host read).
-    public static func busPeers(of d: PCIDevice, on host: Host) -> [PCIAddress] {
-        host.devices.keys.filter { $0 != d.address && $0.domain == d.address.domain && $0.bus == d.address.bus }.sorted()
+    public static func busPeers(of d: PCIDevice, on host: Host, index: BusIndex? = nil) -> [PCIAddress] {
+        (index ?? BusIndex(host)).on(d.address).filter { $0 != d.address }.sorted()
     }
 
     /// The functions a secondary bus reset of `d`'s bus resets, `d` included: every function on
     /// the bus and below it (vfio_pci_for_each_slot_or_bus walks pdev->bus with pci_walk_bus).
     /// nil when the kernel can do no bus reset there (pci_probe_reset_bus: no bridge above the
     /// bus, or a PCI_DEV_FLAGS_NO_BUS_RESET device on or below it, or on the bridge).
-    public static func hotResetDomain(of d: PCIDevice, on host: Host) -> [PCIAddress]? {
+    public static func hotResetDomain(of d: PCIDevice, on host: Host, index: BusIndex? = nil) -> [PCIAddress]? {
         guard let bridge = d.parents.first else { return nil }
-        let a = d.address
-        let members = host.devices.values.filter { o in
-            o.address.domain == a.domain && (o.address.bus == a.bus || o.parents.contains { $0.domain == a.domain && $0.bus == a.bus })
-        }
+        let members = (index ?? BusIndex(host)).under(d.address).compactMap { host.devices[$0] }
         // pci_bus_resettable
         func blocks(_ x: PCIDevice) -> Bool { ResetQuirks.noBusReset.contains { $0.matches(x) } || ResetQuirks.nvidiaNoBusReset(x) }
         if let b = host.devices[bridge], blocks(b) { return nil }

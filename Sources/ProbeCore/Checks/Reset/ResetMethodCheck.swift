@@ -27,10 +27,11 @@ public struct ResetMethodCheck: Check {
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
+        let index = ResetDerivation.BusIndex(host)
         return DeviceResets.candidates(host).map { d in
             let s = Subject.device(d.address)
             let ev = DeviceResets.evidence(d)
-            guard let m = DeviceResets.methods(d, on: host) else {
+            guard let m = DeviceResets.methods(d, on: host, index: index) else {
                 return d.resetMethod.isUnreadable
                     ? skipped(s, "\(DeviceResets.path(d, "reset_method")) is unreadable")
                     : skipped(s, "this kernel has no reset_method (before 5.15) and config space past its header is unreadable (not root)")
@@ -66,7 +67,7 @@ public struct ResetMethodCheck: Check {
                 return finding(
                     .warn, s,
                     "no reset method: vfio-pci cannot reset it on open/close, a VM cannot be given it safely; a dataplane that never resets it can still use it",
-                    detail: "\(seen.prefix(1).uppercased() + seen.dropFirst()): \(why)."
+                    detail: "\(seen.prefix(1).uppercased() + seen.dropFirst())\(why.isEmpty ? "" : ": \(why)")."
                         + (m.source == .derived ? " Not visible from config space: \(m.derivation.unseen.joined(separator: "; "))." : ""),
                     evidence: ev)
             }

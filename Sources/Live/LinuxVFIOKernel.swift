@@ -130,6 +130,38 @@ public final class LinuxVFIOKernel: VFIOKernel {
         return IRQInfo(flags: info.flags, count: info.count)
     }
 
+    public func hotResetInfo(_ device: Int32) throws(Errno) -> HotResetDomain {
+        // vfio_pci_ioctl_get_pci_hot_reset_info: with too small an argsz the kernel answers
+        // ENOSPC and writes the count it needs into the header; ask again with room for it.
+        let header = MemoryLayout<vp_vfio_pci_hot_reset_info>.size
+        let entry = MemoryLayout<vp_vfio_pci_dependent_device>.size
+        var room = 8
+        for _ in 0..<4 {
+            var buffer = [UInt8](repeating: 0, count: header + room * entry)
+            let argsz = UInt32(buffer.count)
+            buffer.withUnsafeMutableBytes { $0.storeBytes(of: argsz, toByteOffset: 0, as: UInt32.self) }
+            let r = retryingEINTR {
+                buffer.withUnsafeMutableBytes { Glibc.ioctl(device, UInt(VP_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO), $0.baseAddress!) }
+            }
+            let info = buffer.withUnsafeBytes { $0.loadUnaligned(as: vp_vfio_pci_hot_reset_info.self) }
+            if case .failure(.noSpace) = r, Int(info.count) > room {
+                room = min(Int(info.count), 4096)
+                continue
+            }
+            _ = try r.get()
+            let n = min(Int(info.count), room)
+            let members = (0..<n).map { i in
+                let d = buffer.withUnsafeBytes {
+                    $0.loadUnaligned(fromByteOffset: header + i * entry, as: vp_vfio_pci_dependent_device.self)
+                }
+                return HotResetDomain.Member(
+                    address: PCIAddress(domain: UInt32(d.segment), bus: d.bus, device: d.devfn >> 3, function: d.devfn & 7), id: d.id)
+            }
+            return HotResetDomain(flags: info.flags, members: members)
+        }
+        throw Errno.noSpace
+    }
+
     public func pread(_ fd: Int32, count: Int, offset: UInt64) throws(Errno) -> [UInt8] {
         var buf = [UInt8](repeating: 0, count: count)
         let n = try retryingEINTR {

@@ -200,6 +200,7 @@ public struct LiveProber {
             w.walk.facts.numRegions = info.numRegions
             w.walk.facts.numIRQs = info.numIRQs
         }
+        if let device { hotResetInfo(&w, device) } else { w.skip([.deviceGetPCIHotResetInfo]) }
         // The device must let go of the IOAS before it can be destroyed.
         device?.handle.close()
         w.step(.destroy, detail: { _ in "IOAS \(ioas!.id)" }) { () throws(Errno) in try ioas!.destroy() }
@@ -252,7 +253,8 @@ public struct LiveProber {
 
     /// Device fd, info, config space (checked against sysfs) and IRQs.
     func deviceSteps(_ w: inout Recorder, _ d: Target, group: VFIOGroup?) -> VFIODevice? {
-        let names: [LiveStepID] = [.groupGetDeviceFD, .deviceGetInfo, .deviceGetRegionInfo(.config), .preadConfigSpace, .deviceGetIRQInfo]
+        var names: [LiveStepID] = [.groupGetDeviceFD, .deviceGetInfo, .deviceGetRegionInfo(.config), .preadConfigSpace, .deviceGetIRQInfo]
+        if d.expected != nil { names.append(.deviceGetPCIHotResetInfo) }
         if !deviceOpen {
             w.skip(names, because: "--no-device-open")
             return nil
@@ -312,7 +314,32 @@ public struct LiveProber {
             return out
         }
         for (name, count) in irqs ?? [] { if let c = UInt32(count) { w.walk.facts.irqCounts[name] = c } }
+        // PCI functions only: an mdev's parent driver does not implement it.
+        if d.expected != nil { hotResetInfo(&w, device) }
         return device
+    }
+
+    /// VFIO_DEVICE_GET_PCI_HOT_RESET_INFO on an open device fd: read-only (it resets nothing). Its
+    /// answer is a fact, not a test of the path: an errno (ENODEV: no slot or bus reset) is
+    /// recorded in the step and the walk goes on.
+    func hotResetInfo(_ w: inout Recorder, _ device: VFIODevice) {
+        let answer = w.step(
+            .deviceGetPCIHotResetInfo,
+            detail: { (r: Result<HotResetDomain, Errno>) in
+                switch r {
+                case .success(let h): "\(h.members.count) in the reset domain\(h.usesDevIDs ? " (device ids)" : ""): \(h.description)"
+                case .failure(let e):
+                    "\(ErrnoName.of(e.rawValue))\(e == .operationNotSupportedByDevice ? ": no slot or bus reset for this device" : "")"
+                }
+            }
+        ) { () throws(Errno) -> Result<HotResetDomain, Errno> in
+            do throws(Errno) { return .success(try device.hotResetInfo()) } catch { return .failure(error) }
+        }
+        switch answer {
+        case .some(.success(let h)): w.walk.facts.hotReset = h
+        case .some(.failure(let e)): w.walk.facts.hotResetErrno = e.rawValue
+        case .none: break
+        }
     }
 
     // MARK: helpers

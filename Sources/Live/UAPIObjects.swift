@@ -100,6 +100,9 @@ struct VFIODevice {
     func region(_ region: VFIOPCIRegion) throws(Errno) -> RegionInfo { try kernel.regionInfo(handle.fd, index: region.rawValue) }
     /// The corresponding ioctl is `VFIO_DEVICE_GET_IRQ_INFO`.
     func irq(_ index: UInt32) throws(Errno) -> IRQInfo { try kernel.irqInfo(handle.fd, index: index) }
+    /// The corresponding ioctl is `VFIO_DEVICE_GET_PCI_HOT_RESET_INFO` (never
+    /// VFIO_DEVICE_PCI_HOT_RESET or VFIO_DEVICE_RESET: the probe resets nothing).
+    func hotResetInfo() throws(Errno) -> HotResetDomain { try kernel.hotResetInfo(handle.fd) }
     func read(count: Int, at offset: UInt64) throws(Errno) -> [UInt8] { try kernel.pread(handle.fd, count: count, offset: offset) }
     /// The corresponding ioctl is `VFIO_DEVICE_BIND_IOMMUFD`.
     func bind(_ iommufd: IOMMUFD) throws(Errno) -> UInt32 { try kernel.bindIOMMUFD(handle.fd, iommufd: iommufd.handle.fd) }

@@ -34,6 +34,9 @@ public protocol VFIOKernel: AnyObject {
     func regionInfo(_ device: Int32, index: UInt32) throws(Errno) -> RegionInfo
     /// The corresponding ioctl is `VFIO_DEVICE_GET_IRQ_INFO`.
     func irqInfo(_ device: Int32, index: UInt32) throws(Errno) -> IRQInfo
+    /// The corresponding ioctl is `VFIO_DEVICE_GET_PCI_HOT_RESET_INFO`, re-issued with the
+    /// argsz the kernel asks for (ENOSPC with the count). Read-only: it resets nothing.
+    func hotResetInfo(_ device: Int32) throws(Errno) -> HotResetDomain
     /// pread(2) of a device region.
     func pread(_ fd: Int32, count: Int, offset: UInt64) throws(Errno) -> [UInt8]
     /// The corresponding ioctl is `VFIO_DEVICE_BIND_IOMMUFD`; returns the device id.

@@ -100,7 +100,9 @@ def generic_table(sig):
 # ---- PCI config space ------------------------------------------------------------------------
 
 def config_space(vendor, device, cls, header=0, express=None, msix=True, sriov=None, acs=False,
-                 secondary=None, length=4096):
+                 secondary=None, length=4096, flr=False, pm=None, af=None):
+    """pm: None (no PM capability), "soft-reset" (NoSoftRst-) or "no-soft-reset" (NoSoftRst+);
+    af: None or the Advanced Features capability byte (TP 0x01, FLR 0x02); flr: DevCap bit 28."""
     b = bytearray(4096)
     struct.pack_into("<HHHH", b, 0, vendor, device, 0x0406, 0x0010)
     b[8] = 1
@@ -115,6 +117,10 @@ def config_space(vendor, device, cls, header=0, express=None, msix=True, sriov=N
         caps.append((0x10, 0x3C))
     if msix:
         caps.append((0x11, 0x0C))
+    if pm is not None:
+        caps.append((0x01, 0x08))
+    if af is not None:
+        caps.append((0x13, 0x06))
     off = 0x40
     b[0x34] = off
     for i, (cid, size) in enumerate(caps):
@@ -122,6 +128,13 @@ def config_space(vendor, device, cls, header=0, express=None, msix=True, sriov=N
         b[off], b[off + 1] = cid, nxt
         if cid == 0x10:
             struct.pack_into("<H", b, off + 2, 0x2 | ((express & 0xF) << 4))
+            if flr:
+                struct.pack_into("<I", b, off + 4, 1 << 28)  # PCI_EXP_DEVCAP_FLR
+        if cid == 0x01:
+            struct.pack_into("<H", b, off + 2, 0x0003)  # PMC: version 3
+            struct.pack_into("<H", b, off + 4, 0x0008 if pm == "no-soft-reset" else 0x0000)  # PMCSR, D0
+        if cid == 0x13:
+            b[off + 2], b[off + 3] = 0x06, af  # length, AF capabilities
         off = nxt
     ext = []
     if sriov is not None:
@@ -202,7 +215,7 @@ class Host:
 
     def pci(self, bdf, vendor, device, cls, driver=None, group=None, parent=None, header=0, express=0,
             sriov=None, physfn=None, override=None, numa=0, config_len=4096, secondary=None, vfio_dev=None,
-            subsystem=(0, 0), acs=False, msix=None):
+            subsystem=(0, 0), acs=False, msix=None, flr=False, pm=None, af=None, reset_method=None, d3cold=None):
         if parent:
             self.pci_parent[bdf] = parent
         d = self.device_dir(bdf)
@@ -224,7 +237,13 @@ class Host:
         cfg_vendor, cfg_device = (0xFFFF, 0xFFFF) if physfn else (vendor, device)
         t.file(f"{d}/config", config_space(cfg_vendor, cfg_device, cls, header=header, express=express,
                                             msix=(header == 0) if msix is None else msix,
-                                            sriov=sriov[1] if sriov else None, acs=acs, secondary=secondary, length=config_len))
+                                            sriov=sriov[1] if sriov else None, acs=acs, secondary=secondary, length=config_len,
+                                            flr=flr, pm=pm, af=af))
+        # reset_method (5.15+): hidden by the kernel when there is no method; "" when all disabled.
+        if reset_method is not None:
+            t.file(f"{d}/reset_method", reset_method + "\n" if reset_method else "")
+        if d3cold is not None:
+            t.file(f"{d}/d3cold_allowed", f"{d3cold}\n")
         if driver:
             t.file(f"/sys/bus/pci/drivers/{driver}/uevent", "")
             t.link(f"{d}/driver", f"/sys/bus/pci/drivers/{driver}")
@@ -336,9 +355,12 @@ def intel_server(t, target_driver="vfio-pci", second_driver="i40e", shared=False
     h.pci("0000:00:01.0", 0x8086, 0x347A, 0x060400, driver="pcieport", group=1, header=1, express=4, secondary=1, acs=True, config_len=cfg)
     g_a, g_b = (10, 10) if shared else (10, 11)
     vfio = "vfio0" if target_driver == "vfio-pci" else None
+    # Both ports FLR-capable (PCIe DevCap), sharing bus 1: 6.12 lists "flr" (no bus: a sibling).
     h.pci("0000:01:00.0", nic[0], nic[1], 0x020000, driver=target_driver, group=g_a, parent="0000:00:01.0",
-          vfio_dev=vfio, override=override or ("vfio-pci" if target_driver == "vfio-pci" else None), subsystem=(0x8086, 0x0000), config_len=cfg)
-    h.pci("0000:01:00.1", nic[0], nic[1], 0x020000, driver=second_driver, group=g_b, parent="0000:00:01.0", subsystem=(0x8086, 0x0000), config_len=cfg)
+          vfio_dev=vfio, override=override or ("vfio-pci" if target_driver == "vfio-pci" else None), subsystem=(0x8086, 0x0000), config_len=cfg,
+          flr=True, reset_method="flr")
+    h.pci("0000:01:00.1", nic[0], nic[1], 0x020000, driver=second_driver, group=g_b, parent="0000:00:01.0", subsystem=(0x8086, 0x0000), config_len=cfg,
+          flr=True, reset_method="flr")
     h.pci("0000:00:1f.0", 0x8086, 0xA1C1, 0x060100, driver="lpc_ich", group=12, msix=False, config_len=cfg)
     h.pci("0000:00:1f.2", 0x8086, 0xA182, 0x010601, driver="ahci", group=12, config_len=cfg)
     h.group(0, ["0000:00:00.0"])
@@ -759,6 +781,56 @@ def host_in_use(t):
            "  6000000000-60000fffff : 0000:00:1f.2\n")
 
 
+def reset_host(t, release="6.12.95-vfiotest", reset_method=True):
+    """The reset cases (drivers/pci/pci.c, pci_init_reset_methods): an FLR-capable 82599 alone
+    behind a root port ("flr bus"); an AMD Polaris 10 GPU with its HDMI audio on one bus (no
+    FLR, quirk_no_pm_reset, a sibling: no method; vendor-reset's); two conventional e1000s behind
+    a PCIe-to-PCI bridge (NoSoftRst+, a sibling: no method), one on vfio-pci; a Samsung NVMe
+    that quirks.c resets (device_specific). With reset_method=False, a kernel before 5.15: no
+    reset_method attribute, the probe derives the methods."""
+    h = Host(t, release, cmdline="intel_iommu=on", dmi=("Supermicro", "SYS-5019C-M"), config=CONFIG_CUSTOM,
+             tables=[("DMAR", dmar()), ("APIC", generic_table("APIC"))])
+    rm = (lambda v: v) if reset_method else (lambda v: None)
+    h.pci("0000:00:00.0", 0x8086, 0x3E1F, 0x060000, group=0, msix=False)
+    h.pci("0000:00:01.0", 0x8086, 0x1901, 0x060400, driver="pcieport", group=1, header=1, express=4, secondary=1, acs=True,
+          pm="no-soft-reset", d3cold=1)
+    h.pci("0000:01:00.0", 0x8086, 0x10FB, 0x020000, driver="vfio-pci", group=10, parent="0000:00:01.0", vfio_dev="vfio0",
+          override="vfio-pci", flr=True, pm="no-soft-reset", reset_method=rm("flr bus"), d3cold=1)
+    h.pci("0000:00:1c.0", 0x8086, 0xA33C, 0x060400, driver="pcieport", group=2, header=1, express=4, secondary=2, acs=True,
+          pm="no-soft-reset", d3cold=1)
+    h.pci("0000:02:00.0", 0x1002, 0x67DF, 0x030000, driver="vfio-pci", group=20, parent="0000:00:1c.0", vfio_dev="vfio1",
+          override="vfio-pci", pm="soft-reset", d3cold=1)
+    h.pci("0000:02:00.1", 0x1002, 0xAAF0, 0x040300, driver="vfio-pci", group=20, parent="0000:00:1c.0", vfio_dev="vfio2",
+          override="vfio-pci", pm="no-soft-reset", d3cold=1)
+    h.pci("0000:00:1e.0", 0x8086, 0x244E, 0x060401, group=3, header=1, secondary=3, msix=False)
+    h.pci("0000:03:01.0", 0x8086, 0x100E, 0x020000, driver="vfio-pci", group=3, parent="0000:00:1e.0", vfio_dev="vfio3",
+          override="vfio-pci", msix=False, pm="no-soft-reset", d3cold=1)
+    h.pci("0000:03:02.0", 0x8086, 0x100E, 0x020000, group=3, parent="0000:00:1e.0", msix=False, pm="no-soft-reset", d3cold=1)
+    h.pci("0000:00:1d.0", 0x8086, 0xA330, 0x060400, driver="pcieport", group=4, header=1, express=4, secondary=4, acs=True,
+          pm="no-soft-reset", d3cold=1)
+    h.pci("0000:04:00.0", 0x144D, 0xA804, 0x010802, driver="nvme", group=40, parent="0000:00:1d.0", flr=True, pm="no-soft-reset",
+          reset_method=rm("device_specific flr bus"), d3cold=1)
+    for g, members in [(0, ["0000:00:00.0"]), (1, ["0000:00:01.0"]), (10, ["0000:01:00.0"]), (2, ["0000:00:1c.0"]),
+                       (20, ["0000:02:00.0", "0000:02:00.1"]), (3, ["0000:00:1e.0", "0000:03:01.0", "0000:03:02.0"]),
+                       (4, ["0000:00:1d.0"]), (40, ["0000:04:00.0"])]:
+        h.group(g, members)
+    h.intel_unit("dmar0", vt_d_cap(48), VT_D_ECAP_IR, ["0000:00:00.0", "0000:00:01.0", "0000:01:00.0", "0000:00:1c.0", "0000:02:00.0",
+                                                       "0000:02:00.1", "0000:00:1e.0", "0000:03:01.0", "0000:03:02.0", "0000:00:1d.0",
+                                                       "0000:04:00.0"])
+    vfio_loaded(h)
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+    t.node("/dev/iommu", 10, 123, 0o666)
+    for g in (3, 10, 20):
+        t.node(f"/dev/vfio/{g}", 243, g, 0o600)
+    for i in range(4):
+        t.node(f"/dev/vfio/devices/vfio{i}", 242, i, 0o600)
+
+
+def reset_5_10(t):
+    """reset-host on a 5.10 kernel: no reset_method attribute; the methods are derived."""
+    reset_host(t, release="5.10.0-32-amd64", reset_method=False)
+
+
 SCENARIOS = {
     "intel-vfio-ready": intel_vfio_ready,
     "intel-iommu-off": intel_iommu_off,
@@ -786,6 +858,8 @@ SCENARIOS = {
     "unreadable-sys": unreadable_sys,
     "bridge-group": bridge_group,
     "host-in-use": host_in_use,
+    "reset-host": reset_host,
+    "reset-5.10": reset_5_10,
 }
 
 

@@ -21,6 +21,8 @@ enum HostFixture: String, CaseIterable, Sendable, CustomStringConvertible {
     case noiommuNotCompiled = "noiommu-not-compiled"
     case nonroot = "nonroot"
     case qatDenylisted = "qat-denylisted"
+    case reset5_10 = "reset-5.10"
+    case resetHost = "reset-host"
     case rmrrDirect = "rmrr-direct"
     case sharedGroup = "shared-group"
     case sriovPF = "sriov-pf"

@@ -41,7 +41,7 @@ struct LiveWalkTests {
                 "open /dev/vfio/vfio", "VFIO_GET_API_VERSION", "VFIO_CHECK_EXTENSION", "open /dev/vfio/10", "VFIO_GROUP_GET_STATUS",
                 "VFIO_GROUP_SET_CONTAINER", "VFIO_SET_IOMMU(TYPE1v2)", "VFIO_IOMMU_GET_INFO", "mmap DMA buffer", "VFIO_IOMMU_MAP_DMA",
                 "VFIO_IOMMU_UNMAP_DMA", "VFIO_GROUP_GET_DEVICE_FD", "VFIO_DEVICE_GET_INFO", "VFIO_DEVICE_GET_REGION_INFO(config)",
-                "pread config space", "VFIO_DEVICE_GET_IRQ_INFO",
+                "pread config space", "VFIO_DEVICE_GET_IRQ_INFO", "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO",
             ])
         #expect(walk.facts.mappedIOVA == 0x1_0000_0000, "first 4 GiB-aligned IOVA inside the ranges")
         #expect(walk.facts.unmappedSize == 0x4000)
@@ -296,7 +296,7 @@ struct LiveWalkTests {
             .open(.container), .getAPIVersion, .checkExtension, .open(.group(10)), .groupGetStatus,
             .groupSetContainer, .setIOMMU(.type1v2), .iommuGetInfo, .mmapDMABuffer, .iommuMapDMA, .iommuUnmapDMA,
             .groupGetDeviceFD, .deviceGetInfo, .deviceGetRegionInfo(.config), .preadConfigSpace, .deviceGetIRQInfo,
-            .open(.iommufd), .ioasAlloc, .open(.cdev("vfio0")), .deviceBindIOMMUFD,
+            .deviceGetPCIHotResetInfo, .open(.iommufd), .ioasAlloc, .open(.cdev("vfio0")), .deviceBindIOMMUFD,
             .deviceAttachIOMMUFDPT, .ioasIOVARanges, .ioasMap, .ioasUnmap, .getHWInfo,
             .destroy,
         ]
@@ -306,7 +306,7 @@ struct LiveWalkTests {
             let r = try liveProbe(.intelVFIOReady, devices: ["0000:01:00.0"], kernel: k)
             #expect(k.leftNothingBehind, "after a failure at \(p)")
             let walks = r.live?.devices[PCIAddress("0000:01:00.0")!] ?? []
-            if p == .deviceGetIRQInfo {
+            if p == .deviceGetIRQInfo || p == .deviceGetPCIHotResetInfo {
                 // Per-index answers: an error is recorded in the step, the walk goes on.
                 let step = walks.first?.steps.first { $0.id == p }
                 #expect(walks.first?.succeeded == true && step?.detail.contains("EIO") == true, "\(p) is recorded")

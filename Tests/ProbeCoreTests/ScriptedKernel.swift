@@ -100,6 +100,19 @@ final class ScriptedKernel: VFIOKernel {
         if unsupportedIRQs.contains(index) { throw .invalidArgument }
         return IRQInfo(flags: 1, count: [1, 1, 64][Int(index)])
     }
+    /// The reset domain VFIO_DEVICE_GET_PCI_HOT_RESET_INFO answers: each function and its group.
+    /// On a cdev fd the kernel gives device ids instead: the opened function's (1, as bound), and
+    /// VFIO_PCI_DEVID_NOT_OWNED for the others (vfio_pci_fill_devs).
+    var hotResetMembers: [(address: String, group: UInt32)] = [("0000:01:00.0", 10), ("0000:01:00.1", 11)]
+    func hotResetInfo(_ device: Int32) throws(Errno) -> HotResetDomain {
+        try call(.deviceGetPCIHotResetInfo)
+        let cdev = openFDs[device]?.hasPrefix("/dev/vfio/devices/") == true
+        let members = hotResetMembers.enumerated().map { i, m in
+            HotResetDomain.Member(address: PCIAddress(m.address)!, id: cdev ? (i == 0 ? 1 : HotResetDomain.devIDNotOwned) : m.group)
+        }
+        let owned = !members.contains { $0.id == HotResetDomain.devIDNotOwned }
+        return HotResetDomain(flags: cdev ? HotResetDomain.flagDevID | (owned ? HotResetDomain.flagDevIDOwned : 0) : 0, members: members)
+    }
     func pread(_ fd: Int32, count: Int, offset: UInt64) throws(Errno) -> [UInt8] {
         try call(.preadConfigSpace)
         precondition(offset == 7 << 40, "config space is region 7")

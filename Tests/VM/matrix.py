@@ -298,6 +298,39 @@ def s_host_in_use(doc, errors, extras=()):
            and any("takes that away from the host" in r for r in nv["reasons"]), f"--device NVMe: {nv}", errors)
 
 
+# The e1000e alone behind a PCIe root port (a bus and a slot of its own), an NVMe on the root bus.
+NVME = "1b36:0010"
+RESET = ("-machine q35,accel=tcg -device intel-iommu,intremap=on -device pcie-root-port,id=rp1,chassis=1 "
+         "-device e1000e,bus=rp1,romfile= -device nvme,serial=vp0")
+
+def s_reset(doc, errors, extras=()):
+    """reset_method as 6.12 reports it for an e1000e and an NVMe, and the live walk's
+    VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: the e1000e alone behind its root port is the whole
+    reset domain, in its own group (vfio_pci_fill_devs); the NVMe on the root bus has no bus reset."""
+    d, n = device(doc), device(doc, NVME)
+    for name, x in (("e1000e", d), ("nvme", n)):
+        r = (x or {}).get("reset") or {}
+        print(f"         {name} {x and x['bdf']}: reset {r}", flush=True)
+        expect(r.get("source") in ("reset_method", "none listed") and isinstance(r.get("methods"), list),
+               f"{name}: reset {r}", errors)
+    expect(d and d["readiness"] == "ready", f"readiness {d and d['readiness']}: {d and d['reasons']}", errors)
+    expect(n and "bus" not in (n.get("reset") or {}).get("methods", []) and n["reset"]["bus_reset_domain"] is None,
+           f"nvme on the root bus has no bus reset: {n and n.get('reset')}", errors)
+    expect(d and d["reset"]["bus_reset_domain"] == [d["bdf"]], f"e1000e bus-reset domain {d and d['reset']}", errors)
+    for path in ("type1", "iommufd"):
+        w = walk(d or {}, path)
+        step = next((s for s in (w or {}).get("steps", []) if s["step"] == "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO"), None)
+        print(f"         {path} VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: {step}", flush=True)
+        expect(w and w["succeeded"], f"{path} walk: {w and w['failed_step']}", errors)
+        hot = (w or {}).get("facts", {}).get("hot_reset") or {}
+        expect([x["bdf"] for x in hot.get("devices", [])] == [d and d["bdf"]], f"{path}: hot reset domain {hot}", errors)
+        if path == "type1":
+            expect(not hot.get("dev_ids") and [x["id"] for x in hot.get("devices", [])] == [d and d["iommu_group"]],
+                   f"type1: group ids {hot}", errors)
+        else:
+            expect(hot.get("dev_ids") and hot.get("flags") == 3, f"iommufd: DEV_ID|DEV_ID_OWNED {hot}", errors)
+
+
 SCENARIOS = [
     # name, kernel, qemu args, kernel command line, assertion
     ("intel-vfio", "custom", INTEL, f"intel_iommu=on {BIND} {GATE}", s_intel_vfio),
@@ -318,6 +351,7 @@ SCENARIOS = [
     ("compat-virtio", "compat", VIRTIO_IOMMU, f"{BIND} vp.extra=--require,vfio,--quiet", s_compat_virtio),
     ("sriov", "compat", SRIOV, "intel_iommu=on vp.sriov=1b36:0010:2", s_sriov),
     ("host-in-use", "custom", HOST_IN_USE, f"intel_iommu=on vp.hostuse=1 vp.bind={E1000E} vp.extra=--device,0000:00:03.0", s_host_in_use),
+    ("reset", "custom", RESET, f"intel_iommu=on {BIND} vp.alldevices={NVME}", s_reset),
 ]
 
 

@@ -25,6 +25,8 @@ enum {
     VP_VFIO_DEVICE_GET_REGION_INFO = VP_IO(108),
     VP_VFIO_DEVICE_GET_IRQ_INFO = VP_IO(109),
     VP_VFIO_IOMMU_GET_INFO = VP_IO(112),
+    /* The same number on a device fd (VFIO_BASE + 12): read-only, never a reset. */
+    VP_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO = VP_IO(112),
     VP_VFIO_IOMMU_MAP_DMA = VP_IO(113),
     VP_VFIO_IOMMU_UNMAP_DMA = VP_IO(114),
     VP_VFIO_DEVICE_BIND_IOMMUFD = VP_IO(118),
@@ -48,6 +50,9 @@ struct vp_vfio_iommu_type1_info { uint32_t argsz; uint32_t flags; uint64_t iova_
 struct vp_vfio_info_cap_header { uint16_t id; uint16_t version; uint32_t next; };
 struct vp_vfio_iommu_type1_dma_map { uint32_t argsz; uint32_t flags; uint64_t vaddr; uint64_t iova; uint64_t size; };
 struct vp_vfio_iommu_type1_dma_unmap { uint32_t argsz; uint32_t flags; uint64_t iova; uint64_t size; };
+/* vfio_pci_dependent_device: group_id (legacy) or devid (cdev; 0 OWNED, 0xffffffff NOT_OWNED). */
+struct vp_vfio_pci_dependent_device { uint32_t id; uint16_t segment; uint8_t bus; uint8_t devfn; };
+struct vp_vfio_pci_hot_reset_info { uint32_t argsz; uint32_t flags; uint32_t count; };
 struct vp_vfio_device_bind_iommufd { uint32_t argsz; uint32_t flags; int32_t iommufd; uint32_t out_devid; };
 /* 6.12: 12 bytes. Later kernels append a pasid; argsz tells the kernel which layout we use. */
 struct vp_vfio_device_attach_iommufd_pt { uint32_t argsz; uint32_t flags; uint32_t pt_id; };
@@ -75,6 +80,8 @@ VP_ASSERT_LAYOUT(vp_vfio_info_cap_header, 8);
 VP_ASSERT_LAYOUT(vp_vfio_iommu_type1_dma_map, 32);
 VP_ASSERT_LAYOUT(vp_vfio_iommu_type1_dma_unmap, 24);
 VP_ASSERT_LAYOUT(vp_vfio_device_bind_iommufd, 16);
+VP_ASSERT_LAYOUT(vp_vfio_pci_dependent_device, 8);
+VP_ASSERT_LAYOUT(vp_vfio_pci_hot_reset_info, 12);
 VP_ASSERT_LAYOUT(vp_vfio_device_attach_iommufd_pt, 12);
 VP_ASSERT_LAYOUT(vp_iommu_destroy, 8);
 VP_ASSERT_LAYOUT(vp_iommu_ioas_alloc, 12);

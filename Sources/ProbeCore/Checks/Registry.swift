@@ -43,6 +43,10 @@ public enum CheckRegistry {
         IOMMUCoverageCheck.self,
         HostUseCheck.self,
         ChipsetCheck.self,
+        // reset
+        ResetMethodCheck.self,
+        HotResetCheck.self,
+        VendorResetCheck.self,
         // the live proof (runs only on this host, without --no-live)
         LiveContainerCheck.self,
         LiveType1Check.self,

@@ -60,6 +60,7 @@ extension ReadWorker {
             d.expressType = info.expressType
             d.secondaryBus = info.secondaryBus
             d.configComplete = info.complete
+            d.revision = info.revision
         }
         if let sub = uevent?.subsystem { (d.subsystemVendorID, d.subsystemDeviceID) = sub }
         d.parents = parents
@@ -99,6 +100,9 @@ extension ReadWorker {
             d.virtio = (dir.list().value ?? []).filter { $0.hasPrefix("virtio") && Int($0.dropFirst(6)) != nil }
                 .map { readVirtio("\(path)/\($0)", name: $0) }
         }
+        // Reset: the kernel's list (hidden when empty, 5.15+) and whether D3cold is allowed.
+        d.resetMethod = dir.read("reset_method").text.map(ResetMethod.list)
+        d.d3coldAllowed = dir.read("d3cold_allowed").decimal.value.map { $0 != 0 }
         out.device = PCIDevice(d)
         return out
     }

@@ -44,5 +44,7 @@ public struct Modules: Sendable {
         ("mdev", "CONFIG_VFIO_MDEV", []),
         ("uio", "CONFIG_UIO", []),
         ("uio_pci_generic", "CONFIG_UIO_PCI_GENERIC", []),
+        // Out of tree (github.com/gnif/vendor-reset): no CONFIG_ symbol; loaded or not.
+        ("vendor_reset", "CONFIG_VENDOR_RESET", []),
     ]
 }

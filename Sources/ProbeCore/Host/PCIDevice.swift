@@ -52,6 +52,16 @@ public struct PCIDevice: Sendable, Identifiable {
         /// Deciding attributes that could not be read ("driver", "iommu_group"): the device's driver
         /// or group is then unknown, not absent.
         public var unreadable: [String] = []
+        // Reset (drivers/pci/pci.c): what the kernel says of it, and what decides it.
+        /// `reset_method` (5.15+): the methods pci_init_reset_methods found, in the order the
+        /// kernel tries them. The kernel hides the attribute when there are none
+        /// (pci_dev_reset_method_attr_is_visible), so on 5.15+ `.absent` means "no method"; before
+        /// 5.15 it means nothing. Empty when a user disabled every method.
+        public var resetMethod: Reading<[ResetMethod]> = .absent
+        /// `d3cold_allowed` (CONFIG_PM and CONFIG_ACPI): whether runtime PM may put it in D3cold.
+        public var d3coldAllowed: Bool?
+        /// Revision ID (config space byte 8): some quirks apply to one revision only.
+        public var revision: UInt8?
 
         init(address: PCIAddress, vendorID: UInt16, deviceID: UInt16, classCode: UInt32) {
             self.address = address
@@ -141,6 +151,9 @@ public struct PCICapability: Sendable, Equatable {
     }
 
     public static let express: UInt16 = 0x10
+    /// Power Management (PCI_CAP_ID_PM) and Advanced Features (PCI_CAP_ID_AF), for the resets.
+    public static let powerManagement: UInt16 = 0x01
+    public static let advancedFeatures: UInt16 = 0x13
     public static let msi: UInt16 = 0x05
     public static let msix: UInt16 = 0x11
     public static let acsExtended: UInt16 = 0x0d

@@ -17,6 +17,7 @@ public struct PCIConfigInfo: Sendable {
     public var vendorID: UInt16
     public var deviceID: UInt16
     public var classCode: UInt32
+    public var revision: UInt8
 }
 
 public struct PCIReadError: Error, Sendable { public var message: String }
@@ -77,7 +78,7 @@ final class PCIConfigReader {
                 headerType: headerType, capabilities: caps, expressType: expressType,
                 secondaryBus: headerType == 1 ? bytes[0x19] : nil, complete: bytes.count > 64,
                 vendorID: UInt16(bytes[0]) | UInt16(bytes[1]) << 8, deviceID: UInt16(bytes[2]) | UInt16(bytes[3]) << 8,
-                classCode: UInt32(bytes[0x0b]) << 16 | UInt32(bytes[0x0a]) << 8 | UInt32(bytes[0x09])))
+                classCode: UInt32(bytes[0x0b]) << 16 | UInt32(bytes[0x0a]) << 8 | UInt32(bytes[0x09]), revision: bytes[0x08]))
     }
 
     /// The extended capabilities of a PCI Express function, from its list at 0x100 read header by

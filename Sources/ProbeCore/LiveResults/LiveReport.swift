@@ -120,8 +120,59 @@ public struct LiveFacts: Sendable, Equatable {
     public var hwIntelEcap: UInt64?
     /// Processes that hold the group or device open (from /proc/*/fd), on EBUSY.
     public var holders: [String] = []
+    /// VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: the functions a hot reset takes, or the errno the
+    /// kernel answered (ENODEV: no slot or bus reset for this device).
+    public var hotReset: HotResetDomain?
+    public var hotResetErrno: Int32?
 
     public init() {}
+}
+
+/// VFIO_DEVICE_GET_PCI_HOT_RESET_INFO's answer (struct vfio_pci_hot_reset_info): every function
+/// a slot or bus reset of the device resets, itself included.
+public struct HotResetDomain: Sendable, Equatable {
+    /// VFIO_PCI_HOT_RESET_FLAG_DEV_ID: the ids are iommufd device ids (a cdev-opened device);
+    /// otherwise IOMMU group numbers (the legacy group path).
+    public static let flagDevID: UInt32 = 1 << 0
+    /// VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED: every function is owned through the iommufd.
+    public static let flagDevIDOwned: UInt32 = 1 << 1
+    /// VFIO_PCI_DEVID_NOT_OWNED.
+    public static let devIDNotOwned: UInt32 = 0xffff_ffff
+
+    public struct Member: Sendable, Equatable {
+        public var address: PCIAddress
+        /// group_id or devid (vfio_pci_dependent_device's union), as the flags say.
+        public var id: UInt32
+        public init(address: PCIAddress, id: UInt32) {
+            self.address = address
+            self.id = id
+        }
+    }
+    public var flags: UInt32
+    public var members: [Member]
+    public init(flags: UInt32, members: [Member]) {
+        self.flags = flags
+        self.members = members
+    }
+
+    public var usesDevIDs: Bool { flags & Self.flagDevID != 0 }
+
+    /// The members a hot reset from this process cannot cover yet: on the legacy path those in
+    /// another group than `group` (VFIO_DEVICE_PCI_HOT_RESET needs every affected group's fd), on
+    /// the cdev path those the kernel marks VFIO_PCI_DEVID_NOT_OWNED.
+    public func notOwned(openedGroup group: Int?) -> [Member] {
+        if usesDevIDs { return members.filter { $0.id == Self.devIDNotOwned } }
+        return members.filter { group == nil || Int($0.id) != group }
+    }
+
+    public var description: String {
+        members.map { m in
+            let id =
+                usesDevIDs
+                ? (m.id == Self.devIDNotOwned ? "not owned" : m.id == 0 ? "owned" : "devid \(m.id)") : "group \(m.id)"
+            return "\(m.address) (\(id))"
+        }.joined(separator: ", ")
+    }
 }
 
 public struct IOVARange: Sendable, Equatable {

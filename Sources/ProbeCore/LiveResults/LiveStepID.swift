@@ -77,6 +77,8 @@ public enum LiveStepID: Hashable, Sendable, CustomStringConvertible {
     /// pread(2) of the first config-space bytes, through the config region.
     case preadConfigSpace
     case deviceGetIRQInfo
+    /// Read-only: the functions a hot reset of the device would reset. Never a reset.
+    case deviceGetPCIHotResetInfo
     case deviceBindIOMMUFD
     case deviceAttachIOMMUFDPT
     case ioasAlloc
@@ -105,6 +107,7 @@ public enum LiveStepID: Hashable, Sendable, CustomStringConvertible {
         case .deviceGetRegionInfo(.config): "VFIO_DEVICE_GET_REGION_INFO(config)"
         case .preadConfigSpace: "pread config space"
         case .deviceGetIRQInfo: "VFIO_DEVICE_GET_IRQ_INFO"
+        case .deviceGetPCIHotResetInfo: "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO"
         case .deviceBindIOMMUFD: "VFIO_DEVICE_BIND_IOMMUFD"
         case .deviceAttachIOMMUFDPT: "VFIO_DEVICE_ATTACH_IOMMUFD_PT"
         case .ioasAlloc: "IOMMU_IOAS_ALLOC"

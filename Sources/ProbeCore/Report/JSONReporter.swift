@@ -65,6 +65,7 @@ public enum JSONReporter {
         let h = r.host
         let v = r.verdict
         let devices = v.devices.compactMap { dv in h.device(dv.address).map { ($0, dv) } }
+        let index = ResetDerivation.BusIndex(h)
         let titles = Dictionary(r.checks.map { ($0.id, ($0.title, $0.category)) }, uniquingKeysWith: { a, _ in a })
         return [
             ("schema_version", .value(.int(Int64(Report.schemaVersion)))),
@@ -96,7 +97,7 @@ public enum JSONReporter {
                     ]))
             ),
             ("live", .value(liveObject(r.live))),
-            ("devices", .elements(devices.count) { device(devices[$0].0, devices[$0].1, live: r.live, use: h.use) }),
+            ("devices", .elements(devices.count) { device(devices[$0].0, devices[$0].1, live: r.live, host: h, index: index) }),
             ("missing_devices", .value(JSONValue(h.missing.map(\.description)))),
             ("checks", .elements(r.findings.count) { finding(r.findings[$0], titles) }),
             ("read_problems", .value(JSONValue(h.readProblems))),
@@ -144,7 +145,8 @@ public enum JSONReporter {
         ])
     }
 
-    static func device(_ d: PCIDevice, _ v: DeviceVerdict, live: LiveReport?, use: HostUse) -> JSONValue {
+    static func device(_ d: PCIDevice, _ v: DeviceVerdict, live: LiveReport?, host: Host, index: ResetDerivation.BusIndex) -> JSONValue {
+        let use = host.use
         var roles = use.roles[d.address] ?? []
         if d.bootVGA == true, !roles.contains(.bootVGA) { roles.append(.bootVGA) }
         let interfaces: [String] = use.interfaces[d.address] ?? []
@@ -166,6 +168,7 @@ public enum JSONReporter {
             ("readiness", .string(v.readiness.rawValue)),
             ("reasons", JSONValue(v.reasons)),
             ("actions", JSONValue(v.actions)),
+            ("reset", reset(d, host, index: index)),
             ("live", live.flatMap { $0.notRun == nil ? $0 : nil }.map { .array(($0.devices[d.address] ?? []).map(walk)) } ?? .null),
         ])
     }
@@ -184,6 +187,29 @@ public enum JSONReporter {
         case .framebuffer(let name): kvs = [("role", .string("framebuffer")), ("name", .string(name))]
         }
         return .object(kvs + [("summary", .string(r.summary))])
+    }
+
+    /// The function's reset methods (reset_method, or derived before 5.15) and the functions a
+    /// bus reset of its bus takes (`null`: no bus reset there).
+    static func reset(_ d: PCIDevice, _ host: Host, index: ResetDerivation.BusIndex? = nil) -> JSONValue {
+        let index = index ?? ResetDerivation.BusIndex(host)
+        let m = DeviceResets.methods(d, on: host, index: index)
+        let source: JSONValue =
+            switch m?.source {
+            case .sysfs: .string("reset_method")
+            case .hidden: .string("none listed")
+            case .derived: .string("derived")
+            case nil: .null
+            }
+        return .object([
+            ("methods", m.map { JSONValue($0.methods.map(\.rawValue)) } ?? .null),
+            ("source", source),
+            ("d3cold_allowed", d.d3coldAllowed.map(JSONValue.bool) ?? .null),
+            (
+                "bus_reset_domain",
+                ResetDerivation.hotResetDomain(of: d, on: host, index: index).map { JSONValue($0.map(\.description)) } ?? .null
+            ),
+        ])
     }
 
     static func liveObject(_ live: LiveReport?) -> JSONValue {
@@ -230,6 +256,18 @@ public enum JSONReporter {
             facts.append(("hw_info", .object([("type", n(t)), ("intel_cap", h(f.hwIntelCap)), ("intel_ecap", h(f.hwIntelEcap))])))
         }
         if !f.holders.isEmpty { facts.append(("holders", JSONValue(f.holders))) }
+        if let r = f.hotReset {
+            facts.append(
+                (
+                    "hot_reset",
+                    .object([
+                        ("flags", n(r.flags)), ("dev_ids", .bool(r.usesDevIDs)),
+                        ("devices", .array(r.members.map { .object([("bdf", .string($0.address.description)), ("id", n($0.id))]) })),
+                    ])
+                ))
+        } else if let e = f.hotResetErrno {
+            facts.append(("hot_reset", .object([("errno", .string(ErrnoName.of(e)))])))
+        }
         return .object([
             ("path", .string(w.kind.rawValue)),
             ("succeeded", .bool(w.succeeded)),

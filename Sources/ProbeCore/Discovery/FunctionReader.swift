@@ -52,6 +52,7 @@ extension ReadWorker {
         var d = PCIDevice.Fields(address: a, vendorID: vendor, deviceID: device, classCode: cls)
         if let info {
             d.headerType = info.headerType
+            d.multifunction = info.multifunction
             d.capabilities = info.capabilities
             d.expressType = info.expressType
             d.secondaryBus = info.secondaryBus

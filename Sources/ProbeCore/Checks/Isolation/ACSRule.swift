@@ -127,6 +127,15 @@ public struct GroupMerge: Sendable, Equatable {
         /// `at` is a function of a multifunction device without ACS: it shares with `siblings`
         /// (`get_pci_function_alias_group`).
         case multifunction(siblings: [PCIAddress])
+
+        /// "alias", "port" or "multifunction", as the JSON report names it.
+        public var name: String {
+            switch self {
+            case .alias: "alias"
+            case .port: "port"
+            case .multifunction: "multifunction"
+            }
+        }
     }
     public var at: PCIAddress
     public var kind: Kind

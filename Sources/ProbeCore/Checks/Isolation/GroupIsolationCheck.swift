@@ -3,6 +3,10 @@ public struct GroupIsolationCheck: Check {
     public static let remedy =
         "Put the device in a slot behind a port with ACS (a CPU root port rather than a chipset one, or a switch whose downstream ports have ACS), turn ACS on in the firmware setup if it offers it, or, when the vendor documents that the port does no peer-to-peer, ask for a kernel ACS quirk (pci_dev_acs_enabled in drivers/pci/quirks.c). pcie_acs_override= isolates nothing: it only relabels the groups."
 
+    /// For a group merged by a bridge's requester ID.
+    public static let aliasRemedy =
+        "Conventional PCI devices behind a bridge can never be told apart: move the device to a PCIe slot, or assign the whole group (bind every member to vfio-pci)."
+
     public static let descriptor = CheckDescriptor(
         id: "device.group-isolation",
         title: "Why the device's IOMMU group is as large as it is",
@@ -16,8 +20,8 @@ public struct GroupIsolationCheck: Check {
         ],
         examples: [
             .pass("intel-vfio-ready", device: "0000:01:00.0"), .warn("switch-no-acs", device: "0000:03:00.0"),
-            .warn("bridge-group", device: "0000:01:01.0"), .info("shared-group", device: "0000:01:00.0"),
-            .skip("intel-nonroot", device: "0000:01:00.0"),
+            .warn("bridge-group", device: "0000:01:01.0", remedy: aliasRemedy), .info("shared-group", device: "0000:01:00.0"),
+            .skip("intel-nonroot", device: "0000:00:1f.2"),
         ],
         decides: false)
 
@@ -81,8 +85,7 @@ public struct GroupIsolationCheck: Check {
     /// What helps for the merges found.
     static func remedy(for merges: [GroupMerge], _ host: Host) -> String {
         if merges.allSatisfy({ $0.kind == .alias }) {
-            return
-                "Conventional PCI devices behind a bridge can never be told apart: move the device to a PCIe slot, or assign the whole group (bind every member to vfio-pci)."
+            return aliasRemedy
         }
         if merges.contains(where: { if case .notEnabled = $0.state { true } else { false } }) {
             let redir = (host.cmdline?.options("pci") ?? []).first { $0.hasPrefix("disable_acs_redir=") || $0.hasPrefix("config_acs=") }

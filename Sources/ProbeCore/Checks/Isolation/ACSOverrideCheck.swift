@@ -10,7 +10,9 @@ public struct ACSOverrideCheck: Check {
         rationale:
             "pcie_acs_override= (downstream, multifunction, id:vvvv:dddd) comes from an out-of-tree patch some kernels ship (Arch's linux-vfio, older Proxmox kernels, Unraid): its pcie_acs_overrides answers pci_acs_enabled with yes for ports and functions that have no ACS capability. The groups are then fiction: a port without ACS still routes peer-to-peer requests between the devices below it straight across, and the IOMMU never sees them, so a device given to a guest can reach its former group companions. A device whose group the hardware would not give is not safe VFIO unless the user accepts it.",
         remedy: remedy,
-        looksAt: ["/proc/cmdline (pcie_acs_override=)", "config space of every bridge above each device (ACS)", "/sys/kernel/iommu_groups"],
+        looksAt: [
+            "/proc/cmdline (pcie_acs_override=)", "config space of every bridge above each device (ACS)", "/sys/kernel/iommu_groups",
+        ],
         examples: [
             .pass("intel-vfio-ready"), .warn("acs-override", remedy: remedy),
             .fail("acs-override", device: "0000:03:00.0", remedy: remedy),
@@ -50,20 +52,27 @@ public struct ACSOverrideCheck: Check {
             }
             if split.isEmpty && merges.isEmpty {
                 if !p.unknown.isEmpty {
-                    var f = skipped(s, "config space of \(p.unknown.map(\.description).joined(separator: ", ")) could not be read, so whether \(param) split group \(g.id) is unknown")
+                    var f = skipped(
+                        s,
+                        "config space of \(p.unknown.map(\.description).joined(separator: ", ")) could not be read, so whether \(param) split group \(g.id) is unknown"
+                    )
                     if !accepted {
                         f.impacts = Impact.undecided(
-                            Mode.iommuBacked, "\(param) may have split IOMMU group \(g.id): the ACS of the ports above \(d.bdf) could not be read",
+                            Mode.iommuBacked,
+                            "\(param) may have split IOMMU group \(g.id): the ACS of the ports above \(d.bdf) could not be read",
                             ["run vfio-probe as root"], liveCanLift: false)
                     }
                     out.append(f)
                 } else if !p.merges.isEmpty {
                     out.append(
                         finding(
-                            .pass, s, "\(param) splits no other device from \(d.bdf): nothing else sits below the port without ACS above it",
+                            .pass, s,
+                            "\(param) splits no other device from \(d.bdf): nothing else sits below the port without ACS above it",
                             evidence: ev))
                 } else {
-                    out.append(finding(.pass, s, "\(param) changes nothing for \(d.bdf): the hardware isolates group \(g.id) by itself", evidence: ev))
+                    out.append(
+                        finding(
+                            .pass, s, "\(param) changes nothing for \(d.bdf): the hardware isolates group \(g.id) by itself", evidence: ev))
                 }
                 continue
             }
@@ -107,7 +116,7 @@ public struct ACSOverrideCheck: Check {
         var out: [GroupMerge] = []
         for a in [d.address] + split {
             guard let x = host.device(a) else { continue }
-            for m in ACSRule.path(of: x, host: host).merges where !out.contains(where: { $0.at == m.at && $0.kind == m.kind }) {
+            for m in ACSRule.path(of: x, host: host).merges where !out.contains(where: { GroupIsolationCheck.same($0, m) }) {
                 out.append(m)
             }
         }

@@ -53,6 +53,18 @@ public enum ACSState: Sendable, Equatable {
         }
     }
 
+    /// Why a multifunction function does not isolate, in a few words.
+    var short: String {
+        switch self {
+        case .missing: "no ACS capability"
+        case .notEnabled(let off): "\(off.names.split(separator: " ").joined(separator: " and ")) off"
+        case .conventional: "conventional PCI"
+        case .pciBridge: "a PCIe-to-PCI bridge"
+        case .quirkDenies(let q): "\(q) says so"
+        default: reason
+        }
+    }
+
     /// "has no ACS (SV RR CR UF needed; it has none)", as the reason line says it.
     public var reason: String {
         switch self {
@@ -63,7 +75,8 @@ public enum ACSState: Sendable, Equatable {
         case .conventional: "is conventional PCI: a shared bus, which never has ACS"
         case .pciBridge: "is a PCIe-to-PCI bridge: conventional devices behind it share requester IDs"
         case .missing: "has no ACS (\(ACSFlags.required.names) needed; it has none)"
-        case .notEnabled(let off): "lacks \(off.names.split(separator: " ").joined(separator: " and ")) enabled (its ACS capability has them, but they are off)"
+        case .notEnabled(let off):
+            "lacks \(off.names.split(separator: " ").joined(separator: " and ")) enabled (its ACS capability has them, but they are off)"
         case .unknown(let why): "cannot be judged: \(why)"
         }
     }
@@ -385,11 +398,12 @@ public enum ACSRule {
         let who = named(m.at, host)
         switch m.kind {
         case .alias:
-            return "\(who) is a \(host.device(m.at)?.expressType == nil ? "conventional PCI bridge" : "PCIe-to-PCI bridge"): the devices behind it share its requester ID"
+            return
+                "\(who) is a \(host.device(m.at)?.expressType == nil ? "conventional PCI bridge" : "PCIe-to-PCI bridge"): the devices behind it share its requester ID"
         case .port: return "\(who) \(m.state.reason)"
         case .multifunction(let s):
             return
-                "\(who) is a multifunction device without ACS (\(m.state.reason)): it shares with \(s.map(\.description).joined(separator: ", "))"
+                "\(who) is a function of a multifunction device without ACS (\(m.state.short)): it shares with \(s.map(\.description).joined(separator: ", "))"
         }
     }
 }

@@ -21,7 +21,10 @@ public struct ATSCheck: Check {
             guard let ats = d.capabilities.first(where: { $0.space == .extended && $0.id == PCICapability.atsExtended }) else {
                 return finding(.pass, s, "no ATS capability: every request the device makes is translated by the IOMMU")
             }
-            let ev = Evidence("/sys/bus/pci/devices/\(d.bdf)/config", "ATS capability at 0x\(String(ats.offset, radix: 16)), control \(ats.word(at: 6).map { "0x" + String($0, radix: 16) } ?? "unread")")
+            let ev = Evidence(
+                "/sys/bus/pci/devices/\(d.bdf)/config",
+                "ATS capability at 0x\(String(ats.offset, radix: 16)), control \(ats.word(at: 6).map { "0x" + String($0, radix: 16) } ?? "unread")"
+            )
             guard let ctrl = ats.word(at: 6) else { return skipped(s, "its ATS capability is cut short") }
             let enabled = ctrl & 0x8000 != 0  // PCI_ATS_CTRL_ENABLE
             if !enabled {
@@ -35,7 +38,8 @@ public struct ATSCheck: Check {
             if noats {
                 return finding(
                     .warn, s, "ATS is enabled although pci=noats is on the command line: something other than the kernel turned it on",
-                    detail: "pci=noats makes pci_ats_supported refuse every device; an enabled ATS control bit was set behind the kernel's back (firmware or a userspace tool).",
+                    detail:
+                        "pci=noats makes pci_ats_supported refuse every device; an enabled ATS control bit was set behind the kernel's back (firmware or a userspace tool).",
                     evidence: [ev])
             }
             return finding(

@@ -7,6 +7,10 @@ public struct GroupIsolationCheck: Check {
     public static let aliasRemedy =
         "Conventional PCI devices behind a bridge can never be told apart: move the device to a PCIe slot, or assign the whole group (bind every member to vfio-pci)."
 
+    /// For the functions of one multifunction device without ACS.
+    public static let multifunctionRemedy =
+        "The functions of one device cannot be split without ACS in the device: assign them together (bind every function to vfio-pci), or, when the vendor documents that its functions do no peer-to-peer, ask for a kernel quirk (pci_quirk_mf_endpoint_acs in drivers/pci/quirks.c)."
+
     public static let descriptor = CheckDescriptor(
         id: "device.group-isolation",
         title: "Why the device's IOMMU group is as large as it is",
@@ -27,6 +31,8 @@ public struct GroupIsolationCheck: Check {
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
+        // Worked out once per group: a group's members share the answer.
+        var byGroup: [Int: [GroupMerge]] = [:]
         return host.selectedDevices.compactMap { d -> Finding? in
             guard let g = host.group(of: d), !g.isNoIOMMU else { return nil }
             let s = Subject.device(d.address)
@@ -41,14 +47,21 @@ public struct GroupIsolationCheck: Check {
                     evidence: evidence)
             }
             if others.isEmpty {
-                return finding(.pass, s, "alone in IOMMU group \(g.id)\(own.ports.isEmpty || !own.unknown.isEmpty || !own.merges.isEmpty ? "" : ": every port above it isolates it")", evidence: evidence)
+                return finding(
+                    .pass, s,
+                    "alone in IOMMU group \(g.id)\(own.ports.isEmpty || !own.unknown.isEmpty || !own.merges.isEmpty ? "" : ": every port above it isolates it")",
+                    evidence: evidence)
             }
-            let merges = Self.merges(of: g, host: host)
+            let merges = byGroup[g.id] ?? Self.merges(of: g, host: host)
+            byGroup[g.id] = merges
             if merges.isEmpty {
-                let unknown = ([own.unknown] + others.compactMap { host.device($0).map { ACSRule.path(of: $0, host: host).unknown } }).flatMap { $0 }
+                let unknown = ([own.unknown] + others.compactMap { host.device($0).map { ACSRule.path(of: $0, host: host).unknown } })
+                    .flatMap { $0 }
                 if !unknown.isEmpty {
                     return skipped(
-                        s, "config space of \(Set(unknown).sorted().map(\.description).joined(separator: ", ")) could not be read far enough (run as root)")
+                        s,
+                        "config space of \(Set(unknown).sorted().map(\.description).joined(separator: ", ")) could not be read far enough (run as root)"
+                    )
                 }
                 return finding(
                     .info, s,
@@ -69,11 +82,20 @@ public struct GroupIsolationCheck: Check {
         var out: [GroupMerge] = []
         for m in g.pciMembers {
             guard let d = host.device(m) else { continue }
-            for merge in ACSRule.path(of: d, host: host).merges where !out.contains(where: { $0.at == merge.at && $0.kind == merge.kind }) {
+            for merge in ACSRule.path(of: d, host: host).merges where !out.contains(where: { Self.same($0, merge) }) {
                 out.append(merge)
             }
         }
         return out
+    }
+
+    /// The same merge: the same port or bridge, or functions of the same multifunction slot.
+    static func same(_ a: GroupMerge, _ b: GroupMerge) -> Bool {
+        switch (a.kind, b.kind) {
+        case (.multifunction, .multifunction):
+            a.at.domain == b.at.domain && a.at.bus == b.at.bus && a.at.device == b.at.device
+        default: a.at == b.at && a.kind == b.kind
+        }
     }
 
     static func evidence(_ p: IsolationPath, _ host: Host) -> [Evidence] {
@@ -87,6 +109,7 @@ public struct GroupIsolationCheck: Check {
         if merges.allSatisfy({ $0.kind == .alias }) {
             return aliasRemedy
         }
+        if merges.allSatisfy({ if case .multifunction = $0.kind { true } else { false } }) { return multifunctionRemedy }
         if merges.contains(where: { if case .notEnabled = $0.state { true } else { false } }) {
             let redir = (host.cmdline?.options("pci") ?? []).first { $0.hasPrefix("disable_acs_redir=") || $0.hasPrefix("config_acs=") }
             return

@@ -39,6 +39,20 @@ public struct GroupIsolationCheck: Check {
             let own = ACSRule.path(of: d, host: host)
             let others = g.pciMembers.filter { $0 != d.address }
             let evidence = Self.evidence(own, host)
+            if let (line, peers) = Self.switchPeers(of: d, host: host), !peers.isEmpty {
+                // The group the kernel gave is smaller than what the switch lets through.
+                let merges = others.isEmpty ? [] : byGroup[g.id] ?? Self.merges(of: g, host: host)
+                byGroup[g.id] = merges
+                let why = merges.map { ACSRule.describe($0, host) }
+                return finding(
+                    .warn, s,
+                    (why.isEmpty
+                        ? "alone in IOMMU group \(g.id), but " : "group \(g.id) is large because \(why.joined(separator: "; and ")); and ")
+                        + line,
+                    detail:
+                        "pci_device_group checks ACS only on the ports above each device, and a switch's downstream ports sit in different slots of its internal bus: the kernel gives the devices below them separate groups although a downstream port without ACS Request Redirect routes requests from below it straight to its sibling ports.",
+                    remedy: remedy, evidence: evidence)
+            }
             if others.isEmpty, !own.merges.isEmpty {
                 let why = own.merges.map { ACSRule.describe($0, host) }.joined(separator: "; and ")
                 return finding(
@@ -87,6 +101,40 @@ public struct GroupIsolationCheck: Check {
             }
         }
         return out
+    }
+
+    /// Peer-to-peer inside a switch that the kernel's groups do not show: for each downstream
+    /// port on `d`'s path, its sibling ports under the same upstream port, where either lacks
+    /// ACS (requests that enter a downstream port without Request Redirect are routed to the
+    /// sibling ports, never upstream to the IOMMU), and the functions below them in other groups.
+    static func switchPeers(of d: PCIDevice, host: Host) -> (String, [PCIAddress])? {
+        guard !d.isBridge else { return nil }
+        for (i, p) in d.parents.enumerated() {
+            guard let port = host.device(p), port.expressType == ACSRule.downstreamPort, i + 1 < d.parents.count else { continue }
+            let up = d.parents[i + 1]
+            let portOK = ACSRule.state(of: port, host: host).isEnabled == true
+            let siblings = host.devices.values.filter {
+                $0.address != p && $0.expressType == ACSRule.downstreamPort && $0.parents.first == up
+            }
+            var peers: [PCIAddress] = []
+            var open: [PCIAddress] = portOK ? [] : [p]
+            for q in siblings {
+                let qOK = ACSRule.state(of: q, host: host).isEnabled == true
+                guard !(portOK && qOK) else { continue }
+                if !qOK { open.append(q.address) }
+                peers += host.devices.values.filter {
+                    !$0.isBridge && $0.parents.contains(q.address) && $0.iommuGroup != d.iommuGroup
+                }.map(\.address)
+            }
+            guard !peers.isEmpty else { continue }
+            let sorted = peers.sorted()
+            let noACS = Set(open).sorted().map(\.description).joined(separator: ", ")
+            return (
+                "in the switch below \(ACSRule.named(up, host)), \(noACS) \(open.count == 1 ? "has" : "have") no ACS Request Redirect, so requests entering \(open.count == 1 ? "it" : "them") from below go straight to the sibling ports: peer-to-peer DMA between \(d.bdf) and \(GroupViabilityCheck.some(sorted.map(\.description)).joined(separator: ", ")) (in other groups) is not translated by the IOMMU",
+                sorted
+            )
+        }
+        return nil
     }
 
     /// The same merge: the same port or bridge, or functions of the same multifunction slot.

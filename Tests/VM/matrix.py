@@ -295,6 +295,10 @@ def s_isolation(doc, errors, extras=()):
         f = finding(doc, "device.group-isolation", x["bdf"])
         expect(f and f[0]["status"] == "warn" and f"because {dn['bdf']}" in f[0]["summary"],
                f"{x['bdf']} names {dn['bdf']}: {f and f[0]['summary']}", errors)
+        # ... and that the kernel's separate groups hide the peer-to-peer path to the other NIC.
+        other = next((y for y in behind_dn if y is not x), None)
+        expect(other and f and "in the switch below" in f[0]["summary"] and other["bdf"] in f[0]["summary"],
+               f"{x['bdf']} names the switch peer {other and other['bdf']}: {f and f[0]['summary']}", errors)
     o = finding(doc, "kernel.acs-override")
     expect(o and o[0]["status"] == "pass", f"no override: {o and o[0]['status']}", errors)
 

@@ -49,8 +49,10 @@ public struct GroupIsolationCheck: Check {
                     (why.isEmpty
                         ? "alone in IOMMU group \(g.id), but " : "group \(g.id) is large because \(why.joined(separator: "; and ")); and ")
                         + line,
-                    detail:
-                        "pci_device_group checks ACS only on the ports above each device, and a switch's downstream ports sit in different slots of its internal bus: the kernel gives the devices below them separate groups although a downstream port without ACS Request Redirect routes requests from below it straight to its sibling ports.",
+                    detail: (others.isEmpty
+                        ? ""
+                        : "\(others.count) other function\(others.count == 1 ? "" : "s") share\(others.count == 1 ? "s" : "") the group: \(GroupViabilityCheck.some(others.map(\.description)).joined(separator: ", ")). ")
+                        + "pci_device_group checks ACS only on the ports above each device, and a switch's downstream ports sit in different slots of its internal bus: the kernel gives the devices below them separate groups although a downstream port without ACS Request Redirect routes requests from below it straight to its sibling ports.",
                     remedy: remedy, evidence: evidence)
             }
             if others.isEmpty, !own.merges.isEmpty {

@@ -131,6 +131,13 @@ struct CheckCommand: ParsableCommand {
             valueName: "dir"))
     var checksDir: String?
 
+    @Flag(
+        name: .customLong("accept-acs-override"),
+        help:
+            "Take the IOMMU groups pcie_acs_override= split as they are: a device below a port without ACS is then a warning, not blocked (peer-to-peer DMA between the split devices still bypasses the IOMMU)."
+    )
+    var acceptACSOverride = false
+
     @Flag(help: "Print nothing; report through the exit status only.")
     var quiet = false
 
@@ -158,6 +165,7 @@ struct CheckCommand: ParsableCommand {
         options.lookUpNames = !numeric
         options.noLive = noLive
         options.required = require?.mode
+        if acceptACSOverride { options.accepted.insert(.acsOverride) }
         // Site checks run on this host; a --root tree (someone else's snapshot) is handed to them
         // only when asked for with --checks-dir.
         if checksDir != nil || rootOption.root == "/" {

@@ -100,16 +100,19 @@ def generic_table(sig):
 # ---- PCI config space ------------------------------------------------------------------------
 
 def config_space(vendor, device, cls, header=0, express=None, msix=True, sriov=None, acs=False,
-                 secondary=None, length=4096, flr=False, pm=None, af=None):
+                 secondary=None, length=4096, flr=False, pm=None, af=None, multifunction=False, ats=None):
     """pm: None (no PM capability), "soft-reset" (NoSoftRst-) or "no-soft-reset" (NoSoftRst+);
-    af: None or the Advanced Features capability byte (TP 0x01, FLR 0x02); flr: DevCap bit 28."""
+    af: None or the Advanced Features capability byte (TP 0x01, FLR 0x02); flr: DevCap bit 28.
+    acs: False (none), True (a capability with empty capability and control words: every
+    control hard-wired on), or (cap, ctrl) words. ats: None (none), or whether its Enable bit
+    (control bit 15) is set. multifunction: bit 7 of the header type."""
     b = bytearray(4096)
     struct.pack_into("<HHHH", b, 0, vendor, device, 0x0406, 0x0010)
     b[8] = 1
     b[9] = cls & 0xFF
     b[10] = (cls >> 8) & 0xFF
     b[11] = (cls >> 16) & 0xFF
-    b[0x0E] = header
+    b[0x0E] = header | (0x80 if multifunction else 0)
     if header == 1:
         b[0x18], b[0x19], b[0x1A] = 0, secondary or 1, secondary or 1
     caps = []
@@ -141,6 +144,8 @@ def config_space(vendor, device, cls, header=0, express=None, msix=True, sriov=N
         ext.append((0x10, 0x40))
     if acs:
         ext.append((0x0D, 0x08))
+    if ats is not None:
+        ext.append((0x0F, 0x08))
     off = 0x100
     for i, (cid, size) in enumerate(ext):
         nxt = off + size if i + 1 < len(ext) else 0
@@ -148,6 +153,10 @@ def config_space(vendor, device, cls, header=0, express=None, msix=True, sriov=N
         if cid == 0x10:
             total = sriov
             struct.pack_into("<HH", b, off + 0x0E, total, total)  # InitialVFs, TotalVFs
+        if cid == 0x0D and acs is not True:
+            struct.pack_into("<HH", b, off + 4, acs[0], acs[1])  # PCI_ACS_CAP, PCI_ACS_CTRL
+        if cid == 0x0F:
+            struct.pack_into("<HH", b, off + 4, 0x0020, 0x8000 if ats else 0)  # PCI_ATS_CAP, PCI_ATS_CTRL
         off = nxt
     return bytes(b[:length])
 
@@ -215,7 +224,8 @@ class Host:
 
     def pci(self, bdf, vendor, device, cls, driver=None, group=None, parent=None, header=0, express=0,
             sriov=None, physfn=None, override=None, numa=0, config_len=4096, secondary=None, vfio_dev=None,
-            subsystem=(0, 0), acs=False, msix=None, flr=False, pm=None, af=None, reset_method=None, d3cold=None):
+            subsystem=(0, 0), acs=False, msix=None, flr=False, pm=None, af=None, reset_method=None, d3cold=None,
+            multifunction=False, ats=None):
         if parent:
             self.pci_parent[bdf] = parent
         d = self.device_dir(bdf)
@@ -238,7 +248,7 @@ class Host:
         t.file(f"{d}/config", config_space(cfg_vendor, cfg_device, cls, header=header, express=express,
                                             msix=(header == 0) if msix is None else msix,
                                             sriov=sriov[1] if sriov else None, acs=acs, secondary=secondary, length=config_len,
-                                            flr=flr, pm=pm, af=af))
+                                            flr=flr, pm=pm, af=af, multifunction=multifunction, ats=ats))
         # reset_method (5.15+): hidden by the kernel when there is no method; "" when all disabled.
         if reset_method is not None:
             t.file(f"{d}/reset_method", reset_method + "\n" if reset_method else "")
@@ -342,7 +352,7 @@ def vfio_loaded(h, builtin=False, noiommu="N", dma_entry_limit=65535, unsafe="N"
 
 def intel_server(t, target_driver="vfio-pci", second_driver="i40e", shared=False, reserved=None, dma_entry_limit=65535,
                  dmi=("Dell Inc.", "PowerEdge R750"), uid=0, caps=FULL_CAPS, memlock="8388608", nic=(0x8086, 0x1572),
-                 override=None, cmdline="intel_iommu=on", dmar_table=None):
+                 override=None, cmdline="intel_iommu=on", dmar_table=None, ats=None):
     """An Intel server: a root port with a dual-port NIC behind it, VT-d with IR, VFIO loaded.
     A uid other than 0 sees what an unprivileged user sees: 64 bytes of config space, no table
     contents."""
@@ -358,11 +368,12 @@ def intel_server(t, target_driver="vfio-pci", second_driver="i40e", shared=False
     # Both ports FLR-capable (PCIe DevCap), sharing bus 1: 6.12 lists "flr" (no bus: a sibling).
     h.pci("0000:01:00.0", nic[0], nic[1], 0x020000, driver=target_driver, group=g_a, parent="0000:00:01.0",
           vfio_dev=vfio, override=override or ("vfio-pci" if target_driver == "vfio-pci" else None), subsystem=(0x8086, 0x0000), config_len=cfg,
-          flr=True, reset_method="flr")
+          flr=True, reset_method="flr", ats=ats)
     h.pci("0000:01:00.1", nic[0], nic[1], 0x020000, driver=second_driver, group=g_b, parent="0000:00:01.0", subsystem=(0x8086, 0x0000), config_len=cfg,
           flr=True, reset_method="flr")
-    h.pci("0000:00:1f.0", 0x8086, 0xA1C1, 0x060100, driver="lpc_ich", group=12, msix=False, config_len=cfg)
-    h.pci("0000:00:1f.2", 0x8086, 0xA182, 0x010601, driver="ahci", group=12, config_len=cfg)
+    # LPC and SATA: functions of one multifunction device without ACS, so one group.
+    h.pci("0000:00:1f.0", 0x8086, 0xA1C1, 0x060100, driver="lpc_ich", group=12, msix=False, config_len=cfg, multifunction=True)
+    h.pci("0000:00:1f.2", 0x8086, 0xA182, 0x010601, driver="ahci", group=12, config_len=cfg, multifunction=True)
     h.group(0, ["0000:00:00.0"])
     h.group(1, ["0000:00:01.0"])
     h.group(g_a, ["0000:01:00.0", "0000:01:00.1"] if shared else ["0000:01:00.0"],
@@ -831,6 +842,78 @@ def reset_5_10(t):
     reset_host(t, release="5.10.0-32-amd64", reset_method=False)
 
 
+ACS_REQUIRED = 0x1F  # SV TB RR CR UF in the capability word
+ACS_ON = 0x1D  # SV RR CR UF on in the control word (pci_std_enable_acs; TB only for external ports)
+
+
+def ats_enabled(t):
+    """The Intel server, its NIC's ATS turned on by the IOMMU driver."""
+    intel_server(t, ats=True)
+
+
+def switch_no_acs(t):
+    """A root port with ACS on, a switch below it: downstream port 02:00.0 has no ACS, so the two
+    functions of the NIC below it (each with ACS of its own) share group 14 with the port
+    (pci_acs_path_enabled fails at 02:00.0); downstream port 02:01.0 has ACS, and the NVMe
+    drive below it is alone in group 16."""
+    h = Host(t, "6.12.95-vfiotest", cmdline="intel_iommu=on", config=CONFIG_CUSTOM,
+             tables=[("DMAR", dmar()), ("APIC", generic_table("APIC"))])
+    h.pci("0000:00:00.0", 0x8086, 0x09A2, 0x060000, group=0, express=9, msix=False)
+    h.pci("0000:00:01.0", 0x8086, 0x347A, 0x060400, driver="pcieport", group=1, header=1, express=4, secondary=1,
+          acs=(ACS_REQUIRED, ACS_ON))
+    h.pci("0000:01:00.0", 0x10B5, 0x8747, 0x060400, driver="pcieport", group=2, parent="0000:00:01.0", header=1, express=5,
+          secondary=2, msix=False)
+    h.pci("0000:02:00.0", 0x10B5, 0x8747, 0x060400, driver="pcieport", group=14, parent="0000:01:00.0", header=1, express=6,
+          secondary=3, msix=False)
+    h.pci("0000:02:01.0", 0x10B5, 0x8747, 0x060400, driver="pcieport", group=15, parent="0000:01:00.0", header=1, express=6,
+          secondary=4, msix=False, acs=(ACS_REQUIRED, ACS_ON))
+    h.pci("0000:03:00.0", 0x8086, 0x1572, 0x020000, driver="vfio-pci", group=14, parent="0000:02:00.0", vfio_dev="vfio0",
+          override="vfio-pci", multifunction=True, acs=(0x5D, 0x1D))
+    h.pci("0000:03:00.1", 0x8086, 0x1572, 0x020000, driver="i40e", group=14, parent="0000:02:00.0", multifunction=True,
+          acs=(0x5D, 0x1D))
+    h.pci("0000:04:00.0", 0x144D, 0xA808, 0x010802, driver="nvme", group=16, parent="0000:02:01.0")
+    for gid, members in [(0, ["0000:00:00.0"]), (1, ["0000:00:01.0"]), (2, ["0000:01:00.0"]),
+                         (14, ["0000:02:00.0", "0000:03:00.0", "0000:03:00.1"]), (15, ["0000:02:01.0"]), (16, ["0000:04:00.0"])]:
+        h.group(gid, members)
+    h.intel_unit("dmar0", vt_d_cap(48), VT_D_ECAP_IR, ["0000:00:00.0", "0000:00:01.0", "0000:01:00.0", "0000:02:00.0",
+                                                       "0000:02:01.0", "0000:03:00.0", "0000:03:00.1", "0000:04:00.0"])
+    vfio_loaded(h)
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+    t.node("/dev/vfio/14", 243, 0, 0o600)
+    t.node("/dev/iommu", 10, 123, 0o666)
+    t.node("/dev/vfio/devices/vfio0", 242, 0, 0o600)
+
+
+def acs_override(t):
+    """pcie_acs_override=downstream,multifunction on a kernel with the patch: chipset root port
+    00:1c.0 has no ACS and the dual-port NIC below it (a multifunction device without ACS) is
+    split into groups 14 and 15 the hardware does not give (it would be one group with the
+    port). 05:00.0, behind CPU root port 00:01.0 with ACS, is isolated anyway."""
+    h = Host(t, "6.12.95-vfiotest", cmdline="intel_iommu=on pcie_acs_override=downstream,multifunction", config=CONFIG_CUSTOM,
+             tables=[("DMAR", dmar()), ("APIC", generic_table("APIC"))])
+    h.pci("0000:00:00.0", 0x8086, 0x3E30, 0x060000, group=0, express=9, msix=False)
+    h.pci("0000:00:01.0", 0x8086, 0x1901, 0x060400, driver="pcieport", group=1, header=1, express=4, secondary=5,
+          acs=(ACS_REQUIRED, ACS_ON))
+    h.pci("0000:00:1c.0", 0x8086, 0xA338, 0x060400, driver="pcieport", group=13, header=1, express=4, secondary=3)
+    h.pci("0000:03:00.0", 0x14E4, 0x165F, 0x020000, driver="vfio-pci", group=14, parent="0000:00:1c.0", vfio_dev="vfio0",
+          override="vfio-pci", multifunction=True)
+    h.pci("0000:03:00.1", 0x14E4, 0x165F, 0x020000, driver="tg3", group=15, parent="0000:00:1c.0", multifunction=True)
+    h.pci("0000:05:00.0", 0x10DE, 0x1EB8, 0x030200, driver="vfio-pci", group=16, parent="0000:00:01.0", vfio_dev="vfio1",
+          override="vfio-pci")
+    for gid, members in [(0, ["0000:00:00.0"]), (1, ["0000:00:01.0"]), (13, ["0000:00:1c.0"]), (14, ["0000:03:00.0"]),
+                         (15, ["0000:03:00.1"]), (16, ["0000:05:00.0"])]:
+        h.group(gid, members)
+    h.intel_unit("dmar0", vt_d_cap(48), VT_D_ECAP_IR, ["0000:00:00.0", "0000:00:01.0", "0000:00:1c.0", "0000:03:00.0",
+                                                       "0000:03:00.1", "0000:05:00.0"])
+    vfio_loaded(h)
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+    t.node("/dev/vfio/14", 243, 0, 0o600)
+    t.node("/dev/vfio/16", 243, 1, 0o600)
+    t.node("/dev/iommu", 10, 123, 0o666)
+    t.node("/dev/vfio/devices/vfio0", 242, 0, 0o600)
+    t.node("/dev/vfio/devices/vfio1", 242, 1, 0o600)
+
+
 SCENARIOS = {
     "intel-vfio-ready": intel_vfio_ready,
     "intel-iommu-off": intel_iommu_off,
@@ -860,6 +943,9 @@ SCENARIOS = {
     "host-in-use": host_in_use,
     "reset-host": reset_host,
     "reset-5.10": reset_5_10,
+    "switch-no-acs": switch_no_acs,
+    "acs-override": acs_override,
+    "ats-enabled": ats_enabled,
 }
 
 

@@ -2,10 +2,12 @@ import Foundation
 
 /// The fixture hosts of Tests/Fixtures/hosts (written by make-fixtures.py), by name.
 enum HostFixture: String, CaseIterable, Sendable, CustomStringConvertible {
+    case acsOverride = "acs-override"
     case amdHost = "amd-host"
     case amdHost6_12 = "amd-host-6.12"
     case armGICv2m = "arm-gicv2m"
     case armITS = "arm-its"
+    case atsEnabled = "ats-enabled"
     case bridgeGroup = "bridge-group"
     case container = "container"
     case hostInUse = "host-in-use"
@@ -26,6 +28,7 @@ enum HostFixture: String, CaseIterable, Sendable, CustomStringConvertible {
     case rmrrDirect = "rmrr-direct"
     case sharedGroup = "shared-group"
     case sriovPF = "sriov-pf"
+    case switchNoACS = "switch-no-acs"
     case uioBound = "uio-bound"
     case unreadableIOMMU = "unreadable-iommu"
     case unreadableSys = "unreadable-sys"

@@ -20,10 +20,11 @@ struct VerdictTests {
         #expect(device(r, "0000:00:01.0")?.readiness == .blocked)
     }
 
-    @Test func deviceScopeReadsOnlyTheDeviceAndItsGroup() throws {
+    @Test func deviceScopeReadsOnlyTheDeviceItsGroupAndTheBridgesAbove() throws {
         let r = try probe(.intelVFIOReady, devices: ["0000:01:00.0"])
         #expect(r.verdict.mode == .vfio)
-        #expect(Set(r.host.devices.keys.map(\.description)) == ["0000:01:00.0"])
+        // The root port above it: its ACS decides the group (pci_device_group).
+        #expect(Set(r.host.devices.keys.map(\.description)) == ["0000:00:01.0", "0000:01:00.0"])
         #expect(Set(r.host.groups.keys) == [10])
         #expect(r.verdict.devices.map(\.readiness) == [.ready])
         #expect(r.verdict.summary == "safe VFIO is usable and the device is ready")
@@ -32,7 +33,7 @@ struct VerdictTests {
     @Test func sharedGroupNeedsTheCompanionBound() throws {
         let r = try probe(.sharedGroup, devices: ["0000:01:00.0"])
         #expect(r.verdict.mode == .vfio)
-        #expect(Set(r.host.devices.keys.map(\.description)) == ["0000:01:00.0", "0000:01:00.1"])
+        #expect(Set(r.host.devices.keys.map(\.description)) == ["0000:00:01.0", "0000:01:00.0", "0000:01:00.1"])
         let d = try #require(device(r, "0000:01:00.0"))
         #expect(d.readiness == .bindable)
         #expect(d.actions == Actions.bindToVFIO(PCIAddress("0000:01:00.1")!, currentDriver: "ixgbe"))

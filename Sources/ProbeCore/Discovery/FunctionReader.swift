@@ -52,6 +52,7 @@ extension ReadWorker {
         var d = PCIDevice.Fields(address: a, vendorID: vendor, deviceID: device, classCode: cls)
         if let info {
             d.headerType = info.headerType
+            d.multifunction = info.multifunction
             d.capabilities = info.capabilities
             // A PCI Express function has 4 KiB of config space: its extended list, walked.
             if info.complete, info.expressType != nil {

@@ -144,6 +144,15 @@ public struct HostReader: Sendable {
         for g in Set(devices.values.compactMap(\.iommuGroup)).sorted() { groups[g] = worker.readGroup(g) }
         for g in groups.keys.sorted() { groups[g]!.pciMembers.forEach(load) }
         for pf in Set(devices.values.compactMap(\.physfn)).sorted() { load(pf) }
+        // The isolation rule (pci_device_group) looks at the bridges above each function and at
+        // the other functions of a multifunction slot: a few reads per level, never the bus.
+        for a in Set(devices.values.flatMap(\.parents)).sorted() { load(a) }
+        for a in devices.keys.sorted() where devices[a]?.multifunction == true {
+            for f in UInt8(0)..<8 where f != a.function {
+                let s = PCIAddress(domain: a.domain, bus: a.bus, device: a.device, function: f)
+                if devices[s] == nil, fs.presence("\(HostReader.pciDevices)/\(s)").value != nil { load(s) }
+            }
+        }
         if let names {
             names.load(Set(devices.values.map(PCIConfigReader.Identity.init)))
             for a in Array(devices.keys) { names.name(&devices[a]!) }

@@ -30,6 +30,9 @@ public struct PCIDevice: Sendable, Identifiable {
         public var numaNode: Int?
         /// Config-space header type (0 normal, 1 PCI-PCI bridge, 2 CardBus), without the multi-function bit.
         public var headerType: UInt8?
+        /// The header type's multi-function bit (`pdev->multifunction`): its siblings in the slot
+        /// may reach each other without going upstream unless ACS says otherwise.
+        public var multifunction: Bool = false
         /// PCI Express device/port type from the Express capability (0 endpoint, 4 root port, …).
         public var expressType: UInt8?
         public var capabilities: [PCICapability] = []
@@ -158,6 +161,7 @@ public struct PCICapability: Sendable, Equatable {
     public static let msix: UInt16 = 0x11
     public static let acsExtended: UInt16 = 0x0d
     public static let sriovExtended: UInt16 = 0x10
+    public static let atsExtended: UInt16 = 0x0f
 }
 
 public struct SRIOV: Sendable, Equatable {

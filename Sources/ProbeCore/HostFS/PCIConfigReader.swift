@@ -8,6 +8,8 @@ import CShim
 /// lists in them).
 public struct PCIConfigInfo: Sendable {
     public var headerType: UInt8?
+    /// Bit 7 of the header type: the device has more than one function (`pdev->multifunction`).
+    public var multifunction: Bool = false
     public var capabilities: [PCICapability]
     public var expressType: UInt8?
     public var secondaryBus: UInt8?
@@ -75,7 +77,7 @@ final class PCIConfigReader {
         }
         return .success(
             PCIConfigInfo(
-                headerType: headerType, capabilities: caps, expressType: expressType,
+                headerType: headerType, multifunction: bytes[0x0e] & 0x80 != 0, capabilities: caps, expressType: expressType,
                 secondaryBus: headerType == 1 ? bytes[0x19] : nil, complete: bytes.count > 64,
                 vendorID: UInt16(bytes[0]) | UInt16(bytes[1]) << 8, deviceID: UInt16(bytes[2]) | UInt16(bytes[3]) << 8,
                 classCode: UInt32(bytes[0x0b]) << 16 | UInt32(bytes[0x0a]) << 8 | UInt32(bytes[0x09]), revision: bytes[0x08]))

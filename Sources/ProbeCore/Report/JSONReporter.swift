@@ -66,6 +66,21 @@ public enum JSONReporter {
         let v = r.verdict
         let devices = v.devices.compactMap { dv in h.device(dv.address).map { ($0, dv) } }
         let index = ResetDerivation.BusIndex(h)
+        // Where each shared group was merged (device.group-isolation), worked out once per group.
+        var groupMerges: [Int: JSONValue] = [:]
+        let merged = devices.map { d, _ -> JSONValue in
+            guard let g = h.group(of: d), !g.isNoIOMMU else { return .null }
+            if g.pciMembers.count < 2 { return .array([]) }
+            if let m = groupMerges[g.id] { return m }
+            let m = JSONValue.array(
+                GroupIsolationCheck.merges(of: g, host: h).map { m in
+                    .object([
+                        ("bdf", .string(m.at.description)), ("kind", .string(m.kind.name)), ("reason", .string(ACSRule.describe(m, h))),
+                    ])
+                })
+            groupMerges[g.id] = m
+            return m
+        }
         let titles = Dictionary(r.checks.map { ($0.id, ($0.title, $0.category)) }, uniquingKeysWith: { a, _ in a })
         return [
             ("schema_version", .value(.int(Int64(Report.schemaVersion)))),
@@ -97,7 +112,10 @@ public enum JSONReporter {
                     ]))
             ),
             ("live", .value(liveObject(r.live))),
-            ("devices", .elements(devices.count) { device(devices[$0].0, devices[$0].1, live: r.live, host: h, index: index) }),
+            (
+                "devices",
+                .elements(devices.count) { device(devices[$0].0, devices[$0].1, live: r.live, host: h, index: index, mergedBy: merged[$0]) }
+            ),
             ("missing_devices", .value(JSONValue(h.missing.map(\.description)))),
             ("checks", .elements(r.findings.count) { finding(r.findings[$0], titles) }),
             ("read_problems", .value(JSONValue(h.readProblems))),
@@ -145,7 +163,9 @@ public enum JSONReporter {
         ])
     }
 
-    static func device(_ d: PCIDevice, _ v: DeviceVerdict, live: LiveReport?, host: Host, index: ResetDerivation.BusIndex) -> JSONValue {
+    static func device(
+        _ d: PCIDevice, _ v: DeviceVerdict, live: LiveReport?, host: Host, index: ResetDerivation.BusIndex, mergedBy: JSONValue
+    ) -> JSONValue {
         let use = host.use
         var roles = use.roles[d.address] ?? []
         if d.bootVGA == true, !roles.contains(.bootVGA) { roles.append(.bootVGA) }
@@ -160,6 +180,7 @@ public enum JSONReporter {
             ("name", .string(d.displayName)),
             ("driver", JSONValue(d.driver)),
             ("iommu_group", JSONValue(d.iommuGroup)),
+            ("group_merged_by", mergedBy),
             ("numa_node", JSONValue(d.numaNode)),
             ("interfaces", JSONValue(interfaces)),
             ("block_devices", JSONValue(disks)),

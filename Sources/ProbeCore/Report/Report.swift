@@ -49,6 +49,8 @@ public enum Probe {
         public var opensDevices: Bool { deviceOpen ?? !devices.isEmpty }
         /// Site checks to run (nil: none).
         public var externalChecks: ExternalChecks?
+        /// Risks accepted on the command line (`--accept-acs-override`).
+        public var accepted: Set<Acceptance> = []
         public init() {}
     }
 
@@ -89,7 +91,7 @@ public enum Probe {
         } else {
             live = nil
         }
-        var findings = CheckRegistry.run(checks, CheckContext(host: host, live: live))
+        var findings = CheckRegistry.run(checks, CheckContext(host: host, live: live, accepted: options.accepted))
         var descriptors = checks.map { $0.descriptor }
         if let ext = options.externalChecks {
             let siteFindings = ext.run(builtinIDs: Set(CheckRegistry.all.map { $0.descriptor.id }))

@@ -174,6 +174,11 @@ public enum VerdictBuilder {
         }
         var summary = summarize(full, deviceScoped: deviceScoped, notRun: notRun)
         if !disagreements.isEmpty { summary += " [the kernel disagreed with sysfs: live wins]" }
+        // A device kernel.acs-override only warns about is one whose split group the user accepted.
+        if findings.contains(where: { $0.checkID == ACSOverrideCheck.descriptor.id && $0.status == .warn && $0.subject != .host }) {
+            summary +=
+                " [accepted with \(Acceptance.acsOverride.flag): groups pcie_acs_override= split are taken as isolated, though the hardware does not isolate them]"
+        }
         return Verdict(
             mode: full.mode, answer: full.answer, summary: summary, actions: full.actions, reasons: full.reasons,
             undecided: full.undecided, upgrade: full.upgrade, devices: full.devices, notRun: notRun,

@@ -36,6 +36,8 @@ public enum CheckRegistry {
         DeviceDriverCheck.self,
         GroupViabilityCheck.self,
         DriverOverrideCheck.self,
+        VariantDriverCheck.self,
+        BootBindingCheck.self,
         SRIOVCheck.self,
         ReservedRegionsCheck.self,
         VirtioAccessPlatformCheck.self,

@@ -27,6 +27,8 @@ public struct Module: Sendable {
 /// The VFIO stack's modules and the parameters that matter to it.
 public struct Modules: Sendable {
     public var byName: [String: Module]
+    /// The variant drivers' aliases and the modprobe configuration (see `DriverConfig`).
+    public var drivers = DriverConfig()
     public subscript(_ name: String) -> Module? { byName[name] }
 
     public func state(_ name: String) -> ModuleState { byName[name]?.state ?? .unknown }
@@ -44,5 +46,6 @@ public struct Modules: Sendable {
         ("mdev", "CONFIG_VFIO_MDEV", []),
         ("uio", "CONFIG_UIO", []),
         ("uio_pci_generic", "CONFIG_UIO_PCI_GENERIC", []),
+        ("pci_stub", "CONFIG_PCI_STUB", []),
     ]
 }

@@ -96,7 +96,7 @@ public enum JSONReporter {
                     ]))
             ),
             ("live", .value(liveObject(r.live))),
-            ("devices", .elements(devices.count) { device(devices[$0].0, devices[$0].1, live: r.live) }),
+            ("devices", .elements(devices.count) { device(devices[$0].0, devices[$0].1, live: r.live, host: h) }),
             ("missing_devices", .value(JSONValue(h.missing.map(\.description)))),
             ("checks", .elements(r.findings.count) { finding(r.findings[$0], titles) }),
             ("read_problems", .value(JSONValue(h.readProblems))),
@@ -144,7 +144,7 @@ public enum JSONReporter {
         ])
     }
 
-    static func device(_ d: PCIDevice, _ v: DeviceVerdict, live: LiveReport?) -> JSONValue {
+    static func device(_ d: PCIDevice, _ v: DeviceVerdict, live: LiveReport?, host: Host) -> JSONValue {
         .object([
             ("bdf", .string(d.address.description)),
             ("vendor_id", .string(hex(d.vendorID, 4))),
@@ -152,6 +152,7 @@ public enum JSONReporter {
             ("class", .string(hex(d.classCode, 6))),
             ("name", .string(d.displayName)),
             ("driver", JSONValue(d.driver)),
+            ("variant_driver", variantDriver(d, host)),
             ("iommu_group", JSONValue(d.iommuGroup)),
             ("numa_node", JSONValue(d.numaNode)),
             ("mode", .string(v.mode.rawValue)),
@@ -159,6 +160,19 @@ public enum JSONReporter {
             ("reasons", JSONValue(v.reasons)),
             ("actions", JSONValue(v.actions)),
             ("live", live.flatMap { $0.notRun == nil ? $0 : nil }.map { .array(($0.devices[d.address] ?? []).map(walk)) } ?? .null),
+        ])
+    }
+
+    /// The device's vfio-pci variant driver (device.variant-driver), or null.
+    static func variantDriver(_ d: PCIDevice, _ host: Host) -> JSONValue {
+        guard d.headerType ?? 0 == 0, let v = host.modules.drivers.variant(for: d) else { return .null }
+        let cap = VariantCapability.of(v.module, on: host.kernel.version)
+        return .object([
+            ("name", .string(v.module)), ("built_in", .bool(v.builtIn)),
+            ("loaded", .bool(v.builtIn || host.modules.drivers.loadedVariants.contains(v.module))),
+            ("bound", .bool(d.driver == v.module)),
+            ("live_migration", JSONValue(cap?.liveMigration)),
+            ("migration_flags", cap?.migrationFlags.map { JSONValue($0) } ?? .null),
         ])
     }
 

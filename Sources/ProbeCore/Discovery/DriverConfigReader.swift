@@ -1,0 +1,68 @@
+extension HostReader {
+    /// The variant drivers' `vfio_pci:` aliases of the running kernel and the modprobe
+    /// configuration: what decides which driver takes a device, now and at the next boot.
+    func readDriverConfig(release: String?) -> DriverConfig {
+        var config = DriverConfig()
+        if let r = release {
+            let module = readVariantAliases("/lib/modules/\(r)/modules.alias", builtIn: false)
+            // depmod writes modules.builtin.alias from modules.builtin.modinfo (kmod 27+).
+            let builtIn = readVariantAliases("/lib/modules/\(r)/modules.builtin.alias", builtIn: true)
+            switch (module, builtIn) {
+            case (.absent, .absent): config.variantAliases = .absent
+            case (.unreadable(let why), _), (_, .unreadable(let why)): config.variantAliases = .unreadable(why)
+            default: config.variantAliases = .value((builtIn.value ?? []) + (module.value ?? []))
+            }
+        }
+        for m in Set((config.variantAliases.value ?? []).filter { !$0.builtIn }.map(\.module)).sorted()
+        where fs.presence("/sys/module/\(m)/initstate").value == true {
+            config.loadedVariants.insert(m)
+        }
+        config.modprobe = readModprobeConfig()
+        for name in fs.list(DriverConfig.driverctlDirectory).value ?? [] where name.hasPrefix("pci-") {
+            guard let a = PCIAddress(String(name.dropFirst(4))),
+                let driver = fs.read("\(DriverConfig.driverctlDirectory)/\(name)", limit: 4096).text.value, !driver.isEmpty
+            else { continue }
+            config.savedOverrides[a] = driver
+        }
+        return config
+    }
+
+    /// Only the `alias vfio_pci:PATTERN MODULE` lines are kept (a distribution's modules.alias
+    /// has some 30 000 lines; a handful are vfio_pci ones), without vfio_pci's own match-all one.
+    func readVariantAliases(_ path: String, builtIn: Bool) -> Reading<[VariantAlias]> {
+        fs.read(path, limit: 32 << 20).map { bytes in
+            let prefix = Array("alias vfio_pci:".utf8)
+            var out: [VariantAlias] = []
+            var start = bytes.startIndex
+            while start < bytes.endIndex {
+                let end = bytes[start...].firstIndex(of: 0x0a) ?? bytes.endIndex
+                if end - start > prefix.count, bytes[start..<(start + prefix.count)].elementsEqual(prefix) {
+                    let words = bytes[(start + 6)..<end].split(whereSeparator: { $0 == 0x20 || $0 == 0x09 })
+                    if words.count == 2 {
+                        let module = String(decoding: words[1], as: UTF8.self)
+                        if module != "vfio_pci" {
+                            out.append(VariantAlias(pattern: String(decoding: words[0], as: UTF8.self), module: module, builtIn: builtIn))
+                        }
+                    }
+                }
+                start = end + 1
+            }
+            return out
+        }
+    }
+
+    /// modprobe.d(5): the .conf files of its directories, a name in a more important directory
+    /// hiding the same name further down, read in the order of their names.
+    func readModprobeConfig() -> ModprobeConfig {
+        var byName: [String: String] = [:]
+        for dir in ModprobeConfig.directories.reversed() {
+            for name in fs.list(dir).value ?? [] where name.hasSuffix(".conf") { byName[name] = "\(dir)/\(name)" }
+        }
+        var config = ModprobeConfig()
+        for name in byName.keys.sorted() {
+            let path = byName[name]!
+            if let text = fs.read(path, limit: 1 << 20).text.value { config.parse(text, file: path) }
+        }
+        return config
+    }
+}

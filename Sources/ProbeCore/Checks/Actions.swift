@@ -13,7 +13,8 @@ public enum Actions {
 
     /// Binding one function to vfio-pci (or a variant `driver`, loaded first with `modprobe`
     /// when it is a module not loaded yet) through driver_override, as the kernel documents it.
-    public static func bindToVFIO(_ a: PCIAddress, currentDriver: String?, driver: String = "vfio-pci", modprobe: String? = nil) -> [String] {
+    public static func bindToVFIO(_ a: PCIAddress, currentDriver: String?, driver: String = "vfio-pci", modprobe: String? = nil) -> [String]
+    {
         let bdf = a.description
         var lines = modprobe.map { ["modprobe \($0)"] } ?? []
         lines.append("echo \(driver) > /sys/bus/pci/devices/\(bdf)/driver_override")

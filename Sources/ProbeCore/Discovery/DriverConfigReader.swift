@@ -31,24 +31,36 @@ extension HostReader {
     /// has some 30 000 lines; a handful are vfio_pci ones), without vfio_pci's own match-all one.
     func readVariantAliases(_ path: String, builtIn: Bool) -> Reading<[VariantAlias]> {
         fs.read(path, limit: 32 << 20).map { bytes in
-            let prefix = Array("alias vfio_pci:".utf8)
-            var out: [VariantAlias] = []
-            var start = bytes.startIndex
-            while start < bytes.endIndex {
-                let end = bytes[start...].firstIndex(of: 0x0a) ?? bytes.endIndex
-                if end - start > prefix.count, bytes[start..<(start + prefix.count)].elementsEqual(prefix) {
-                    let words = bytes[(start + 6)..<end].split(whereSeparator: { $0 == 0x20 || $0 == 0x09 })
-                    if words.count == 2 {
-                        let module = String(decoding: words[1], as: UTF8.self)
-                        if module != "vfio_pci" {
-                            out.append(VariantAlias(pattern: String(decoding: words[0], as: UTF8.self), module: module, builtIn: builtIn))
-                        }
-                    }
-                }
-                start = end + 1
+            HostReader.variantAliasLines(bytes).split(separator: 0x0a).compactMap { line in
+                // "alias PATTERN MODULE"
+                let words = line.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 })
+                guard words.count == 3 else { return nil }
+                let module = String(decoding: words[2], as: UTF8.self)
+                guard module != "vfio_pci" else { return nil }
+                return VariantAlias(pattern: String(decoding: words[1], as: UTF8.self), module: module, builtIn: builtIn)
             }
-            return out
         }
+    }
+
+    /// modules.alias and modules.builtin.alias of a release: a snapshot keeps only their
+    /// `alias vfio_pci:` lines, all the probe reads of them (some 30 000 lines otherwise).
+    static func isModulesAlias(_ path: String) -> Bool {
+        path.hasPrefix("/lib/modules/") && (path.hasSuffix("/modules.alias") || path.hasSuffix("/modules.builtin.alias"))
+    }
+
+    static func variantAliasLines(_ bytes: [UInt8]) -> [UInt8] {
+        let prefix = Array("alias vfio_pci:".utf8)
+        var out: [UInt8] = []
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: 0x0a) ?? bytes.endIndex
+            if end - start > prefix.count, bytes[start..<(start + prefix.count)].elementsEqual(prefix) {
+                out += bytes[start..<end]
+                out.append(0x0a)
+            }
+            start = end + 1
+        }
+        return out
     }
 
     /// modprobe.d(5): the .conf files of its directories, a name in a more important directory

@@ -208,7 +208,9 @@ public struct ModprobeConfig: Sendable, Equatable {
 
     /// modprobe.d(5)'s directories, most important first: a file in /etc/modprobe.d hides one of
     /// the same name further down; kmod reads the files in the order of their names.
-    public static let directories = ["/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d", "/lib/modprobe.d"]
+    public static let directories = [
+        "/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d", "/lib/modprobe.d",
+    ]
 
     /// The last `ids=` given to `module` in the files (module parameters are applied in order:
     /// the last wins), and the file that gives it.
@@ -324,16 +326,21 @@ public struct VariantCapability: Sendable, Equatable {
             // mlx5vf_cmd_set_migratable: only when the VF's firmware reports MLX5_CAP_GEN(migration).
             return .init(
                 migrationFlags: ["STOP_COPY", "P2P", "PRE_COPY"],
-                note: "ConnectX VF live migration, with dirty-page tracking; needs firmware that reports the migration capability (mlx5vf_cmd_set_migratable)")
+                note:
+                    "ConnectX VF live migration, with dirty-page tracking; needs firmware that reports the migration capability (mlx5vf_cmd_set_migratable)"
+            )
         case "hisi_acc_vfio_pci":
             // hisi_acc_vfio_pci_probe: the migration ops only with a PF QM of version 3 or later.
             return .init(
                 migrationFlags: ["STOP_COPY", "PRE_COPY"],
-                note: "HiSilicon SEC/HPRE/ZIP VF live migration; needs the PF on its hisi_sec2/hisi_hpre/hisi_zip driver with a v3 QM (hisi_acc_vfio_pci_probe)")
+                note:
+                    "HiSilicon SEC/HPRE/ZIP VF live migration; needs the PF on its hisi_sec2/hisi_hpre/hisi_zip driver with a v3 QM (hisi_acc_vfio_pci_probe)"
+            )
         case "pds_vfio_pci":
             // pds_vfio_init_device.
             return .init(
-                migrationFlags: ["STOP_COPY", "P2P"], note: "AMD/Pensando DSC VF live migration, with dirty-page tracking (pds_vfio_init_device)")
+                migrationFlags: ["STOP_COPY", "P2P"],
+                note: "AMD/Pensando DSC VF live migration, with dirty-page tracking (pds_vfio_init_device)")
         case "qat_vfio_pci":
             // qat_vf_pci_init_dev: qat_vfmig_create on the PF.
             return .init(
@@ -344,13 +351,19 @@ public struct VariantCapability: Sendable, Equatable {
             if let v, v >= KernelVersion(6, 13) {
                 return .init(
                     migrationFlags: ["STOP_COPY", "P2P", "PRE_COPY"],
-                    note: "virtio-net VF live migration through the PF's admin virtqueue (6.13+), and a legacy I/O BAR for transitional guests")
+                    note:
+                        "virtio-net VF live migration through the PF's admin virtqueue (6.13+), and a legacy I/O BAR for transitional guests"
+                )
             }
             return .init(
                 migrationFlags: nil,
-                note: "emulates a legacy (transitional) virtio-net I/O BAR through the PF's admin virtqueue (virtiovf_pci_probe); no live migration before 6.13")
+                note:
+                    "emulates a legacy (transitional) virtio-net I/O BAR through the PF's admin virtqueue (virtiovf_pci_probe); no live migration before 6.13"
+            )
         case "nvgrace_gpu_vfio_pci":
-            return .init(migrationFlags: nil, note: "exposes the Grace Hopper GPU's coherent device memory as a BAR (nvgrace_gpu_probe); no live migration")
+            return .init(
+                migrationFlags: nil,
+                note: "exposes the Grace Hopper GPU's coherent device memory as a BAR (nvgrace_gpu_probe); no live migration")
         default:
             return nil
         }

@@ -55,7 +55,7 @@ public struct DeviceDriverCheck: Check {
                     + Actions.bindToVFIO(d, on: context.host)  // to its variant driver when it has one
             }
             var needsBinding: [Impact] {
-                Impact.requires(Mode.usable, "\(d.bdf) is not bound to vfio-pci", bind)
+                Impact.requires(Mode.usable, "\(d.bdf) is not bound to \(Actions.vfioDriver(for: d, on: context.host))", bind)
             }
             // vfio_pci_probe refuses a denylisted device unless vfio_pci.disable_denylist is set
             // (a 0444 parameter: at load time, or on the command line when vfio-pci is built in).
@@ -89,7 +89,8 @@ public struct DeviceDriverCheck: Check {
                 return finding(
                     .fail, s,
                     "bound to \(d.driver!): userspace has this device with NO IOMMU isolation and no interrupt safety, and the kernel is not tainted",
-                    remedy: "Rebind it to \(Actions.vfioDriver(for: d, on: context.host)): \(bind.joined(separator: "; "))", evidence: ev, impacts: needsBinding)
+                    remedy: "Rebind it to \(Actions.vfioDriver(for: d, on: context.host)): \(bind.joined(separator: "; "))", evidence: ev,
+                    impacts: needsBinding)
             case .unbound:
                 return finding(.info, s, "no driver bound", evidence: ev, impacts: needsBinding)
             case .stub, .pcieport, .kernel:

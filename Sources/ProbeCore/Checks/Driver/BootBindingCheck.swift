@@ -8,7 +8,8 @@ public struct BootBindingCheck: Check {
             "driver_override lives until the device goes away: a reboot drops it. What binds at boot is configuration: a driverctl override (its udev rule writes driver_override again), pci-stub.ids= and vfio-pci.ids= (dynamic ids, which pci_match_device tries before a driver's own table), options vfio-pci ids= in modprobe.d (only when vfio-pci is a module, and only if it loads before the device's own driver: no pci: alias loads it for the device), and otherwise the device's own driver through its modalias. Built-in drivers bind at their initcalls, before any module; pci-stub (drivers/pci) before vfio-pci (drivers/vfio).",
         remedy: "Make the binding persistent: driverctl set-override BDF vfio-pci.",
         looksAt: [
-            "/proc/cmdline (vfio-pci.ids=, pci-stub.ids=)", "/etc/modprobe.d, /run/modprobe.d, /usr/local/lib/modprobe.d, /usr/lib/modprobe.d, /lib/modprobe.d (options, softdep)",
+            "/proc/cmdline (vfio-pci.ids=, pci-stub.ids=)",
+            "/etc/modprobe.d, /run/modprobe.d, /usr/local/lib/modprobe.d, /usr/lib/modprobe.d, /lib/modprobe.d (options, softdep)",
             "/etc/driverctl.d/pci-BDF", "/sys/bus/pci/devices/BDF/driver_override", "modules.builtin, CONFIG_VFIO_PCI, CONFIG_PCI_STUB",
         ],
         examples: [
@@ -20,16 +21,21 @@ public struct BootBindingCheck: Check {
             .warn(
                 "boot-binding", device: "0000:65:00.0",
                 remedy: Actions.kernelParameter(remove: "pci-stub.ids=10de:1eb8")
-                    + "; then options vfio-pci ids=10de:1eb8,10de:2236,8086:1573 in /etc/modprobe.d/vfio.conf takes it only if vfio-pci loads before the device's own driver: driverctl set-override 0000:65:00.0 vfio-pci"),
+                    + "; then options vfio-pci ids=10de:1eb8,10de:2236,8086:1573 in /etc/modprobe.d/vfio.conf takes it only if vfio-pci loads before the device's own driver: driverctl set-override 0000:65:00.0 vfio-pci"
+            ),
             .warn(
                 "boot-binding", device: "0000:66:00.0",
-                remedy: "echo \"softdep nouveau pre: vfio-pci\" >> /etc/modprobe.d/vfio.conf, and rebuild the initramfs (update-initramfs -u, or dracut -f) if nouveau loads from it"),
+                remedy:
+                    "echo \"softdep nouveau pre: vfio-pci\" >> /etc/modprobe.d/vfio.conf, and rebuild the initramfs (update-initramfs -u, or dracut -f) if nouveau loads from it"
+            ),
         ], decides: false)
 
     /// Who takes the device at boot, and on what authority.
     enum Claim: Equatable {
         /// A driver that certainly binds it, and why.
         case binds(String, because: String)
+        /// driverctl's saved override: its udev rule rebinds the device when it appears.
+        case saved(String, because: String)
         /// vfio-pci or pci-stub as a module with ids naming it: it binds only if it loads before
         /// the device's own driver.
         case races(String, because: String)
@@ -78,13 +84,17 @@ public struct BootBindingCheck: Check {
     /// pci-stub as modules, whose ids work only if they load first (a softdep on the device's driver).
     static func claim(_ d: PCIDevice, _ s: Sources, _ host: Host) -> Claim {
         if let saved = host.modules.drivers.savedOverrides[d.address] {
-            return .binds(saved, because: "driverctl's saved override (\(DriverConfig.driverctlDirectory)/pci-\(d.bdf))")
+            return .saved(saved, because: "driverctl's saved override (\(DriverConfig.driverctlDirectory)/pci-\(d.bdf))")
         }
         let own = d.driver.flatMap { DriverClass($0) == .kernel ? ModprobeConfig.moduleName($0) : nil }
         for (driver, module, entry) in [("pci-stub", "pci_stub", s.stub), ("vfio-pci", "vfio_pci", s.vfio)] {
             guard let found = entry?.ids else { continue }
             let state = host.modules.state(module)
             if state == .builtIn { return .binds(driver, because: "\(found.source), \(driver) built in") }
+            // dracut loads rd.driver.pre= modules before udev starts.
+            if let c = host.kernel.cmdline.value, c.options("rd.driver.pre").contains(where: { ModprobeConfig.moduleName($0) == module }) {
+                return .binds(driver, because: "\(found.source), and rd.driver.pre=\(driver) loads it first")
+            }
             if let own, let dep = host.modules.drivers.modprobe.loadsBefore(module, own) {
                 return .binds(driver, because: "\(found.source), and softdep \(own) pre: \(module) in \(dep.file)")
             }
@@ -106,8 +116,9 @@ public struct BootBindingCheck: Check {
             let override = d.driverOverride
             var ev = [Evidence("/sys/bus/pci/devices/\(d.bdf)/driver", now)]
             if let o = override { ev.append(Evidence("/sys/bus/pci/devices/\(d.bdf)/driver_override", o)) }
-            if let c = host.kernel.cmdline.value, s.vfio?.ids.onCommandLine == true || s.stub?.ids.onCommandLine == true
-                || s.vfioMiss?.onCommandLine == true
+            if let c = host.kernel.cmdline.value,
+                s.vfio?.ids.onCommandLine == true || s.stub?.ids.onCommandLine == true
+                    || s.vfioMiss?.onCommandLine == true
             {
                 ev.append(Evidence("/proc/cmdline", c.raw))
             }
@@ -116,7 +127,7 @@ public struct BootBindingCheck: Check {
             let others = sharers(d, s, host)
 
             switch (DriverClass(d.driver), claim) {
-            case (.vfio, .binds(let driver, let because)):
+            case (.vfio, .binds(let driver, let because)), (.vfio, .saved(let driver, let because)):
                 if driver == d.driver || DriverClass(driver) == .vfio && driver == wanted {
                     return finding(.pass, subject, "at the next boot \(driver) takes it again: \(because)", detail: others, evidence: ev)
                 }
@@ -124,8 +135,9 @@ public struct BootBindingCheck: Check {
                     .warn, subject, "bound to \(now), but at the next boot \(driver) takes it: \(because)", detail: others,
                     remedy: persist, evidence: ev)
             case (.vfio, .races(let driver, let because)):
+                // Unknown, not wrong: an initramfs or modules-load.d may load it first.
                 return finding(
-                    .warn, subject,
+                    .info, subject,
                     "at the next boot \(driver) takes it only if it loads before the device's own driver: \(because), and \(driver) is a module that no alias loads for it",
                     detail: others, remedy: persist, evidence: ev)
             case (.vfio, .ownDriver):
@@ -135,19 +147,24 @@ public struct BootBindingCheck: Check {
                 guard override.map({ DriverClass($0) == .vfio }) == true else {
                     // Bound without an override and with no ids: by new_id, or bind by hand.
                     return finding(
-                        status, subject, "bound to \(now) by nothing that survives a reboot (no driver_override, no ids=)\(misses)",
+                        status, subject,
+                        "bound to \(now) by a bind or new_id that a reboot drops (no driver_override, no ids= name it): at the next boot it goes back to its own driver\(misses)",
                         remedy: persist, evidence: ev)
                 }
                 return finding(
                     status, subject,
-                    "bound to \(now) by driver_override only, which a reboot drops: at the next boot its own driver takes it back\(misses)",
-                    remedy: s.vfioMiss.map { "\(persist)  # or add \(id) to \($0.onCommandLine ? "vfio-pci.ids= on the command line" : "vfio-pci's ids= in modprobe.d")" }
+                    "bound to \(now) by driver_override only, which a reboot drops: at the next boot it goes back to its own driver\(misses)",
+                    remedy: s.vfioMiss.map {
+                        "\(persist)  # or add \(id) to \($0.onCommandLine ? "vfio-pci.ids= on the command line" : "vfio-pci's ids= in modprobe.d")"
+                    }
                         ?? persist,
                     evidence: ev)
             case (.stub, .binds("pci-stub", let because)):
                 let loser = s.vfio.map { "; \($0.ids.source) never gets it" } ?? ""
                 guard let stub = s.stub?.ids else {
-                    return finding(.warn, subject, "on pci-stub, and pci-stub takes it again at the next boot (\(because))", remedy: persist, evidence: ev)
+                    return finding(
+                        .warn, subject, "on pci-stub, and pci-stub takes it again at the next boot (\(because))", remedy: persist,
+                        evidence: ev)
                 }
                 let fix =
                     stub.onCommandLine
@@ -157,29 +174,40 @@ public struct BootBindingCheck: Check {
                 without.stub = nil
                 let then: String
                 switch Self.claim(d, without, host) {
-                case .binds(let driver, let why): then = "; then \(driver) takes it at boot (\(why))"
+                case .binds(let driver, let why), .saved(let driver, let why): then = "; then \(driver) takes it at boot (\(why))"
                 case .races(_, let why): then = "; then \(why) takes it only if vfio-pci loads before the device's own driver: \(persist)"
                 case .ownDriver: then = "; then: \(persist)"
                 }
                 return finding(
                     .warn, subject, "on pci-stub, and pci-stub takes it again at the next boot (\(because))\(loser)",
-                    detail: "pci-stub only holds the device: VFIO needs it rebound to \(wanted) after every boot." + (others.map { "\n" + $0 } ?? ""),
+                    detail: "pci-stub only holds the device: VFIO needs it rebound to \(wanted) after every boot."
+                        + (others.map { "\n" + $0 } ?? ""),
                     remedy: fix + then, evidence: ev)
-            case (_, .binds(let driver, let because)) where driver != d.driver:
-                return finding(.info, subject, "on \(now) now; at the next boot \(driver) takes it: \(because)", detail: others, evidence: ev)
+            case (.kernel, .binds(let driver, let because)):
+                // The same configuration ran at this boot, and the device's driver has it.
+                return finding(
+                    .warn, subject,
+                    "\(because), yet it is on \(now): \(now) binds first (built in and linked before \(driver), or loaded from the initramfs), or it was rebound since boot",
+                    detail: others, remedy: persist, evidence: ev)
+            case (_, .binds(let driver, let because)) where driver != d.driver,
+                (_, .saved(let driver, let because)) where driver != d.driver:
+                return finding(
+                    .info, subject, "on \(now) now; at the next boot \(driver) takes it: \(because)", detail: others, evidence: ev)
             case (.kernel, .races(let driver, let because)):
                 // The ids named it this boot too, yet its own driver has it: it loaded first.
                 let own = ModprobeConfig.moduleName(d.driver!)
                 return finding(
                     .warn, subject,
                     "\(because) names it, yet it is on \(now): \(own) loads before \(driver), and will again at the next boot",
-                    detail: others,
+                    detail: "A softdep names modules; \(now) is the driver's name, usually its module's too (lspci -k lists the module)."
+                        + (others.map { "\n" + $0 } ?? ""),
                     remedy:
                         "echo \"softdep \(own) pre: \(driver)\" >> /etc/modprobe.d/vfio.conf, and rebuild the initramfs (update-initramfs -u, or dracut -f) if \(own) loads from it",
                     evidence: ev)
             case (_, .races(let driver, let because)):
                 return finding(
-                    .info, subject, "on \(now) now; at the next boot \(driver) takes it if it loads before the device's own driver: \(because)",
+                    .info, subject,
+                    "on \(now) now; at the next boot \(driver) takes it if it loads before the device's own driver: \(because)",
                     detail: others, evidence: ev)
             default:
                 return nil

@@ -16,7 +16,7 @@ public struct VariantDriverCheck: Check {
             .warn(
                 "connectx-vf", device: "0000:02:00.3",
                 remedy: "Rebind it to mlx5_vfio_pci (live migration): "
-                    + Actions.bindToVFIO(PCIAddress("0000:02:00.3")!, currentDriver: "vfio-pci", driver: "mlx5_vfio_pci", modprobe: "mlx5_vfio_pci")
+                    + Actions.bindToVFIO(PCIAddress("0000:02:00.3")!, currentDriver: "vfio-pci", driver: "mlx5_vfio_pci")
                     .joined(separator: "; ")),
             .pass("connectx-vf", device: "0000:02:00.4"),
         ], decides: false)

@@ -191,6 +191,19 @@ struct DriverTests {
         #expect(findings(BootBindingCheck.self, h, "0000:01:00.1").isEmpty, "nothing configured for the port on i40e")
     }
 
+    /// modprobe runs an install command instead of loading vfio-pci; such a script may write
+    /// driver_override at boot (the probe does not run it): info, not "lost".
+    @Test func installCommandMayRestoreTheOverride() throws {
+        let h = try host(.bootBinding).with {
+            $0.modules.drivers.modprobe.parse(
+                "install vfio-pci /usr/local/bin/vfio-pci-override.sh; /sbin/modprobe --ignore-install vfio-pci\n",
+                file: "/etc/modprobe.d/override.conf")
+        }
+        let f = try boot(h, "0000:01:00.0")
+        #expect(f.status == .info && f.summary.contains("unless \"install vfio-pci /usr/local/bin/vfio-pci-override.sh"))
+        #expect(f.evidence.contains { $0.path == "/etc/modprobe.d/override.conf" })
+    }
+
     /// pci_stub_init adds pci-stub.ids= as dynids at its initcall: built in, before any module
     /// (and drivers/pci links before drivers/vfio), so vfio-pci's modprobe.d ids never get it.
     @Test func builtInPCIStubWins() throws {
@@ -232,7 +245,11 @@ struct DriverTests {
         let cmdline = h.with { $0.kernel.cmdline = .value(KernelCommandLine("intel_iommu=on vfio-pci.ids=8086:1572")) }
         #expect(try boot(cmdline, "0000:01:00.0").status == .info, "vfio-pci.ids= names it; a race for a module")
         #expect(findings(BootBindingCheck.self, cmdline, "0000:66:00.0").isEmpty, "modprobe.d's 10de:2236 is overridden")
-        let builtIn = cmdline.with { $0.modules.byName["vfio_pci"]?.state = .builtIn }
+        // Bound without an override: the built-in vfio-pci's ids took it at this boot, and will again.
+        let builtIn = cmdline.with {
+            $0.modules.byName["vfio_pci"]?.state = .builtIn
+            $0.devices[PCIAddress("0000:01:00.0")!]!.driverOverride = nil
+        }
         let f = try boot(builtIn, "0000:01:00.0")
         #expect(f.status == .pass && f.summary.contains("vfio-pci built in"))
         #expect(f.detail?.contains("also takes 0000:01:00.1") == true, "ids= match by id, not by slot")
@@ -241,6 +258,23 @@ struct DriverTests {
         #expect(try boot(dracut, "0000:66:00.0").summary.contains("rd.driver.pre=vfio-pci loads it first"))
         let noCmdline = h.with { $0.modules.byName["vfio_pci"]?.state = .builtIn }
         #expect(findings(BootBindingCheck.self, noCmdline, "0000:66:00.0").isEmpty, "built in: modprobe.d options are never read")
+    }
+
+    /// Built-in drivers register in link order (do_initcalls): a built-in device driver linked
+    /// before drivers/vfio binds first, and no softdep orders a built-in driver.
+    @Test func aBuiltInOwnDriverBindsFirst() throws {
+        let h = try host(.bootBinding).with {
+            $0.kernel.cmdline = .value(KernelCommandLine("intel_iommu=on vfio-pci.ids=10de:2236"))
+            $0.modules.byName["vfio_pci"]?.state = .builtIn
+            $0.modules.builtInNames.insert("nouveau")
+        }
+        let f = try boot(h, "0000:66:00.0")
+        #expect(f.status == .warn && f.summary.contains("nouveau is built in and binds first"))
+        #expect(f.remedy == "driverctl set-override 0000:66:00.0 vfio-pci", "a softdep cannot order a built-in driver")
+        // On vfio-pci by an override, with built-in ids: its own driver may have won at boot.
+        let nic = h.with { $0.kernel.cmdline = .value(KernelCommandLine("intel_iommu=on vfio-pci.ids=8086:1572")) }
+        let g = try boot(nic, "0000:01:00.0")
+        #expect(g.status == .info && g.summary.contains("unless its own driver is built in"))
     }
 
     /// driverctl's udev rule applies /etc/driverctl.d/pci-BDF again when the device appears.

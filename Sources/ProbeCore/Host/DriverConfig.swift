@@ -197,12 +197,16 @@ public struct ModprobeConfig: Sendable, Equatable {
 
     public var options: [Options] = []
     public var softdeps: [SoftDep] = []
+    /// `install MODULE COMMAND` lines: modprobe runs the command instead of loading the module
+    /// (the command is kept in `options`).
+    public var installs: [Options] = []
     /// The .conf files read, in the order kmod reads them.
     public var files: [String] = []
 
-    public init(options: [Options] = [], softdeps: [SoftDep] = [], files: [String] = []) {
+    public init(options: [Options] = [], softdeps: [SoftDep] = [], installs: [Options] = [], files: [String] = []) {
         self.options = options
         self.softdeps = softdeps
+        self.installs = installs
         self.files = files
     }
 
@@ -255,6 +259,8 @@ public struct ModprobeConfig: Sendable, Equatable {
             switch words[0] {
             case "options":
                 options.append(Options(module: module, options: words.dropFirst(2).joined(separator: " "), file: file))
+            case "install":
+                installs.append(Options(module: module, options: words.dropFirst(2).joined(separator: " "), file: file))
             case "softdep":
                 var pre: [String] = [], post: [String] = []
                 var into = 0  // 1 pre, 2 post

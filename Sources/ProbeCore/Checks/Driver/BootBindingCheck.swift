@@ -48,6 +48,9 @@ public struct BootBindingCheck: Check {
         var value: String
         var source: String
         var onCommandLine: Bool
+        /// The modprobe.d file, and the module as written there.
+        var file: String? = nil
+        var module: String = ""
     }
 
     struct Sources {
@@ -65,7 +68,8 @@ public struct BootBindingCheck: Check {
             return IDs(value: c, source: "\(dashed).ids=\(c) on the command line", onCommandLine: true)
         }
         guard host.modules.state(module) != .builtIn, let m = host.modules.drivers.modprobe.ids(module) else { return nil }
-        return IDs(value: m.value, source: "options \(dashed) ids=\(m.value) in \(m.file)", onCommandLine: false)
+        return IDs(
+            value: m.value, source: "options \(dashed) ids=\(m.value) in \(m.file)", onCommandLine: false, file: m.file, module: dashed)
     }
 
     static func sources(_ d: PCIDevice, _ host: Host) -> Sources {
@@ -90,6 +94,11 @@ public struct BootBindingCheck: Check {
         for (driver, module, entry) in [("pci-stub", "pci_stub", s.stub), ("vfio-pci", "vfio_pci", s.vfio)] {
             guard let found = entry?.ids else { continue }
             let state = host.modules.state(module)
+            // Built-in drivers register at their initcalls in link order: drivers/pci (pci-stub)
+            // before every device driver, drivers/vfio after most (gpu, net, nvme, ata).
+            if state == .builtIn, module == "vfio_pci", let own, host.modules.isBuiltIn(own) == true {
+                return .races(driver, because: found.source)  // evaluate says why
+            }
             if state == .builtIn { return .binds(driver, because: "\(found.source), \(driver) built in") }
             // dracut loads rd.driver.pre= modules before udev starts.
             if let c = host.kernel.cmdline.value, c.options("rd.driver.pre").contains(where: { ModprobeConfig.moduleName($0) == module }) {
@@ -122,12 +131,26 @@ public struct BootBindingCheck: Check {
             {
                 ev.append(Evidence("/proc/cmdline", c.raw))
             }
+            // The modprobe.d lines that decide (the command line is in the evidence already).
+            for ids in [s.vfio?.ids, s.stub?.ids, s.vfioMiss].compactMap({ $0 }) {
+                if let file = ids.file { ev.append(Evidence(file, "options \(ids.module) ids=\(ids.value)")) }
+            }
             let persist = "driverctl set-override \(d.bdf) \(wanted)"
             let misses = s.vfioMiss.map { " (\($0.source) does not name \(id))" } ?? ""
             let others = sharers(d, s, host)
 
             switch (DriverClass(d.driver), claim) {
             case (.vfio, .binds(let driver, let because)), (.vfio, .saved(let driver, let because)):
+                // Built-in vfio-pci's ids at boot, but an override holds it now: its own driver
+                // may have won at this boot (built in, linked before drivers/vfio).
+                if case .binds = claim, driver == "vfio-pci", d.driver == "vfio-pci", override.map({ DriverClass($0) == .vfio }) == true,
+                    host.modules.state("vfio_pci") == .builtIn
+                {
+                    return finding(
+                        .info, subject,
+                        "at the next boot vfio-pci takes it (\(because)), unless its own driver is built in and links before drivers/vfio (most of gpu, net, nvme and ata do): driver_override holds it now",
+                        detail: others, remedy: persist, evidence: ev)
+                }
                 if driver == d.driver || DriverClass(driver) == .vfio && driver == wanted {
                     return finding(.pass, subject, "at the next boot \(driver) takes it again: \(because)", detail: others, evidence: ev)
                 }
@@ -150,6 +173,14 @@ public struct BootBindingCheck: Check {
                         status, subject,
                         "bound to \(now) by a bind or new_id that a reboot drops (no driver_override, no ids= name it): at the next boot it goes back to its own driver\(misses)",
                         remedy: persist, evidence: ev)
+                }
+                // An install command for vfio-pci (the Arch wiki's vfio-pci-override.sh) may
+                // write driver_override at boot: the probe does not run it.
+                if let install = host.modules.drivers.modprobe.installs.last(where: { $0.module == "vfio_pci" }) {
+                    return finding(
+                        .info, subject,
+                        "bound to \(now) by driver_override, which a reboot drops unless \"install vfio-pci \(install.options)\" (\(install.file)) writes it again at boot",
+                        evidence: ev + [Evidence(install.file, "install vfio-pci \(install.options)")])
                 }
                 return finding(
                     status, subject,
@@ -196,6 +227,13 @@ public struct BootBindingCheck: Check {
             case (.kernel, .races(let driver, let because)):
                 // The ids named it this boot too, yet its own driver has it: it loaded first.
                 let own = ModprobeConfig.moduleName(d.driver!)
+                if host.modules.isBuiltIn(own) == true {
+                    // No softdep orders a built-in driver: driverctl rebinds it after boot.
+                    return finding(
+                        .warn, subject,
+                        "\(because) names it, yet it is on \(now): \(own) is built in and binds first (built-in drivers register in link order; \(driver) loads or registers after it), and will again at the next boot",
+                        detail: others, remedy: persist, evidence: ev)
+                }
                 return finding(
                     .warn, subject,
                     "\(because) names it, yet it is on \(now): \(own) loads before \(driver), and will again at the next boot",

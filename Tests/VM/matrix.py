@@ -249,6 +249,23 @@ def s_sriov(doc, errors, extras=()):
     expect(t1 and t1["succeeded"], f"VF type1 walk: {t1 and t1['failed_step']}", errors)
 
 
+def s_boot_ids(doc, errors, extras=()):
+    # vfio-pci.ids= with vfio-pci and e1000e both built in (CONFIG_MODULES=n): vfio_pci_fill_ids adds
+    # the dynid at vfio-pci's initcall, and built-in drivers register in link order. Whichever
+    # driver has the NIC, device.boot-binding must say the same of the next boot.
+    d = device(doc)
+    f = finding(doc, "device.boot-binding", d and d["bdf"])
+    drv = d and d["driver"]
+    if drv == "vfio-pci":
+        expect(f and f[0]["status"] == "pass" and "vfio-pci built in" in f[0]["summary"], f"boot-binding {f}", errors)
+        expect(d["readiness"] == "ready", f"readiness {d['readiness']}: {d['reasons']}", errors)
+    elif drv == "e1000e":
+        expect(f and f[0]["status"] == "warn" and "e1000e is built in and binds first" in f[0]["summary"], f"boot-binding {f}", errors)
+        expect(d["readiness"] == "bindable", f"readiness {d['readiness']}: {d['reasons']}", errors)
+    else:
+        errors.append(f"the NIC is on {drv}")
+
+
 VIRTIO_IOMMU = "-machine q35,accel=tcg -device virtio-iommu-pci -device e1000e,romfile="
 SRIOV = ("-machine q35,accel=tcg -device intel-iommu,intremap=on -device pcie-root-port,id=rp1,chassis=1 "
          "-device nvme-subsys,id=subsys0 -device nvme,serial=vp1,bus=rp1,subsys=subsys0,sriov_max_vfs=2,"
@@ -277,6 +294,7 @@ SCENARIOS = [
     ("compat-intel", "compat", INTEL, f"intel_iommu=on {BIND} vp.extra=--require,vfio,--quiet", s_compat_intel),
     ("compat-virtio", "compat", VIRTIO_IOMMU, f"{BIND} vp.extra=--require,vfio,--quiet", s_compat_virtio),
     ("sriov", "compat", SRIOV, "intel_iommu=on vp.sriov=1b36:0010:2", s_sriov),
+    ("boot-ids", "custom", INTEL, f"intel_iommu=on vfio-pci.ids={E1000E} vp.device={E1000E}", s_boot_ids),
 ]
 
 

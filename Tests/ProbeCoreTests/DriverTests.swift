@@ -63,6 +63,28 @@ struct DriverTests {
         #expect(Actions.bindToVFIO(vf, on: h).first == "echo mlx5_vfio_pci > /sys/bus/pci/devices/0000:02:00.2/driver_override")
     }
 
+    /// Without modules.builtin.alias (kmod before 27), the kernel's modules.builtin.modinfo:
+    /// NUL-separated "MODULE.alias=…" entries (modpost's .modinfo of built-in code).
+    @Test func builtInModinfoAliasesAreRead() throws {
+        let root = try scratchFixture(.connectXVF) { root in
+            let dir = root + "/lib/modules/6.12.95-vfiotest"
+            try FileManager.default.removeItem(atPath: dir + "/modules.alias")
+            let modinfo =
+                "mlx5_vfio_pci.license=GPL\0mlx5_vfio_pci.alias=vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i*\0"
+                + "vfio_pci.alias=vfio_pci:v*d*sv*sd*bc*sc*i*\0e1000e.alias=pci:v00008086d000010D3sv*sd*bc*sc*i*\0"
+            try modinfo.write(toFile: dir + "/modules.builtin.modinfo", atomically: true, encoding: .utf8)
+        }
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let h = HostReader(fs: try HostFS(root: root), lookUpNames: false).read(scope: .all)
+        #expect(
+            h.modules.drivers.variantAliases.value == [
+                VariantAlias(pattern: "vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i*", module: "mlx5_vfio_pci", builtIn: true)
+            ])
+        let kept = HostReader.variantAliasesOnly(
+            "/lib/modules/r/modules.builtin.modinfo", Array("a.license=GPL\0b.alias=vfio_pci:v1\0".utf8))
+        #expect(kept == Array("b.alias=vfio_pci:v1\0".utf8))
+    }
+
     /// pci_uevent's MODALIAS ("v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", upper case), matched with
     /// fnmatch as kmod matches aliases.
     @Test func modaliasAndGlob() throws {
@@ -202,6 +224,15 @@ struct DriverTests {
         let f = try boot(h, "0000:01:00.0")
         #expect(f.status == .info && f.summary.contains("unless \"install vfio-pci /usr/local/bin/vfio-pci-override.sh"))
         #expect(f.evidence.contains { $0.path == "/etc/modprobe.d/override.conf" })
+    }
+
+    /// vfio-pci.ids= on the command line that do not name the device (vfio_pci_fill_ids adds
+    /// only what is listed): the override alone holds it, and the remedy says where to fix the ids.
+    @Test func commandLineIDsThatMissAreAWarning() throws {
+        let h = try host(.bootBinding).with { $0.kernel.cmdline = .value(KernelCommandLine("intel_iommu=on vfio-pci.ids=8086:1573")) }
+        let f = try boot(h, "0000:01:00.0")
+        #expect(f.status == .warn && f.summary.contains("vfio-pci.ids=8086:1573 on the command line does not name 8086:1572"))
+        #expect(f.remedy == "driverctl set-override 0000:01:00.0 vfio-pci  # or add 8086:1572 to vfio-pci.ids= on the command line")
     }
 
     /// pci_stub_init adds pci-stub.ids= as dynids at its initcall: built in, before any module

@@ -5,11 +5,15 @@ extension HostReader {
         var config = DriverConfig()
         if let r = release {
             let module = readVariantAliases("/lib/modules/\(r)/modules.alias", builtIn: false)
-            // depmod writes modules.builtin.alias from modules.builtin.modinfo (kmod 27+).
-            let builtIn = readVariantAliases("/lib/modules/\(r)/modules.builtin.alias", builtIn: true)
+            // depmod writes modules.builtin.alias from modules.builtin.modinfo (kmod 27+); before
+            // that, the kernel's modules.builtin.modinfo ("mlx5_vfio_pci.alias=vfio_pci:…\0") is all.
+            var builtIn = readVariantAliases("/lib/modules/\(r)/modules.builtin.alias", builtIn: true)
+            if case .absent = builtIn { builtIn = readBuiltinModinfoAliases("/lib/modules/\(r)/modules.builtin.modinfo") }
+            // What could be read is used (a variant missed only falls back to plain vfio-pci).
             switch (module, builtIn) {
             case (.absent, .absent): config.variantAliases = .absent
-            case (.unreadable(let why), _), (_, .unreadable(let why)): config.variantAliases = .unreadable(why)
+            case (.unreadable(let why), .absent), (.absent, .unreadable(let why)), (.unreadable(let why), .unreadable):
+                config.variantAliases = .unreadable(why)
             default: config.variantAliases = .value((builtIn.value ?? []) + (module.value ?? []))
             }
         }
@@ -42,10 +46,46 @@ extension HostReader {
         }
     }
 
-    /// modules.alias and modules.builtin.alias of a release: a snapshot keeps only their
-    /// `alias vfio_pci:` lines, all the probe reads of them (some 30 000 lines otherwise).
+    /// modules.builtin.modinfo's NUL-separated "MODULE.alias=vfio_pci:PATTERN" entries.
+    func readBuiltinModinfoAliases(_ path: String) -> Reading<[VariantAlias]> {
+        fs.read(path, limit: 32 << 20).map { bytes in
+            HostReader.variantModinfoEntries(bytes).split(separator: 0).compactMap { entry in
+                guard let dot = entry.firstIndex(of: UInt8(ascii: ".")) else { return nil }
+                let module = String(decoding: entry[..<dot], as: UTF8.self)
+                let pattern = entry[(dot + 1)...].dropFirst("alias=".count)
+                guard module != "vfio_pci" else { return nil }
+                return VariantAlias(pattern: String(decoding: pattern, as: UTF8.self), module: module, builtIn: true)
+            }
+        }
+    }
+
+    /// The modinfo entries that are vfio_pci: aliases, each ended by a NUL.
+    static func variantModinfoEntries(_ bytes: [UInt8]) -> [UInt8] {
+        let key = Array(".alias=vfio_pci:".utf8)
+        var out: [UInt8] = []
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: 0) ?? bytes.endIndex
+            let entry = bytes[start..<end]
+            if let dot = entry.firstIndex(of: UInt8(ascii: ".")), entry[dot...].starts(with: key) {
+                out += entry
+                out.append(0)
+            }
+            start = end + 1
+        }
+        return out
+    }
+
+    /// modules.alias, modules.builtin.alias and modules.builtin.modinfo of a release: a snapshot
+    /// keeps only their vfio_pci: aliases, all the probe reads of them (some 30 000 lines otherwise).
     static func isModulesAlias(_ path: String) -> Bool {
-        path.hasPrefix("/lib/modules/") && (path.hasSuffix("/modules.alias") || path.hasSuffix("/modules.builtin.alias"))
+        path.hasPrefix("/lib/modules/")
+            && (path.hasSuffix("/modules.alias") || path.hasSuffix("/modules.builtin.alias") || path.hasSuffix("/modules.builtin.modinfo"))
+    }
+
+    /// What a snapshot keeps of such a file.
+    static func variantAliasesOnly(_ path: String, _ bytes: [UInt8]) -> [UInt8] {
+        path.hasSuffix(".modinfo") ? variantModinfoEntries(bytes) : variantAliasLines(bytes)
     }
 
     static func variantAliasLines(_ bytes: [UInt8]) -> [UInt8] {

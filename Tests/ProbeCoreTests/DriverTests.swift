@@ -154,6 +154,18 @@ struct DriverTests {
         #expect(findings(VariantDriverCheck.self, h, "0000:02:00.2").map(\.status) == [.info])
     }
 
+    /// virtiovf_pci_probe gives the legacy I/O BAR only to a VF (pdev->is_virtfn), and
+    /// mlx5vf_cmd_set_migratable returns early for a function that is not one: such a function
+    /// (a virtio-net PF, a VF passed into a guest) is bound to plain vfio-pci.
+    @Test func vfOnlyVariantsAreNotForOtherFunctions() throws {
+        let h = try host(.connectXVF).with { $0.devices[PCIAddress("0000:02:00.2")!]!.physfn = nil }
+        let guestVF = try #require(h.device(PCIAddress("0000:02:00.2")!))
+        #expect(h.modules.drivers.variant(for: guestVF)?.module == "mlx5_vfio_pci")
+        #expect(Actions.bindToVFIO(guestVF, on: h) == Actions.bindToVFIO(guestVF.address, currentDriver: "mlx5_core"))
+        let f = try #require(findings(VariantDriverCheck.self, h, "0000:02:00.2").first)
+        #expect(f.status == .info && f.summary.contains("not a VF"))
+    }
+
     /// mlx5vf_cmd_set_migratable sets VFIO_MIGRATION_STOP_COPY | P2P | PRE_COPY; a VF on plain
     /// vfio-pci has none of it (warn, readiness unchanged).
     @Test func plainVFIOPCIWhereAVariantExistsIsAWarning() throws {

@@ -26,13 +26,17 @@ public enum Actions {
     /// Binding a device to its variant driver when modules.alias names one for it (the variants'
     /// ids are override_only: pci_match_device offers them only to driver_override), else to vfio-pci.
     public static func bindToVFIO(_ d: PCIDevice, on host: Host) -> [String] {
-        guard let v = host.modules.drivers.variant(for: d) else { return bindToVFIO(d.address, currentDriver: d.driver) }
+        guard let v = host.modules.drivers.bindingVariant(for: d, on: host.kernel.version) else {
+            return bindToVFIO(d.address, currentDriver: d.driver)
+        }
         let load = !v.builtIn && !host.modules.drivers.loadedVariants.contains(v.module)
         return bindToVFIO(d.address, currentDriver: d.driver, driver: v.module, modprobe: load ? v.module : nil)
     }
 
     /// The driver `bindToVFIO(_:on:)` binds: the variant's name, or vfio-pci.
-    public static func vfioDriver(for d: PCIDevice, on host: Host) -> String { host.modules.drivers.variant(for: d)?.module ?? "vfio-pci" }
+    public static func vfioDriver(for d: PCIDevice, on host: Host) -> String {
+        host.modules.drivers.bindingVariant(for: d, on: host.kernel.version)?.module ?? "vfio-pci"
+    }
 
     /// vfio_pci_dev_in_denylist: Intel QAT (DH895xCC, C3000, C62x and their VFs), DSA and IAX on
     /// Sapphire Rapids, which vfio_pci_probe refuses (-EINVAL) unless disable_denylist is set.

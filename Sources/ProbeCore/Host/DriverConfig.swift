@@ -306,6 +306,14 @@ public struct DriverConfig: Sendable {
 
     public static let driverctlDirectory = "/etc/driverctl.d"
 
+    /// The variant to bind a device to: the matching one, unless it is known to add nothing to
+    /// this function (a VF-only variant on a function that is not a VF).
+    public func bindingVariant(for d: PCIDevice, on v: KernelVersion?) -> VariantAlias? {
+        guard let variant = variant(for: d) else { return nil }
+        if VariantCapability.of(variant.module, on: v)?.onlyVFs == true, !d.isVF { return nil }
+        return variant
+    }
+
     /// The variant driver for a device: the most specific `vfio_pci:` alias matching its
     /// modalias (as libvirt picks one); nil when none does.
     public func variant(for d: PCIDevice) -> VariantAlias? {
@@ -322,6 +330,9 @@ public struct VariantCapability: Sendable, Equatable {
     public var migrationFlags: [String]?
     /// What the variant does, and what migration needs of the device.
     public var note: String
+    /// The variant adds its features only to a VF (pdev->is_virtfn, and its PF's driver): on any
+    /// other function (a VF passed into a guest included) it is vfio-pci.
+    public var onlyVFs = true
 
     public var liveMigration: Bool { migrationFlags != nil }
 
@@ -369,7 +380,8 @@ public struct VariantCapability: Sendable, Equatable {
         case "nvgrace_gpu_vfio_pci":
             return .init(
                 migrationFlags: nil,
-                note: "exposes the Grace Hopper GPU's coherent device memory as a BAR (nvgrace_gpu_probe); no live migration")
+                note: "exposes the Grace Hopper GPU's coherent device memory as a BAR (nvgrace_gpu_probe); no live migration",
+                onlyVFs: false)
         default:
             return nil
         }

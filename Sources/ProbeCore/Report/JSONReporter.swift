@@ -171,6 +171,7 @@ public enum JSONReporter {
             ("name", .string(v.module)), ("built_in", .bool(v.builtIn)),
             ("loaded", .bool(v.builtIn || host.modules.drivers.loadedVariants.contains(v.module))),
             ("bound", .bool(d.driver == v.module)),
+            ("used_for_binding", .bool(host.modules.drivers.bindingVariant(for: d, on: host.kernel.version) != nil)),
             ("live_migration", JSONValue(cap?.liveMigration)),
             ("migration_flags", cap?.migrationFlags.map { JSONValue($0) } ?? .null),
         ])

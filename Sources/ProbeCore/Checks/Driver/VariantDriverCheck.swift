@@ -39,6 +39,12 @@ public struct VariantDriverCheck: Check {
                 Evidence(v.builtIn ? "modules.builtin.alias" : "modules.alias", "alias \(v.pattern) \(v.module)"),
                 Evidence("/sys/bus/pci/devices/\(d.bdf)/driver", d.driver ?? "(none)"),
             ]
+            if cap?.onlyVFs == true, !d.isVF, d.driver != v.module {
+                // virtiovf_pci_probe, mlx5vf_cmd_set_migratable, …: only a VF gets the extras.
+                return finding(
+                    .info, s, "matches \(v.module)'s alias, but the variant adds nothing to a function that is not a VF: vfio-pci serves",
+                    detail: cap?.note, evidence: ev)
+            }
             if d.driver == v.module {
                 return finding(.pass, s, "bound to its variant driver \(what)", detail: cap?.note, evidence: ev)
             }

@@ -113,12 +113,13 @@ struct DriverTests {
         #expect(PCIIDMatch("ffffffff:1572")!.matches(nic), "PCI_ANY_ID as the vendor")
     }
 
-    /// modprobe.d(5): kmod's underscores() on module names, '\' continuations, comments, and a
+    /// modprobe.d(5), as kmod_config_parse reads it: underscores() on module names, '\'
+    /// continuations, '#' comment lines, and a
     /// file in /etc/modprobe.d hiding one of the same name in /lib/modprobe.d.
     @Test func modprobeConfigurationIsReadAsKmodReadsIt() throws {
         var c = ModprobeConfig()
         c.parse(
-            "options vfio-pci ids=1:2 # a comment\noptions vfio_pci \\\n disable_idle_d3=1 ids=\"10de:1eb8\"\nsoftdep nouveau pre: vfio-pci post: snd-hda-intel\n",
+            "# options vfio-pci ids=9:9\noptions vfio-pci ids=1:2\noptions vfio_pci \\\n disable_idle_d3=1 ids=\"10de:1eb8\"\nsoftdep nouveau pre: vfio-pci post: snd-hda-intel\n",
             file: "/etc/modprobe.d/a.conf")
         #expect(c.ids("vfio_pci")?.value == "10de:1eb8", "the last ids= wins (param_set_copystring)")
         #expect(c.softdeps == [.init(module: "nouveau", pre: ["vfio_pci"], post: ["snd_hda_intel"], file: "/etc/modprobe.d/a.conf")])

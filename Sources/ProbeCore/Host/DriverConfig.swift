@@ -236,15 +236,15 @@ public struct ModprobeConfig: Sendable, Equatable {
     /// kmod's underscores(): a module name with its dashes as underscores.
     public static func moduleName(_ s: some StringProtocol) -> String { String(s.map { $0 == "-" ? "_" : $0 }) }
 
-    /// Parses one file's text (comments, `\` continuations).
+    /// Parses one file's text as kmod_config_parse does (comments, `\` continuations).
     public mutating func parse(_ text: String, file: String) {
         files.append(file)
         var logical: [String] = []
         var pending = ""
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
             var line = Substring(raw)
-            if line.hasSuffix("\\") {
-                pending += line.dropLast() + " "
+            if line.hasSuffix("\\") {  // freadline_wrapped: the backslash and newline go
+                pending += line.dropLast()
                 continue
             }
             line = Substring(pending + line)
@@ -252,8 +252,9 @@ public struct ModprobeConfig: Sendable, Equatable {
             logical.append(String(line))
         }
         for line in logical {
-            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            // kmod_config_parse: a line that starts with '#' is a comment (a '#' further on is not).
+            guard !line.hasPrefix("#") else { continue }
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard words.count >= 2 else { continue }
             let module = Self.moduleName(words[1])
             switch words[0] {

@@ -910,8 +910,64 @@ def acs_override(t):
     t.node("/dev/vfio/14", 243, 0, 0o600)
     t.node("/dev/vfio/16", 243, 1, 0o600)
     t.node("/dev/iommu", 10, 123, 0o666)
+
+
+MODULES_ALIAS = (  # a few lines of a distribution's modules.alias: the probe keeps the vfio_pci: ones
+    "# Aliases extracted from modules themselves.\n"
+    "alias pci:v000015B3d0000101Dsv*sd*bc*sc*i* mlx5_core\n"
+    "alias pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_core\n"
+    "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n"
+    "alias vfio_pci:v000019E5d0000A251sv*sd*bc*sc*i* hisi_acc_vfio_pci\n"
+    "alias vfio_pci:v00001DD8d00001003sv*sd*bc*sc*i* pds_vfio_pci\n"
+    "alias vfio_pci:v00001AF4d00001041sv*sd*bc*sc*i* virtio_vfio_pci\n"
+    "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n"
+    "alias pci:v00008086d00001572sv*sd*bc*sc*i* i40e\n"
+)
+
+
+def connectx_vf(t):
+    """A ConnectX-6 Dx PF (15b3:101d) on mlx5_core with three VFs (15b3:101e): one on mlx5_core,
+    one on plain vfio-pci, one on mlx5_vfio_pci (kept there across reboots by driverctl); the
+    kernel's modules.alias has mlx5_vfio_pci's vfio_pci: alias for the VF's id."""
+    h = Host(t, "6.12.95-vfiotest", cmdline="intel_iommu=on", config=dict(CONFIG_DISTRO, CONFIG_MLX5_VFIO_PCI="m"), tables=[("DMAR", dmar())])
+    h.pci("0000:00:01.0", 0x8086, 0x347A, 0x060400, driver="pcieport", group=1, header=1, express=4, secondary=2, acs=True)
+    vfs = ["0000:02:00.2", "0000:02:00.3", "0000:02:00.4"]
+    h.pci_parent.update({vf: "0000:00:01.0" for vf in vfs})
+    sub = (0x15B3, 0x0016)
+    h.pci("0000:02:00.0", 0x15B3, 0x101D, 0x020000, driver="mlx5_core", group=20, parent="0000:00:01.0", sriov=(3, 8, vfs), subsystem=sub)
+    h.pci("0000:02:00.2", 0x15B3, 0x101E, 0x020000, driver="mlx5_core", group=21, parent="0000:00:01.0", physfn="0000:02:00.0", subsystem=sub)
+    h.pci("0000:02:00.3", 0x15B3, 0x101E, 0x020000, driver="vfio-pci", group=22, parent="0000:00:01.0", physfn="0000:02:00.0",
+          subsystem=sub, override="vfio-pci", vfio_dev="vfio0")
+    h.pci("0000:02:00.4", 0x15B3, 0x101E, 0x020000, driver="mlx5_vfio_pci", group=23, parent="0000:00:01.0", physfn="0000:02:00.0",
+          subsystem=sub, override="mlx5_vfio_pci", vfio_dev="vfio1")
+    for g, m in [(1, "0000:00:01.0"), (20, "0000:02:00.0"), (21, vfs[0]), (22, vfs[1]), (23, vfs[2])]:
+        h.group(g, [m])
+    h.intel_unit("dmar0", vt_d_cap(48), VT_D_ECAP_IR, ["0000:00:01.0", "0000:02:00.0"] + vfs)
+    vfio_loaded(h, iommufd=False)
+    h.module("mlx5_vfio_pci")
+    t.file("/lib/modules/6.12.95-vfiotest/modules.alias", MODULES_ALIAS)
+    t.file("/etc/driverctl.d/pci-0000:02:00.4", "mlx5_vfio_pci\n")
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+    t.node("/dev/vfio/22", 243, 0, 0o600)
+    t.node("/dev/vfio/23", 243, 1, 0o600)
     t.node("/dev/vfio/devices/vfio0", 242, 0, 0o600)
     t.node("/dev/vfio/devices/vfio1", 242, 1, 0o600)
+
+
+def boot_binding(t):
+    """The Intel server after a few tries at passthrough: its NIC port on vfio-pci by
+    driver_override only (modprobe.d's vfio-pci ids= name 8086:1573, not the NIC's 8086:1572), a
+    T4 (10de:1eb8) on pci-stub by pci-stub.ids= with built-in pci-stub although modprobe.d gives it
+    to vfio-pci, and an A10 (10de:2236) still on nouveau: vfio-pci is a module nothing loads first."""
+    h = intel_server(t, cmdline="intel_iommu=on pci-stub.ids=10de:1eb8")
+    t.file("/lib/modules/6.12.95-vfiotest/modules.builtin", "kernel/drivers/pci/pci-stub.ko\n")
+    h.pci("0000:65:00.0", 0x10DE, 0x1EB8, 0x030200, driver="pci-stub", group=65, subsystem=(0x10DE, 0x12A2))
+    h.pci("0000:66:00.0", 0x10DE, 0x2236, 0x030200, driver="nouveau", group=66, subsystem=(0x10DE, 0x1482))
+    h.group(65, ["0000:65:00.0"])
+    h.group(66, ["0000:66:00.0"])
+    h.intel_unit("dmar2", vt_d_cap(48), VT_D_ECAP_IR, ["0000:65:00.0", "0000:66:00.0"])
+    t.file("/etc/modprobe.d/vfio.conf", "# GPUs for the guests\noptions vfio-pci ids=10de:1eb8,10de:2236,8086:1573\n")
+    t.file("/lib/modprobe.d/systemd.conf", "options bonding max_bonds=0\noptions dummy numdummies=0\n")
 
 
 SCENARIOS = {
@@ -946,6 +1002,8 @@ SCENARIOS = {
     "switch-no-acs": switch_no_acs,
     "acs-override": acs_override,
     "ats-enabled": ats_enabled,
+    "connectx-vf": connectx_vf,
+    "boot-binding": boot_binding,
 }
 
 

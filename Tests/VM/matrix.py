@@ -303,6 +303,23 @@ def s_isolation(doc, errors, extras=()):
     expect(o and o[0]["status"] == "pass", f"no override: {o and o[0]['status']}", errors)
 
 
+def s_boot_ids(doc, errors, extras=()):
+    # vfio-pci.ids= with vfio-pci and e1000e both built in (CONFIG_MODULES=n): vfio_pci_fill_ids adds
+    # the dynid at vfio-pci's initcall, and built-in drivers register in link order. Whichever
+    # driver has the NIC, device.boot-binding must say the same of the next boot.
+    d = device(doc)
+    f = finding(doc, "device.boot-binding", d and d["bdf"])
+    drv = d and d["driver"]
+    if drv == "vfio-pci":
+        expect(f and f[0]["status"] == "pass" and "vfio-pci built in" in f[0]["summary"], f"boot-binding {f}", errors)
+        expect(d["readiness"] == "ready", f"readiness {d['readiness']}: {d['reasons']}", errors)
+    elif drv == "e1000e":
+        expect(f and f[0]["status"] == "warn" and "e1000e is built in and binds first" in f[0]["summary"], f"boot-binding {f}", errors)
+        expect(d["readiness"] == "bindable", f"readiness {d['readiness']}: {d['reasons']}", errors)
+    else:
+        errors.append(f"the NIC is on {drv}")
+
+
 VIRTIO_IOMMU = "-machine q35,accel=tcg -device virtio-iommu-pci -device e1000e,romfile="
 ISOLATION = ("-machine q35,accel=tcg -device intel-iommu,intremap=on "
              "-device pcie-root-port,id=rp1,chassis=1,slot=1 -device e1000e,bus=rp1,romfile= "
@@ -413,6 +430,7 @@ SCENARIOS = [
     ("host-in-use", "custom", HOST_IN_USE, f"intel_iommu=on vp.hostuse=1 vp.bind={E1000E} vp.extra=--device,0000:00:03.0", s_host_in_use),
     ("reset", "custom", RESET, f"intel_iommu=on {BIND} vp.alldevices={NVME}", s_reset),
     ("isolation", "custom", ISOLATION, "intel_iommu=on", s_isolation),
+    ("boot-ids", "custom", INTEL, f"intel_iommu=on vfio-pci.ids={E1000E} vp.device={E1000E}", s_boot_ids),
 ]
 
 

@@ -11,13 +11,31 @@ public enum Actions {
     }
     public static let loadVFIO = "modprobe vfio-pci"
 
-    /// Binding one function to vfio-pci through driver_override, as the kernel documents it.
-    public static func bindToVFIO(_ a: PCIAddress, currentDriver: String?) -> [String] {
+    /// Binding one function to vfio-pci (or a variant `driver`, loaded first with `modprobe`
+    /// when it is a module not loaded yet) through driver_override, as the kernel documents it.
+    public static func bindToVFIO(_ a: PCIAddress, currentDriver: String?, driver: String = "vfio-pci", modprobe: String? = nil) -> [String]
+    {
         let bdf = a.description
-        var lines = ["echo vfio-pci > /sys/bus/pci/devices/\(bdf)/driver_override"]
+        var lines = modprobe.map { ["modprobe \($0)"] } ?? []
+        lines.append("echo \(driver) > /sys/bus/pci/devices/\(bdf)/driver_override")
         if currentDriver != nil { lines.append("echo \(bdf) > /sys/bus/pci/devices/\(bdf)/driver/unbind") }
         lines.append("echo \(bdf) > /sys/bus/pci/drivers_probe")
         return lines
+    }
+
+    /// Binding a device to its variant driver when modules.alias names one for it (the variants'
+    /// ids are override_only: pci_match_device offers them only to driver_override), else to vfio-pci.
+    public static func bindToVFIO(_ d: PCIDevice, on host: Host) -> [String] {
+        guard let v = host.modules.drivers.bindingVariant(for: d, on: host.kernel.version) else {
+            return bindToVFIO(d.address, currentDriver: d.driver)
+        }
+        let load = !v.builtIn && !host.modules.drivers.loadedVariants.contains(v.module)
+        return bindToVFIO(d.address, currentDriver: d.driver, driver: v.module, modprobe: load ? v.module : nil)
+    }
+
+    /// The driver `bindToVFIO(_:on:)` binds: the variant's name, or vfio-pci.
+    public static func vfioDriver(for d: PCIDevice, on host: Host) -> String {
+        host.modules.drivers.bindingVariant(for: d, on: host.kernel.version)?.module ?? "vfio-pci"
     }
 
     /// vfio_pci_dev_in_denylist: Intel QAT (DH895xCC, C3000, C62x and their VFs), DSA and IAX on

@@ -39,6 +39,8 @@ public enum CheckRegistry {
         ACSOverrideCheck.self,
         ATSCheck.self,
         DriverOverrideCheck.self,
+        VariantDriverCheck.self,
+        BootBindingCheck.self,
         SRIOVCheck.self,
         ReservedRegionsCheck.self,
         VirtioAccessPlatformCheck.self,

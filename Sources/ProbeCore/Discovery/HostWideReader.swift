@@ -22,9 +22,11 @@ struct HostWide: Sendable {
 extension HostReader {
     func readHostWide(scope: Host.Scope) -> HostWide {
         let kernel = readKernel()
+        var modules = readModules(release: kernel.release.value, config: kernel.config.value)
+        modules.drivers = readDriverConfig(release: kernel.release.value)
         return HostWide(
             kernel: kernel,
-            modules: readModules(release: kernel.release.value, config: kernel.config.value),
+            modules: modules,
             units: readIOMMUUnits(countDevices: scope == .all),
             tables: readFirmwareTables(),
             groupNodes: scope == .all ? readGroupNodes() : nil,

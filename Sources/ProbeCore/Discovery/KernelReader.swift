@@ -71,7 +71,9 @@ extension HostReader {
             for p in params { values[p] = fs.read("\(dir)/parameters/\(p)").text }
             byName[name] = Module(name: name, state: state, parameters: values, configSymbol: symbol)
         }
-        return Modules(byName: byName)
+        var modules = Modules(byName: byName)
+        (modules.builtInNames, modules.noModules) = (builtin, config?["CONFIG_MODULES"] == "n")
+        return modules
     }
 }
 

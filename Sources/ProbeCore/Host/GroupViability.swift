@@ -47,7 +47,7 @@ extension Host {
                 v.fine.append("\(a) (\(m.driver ?? "no driver"))")
             } else {
                 v.blockers.append("\(a) on \(m.driver ?? "?")")
-                v.actions += Actions.bindToVFIO(a, currentDriver: m.driver)
+                v.actions += Actions.bindToVFIO(m, on: self)  // to its variant driver when it has one
             }
         }
         return v

@@ -27,6 +27,18 @@ public struct Module: Sendable {
 /// The VFIO stack's modules and the parameters that matter to it.
 public struct Modules: Sendable {
     public var byName: [String: Module]
+    /// The variant drivers' aliases and the modprobe configuration (see `DriverConfig`).
+    public var drivers = DriverConfig()
+    /// The modules of modules.builtin (dashes as underscores), and whether the kernel was built
+    /// without module support (CONFIG_MODULES=n: everything is built in).
+    public var builtInNames: Set<String> = []
+    public var noModules = false
+
+    /// Whether a driver (by its module name) is built in; nil when the probe cannot tell.
+    public func isBuiltIn(_ module: String) -> Bool? {
+        if noModules || builtInNames.contains(module) { return true }
+        return builtInNames.isEmpty ? nil : false
+    }
     public subscript(_ name: String) -> Module? { byName[name] }
 
     public func state(_ name: String) -> ModuleState { byName[name]?.state ?? .unknown }
@@ -46,5 +58,6 @@ public struct Modules: Sendable {
         ("uio_pci_generic", "CONFIG_UIO_PCI_GENERIC", []),
         // Out of tree (github.com/gnif/vendor-reset): no CONFIG_ symbol; loaded or not.
         ("vendor_reset", "CONFIG_VENDOR_RESET", []),
+        ("pci_stub", "CONFIG_PCI_STUB", []),
     ]
 }

@@ -179,6 +179,7 @@ public enum JSONReporter {
             ("class", .string(hex(d.classCode, 6))),
             ("name", .string(d.displayName)),
             ("driver", JSONValue(d.driver)),
+            ("variant_driver", variantDriver(d, host)),
             ("iommu_group", JSONValue(d.iommuGroup)),
             ("group_merged_by", mergedBy),
             ("numa_node", JSONValue(d.numaNode)),
@@ -230,6 +231,20 @@ public enum JSONReporter {
                 "bus_reset_domain",
                 ResetDerivation.hotResetDomain(of: d, on: host, index: index).map { JSONValue($0.map(\.description)) } ?? .null
             ),
+        ])
+    }
+
+    /// The device's vfio-pci variant driver (device.variant-driver), or null.
+    static func variantDriver(_ d: PCIDevice, _ host: Host) -> JSONValue {
+        guard d.headerType ?? 0 == 0, let v = host.modules.drivers.variant(for: d) else { return .null }
+        let cap = VariantCapability.of(v.module, on: host.kernel.version)
+        return .object([
+            ("name", .string(v.module)), ("built_in", .bool(v.builtIn)),
+            ("loaded", .bool(v.builtIn || host.modules.drivers.loadedVariants.contains(v.module))),
+            ("bound", .bool(d.driver == v.module)),
+            ("used_for_binding", .bool(host.modules.drivers.bindingVariant(for: d, on: host.kernel.version) != nil)),
+            ("live_migration", JSONValue(cap?.liveMigration)),
+            ("migration_flags", cap?.migrationFlags.map { JSONValue($0) } ?? .null),
         ])
     }
 

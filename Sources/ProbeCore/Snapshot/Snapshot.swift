@@ -125,7 +125,8 @@ public enum Snapshot {
                 summary.unreadable += 1
             case .file(let bytes):
                 guard let parent = try ensure(HostFS.split(path).0) else { return }
-                try writeFile(join(parent, HostFS.split(path).1), bytes, mode: fs.permissions(path))
+                let kept = HostReader.isModulesAlias(path) ? HostReader.variantAliasesOnly(path, bytes) : bytes
+                try writeFile(join(parent, HostFS.split(path).1), kept, mode: fs.permissions(path))
             case .link(let target):
                 guard let parent = try ensure(HostFS.split(path).0) else { return }
                 try makeLink(join(parent, HostFS.split(path).1), target)

@@ -52,10 +52,10 @@ public struct DeviceDriverCheck: Check {
             let numVFs = pfRefused ? d.sriov?.numVFs ?? 0 : 0
             var bind: [String] {
                 (numVFs > 0 ? [Actions.disableSRIOV(d.address, vfs: vfs, count: numVFs)] : [])
-                    + Actions.bindToVFIO(d.address, currentDriver: d.driver)
+                    + Actions.bindToVFIO(d, on: context.host)  // to its variant driver when it has one
             }
             var needsBinding: [Impact] {
-                Impact.requires(Mode.usable, "\(d.bdf) is not bound to vfio-pci", bind)
+                Impact.requires(Mode.usable, "\(d.bdf) is not bound to \(Actions.vfioDriver(for: d, on: context.host))", bind)
             }
             // vfio_pci_probe refuses a denylisted device unless vfio_pci.disable_denylist is set
             // (a 0444 parameter: at load time, or on the command line when vfio-pci is built in).
@@ -69,7 +69,7 @@ public struct DeviceDriverCheck: Check {
                 let impacts =
                     builtIn
                     ? Impact.blocks(Mode.usable, why, fix: [fix])
-                    : Impact.requires(Mode.usable, why, [fix] + Actions.bindToVFIO(d.address, currentDriver: d.driver))
+                    : Impact.requires(Mode.usable, why, [fix] + Actions.bindToVFIO(d, on: context.host))
                 return finding(
                     .fail, s, "on vfio-pci's denylist: binding it fails with EINVAL unless vfio_pci.disable_denylist=1",
                     detail:
@@ -89,7 +89,8 @@ public struct DeviceDriverCheck: Check {
                 return finding(
                     .fail, s,
                     "bound to \(d.driver!): userspace has this device with NO IOMMU isolation and no interrupt safety, and the kernel is not tainted",
-                    remedy: "Rebind it to vfio-pci: \(bind.joined(separator: "; "))", evidence: ev, impacts: needsBinding)
+                    remedy: "Rebind it to \(Actions.vfioDriver(for: d, on: context.host)): \(bind.joined(separator: "; "))", evidence: ev,
+                    impacts: needsBinding)
             case .unbound:
                 return finding(.info, s, "no driver bound", evidence: ev, impacts: needsBinding)
             case .stub, .pcieport, .kernel:

@@ -147,7 +147,7 @@ public struct LiveDiagnosis: Sendable, Equatable {
                 "Close the group's /dev/vfio node first, or use one path only.", [])
         case (.groupGetDeviceFD, .operationNotSupportedByDevice) where d.map({ DriverClass($0.driver) != .vfio }) == true:
             // The group is there (a companion is on vfio-pci), but this function is not a VFIO device.
-            let bind = Actions.bindToVFIO(d!.address, currentDriver: d!.driver)
+            let bind = Actions.bindToVFIO(d!, on: host)
             return diag(
                 "\(d!.bdf) is not bound to vfio-pci, so VFIO has no device by that name in the group", Actions.Remedy.deviceDriver,
                 requires("\(d!.bdf) is not bound to vfio-pci", bind))

@@ -43,17 +43,21 @@ enum HostFixture: String, CaseIterable, Sendable, CustomStringConvertible {
 /// The snapshots of Tests/Fixtures/snapshots, taken from the VM matrix's kernels.
 enum SnapshotFixture: String, CaseIterable, Sendable, CustomStringConvertible {
     case amdVFIO = "amd-vfio"
+    case bootIDs = "boot-ids"
     case bridgeGroup = "bridge-group"
     case compatIntel = "compat-intel"
     case compatVirtio = "compat-virtio"
     case debianKernel = "debian-kernel"
     case debianNoIR = "debian-no-ir"
+    case hostInUse = "host-in-use"
     case intelBindable = "intel-bindable"
     case intelIOMMUOff = "intel-iommu-off"
     case intelVFIO = "intel-vfio"
+    case isolation = "isolation"
     case mdev = "mdev"
     case noiommuOff = "noiommu-off"
     case noiommuOn = "noiommu-on"
+    case reset = "reset"
     case sriov = "sriov"
     case unprivileged = "unprivileged"
 

@@ -172,11 +172,7 @@ struct ResetCheckTests {
         let root = try scratchFixture(.resetHost) { dir in
             try "".write(toFile: dir + "/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/reset_method", atomically: true, encoding: .utf8)
         }
-        var o = Probe.Options()
-        o.root = root
-        o.devices = [PCIAddress("0000:01:00.0")!]
-        o.only = ["device.reset"]
-        let f = try #require(try Probe.run(o).findings.first)
+        let f = try #require(try probe(root: root, devices: ["0000:01:00.0"], only: ["device.reset"]).findings.first)
         #expect(f.status == .warn)
         #expect(f.summary.hasPrefix("no reset method: every method was disabled through reset_method (the kernel would have flr)"))
         #expect(f.remedy == "echo default > /sys/bus/pci/devices/0000:01:00.0/reset_method")
@@ -192,15 +188,11 @@ struct ResetCheckTests {
             try FileManager.default.createDirectory(atPath: dir + "/sys/module/vendor_reset", withIntermediateDirectories: true)
             try "live\n".write(toFile: dir + "/sys/module/vendor_reset/initstate", atomically: true, encoding: .utf8)
         }
-        var o = Probe.Options()
-        o.root = loaded
-        o.devices = [PCIAddress("0000:02:00.0")!]
-        o.only = ["device.vendor-reset"]
-        let f = try #require(try Probe.run(o).findings.first)
+        let f = try #require(try probe(root: loaded, devices: ["0000:02:00.0"], only: ["device.vendor-reset"]).findings.first)
         #expect(f.status == .warn && f.remedy == "echo device_specific > /sys/bus/pci/devices/0000:02:00.0/reset_method")
         try "device_specific\n".write(
             toFile: loaded + "/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/reset_method", atomically: true, encoding: .utf8)
-        #expect(try Probe.run(o).findings.first?.status == .pass)
+        #expect(try probe(root: loaded, devices: ["0000:02:00.0"], only: ["device.vendor-reset"]).findings.first?.status == .pass)
     }
 
     /// JSON: the methods, where they come from, and the bus-reset domain.

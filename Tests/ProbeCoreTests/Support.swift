@@ -34,6 +34,15 @@ func probe(_ fixture: HostFixture, devices: [String] = [], only: [String] = [], 
     return try Probe.run(o)
 }
 
+/// Runs the whole probe on a tree (a scratch copy of a fixture, a snapshot).
+func probe(root: String, devices: [String] = [], only: [String] = []) throws -> Report {
+    var o = Probe.Options()
+    o.root = root
+    o.devices = devices.compactMap(PCIAddress.init)
+    o.only = only
+    return try Probe.run(o)
+}
+
 /// Runs the vfio-probe binary (or `executable`); returns its exit status and standard output.
 func runBinary(_ arguments: [String], executable: String = Repo.binary) throws -> (status: Int32, stdout: String, stderr: String) {
     let p = Process()

@@ -34,13 +34,16 @@ def build(out, pfs, vfs):
         pf = f"{domain:04x}:{bus:02x}:00.0"
         vf_addrs = [f"{domain:04x}:{bus:02x}:{(1 + i // 8):02x}.{i % 8}" for i in range(vfs)]
         h.pci_parent.update({vf: port for vf in vf_addrs})
-        h.pci(pf, 0x8086, 0x159B, 0x020000, driver="ice", group=group, parent=port, sriov=(vfs, 256, vf_addrs) if vfs else None)
+        # An E810 and its VFs, as the hardware is: FLR on every function (SR-IOV requires it of VFs).
+        h.pci(pf, 0x8086, 0x159B, 0x020000, driver="ice", group=group, parent=port, sriov=(vfs, 256, vf_addrs) if vfs else None,
+              flr=True, reset_method="flr")
         h.group(group, [pf])
         members.append(pf)
         group += 1
         for i, vf in enumerate(vf_addrs):
             drv = "vfio-pci" if i % 2 == 0 else "iavf"
-            h.pci(vf, 0x8086, 0x1889, 0x020000, driver=drv, group=group, parent=port, physfn=pf, vfio_dev=f"vfio{group}" if drv == "vfio-pci" else None)
+            h.pci(vf, 0x8086, 0x1889, 0x020000, driver=drv, group=group, parent=port, physfn=pf, vfio_dev=f"vfio{group}" if drv == "vfio-pci" else None,
+                  flr=True, reset_method="flr")
             h.group(group, [vf])
             members.append(vf)
             if drv == "vfio-pci":

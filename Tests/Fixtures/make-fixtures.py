@@ -352,7 +352,7 @@ def vfio_loaded(h, builtin=False, noiommu="N", dma_entry_limit=65535, unsafe="N"
 
 def intel_server(t, target_driver="vfio-pci", second_driver="i40e", shared=False, reserved=None, dma_entry_limit=65535,
                  dmi=("Dell Inc.", "PowerEdge R750"), uid=0, caps=FULL_CAPS, memlock="8388608", nic=(0x8086, 0x1572),
-                 override=None, cmdline="intel_iommu=on", dmar_table=None, ats=None):
+                 override=None, cmdline="intel_iommu=on", dmar_table=None, ats=None, ats2=None):
     """An Intel server: a root port with a dual-port NIC behind it, VT-d with IR, VFIO loaded.
     A uid other than 0 sees what an unprivileged user sees: 64 bytes of config space, no table
     contents."""
@@ -370,7 +370,7 @@ def intel_server(t, target_driver="vfio-pci", second_driver="i40e", shared=False
           vfio_dev=vfio, override=override or ("vfio-pci" if target_driver == "vfio-pci" else None), subsystem=(0x8086, 0x0000), config_len=cfg,
           flr=True, reset_method="flr", ats=ats)
     h.pci("0000:01:00.1", nic[0], nic[1], 0x020000, driver=second_driver, group=g_b, parent="0000:00:01.0", subsystem=(0x8086, 0x0000), config_len=cfg,
-          flr=True, reset_method="flr")
+          flr=True, reset_method="flr", ats=ats2)
     # LPC and SATA: functions of one multifunction device without ACS, so one group.
     h.pci("0000:00:1f.0", 0x8086, 0xA1C1, 0x060100, driver="lpc_ich", group=12, msix=False, config_len=cfg, multifunction=True)
     h.pci("0000:00:1f.2", 0x8086, 0xA182, 0x010601, driver="ahci", group=12, config_len=cfg, multifunction=True)
@@ -847,8 +847,8 @@ ACS_ON = 0x1D  # SV RR CR UF on in the control word (pci_std_enable_acs; TB only
 
 
 def ats_enabled(t):
-    """The Intel server, its NIC's ATS turned on by the IOMMU driver."""
-    intel_server(t, ats=True)
+    """The Intel server, its NIC's ATS turned on by the IOMMU driver on one port and off on the other."""
+    intel_server(t, ats=True, ats2=False)
 
 
 def switch_no_acs(t):

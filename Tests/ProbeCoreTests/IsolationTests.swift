@@ -264,7 +264,10 @@ struct IsolationTests {
         #expect(f.status == .info)
         #expect(f.summary.hasPrefix("ATS is enabled: the device caches IOMMU translations"))
         #expect(f.impacts.isEmpty)
-        #expect(findings(try probe(.intelVFIOReady, devices: ["0000:01:00.0"]), "device.ats", "0000:01:00.0").first?.status == .pass)
+        // The capability present but off: every request is translated.
+        #expect(findings(try probe(.atsEnabled, devices: ["0000:01:00.1"]), "device.ats", "0000:01:00.1").first?.status == .pass)
+        // No capability: nothing to say.
+        #expect(findings(try probe(.intelVFIOReady, devices: ["0000:01:00.0"]), "device.ats", "0000:01:00.0").isEmpty)
     }
 
     // The JSON report names the merging port for each device of a shared group.

@@ -28,9 +28,19 @@ extension ReadWorker {
 
         var info: PCIConfigInfo?
         var configProblem: String?
-        switch dir.read("config", limit: PCIConfigReader.bytesRead) {
-        case .value(let b):
-            switch pci.decode(a, config: b) {
+        // The header and capability list in one read; for a PCI Express function its extended
+        // list, walked on the same descriptor.
+        let pci = self.pci
+        let config = dir.read("config", limit: PCIConfigReader.bytesRead) { head, more in
+            pci.decode(a, config: head).map { i in
+                var i = i
+                if i.complete, i.expressType != nil { i.capabilities += PCIConfigReader.extendedCapabilities(more) }
+                return i
+            }
+        }
+        switch config {
+        case .value(let decoded):
+            switch decoded {
             case .success(let i): info = i
             case .failure(let e): configProblem = e.message
             }
@@ -54,10 +64,6 @@ extension ReadWorker {
             d.headerType = info.headerType
             d.multifunction = info.multifunction
             d.capabilities = info.capabilities
-            // A PCI Express function has 4 KiB of config space: its extended list, walked.
-            if info.complete, info.expressType != nil {
-                d.capabilities += dir.read("config", pieces: PCIConfigReader.extendedCapabilities).value ?? []
-            }
             d.expressType = info.expressType
             d.secondaryBus = info.secondaryBus
             d.configComplete = info.complete

@@ -57,15 +57,21 @@ public final class HostDirectory {
         }
     }
 
-    /// Pieces of file `name`, on one open descriptor: `visit` reads `count` bytes at an offset
-    /// (nil when the read fails) and makes what it needs of them — the extended-capability walk
-    /// reads a few dwords of a function's 4 KiB of config space, where reading it all would be
-    /// a thousand config cycles. Each piece is recorded at its offset.
-    public func read<T>(_ name: String, pieces visit: (_ read: (_ offset: Int, _ count: Int) -> [UInt8]?) -> T) -> Reading<T> {
+    /// File `name`'s first `limit` bytes, then pieces of it on the same descriptor: `visit` gets
+    /// the bytes and a reader of `count` bytes at an offset (nil when the read fails), and makes
+    /// what it needs of them — a function's header and capability list, then its extended list
+    /// header by header, where reading 4 KiB would be a thousand config cycles. What is read is
+    /// recorded at its offset.
+    public func read<T>(
+        _ name: String, limit: Int, then visit: (_ head: [UInt8], _ read: (_ offset: Int, _ count: Int) -> [UInt8]?) -> T
+    ) -> Reading<T> {
         fs.recorded(full(name), nil) { () throws(HostFSError) in
             let f = try open(name, O_RDONLY)
             defer { Syscalls.close(f) }
-            return visit { offset, count in
+            let head: [UInt8]
+            do throws(Errno) { head = try Syscalls.read(f, limit: limit, oneShow: true) } catch { throw HostFSError(error, full(name)) }
+            fs.log?.record(full(name), piece: head, at: 0)
+            return visit(head) { offset, count in
                 guard let b = try? Syscalls.pread(f, count: count, offset: offset) else { return nil }
                 fs.log?.record(full(name), piece: b, at: offset)
                 return b

@@ -39,7 +39,9 @@ public struct GroupViabilityCheck: Check {
             let many = blockers.count > 8
             let loop =
                 "for d in /sys/kernel/iommu_groups/\(g.id)/devices/*; do b=${d##*/}; [ \"$b\" = \(d.bdf) ] && continue; echo vfio-pci > $d/driver_override; [ -e $d/driver ] && echo $b > $d/driver/unbind; echo $b > /sys/bus/pci/drivers_probe; done"
-            let (viable, sharing, evidence, binds) = (Self.some(fine), Self.some(blockers), Array(ev.prefix(8)), many ? [loop] : actions)
+            let (viable, sharing, evidence, binds) = (
+                Listing.some(fine), Listing.some(blockers), Array(ev.prefix(8)), many ? [loop] : actions
+            )
             if sharing.isEmpty {
                 return finding(
                     .pass, s,
@@ -53,10 +55,5 @@ public struct GroupViabilityCheck: Check {
                 evidence: evidence,
                 impacts: Impact.requires(Mode.iommuBacked, "IOMMU group \(g.id) is shared with \(sharing.joined(separator: ", "))", binds))
         }
-    }
-
-    /// At most eight names, then how many more.
-    static func some(_ names: [String]) -> [String] {
-        names.count <= 8 ? names : Array(names.prefix(8)) + ["and \(names.count - 8) more"]
     }
 }

@@ -72,14 +72,23 @@ public struct BootBindingCheck: Check {
             value: m.value, source: "options \(dashed) ids=\(m.value) in \(m.file)", onCommandLine: false, file: m.file, module: dashed)
     }
 
-    static func sources(_ d: PCIDevice, _ host: Host) -> Sources {
+    /// The host's ids= configurations, parsed once for all its functions.
+    struct Configured {
+        var vfio: (ids: IDs, list: [PCIIDMatch])?
+        var stub: (ids: IDs, list: [PCIIDMatch])?
+        init(_ host: Host) {
+            vfio = ids("vfio_pci", "vfio-pci", host: host).map { ($0, PCIIDMatch.list($0.value)) }
+            stub = ids("pci_stub", "pci-stub", host: host).map { ($0, PCIIDMatch.list($0.value)) }
+        }
+    }
+
+    static func sources(_ d: PCIDevice, _ host: Host, _ configured: Configured? = nil) -> Sources {
+        let c = configured ?? Configured(host)
         var s = Sources()
-        if let v = ids("vfio_pci", "vfio-pci", host: host) {
-            if let e = PCIIDMatch.list(v.value).first(where: { $0.matches(d) }) { s.vfio = (e, v) } else { s.vfioMiss = v }
+        if let v = c.vfio {
+            if let e = v.list.first(where: { $0.matches(d) }) { s.vfio = (e, v.ids) } else { s.vfioMiss = v.ids }
         }
-        if let p = ids("pci_stub", "pci-stub", host: host), let e = PCIIDMatch.list(p.value).first(where: { $0.matches(d) }) {
-            s.stub = (e, p)
-        }
+        if let p = c.stub, let e = p.list.first(where: { $0.matches(d) }) { s.stub = (e, p.ids) }
         return s
     }
 
@@ -114,9 +123,10 @@ public struct BootBindingCheck: Check {
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
+        let configured = Configured(host)
         return host.selectedDevices.compactMap { d -> Finding? in
             guard d.headerType ?? 0 == 0 else { return nil }
-            let s = sources(d, host)
+            let s = sources(d, host, configured)
             let claim = claim(d, s, host)
             let subject = Subject.device(d.address)
             let id = "\(hex(d.vendorID, 4)):\(hex(d.deviceID, 4))"

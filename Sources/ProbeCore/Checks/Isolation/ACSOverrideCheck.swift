@@ -78,7 +78,7 @@ public struct ACSOverrideCheck: Check {
             }
             fictional += 1
             let why = merges.map { ACSRule.describe($0, host) }.joined(separator: "; ")
-            let peers = split.isEmpty ? "the devices below it" : GroupViabilityCheck.some(split.map(\.description)).joined(separator: ", ")
+            let peers = split.isEmpty ? "the devices below it" : Listing.some(split.map(\.description)).joined(separator: ", ")
             let reason =
                 "\(param) splits group \(g.id): \(why.isEmpty ? "a port above it has no ACS" : why), so peer-to-peer DMA between \(d.bdf) and \(peers) is not translated by the IOMMU"
             if accepted {

@@ -51,7 +51,7 @@ public struct GroupIsolationCheck: Check {
                         + line,
                     detail: (others.isEmpty
                         ? ""
-                        : "\(others.count) other function\(others.count == 1 ? "" : "s") share\(others.count == 1 ? "s" : "") the group: \(GroupViabilityCheck.some(others.map(\.description)).joined(separator: ", ")). ")
+                        : "\(others.count) other function\(others.count == 1 ? "" : "s") share\(others.count == 1 ? "s" : "") the group: \(Listing.some(others.map(\.description)).joined(separator: ", ")). ")
                         + "pci_device_group checks ACS only on the ports above each device, and a switch's downstream ports sit in different slots of its internal bus: the kernel gives the devices below them separate groups although a downstream port without ACS Request Redirect routes requests from below it straight to its sibling ports.",
                     remedy: remedy, evidence: evidence)
             }
@@ -88,7 +88,7 @@ public struct GroupIsolationCheck: Check {
             return finding(
                 .warn, s, "group \(g.id) is large because \(reasons.joined(separator: "; and "))",
                 detail:
-                    "\(others.count) other function\(others.count == 1 ? "" : "s") share\(others.count == 1 ? "s" : "") the group: \(GroupViabilityCheck.some(others.map(\.description)).joined(separator: ", ")). VFIO hands out whole groups.",
+                    "\(others.count) other function\(others.count == 1 ? "" : "s") share\(others.count == 1 ? "s" : "") the group: \(Listing.some(others.map(\.description)).joined(separator: ", ")). VFIO hands out whole groups.",
                 remedy: Self.remedy(for: merges, host), evidence: evidence)
         }
     }
@@ -132,7 +132,7 @@ public struct GroupIsolationCheck: Check {
             let sorted = peers.sorted()
             let noACS = Set(open).sorted().map(\.description).joined(separator: ", ")
             return (
-                "in the switch below \(ACSRule.named(up, host)), \(noACS) \(open.count == 1 ? "has" : "have") no ACS Request Redirect, so requests entering \(open.count == 1 ? "it" : "them") from below go straight to the sibling ports: peer-to-peer DMA between \(d.bdf) and \(GroupViabilityCheck.some(sorted.map(\.description)).joined(separator: ", ")) (in other groups) is not translated by the IOMMU",
+                "in the switch below \(ACSRule.named(up, host)), \(noACS) \(open.count == 1 ? "has" : "have") no ACS Request Redirect, so requests entering \(open.count == 1 ? "it" : "them") from below go straight to the sibling ports: peer-to-peer DMA between \(d.bdf) and \(Listing.some(sorted.map(\.description)).joined(separator: ", ")) (in other groups) is not translated by the IOMMU",
                 sorted
             )
         }

@@ -33,7 +33,19 @@ public struct HotResetCheck: Check {
     public static func evaluate(_ context: CheckContext) -> [Finding] {
         let host = context.host
         let index = ResetDerivation.BusIndex(host)
-        return DeviceResets.candidates(host).map { d in
+        // The domain and its functions off vfio-pci are the same for every function of a bus
+        // (64 VFs of a PF share one): worked out once per bus.
+        var perBus: [PCIAddress: (domain: [PCIAddress], notVFIO: [PCIAddress])?] = [:]
+        func domain(of d: PCIDevice) -> (domain: [PCIAddress], notVFIO: [PCIAddress])? {
+            guard let bridge = d.parents.first else { return nil }
+            if let known = perBus[bridge] { return known }
+            let facts = ResetDerivation.hotResetDomain(of: d, on: host, index: index).map { all in
+                (all, all.filter { DriverClass(host.devices[$0]?.driver) != .vfio })
+            }
+            perBus[bridge] = facts
+            return facts
+        }
+        return DeviceResets.candidates(host).compactMap { d -> Finding? in
             let s = Subject.device(d.address)
             let functionReset = DeviceResets.methods(d, on: host, index: index)?.hasFunctionReset
             // Where the function has a reset of its own, the domain is for the record.
@@ -60,7 +72,7 @@ public struct HotResetCheck: Check {
                         .info, s,
                         others.isEmpty
                             ? "a hot reset resets only this function (the kernel's answer)"
-                            : "a hot reset also resets \(others.map(\.address.description).joined(separator: ", ")): all \(domain.usesDevIDs ? "owned through this iommufd" : "in this process's groups")",
+                            : "a hot reset also resets \(Listing.some(others.map(\.address))): all \(domain.usesDevIDs ? "owned through this iommufd" : "in this process's groups")",
                         evidence: ev)
                 }
                 let list = notOwned.map { m in domain.usesDevIDs ? named(m.address, host) : "\(named(m.address, host)) in group \(m.id)" }
@@ -71,7 +83,11 @@ public struct HotResetCheck: Check {
                         ? "Give the process every group of the reset domain (or open every function's cdev in one iommufd)." : nil,
                     evidence: ev)
             }
-            guard let domain = ResetDerivation.hotResetDomain(of: d, on: host, index: index) else {
+            // A function with a reset of its own, on a whole-host run without the kernel's answer:
+            // its bus-reset domain is in the JSON (devices[].reset), a finding per function of a
+            // bus of VFs would repeat it.
+            if functionReset == true, host.scope == .all { return nil }
+            guard let (domain, offVFIO) = domain(of: d) else {
                 return finding(
                     .info, s,
                     d.parents.isEmpty
@@ -81,21 +97,28 @@ public struct HotResetCheck: Check {
             let bus = "\(hex(d.address.domain, 4)):\(hex(d.address.bus, 2))"
             let partial = host.scope == .all ? "" : " (among the functions read: a --device run reads only the named ones and their groups)"
             let others = domain.filter { $0 != d.address }
-            let ev = others.map { Evidence("/sys/bus/pci/devices/\($0)/driver", host.devices[$0]?.driver ?? "(none)") }
+            let notVFIO = offVFIO.filter { $0 != d.address }
+            // The drivers that decide, at most eight of them: a bus of VFs has dozens.
+            let ev = (notVFIO.isEmpty ? others : notVFIO).prefix(8).map {
+                Evidence("/sys/bus/pci/devices/\($0)/driver", host.devices[$0]?.driver ?? "(none)")
+            }
             if others.isEmpty {
                 return finding(.info, s, "a bus reset of bus \(bus) resets only this function\(partial)", evidence: ev)
             }
-            let notVFIO = others.filter { DriverClass(host.devices[$0]?.driver) != .vfio }
             if notVFIO.isEmpty {
                 return finding(
                     .info, s,
-                    "a bus reset of bus \(bus) also resets \(others.map(\.description).joined(separator: ", ")), all on vfio-pci\(partial)",
+                    "a bus reset of bus \(bus) also resets \(Listing.some(others)), all on vfio-pci\(partial)",
                     evidence: ev)
             }
             let bridges = notVFIO.filter { host.devices[$0]?.isBridge == true }
             let summary =
-                "a bus reset of bus \(bus) also resets \(notVFIO.map { named($0, host) }.joined(separator: ", ")), not on vfio-pci: vfio-pci's reset on release and VFIO_DEVICE_PCI_HOT_RESET need every one on vfio-pci\(partial)"
-            let fix = bridges.isEmpty ? bind(Dictionary(uniqueKeysWithValues: notVFIO.map { ($0, host.devices[$0]?.driver) })) : nil
+                "a bus reset of bus \(bus) also resets \(Listing.some(notVFIO, as: { named($0, host) })), not on vfio-pci: vfio-pci's reset on release and VFIO_DEVICE_PCI_HOT_RESET need every one on vfio-pci\(partial)"
+            // The commands only where they are the remedy (no reset of its own): a bus of VFs
+            // would otherwise build them for every function.
+            var fix: String? {
+                bridges.isEmpty ? bind(Dictionary(uniqueKeysWithValues: notVFIO.map { ($0, host.devices[$0]?.driver) })) : nil
+            }
             return finding(
                 matters, s, summary,
                 detail: bridges.isEmpty

@@ -22,21 +22,30 @@ public struct ResetDerivation: Sendable, Equatable {
             var domain: UInt32
             var bus: UInt8
         }
-        /// On the bus itself.
+        /// On the bus itself, sorted.
         var on: [Bus: [PCIAddress]] = [:]
-        /// On the bus or below it.
+        /// On the bus or below it, sorted.
         var under: [Bus: [PCIAddress]] = [:]
+        /// Buses with a PCI_DEV_FLAGS_NO_BUS_RESET function on or below them (pci_bus_resettable).
+        var unresettable: Set<Bus> = []
         public init(_ host: Host) {
             for (a, d) in host.devices {
                 let own = Bus(domain: a.domain, bus: a.bus)
                 on[own, default: []].append(a)
                 var buses: Set<Bus> = [own]
                 for p in d.parents where p.domain == a.domain { buses.insert(Bus(domain: p.domain, bus: p.bus)) }
-                for b in buses { under[b, default: []].append(a) }
+                let blocks = ResetDerivation.blocksBusReset(d)
+                for b in buses {
+                    under[b, default: []].append(a)
+                    if blocks { unresettable.insert(b) }
+                }
             }
+            on = on.mapValues { $0.sorted() }
+            under = under.mapValues { $0.sorted() }
         }
         func on(_ a: PCIAddress) -> [PCIAddress] { on[Bus(domain: a.domain, bus: a.bus)] ?? [] }
         func under(_ a: PCIAddress) -> [PCIAddress] { under[Bus(domain: a.domain, bus: a.bus)] ?? [] }
+        func resettable(_ a: PCIAddress) -> Bool { !unresettable.contains(Bus(domain: a.domain, bus: a.bus)) }
     }
 
     public static func derive(_ d: PCIDevice, on host: Host, index: BusIndex? = nil) -> ResetDerivation {
@@ -126,7 +135,7 @@ public struct ResetDerivation: Sendable, Equatable {
         } else if ResetQuirks.noBusReset.contains(where: { $0.matches(d) }) || ResetQuirks.nvidiaNoBusReset(d) {
             reasons.append("bus: quirk_no_bus_reset (PCI_DEV_FLAGS_NO_BUS_RESET)")
         } else if !peers.isEmpty {
-            reasons.append("bus: other functions share its bus (\(peers.map(\.description).joined(separator: ", ")))")
+            reasons.append("bus: other functions share its bus (\(Listing.some(peers)))")
         } else if host.scope != .all {
             reasons.append("bus: cannot tell whether other functions share its bus (only the named functions were read)")
         } else {
@@ -137,7 +146,12 @@ public struct ResetDerivation: Sendable, Equatable {
 
     /// The other functions on `d`'s bus, among those read (all of them on a whole-host read).
     public static func busPeers(of d: PCIDevice, on host: Host, index: BusIndex? = nil) -> [PCIAddress] {
-        (index ?? BusIndex(host)).on(d.address).filter { $0 != d.address }.sorted()
+        (index ?? BusIndex(host)).on(d.address).filter { $0 != d.address }
+    }
+
+    /// PCI_DEV_FLAGS_NO_BUS_RESET (quirk_no_bus_reset, and NVIDIA's GPUs with it).
+    static func blocksBusReset(_ x: PCIDevice) -> Bool {
+        ResetQuirks.noBusReset.contains { $0.matches(x) } || ResetQuirks.nvidiaNoBusReset(x)
     }
 
     /// The functions a secondary bus reset of `d`'s bus resets, `d` included: every function on
@@ -146,11 +160,9 @@ public struct ResetDerivation: Sendable, Equatable {
     /// bus, or a PCI_DEV_FLAGS_NO_BUS_RESET device on or below it, or on the bridge).
     public static func hotResetDomain(of d: PCIDevice, on host: Host, index: BusIndex? = nil) -> [PCIAddress]? {
         guard let bridge = d.parents.first else { return nil }
-        let members = (index ?? BusIndex(host)).under(d.address).compactMap { host.devices[$0] }
-        // pci_bus_resettable
-        func blocks(_ x: PCIDevice) -> Bool { ResetQuirks.noBusReset.contains { $0.matches(x) } || ResetQuirks.nvidiaNoBusReset(x) }
-        if let b = host.devices[bridge], blocks(b) { return nil }
-        if members.contains(where: blocks) { return nil }
-        return members.map(\.address).sorted()
+        let index = index ?? BusIndex(host)
+        // pci_bus_resettable: the bridge and every function on or below the bus.
+        if let b = host.devices[bridge], blocksBusReset(b) { return nil }
+        return index.resettable(d.address) ? index.under(d.address) : nil
     }
 }

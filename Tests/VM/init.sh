@@ -53,13 +53,13 @@ if [ -n "$VP_sriov" ]; then  # VVVV:DDDD:N: N VFs on the first such PF, the firs
     [ -e /sys/bus/pci/devices/$vf/driver ] && echo "$vf" > /sys/bus/pci/devices/$vf/driver/unbind
     echo "$vf" > /sys/bus/pci/drivers_probe && say "bound VF $vf to vfio-pci"
 fi
-if [ -n "$VP_bind" ]; then
-    bdf=$(find_bdf "$VP_bind")
+for id in $(echo "$VP_bind" | tr ',' ' '); do  # VVVV:DDDD[,VVVV:DDDD...]: the first of each to vfio-pci
+    bdf=$(find_bdf "$id")
     say "binding $bdf to vfio-pci"
     echo vfio-pci > /sys/bus/pci/devices/$bdf/driver_override
     [ -e /sys/bus/pci/devices/$bdf/driver ] && echo "$bdf" > /sys/bus/pci/devices/$bdf/driver/unbind
     echo "$bdf" > /sys/bus/pci/drivers_probe
-fi
+done
 if [ -n "$VP_mdev" ]; then
     echo 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001 > /sys/class/mdev_bus/mtty/mdev_supported_types/$VP_mdev/create && say "created an $VP_mdev mdev"
 fi

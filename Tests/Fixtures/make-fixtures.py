@@ -394,8 +394,17 @@ def intel_server(t, target_driver="vfio-pci", second_driver="i40e", shared=False
 
 # ---- scenarios -------------------------------------------------------------------------------
 
+def debian_boot(t, grub):
+    """A Debian host's os-release and GRUB defaults."""
+    t.file("/etc/os-release", 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n')
+    t.file("/etc/default/grub", "# If you change this file, run 'update-grub' afterwards\nGRUB_DEFAULT=0\nGRUB_TIMEOUT=5\n"
+                                "GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\n"
+                                f'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX="{grub}"\n')
+
+
 def intel_vfio_ready(t):
     intel_server(t)
+    debian_boot(t, "intel_iommu=on")
     # A DPDK process holding group 10 open, for the live EBUSY diagnosis.
     t.file("/proc/4242/comm", "dpdk-testpmd\n")
     t.link("/proc/4242/fd/0", "/dev/null")
@@ -970,6 +979,29 @@ def boot_binding(t):
     t.file("/lib/modprobe.d/systemd.conf", "options bonding max_bonds=0\noptions dummy numdummies=0\n")
 
 
+def next_boot_debian(t):
+    """The Intel server on Debian: iommu=pt added to /etc/default/grub (through grub.d too) but
+    update-grub not run and the host not rebooted."""
+    intel_server(t)
+    debian_boot(t, "intel_iommu=on")
+    t.file("/etc/default/grub.d/90-passthrough.cfg", 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX iommu=pt"\n')
+
+
+def next_boot_fedora(t):
+    """The Intel server on Fedora: iommu=pt typed at the boot prompt, in no BLS entry and not in
+    /etc/default/grub: the next boot drops it."""
+    intel_server(t, cmdline="intel_iommu=on iommu=pt")
+    t.file("/etc/os-release", 'NAME="Fedora Linux"\nVERSION="41 (Server Edition)"\nID=fedora\n')
+    t.file("/etc/default/grub", 'GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX="rhgb quiet intel_iommu=on"\nGRUB_ENABLE_BLSCFG=true\n')
+    t.file("/boot/loader/entries/4c1f0a-6.12.95-vfiotest.conf",
+           "title Fedora Linux (6.12.95-vfiotest) 41 (Server Edition)\nversion 6.12.95-vfiotest\n"
+           "linux /vmlinuz-6.12.95-vfiotest\ninitrd /initramfs-6.12.95-vfiotest.img\n"
+           "options root=/dev/mapper/fedora-root ro rhgb quiet intel_iommu=on\n")
+    t.file("/boot/loader/entries/4c1f0a-6.11.4-301.fc41.x86_64.conf",
+           "title Fedora Linux (6.11.4-301.fc41.x86_64) 41\nversion 6.11.4-301.fc41.x86_64\n"
+           "linux /vmlinuz-6.11.4-301.fc41.x86_64\noptions root=/dev/mapper/fedora-root ro rhgb quiet\n")
+
+
 SCENARIOS = {
     "intel-vfio-ready": intel_vfio_ready,
     "intel-iommu-off": intel_iommu_off,
@@ -1004,6 +1036,8 @@ SCENARIOS = {
     "ats-enabled": ats_enabled,
     "connectx-vf": connectx_vf,
     "boot-binding": boot_binding,
+    "next-boot-debian": next_boot_debian,
+    "next-boot-fedora": next_boot_fedora,
 }
 
 

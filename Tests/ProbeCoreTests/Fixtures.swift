@@ -23,6 +23,8 @@ enum HostFixture: String, CaseIterable, Sendable, CustomStringConvertible {
     case microvmGuest = "microvm-guest"
     case noiommuEnabled = "noiommu-enabled"
     case noiommuNotCompiled = "noiommu-not-compiled"
+    case nextBootDebian = "next-boot-debian"
+    case nextBootFedora = "next-boot-fedora"
     case nonroot = "nonroot"
     case qatDenylisted = "qat-denylisted"
     case reset5_10 = "reset-5.10"

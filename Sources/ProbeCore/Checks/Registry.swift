@@ -16,6 +16,7 @@ public enum CheckRegistry {
         // kernel
         CommandLineCheck.self,
         TaintCheck.self,
+        NextBootCheck.self,
         // VFIO stack
         ModulesCheck.self,
         DevNodesCheck.self,

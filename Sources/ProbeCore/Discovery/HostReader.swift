@@ -186,6 +186,7 @@ public struct HostReader: Sendable {
             mdevs: w.mdevs.devices,
             mdevParents: w.mdevs.parents,
             use: w.use,
+            boot: w.boot,
             readProblems: problems, deviceListProblem: listProblem)
     }
 }

@@ -17,6 +17,7 @@ struct HostWide: Sendable {
     var vmbus: Reading<[VMBusDevice]>
     var mdevs: (devices: Reading<[MdevDevice]>, parents: Reading<[MdevParent]>)
     var use: HostUse
+    var boot: BootConfig
 }
 
 extension HostReader {
@@ -37,6 +38,7 @@ extension HostReader {
             platform: readPlatform(),
             vmbus: readVMBus(),
             mdevs: readMdevs(),
-            use: readHostUse())
+            use: readHostUse(),
+            boot: readBootConfig(release: kernel.release.value))
     }
 }

@@ -35,6 +35,8 @@ public struct Host: Sendable {
         public var mdevParents: Reading<[MdevParent]>
         /// What the host itself runs on: its disks, interfaces and console, by function.
         public var use: HostUse
+        /// The command lines the next boot is configured with, and the distribution family.
+        public var boot: BootConfig
         /// Problems met while reading: libpci errors, malformed files.
         public var readProblems: [String]
         /// Why /sys/bus/pci/devices could not be listed, when it could not (the devices are then
@@ -64,6 +66,7 @@ public struct Host: Sendable {
     public let platform: Platform
     public let vmbus: Reading<[VMBusDevice]>
     public let use: HostUse
+    public let boot: BootConfig
     public let mdevs: Reading<[MdevDevice]>
     public let mdevParents: Reading<[MdevParent]>
     public let readProblems: [String]
@@ -92,6 +95,7 @@ public struct Host: Sendable {
         platform = parts.platform
         vmbus = parts.vmbus
         use = parts.use
+        boot = parts.boot
         mdevs = parts.mdevs
         mdevParents = parts.mdevParents
         readProblems = parts.readProblems
@@ -109,7 +113,7 @@ public struct Host: Sendable {
         Parts(
             root: root, scope: scope, devices: devices, selected: selected, missing: missing, groups: groups, groupCount: groupCount,
             iommuUnits: iommuUnits, firmware: firmware, kernel: kernel, modules: modules, devNodes: devNodes, process: process,
-            platform: platform, vmbus: vmbus, mdevs: mdevs, mdevParents: mdevParents, use: use, readProblems: readProblems,
+            platform: platform, vmbus: vmbus, mdevs: mdevs, mdevParents: mdevParents, use: use, boot: boot, readProblems: readProblems,
             deviceListProblem: deviceListProblem, unreadableSelected: unreadableSelected, otherDomains: otherDomains)
     }
 

@@ -67,6 +67,15 @@ public struct HostUse: Sendable {
     public func names(of a: PCIAddress) -> [String] { (interfaces[a] ?? []) + (disks[a] ?? []) }
 }
 
+extension Host {
+    /// What the host keeps on function `a`: the roles read host-wide, and the boot VGA flag read
+    /// with the function itself.
+    public func hostUse(of a: PCIAddress) -> [HostUse.Role] {
+        let r = use.roles[a] ?? []
+        return devices[a]?.bootVGA == true && !r.contains(.bootVGA) ? r + [.bootVGA] : r
+    }
+}
+
 /// One line of `/proc/self/mountinfo` (proc(5)): the device number, the mount point and the
 /// source, with the kernel's octal escapes (`\040` for a space) undone.
 ///

@@ -64,7 +64,7 @@ public enum GroupsReporter {
                     let cls = d.className.map { "\($0) [\(hex(d.classCode >> 8, 4))]" } ?? "[\(hex(d.classCode >> 8, 4))]"
                     // Interfaces and disks, and the host's own devices, as dpdk-devbind marks them.
                     let names = r.host.use.names(of: d.address).map { "  \(safe($0))" }.joined()
-                    let inUse = r.host.use.roles[d.address] != nil || d.bootVGA == true ? "  *in use by the host*" : ""
+                    let inUse = r.host.hostUse(of: d.address).isEmpty ? "" : "  *in use by the host*"
                     out.append(
                         "  \(d.address)  \(cls): \(d.displayName) [\(hex(d.vendorID, 4)):\(hex(d.deviceID, 4))]  driver \(safe(d.driver ?? "none"))  numa \(d.numaNode.map(String.init) ?? "?")\(names)\(inUse)"
                     )

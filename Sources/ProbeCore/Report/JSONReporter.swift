@@ -167,8 +167,7 @@ public enum JSONReporter {
         _ d: PCIDevice, _ v: DeviceVerdict, live: LiveReport?, host: Host, index: ResetDerivation.BusIndex, mergedBy: JSONValue
     ) -> JSONValue {
         let use = host.use
-        var roles = use.roles[d.address] ?? []
-        if d.bootVGA == true, !roles.contains(.bootVGA) { roles.append(.bootVGA) }
+        let roles = host.hostUse(of: d.address)
         let interfaces: [String] = use.interfaces[d.address] ?? []
         let disks: [String] = use.disks[d.address] ?? []
         let hostUse: JSONValue = .array(roles.map(JSONReporter.hostUse))

@@ -96,7 +96,7 @@ public struct TextReporter {
             out += Escaping.terminal(names.joined(separator: ","))
             out += "  "
         }
-        if r.host.use.roles[d.address] != nil || d.bootVGA == true { out += "*in use by the host*  " }
+        if !r.host.hostUse(of: d.address).isEmpty { out += "*in use by the host*  " }
         if let g = d.iommuGroup {
             out += "group "
             out += String(g)

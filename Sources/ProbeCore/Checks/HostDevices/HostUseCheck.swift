@@ -35,8 +35,8 @@ public struct HostUseCheck: Check {
             // takes a group whole, and a PF's VFs go when SR-IOV is disabled to bind it.
             let group = host.group(of: d).flatMap { $0.kind == .iommu ? $0 : nil }
             let vfs = (d.sriov?.numVFs ?? 0) > 0 ? host.vfs(of: d.address) : []
-            let own = roles(of: d.address, host)
-            let others = ((group?.pciMembers ?? []) + vfs).filter { $0 != d.address }.map { ($0, roles(of: $0, host)) }.filter {
+            let own = host.hostUse(of: d.address)
+            let others = ((group?.pciMembers ?? []) + vfs).filter { $0 != d.address }.map { ($0, host.hostUse(of: $0)) }.filter {
                 !$0.1.isEmpty
             }
             let names = host.use.names(of: d.address)
@@ -69,12 +69,6 @@ public struct HostUseCheck: Check {
                 .fail, s, "*in use by the host*: \(what)", evidence: evidence,
                 impacts: Impact.blocks(Mode.usable, reason, fix: [Actions.Remedy.hostUse], liveCanLift: false))
         }
-    }
-
-    /// What the host keeps on `a`: the roles read host-wide, and the boot VGA flag of the function.
-    static func roles(of a: PCIAddress, _ host: Host) -> [HostUse.Role] {
-        let r = host.use.roles[a] ?? []
-        return host.devices[a]?.bootVGA == true && !r.contains(.bootVGA) ? r + [.bootVGA] : r
     }
 
     static func evidencePath(_ role: HostUse.Role, _ a: PCIAddress) -> String {

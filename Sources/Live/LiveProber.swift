@@ -14,11 +14,18 @@ public struct LiveProber {
     public var deviceOpen: Bool
     /// Bytes mapped for the DMA trial: small, so it fits any memlock limit worth having.
     public var bufferLength = 4 * 4096
+    /// The separate mappings the stated workload makes (`--memory` / page size): when set, each
+    /// IOMMU-backed walk also runs the capacity trial (MapTrial), up to `mapTrialLimit` of them.
+    public var workloadMappings: Int?
+    /// The trial's bound: 1024 mappings of one 4 KiB page charge 4 MiB against RLIMIT_MEMLOCK, pin
+    /// one page, and take a few milliseconds.
+    public static let mapTrialLimit = 1024
 
-    public init(kernel: any VFIOKernel, fs: HostFS, deviceOpen: Bool = true) {
+    public init(kernel: any VFIOKernel, fs: HostFS, deviceOpen: Bool = true, workloadMappings: Int? = nil) {
         self.kernel = kernel
         self.fs = fs
         self.deviceOpen = deviceOpen
+        self.workloadMappings = workloadMappings
     }
 
     public func run(host: Host) -> LiveReport {
@@ -120,6 +127,12 @@ public struct LiveProber {
             &w, map: .iommuMapDMA, unmap: .iommuUnmapDMA, iova: iova,
             { () throws(Errno) in try container!.map(buffer!, iova: iova!) },
             { () throws(Errno) in try container!.unmap(iova: iova!, size: UInt64(bufferLength)) })
+        if let info {
+            capacityTrial(
+                &w, info.ranges.isEmpty ? [IOVARange(start: 0, last: (1 << 39) - 1)] : info.ranges, alignment: 4096,
+                map: { (iova: UInt64) throws(Errno) in try container!.map(buffer!, iova: iova, length: 4096) },
+                unmap: { (iova: UInt64, size: UInt64) throws(Errno) in try container!.unmap(iova: iova, size: size) })
+        }
         device = deviceSteps(&w, d, group: group)
         return w.walk
     }
@@ -187,6 +200,12 @@ public struct LiveProber {
             &w, map: .ioasMap, unmap: .ioasUnmap, iova: iova,
             { () throws(Errno) in try ioas!.map(buffer!, iova: iova!) },
             { () throws(Errno) in try ioas!.unmap(iova: iova!, length: UInt64(bufferLength)) })
+        if let ranges {
+            capacityTrial(
+                &w, ranges.ranges, alignment: max(4096, ranges.alignment),
+                map: { (iova: UInt64) throws(Errno) in try ioas!.map(buffer!, iova: iova, length: 4096) },
+                unmap: { (iova: UInt64, size: UInt64) throws(Errno) in try ioas!.unmap(iova: iova, length: size) })
+        }
         if let hw = w.step(.getHWInfo, detail: Self.hwText, { () throws(Errno) in try iommufd!.hardwareInfo(devID: devID!) }) {
             w.walk.facts.hwInfoType = hw.type
             w.walk.facts.hwIntelCap = hw.intelCap
@@ -235,6 +254,44 @@ public struct LiveProber {
         if let unmapped = w.step(unmap, detail: { "unmapped 0x\(hex($0, 1))" }, doUnmap) {
             w.walk.facts.unmappedSize = unmapped
             if unmapped != size { w.reject("unmapped 0x\(hex(unmapped, 1)) bytes of 0x\(hex(size, 1))") }
+        }
+    }
+
+    /// `--memory`'s trial: the workload's mappings (within `mapTrialLimit`), each a separate map of
+    /// the buffer's first page at the next IOVA, until the kernel refuses one; then one unmap of
+    /// the whole range. The kernel's answer is a fact (MapTrial), not a failed walk: a refusal
+    /// here is what the budget check reports.
+    func capacityTrial(
+        _ w: inout Recorder, _ ranges: [IOVARange], alignment: UInt64,
+        map: (UInt64) throws(Errno) -> Void, unmap: (UInt64, UInt64) throws(Errno) -> UInt64
+    ) {
+        guard let needed = workloadMappings, needed > 0, w.lastSucceeded else { return }
+        let asked = min(needed, Self.mapTrialLimit)
+        let page: UInt64 = 4096
+        guard let base = Self.chooseIOVA(ranges, length: UInt64(asked) * page, alignment: alignment) else {
+            w.walk.steps.append(LiveStep(.mapTrial(asked), .skipped, "no IOVA range holds \(asked) pages"))
+            return
+        }
+        var trial = MapTrial(asked: asked, needed: needed, pageSize: page, mapped: 0)
+        while trial.mapped < asked {
+            do throws(Errno) { try map(base + UInt64(trial.mapped) * page) } catch {
+                trial.errno = error.rawValue
+                break
+            }
+            trial.mapped += 1
+        }
+        if trial.mapped > 0 {
+            do throws(Errno) { trial.unmapped = try unmap(base, UInt64(trial.mapped) * page) } catch {}
+        } else {
+            trial.unmapped = 0
+        }
+        w.walk.facts.mapTrial = trial
+        w.walk.steps.append(LiveStep(.mapTrial(asked), .ok, trial.description))
+        // A short unmap leaves mappings until the fd closes: say so, as the trial buffer's own does.
+        if trial.unmapped != UInt64(trial.mapped) * page {
+            w.reject(
+                "the trial's unmap removed \(trial.unmapped.map { "0x\(hex($0, 1))" } ?? "nothing") of 0x\(hex(UInt64(trial.mapped) * page, 1)) bytes"
+            )
         }
     }
 

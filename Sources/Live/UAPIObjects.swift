@@ -53,9 +53,10 @@ struct VFIOContainer {
     func setIOMMU(_ type: VFIOExtension) throws(Errno) { try kernel.setIOMMU(handle.fd, type.rawValue) }
     /// The corresponding ioctl is `VFIO_IOMMU_GET_INFO`.
     func info() throws(Errno) -> Type1Info { try kernel.iommuInfo(handle.fd) }
-    /// The corresponding ioctl is `VFIO_IOMMU_MAP_DMA`.
-    func map(_ buffer: DMABuffer, iova: UInt64) throws(Errno) {
-        try kernel.mapDMA(handle.fd, vaddr: buffer.address, iova: iova, size: UInt64(buffer.length))
+    /// The corresponding ioctl is `VFIO_IOMMU_MAP_DMA`: the buffer's first `length` bytes (all of it
+    /// when nil) at `iova`.
+    func map(_ buffer: DMABuffer, iova: UInt64, length: UInt64? = nil) throws(Errno) {
+        try kernel.mapDMA(handle.fd, vaddr: buffer.address, iova: iova, size: length ?? UInt64(buffer.length))
     }
     /// The corresponding ioctl is `VFIO_IOMMU_UNMAP_DMA`.
     func unmap(iova: UInt64, size: UInt64) throws(Errno) -> UInt64 { try kernel.unmapDMA(handle.fd, iova: iova, size: size) }
@@ -133,9 +134,11 @@ struct IOAS {
     func ranges() throws(Errno) -> (ranges: [IOVARange], alignment: UInt64) {
         try iommufd.kernel.ioasIOVARanges(iommufd.handle.fd, ioas: id)
     }
-    /// The corresponding ioctl is `IOMMU_IOAS_MAP`.
-    func map(_ buffer: DMABuffer, iova: UInt64) throws(Errno) {
-        try iommufd.kernel.ioasMap(iommufd.handle.fd, ioas: id, vaddr: buffer.address, iova: iova, length: UInt64(buffer.length))
+    /// The corresponding ioctl is `IOMMU_IOAS_MAP`: the buffer's first `length` bytes (all of it when
+    /// nil) at `iova`.
+    func map(_ buffer: DMABuffer, iova: UInt64, length: UInt64? = nil) throws(Errno) {
+        try iommufd.kernel.ioasMap(
+            iommufd.handle.fd, ioas: id, vaddr: buffer.address, iova: iova, length: length ?? UInt64(buffer.length))
     }
     /// The corresponding ioctl is `IOMMU_IOAS_UNMAP`.
     func unmap(iova: UInt64, length: UInt64) throws(Errno) -> UInt64 {

@@ -71,6 +71,15 @@ extension PCIAddress: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
 }
 
+/// A size on the command line: "64G", "512MiB", "4096" (ByteCount.parse).
+struct ByteSizeArgument: ExpressibleByArgument {
+    var bytes: UInt64
+    init?(argument: String) {
+        guard let b = ByteCount.parse(argument) else { return nil }
+        bytes = b
+    }
+}
+
 struct RootOption: ParsableArguments {
     @Option(
         name: .long, help: ArgumentHelp("Analyse a tree laid out like / (a fixture or a snapshot) instead of this host.", valueName: "dir"))
@@ -138,6 +147,18 @@ struct CheckCommand: ParsableCommand {
     )
     var acceptACSOverride = false
 
+    @Option(
+        help: ArgumentHelp(
+            "The DMA memory the service will map (64G, 512M; binary units): the verdict then answers for it (locked memory, dma_entry_limit, hugepages, IOVA space), and the live walks try its mappings.",
+            valueName: "size"))
+    var memory: ByteSizeArgument?
+
+    @Option(
+        help: ArgumentHelp(
+            "The page size the service maps in (4K, 2M, 1G). Default: the host's default hugepage size when pages of it are reserved, else 4K.",
+            valueName: "size"))
+    var hugepageSize: ByteSizeArgument?
+
     @Flag(help: "Print nothing; report through the exit status only.")
     var quiet = false
 
@@ -149,6 +170,9 @@ struct CheckCommand: ParsableCommand {
 
     func validate() throws {
         if deviceOpen && noDeviceOpen { throw ValidationError("--device-open and --no-device-open exclude each other") }
+        if let p = hugepageSize?.bytes, p < 4096 || p & (p - 1) != 0 {
+            throw ValidationError("--hugepage-size must be a power of two of at least 4K (4K, 2M, 1G)")
+        }
         do {
             _ = try CheckRegistry.select(only: only, skip: skip)
         } catch {
@@ -166,6 +190,7 @@ struct CheckCommand: ParsableCommand {
         options.noLive = noLive
         options.required = require?.mode
         if acceptACSOverride { options.accepted.insert(.acsOverride) }
+        options.workload = Workload(memory: memory?.bytes, hugepageSize: hugepageSize?.bytes)
         // Site checks run on this host; a --root tree (someone else's snapshot) is handed to them
         // only when asked for with --checks-dir.
         if checksDir != nil || rootOption.root == "/" {
@@ -174,10 +199,12 @@ struct CheckCommand: ParsableCommand {
         }
         options.deviceOpen = deviceOpen ? true : noDeviceOpen ? false : nil
         let deviceOpen = options.opensDevices
+        let workload = options.workload
         let report: Report
         do {
             report = try Probe.run(options) { host, fs in
-                LiveProber(kernel: LinuxVFIOKernel(), fs: fs, deviceOpen: deviceOpen).run(host: host)
+                LiveProber(kernel: LinuxVFIOKernel(), fs: fs, deviceOpen: deviceOpen, workloadMappings: workload.mappings(on: host))
+                    .run(host: host)
             }
         } catch {
             Terminal.error(error.description)

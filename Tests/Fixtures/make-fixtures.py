@@ -1002,6 +1002,74 @@ def next_boot_fedora(t):
            "linux /vmlinuz-6.11.4-301.fc41.x86_64\noptions root=/dev/mapper/fedora-root ro rhgb quiet\n")
 
 
+def hugepages(t, sizes, default=2048 << 10, nodes=None):
+    """Persistent hugepage pools: sizes maps a page size in bytes to (nr, free, resv); nodes maps a
+    node id to (cpulist, {size: (nr, free)})."""
+    for size, (nr, free, resv) in sizes.items():
+        d = f"/sys/kernel/mm/hugepages/hugepages-{size >> 10}kB"
+        for name, v in (("nr_hugepages", nr), ("free_hugepages", free), ("resv_hugepages", resv), ("surplus_hugepages", 0)):
+            t.file(f"{d}/{name}", f"{v}\n")
+    t.file("/proc/meminfo", "MemTotal:       263705416 kB\nMemFree:        198273612 kB\nHugePages_Total:    "
+                            f"{sizes.get(default, (0, 0, 0))[0]}\nHugepagesize:       {default >> 10} kB\n")
+    for n, (cpus, pools) in (nodes or {}).items():
+        d = f"/sys/devices/system/node/node{n}"
+        t.file(f"{d}/cpulist", cpus + "\n")
+        for size, (nr, free) in pools.items():
+            hd = f"{d}/hugepages/hugepages-{size >> 10}kB"
+            t.file(f"{hd}/nr_hugepages", f"{nr}\n")
+            t.file(f"{hd}/free_hugepages", f"{free}\n")
+            t.file(f"{hd}/surplus_hugepages", "0\n")
+
+
+def budget_hugepages(t):
+    """The Intel server with 4096 free 2 MiB hugepages (8 GiB), none of 1 GiB, memlock unlimited."""
+    intel_server(t, memlock="unlimited")
+    hugepages(t, {2 << 20: (4096, 4096, 0), 1 << 30: (0, 0, 0)})
+
+
+def budget_memlock(t):
+    """The Intel server as a service limited to 1 GiB of locked memory, without CAP_IPC_LOCK."""
+    intel_server(t, memlock="1073741824", caps=FULL_CAPS & ~(1 << 14))
+
+
+def budget_narrow(t):
+    """A QEMU guest with a 39-bit emulated VT-d (aw-bits=39), 5-level paging and 18 GiB of RAM: the
+    IOVA space is 512 GiB and user addresses outgrow it."""
+    h = kvm_guest(t, "6.12.95-vfiotest", CONFIG_CUSTOM, cmdline="intel_iommu=on", memlock="unlimited")
+    t.file("/proc/cpuinfo", "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n"
+                            "flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge x2apic hypervisor la57\n"
+                            "address sizes\t: 52 bits physical, 57 bits virtual\n\n")
+    t.file("/proc/iomem", "00000000-00000fff : Reserved\n00001000-0009ffff : System RAM\n00100000-7ffdffff : System RAM\n"
+                          "  01000000-01ffffff : Kernel code\nfee00000-fee00fff : Local APIC\n100000000-47fffffff : System RAM\n")
+    h.pci("0000:00:00.0", 0x8086, 0x29C0, 0x060000, group=0, msix=False)
+    h.pci("0000:00:03.0", 0x8086, 0x10D3, 0x020000, driver="vfio-pci", group=3, vfio_dev="vfio0", override="vfio-pci")
+    h.group(0, ["0000:00:00.0"])
+    h.group(3, ["0000:00:03.0"])
+    h.intel_unit("dmar0", vt_d_cap(39, caching=True), VT_D_ECAP_IR, ["0000:00:00.0", "0000:00:03.0"])
+    vfio_loaded(h, builtin=True)
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+    t.node("/dev/vfio/3", 243, 0, 0o600)
+    t.node("/dev/iommu", 10, 123, 0o666)
+
+
+def numa_two_nodes(t):
+    """A two-socket Intel server: a NIC on each node, hugepages reserved on node 0 only, and an
+    onboard NIC whose firmware gives no _PXM (numa_node -1)."""
+    h = intel_server(t, memlock="unlimited")
+    h.pci("0000:00:1f.6", 0x8086, 0x15BB, 0x020000, driver="e1000e", group=13, numa=-1)
+    h.group(13, ["0000:00:1f.6"])
+    h.pci("0000:80:00.0", 0x8086, 0x09A2, 0x060000, group=30, express=9, msix=False, numa=1)
+    h.pci("0000:80:01.0", 0x8086, 0x347A, 0x060400, driver="pcieport", group=31, header=1, express=4, secondary=0x86, acs=True, numa=1)
+    h.pci("0000:86:00.0", 0x8086, 0x1572, 0x020000, driver="vfio-pci", group=32, parent="0000:80:01.0", vfio_dev="vfio1",
+          override="vfio-pci", subsystem=(0x8086, 0x0000), flr=True, reset_method="flr", numa=1)
+    for g, m in ((30, "0000:80:00.0"), (31, "0000:80:01.0"), (32, "0000:86:00.0")):
+        h.group(g, [m])
+    t.node("/dev/vfio/32", 243, 1, 0o600)
+    t.node("/dev/vfio/devices/vfio1", 242, 1, 0o600)
+    hugepages(t, {2 << 20: (2048, 2048, 0)},
+              nodes={0: ("0-23,48-71", {2 << 20: (2048, 2048)}), 1: ("24-47,72-95", {2 << 20: (0, 0)})})
+
+
 SCENARIOS = {
     "intel-vfio-ready": intel_vfio_ready,
     "intel-iommu-off": intel_iommu_off,
@@ -1038,6 +1106,10 @@ SCENARIOS = {
     "boot-binding": boot_binding,
     "next-boot-debian": next_boot_debian,
     "next-boot-fedora": next_boot_fedora,
+    "budget-hugepages": budget_hugepages,
+    "budget-memlock": budget_memlock,
+    "budget-narrow": budget_narrow,
+    "numa-two-nodes": numa_two_nodes,
 }
 
 

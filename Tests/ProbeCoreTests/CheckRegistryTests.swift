@@ -28,7 +28,8 @@ struct CheckExampleTests {
             #expect(k.leftNothingBehind)
         } else {
             report = try probe(
-                try #require(HostFixture(rawValue: e.fixture), "no fixture \(e.fixture)"), devices: devices, only: [c.descriptor.id])
+                try #require(HostFixture(rawValue: e.fixture), "no fixture \(e.fixture)"), devices: devices, only: [c.descriptor.id],
+                workload: e.workload ?? Workload())
         }
         let subject: Subject = e.device.flatMap(PCIAddress.init).map { .device($0) } ?? .host
         let findings = report.findings.filter { $0.checkID == c.descriptor.id && $0.subject == subject }

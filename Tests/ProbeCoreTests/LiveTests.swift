@@ -9,16 +9,20 @@ import Testing
 @testable import ProbeCore
 
 /// Reads a fixture, runs the live walks against a scripted kernel, and folds the verdict.
-func liveProbe(_ fixture: HostFixture, devices: [String], kernel: ScriptedKernel, deviceOpen: Bool = true) throws -> Report {
-    try liveProbe(root: fixture.path, devices: devices, kernel: kernel, deviceOpen: deviceOpen)
+func liveProbe(
+    _ fixture: HostFixture, devices: [String], kernel: ScriptedKernel, deviceOpen: Bool = true, workload: Workload = Workload()
+) throws -> Report {
+    try liveProbe(root: fixture.path, devices: devices, kernel: kernel, deviceOpen: deviceOpen, workload: workload)
 }
 
 /// The live walks over a tree (a fixture's changed copy), with `kernel` answering the ioctls.
-func liveProbe(root: String, devices: [String], kernel: ScriptedKernel, deviceOpen: Bool = true) throws -> Report {
+func liveProbe(
+    root: String, devices: [String], kernel: ScriptedKernel, deviceOpen: Bool = true, workload: Workload = Workload()
+) throws -> Report {
     let fs = try HostFS(root: root)
     let host = HostReader(fs: fs, lookUpNames: false).read(scope: .devices(devices.compactMap(PCIAddress.init)))
-    let live = LiveProber(kernel: kernel, fs: fs, deviceOpen: deviceOpen).run(host: host)
-    let findings = CheckRegistry.run(CheckRegistry.all, CheckContext(host: host, live: live))
+    let live = LiveProber(kernel: kernel, fs: fs, deviceOpen: deviceOpen, workloadMappings: workload.mappings(on: host)).run(host: host)
+    let findings = CheckRegistry.run(CheckRegistry.all, CheckContext(host: host, live: live, workload: workload))
     let verdict = VerdictBuilder.build(host: host, findings: findings, live: live, deviceScoped: true)
     return Report(
         host: host, checks: CheckRegistry.all.map { $0.descriptor }, findings: findings, verdict: verdict, deviceScoped: true, live: live)

@@ -50,6 +50,7 @@ final class ScriptedKernel: VFIOKernel {
         calls.append(.close(openFDs[fd] ?? "?"))
         if openFDs.removeValue(forKey: fd) == nil { doubleCloses += 1 }
         mappings[fd] = nil  // closing a container or an iommufd drops its mappings
+        lockedPages[fd] = nil
     }
 
     func getAPIVersion(_ container: Int32) throws(Errno) -> Int32 { try call(.getAPIVersion); return 0 }
@@ -62,15 +63,37 @@ final class ScriptedKernel: VFIOKernel {
     }
     func setIOMMU(_ container: Int32, _ type: UInt32) throws(Errno) { try call(.setIOMMU(VFIOExtension(rawValue: type)!)) }
     func iommuInfo(_ container: Int32) throws(Errno) -> Type1Info { try call(.iommuGetInfo); return type1 }
+    /// type1's dma_entry_limit: VFIO_IOMMU_MAP_DMA answers ENOSPC once a container holds this many
+    /// mappings (vfio_dma_do_map: `if (!iommu->dma_avail) return -ENOSPC`).
+    var dmaEntryLimit: Int?
+    /// RLIMIT_MEMLOCK in pages: a map that would charge past it answers ENOMEM (vfio_lock_acct,
+    /// incr_user_locked_vm), on either backend.
+    var memlockPages: Int?
+    private var lockedPages: [Int32: Int] = [:]
+
+    private func charge(_ fd: Int32, _ size: UInt64) throws(Errno) {
+        let pages = Int((size + 4095) / 4096)
+        if let limit = memlockPages, lockedPages[fd, default: 0] + pages > limit { throw .noMemory }
+        lockedPages[fd, default: 0] += pages
+    }
+
     func mapDMA(_ container: Int32, vaddr: UInt64, iova: UInt64, size: UInt64) throws(Errno) {
         try call(.iommuMapDMA)
         precondition(buffers.contains(vaddr), "mapping a buffer that is not mapped")
+        if let limit = dmaEntryLimit, (mappings[container]?.count ?? 0) >= limit { throw .noSpace }
+        try charge(container, size)
         mappings[container, default: []].insert(iova)
     }
     func unmapDMA(_ container: Int32, iova: UInt64, size: UInt64) throws(Errno) -> UInt64 {
         try call(.iommuUnmapDMA)
-        mappings[container]?.remove(iova)
+        unmap(container, iova: iova, size: size)
         return size - unmapShortBy
+    }
+    /// Removes every mapping that starts inside [iova, iova + size), as an unmap of a range does.
+    private func unmap(_ fd: Int32, iova: UInt64, size: UInt64) {
+        let gone = mappings[fd]?.filter { $0 >= iova && $0 < iova + size } ?? []
+        mappings[fd]?.subtract(gone)
+        lockedPages[fd] = max(0, (lockedPages[fd] ?? 0) - Int(size / 4096))
     }
     func groupStatus(_ group: Int32) throws(Errno) -> UInt32 { try call(.groupGetStatus); return groupFlags }
     func groupSetContainer(_ group: Int32, container: Int32) throws(Errno) { try call(.groupSetContainer) }
@@ -127,11 +150,12 @@ final class ScriptedKernel: VFIOKernel {
     }
     func ioasMap(_ iommufd: Int32, ioas: UInt32, vaddr: UInt64, iova: UInt64, length: UInt64) throws(Errno) {
         try call(.ioasMap)
+        try charge(iommufd, length)
         mappings[iommufd, default: []].insert(iova)
     }
     func ioasUnmap(_ iommufd: Int32, ioas: UInt32, iova: UInt64, length: UInt64) throws(Errno) -> UInt64 {
         try call(.ioasUnmap)
-        mappings[iommufd]?.remove(iova)
+        unmap(iommufd, iova: iova, size: length)
         return length
     }
     func hwInfo(_ iommufd: Int32, devID: UInt32) throws(Errno) -> HWInfo { try call(.getHWInfo); return hw }

@@ -25,8 +25,11 @@ enum Repo {
 }
 
 /// Runs the whole probe on a fixture.
-func probe(_ fixture: HostFixture, devices: [String] = [], only: [String] = [], skip: [String] = []) throws -> Report {
+func probe(
+    _ fixture: HostFixture, devices: [String] = [], only: [String] = [], skip: [String] = [], workload: Workload = Workload()
+) throws -> Report {
     var o = Probe.Options()
+    o.workload = workload
     o.root = fixture.path
     o.devices = devices.compactMap(PCIAddress.init)
     o.only = only

@@ -21,6 +21,7 @@ public enum CheckRegistry {
         ModulesCheck.self,
         DevNodesCheck.self,
         DMAEntryLimitCheck.self,
+        DMABudgetCheck.self,
         MdevCheck.self,
         // no-IOMMU
         NoIOMMUAvailableCheck.self,
@@ -35,6 +36,7 @@ public enum CheckRegistry {
         // devices
         DeviceIOMMUGroupCheck.self,
         DeviceDriverCheck.self,
+        NUMANodeCheck.self,
         GroupViabilityCheck.self,
         GroupIsolationCheck.self,
         ACSOverrideCheck.self,

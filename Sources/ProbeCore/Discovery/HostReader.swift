@@ -187,6 +187,7 @@ public struct HostReader: Sendable {
             mdevParents: w.mdevs.parents,
             use: w.use,
             boot: w.boot,
+            memory: w.memory,
             readProblems: problems, deviceListProblem: listProblem)
     }
 }

@@ -18,6 +18,7 @@ struct HostWide: Sendable {
     var mdevs: (devices: Reading<[MdevDevice]>, parents: Reading<[MdevParent]>)
     var use: HostUse
     var boot: BootConfig
+    var memory: Memory
 }
 
 extension HostReader {
@@ -39,6 +40,7 @@ extension HostReader {
             vmbus: readVMBus(),
             mdevs: readMdevs(),
             use: readHostUse(),
-            boot: readBootConfig(release: kernel.release.value))
+            boot: readBootConfig(release: kernel.release.value),
+            memory: readMemory())
     }
 }

@@ -4,6 +4,8 @@ extension HostReader {
         let cpuinfo = fs.read("/proc/cpuinfo", limit: 64 << 10).text
         var vendor: Reading<CPUVendor> = cpuinfo.map { _ in .other }
         var flag: Bool?
+        var flags: Set<String>?
+        var addressSizes: (physical: Int, virtual: Int)?
         if let text = cpuinfo.value {
             for line in text.split(separator: "\n") {
                 if line.hasPrefix("vendor_id") {
@@ -13,8 +15,12 @@ extension HostReader {
                 } else if line.hasPrefix("CPU implementer") {
                     vendor = .value(.arm)
                 } else if line.hasPrefix("flags") {
-                    flag = line.split(separator: " ").contains("hypervisor")
-                    break
+                    flags = Set(line.split(separator: " ").dropFirst().map(String.init))
+                    flag = flags?.contains("hypervisor")
+                } else if line.hasPrefix("address sizes") {
+                    addressSizes = Platform.parseAddressSizes(line)
+                } else if line.isEmpty {
+                    break  // the first processor's block is enough
                 }
             }
         }
@@ -23,6 +29,8 @@ extension HostReader {
             systemVendor: fs.read("/sys/class/dmi/id/sys_vendor").text.value,
             productName: fs.read("/sys/class/dmi/id/product_name").text.value,
             hypervisorType: fs.read("/sys/hypervisor/type").text.value)
+        p.cpuFlags = flags
+        p.addressSizes = addressSizes
         // Cloud Hypervisor's PCI host bridge is 8086:0d57 (Firecracker's PCI support took the same
         // code); a KVM guest that shows it and no DMI vendor is one of the two.
         if flag == true, p.systemVendor == nil {

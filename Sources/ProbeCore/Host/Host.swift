@@ -37,6 +37,8 @@ public struct Host: Sendable {
         public var use: HostUse
         /// The command lines the next boot is configured with, and the distribution family.
         public var boot: BootConfig
+        /// The hugepage pools and NUMA nodes DMA memory comes from.
+        public var memory: Memory = Memory()
         /// Problems met while reading: libpci errors, malformed files.
         public var readProblems: [String]
         /// Why /sys/bus/pci/devices could not be listed, when it could not (the devices are then
@@ -67,6 +69,7 @@ public struct Host: Sendable {
     public let vmbus: Reading<[VMBusDevice]>
     public let use: HostUse
     public let boot: BootConfig
+    public let memory: Memory
     public let mdevs: Reading<[MdevDevice]>
     public let mdevParents: Reading<[MdevParent]>
     public let readProblems: [String]
@@ -96,6 +99,7 @@ public struct Host: Sendable {
         vmbus = parts.vmbus
         use = parts.use
         boot = parts.boot
+        memory = parts.memory
         mdevs = parts.mdevs
         mdevParents = parts.mdevParents
         readProblems = parts.readProblems
@@ -113,7 +117,8 @@ public struct Host: Sendable {
         Parts(
             root: root, scope: scope, devices: devices, selected: selected, missing: missing, groups: groups, groupCount: groupCount,
             iommuUnits: iommuUnits, firmware: firmware, kernel: kernel, modules: modules, devNodes: devNodes, process: process,
-            platform: platform, vmbus: vmbus, mdevs: mdevs, mdevParents: mdevParents, use: use, boot: boot, readProblems: readProblems,
+            platform: platform, vmbus: vmbus, mdevs: mdevs, mdevParents: mdevParents, use: use, boot: boot, memory: memory,
+            readProblems: readProblems,
             deviceListProblem: deviceListProblem, unreadableSelected: unreadableSelected, otherDomains: otherDomains)
     }
 

@@ -124,8 +124,45 @@ public struct LiveFacts: Sendable, Equatable {
     /// kernel answered (ENODEV: no slot or bus reset for this device).
     public var hotReset: HotResetDomain?
     public var hotResetErrno: Int32?
+    /// The mapping-capacity trial `--memory` asks for: how many separate mappings the kernel took.
+    public var mapTrial: MapTrial?
 
     public init() {}
+}
+
+/// The capacity trial: `asked` separate mappings of one page, each its own VFIO_IOMMU_MAP_DMA or
+/// IOMMU_IOAS_MAP as a driver that maps page by page makes them (DPDK's vfio_mem_event_callback
+/// maps each memseg on its own), then one unmap of them all. The page is the same for every
+/// mapping, so the trial pins one page of memory, while type1 counts each mapping against
+/// dma_entry_limit and both backends charge each against RLIMIT_MEMLOCK.
+public struct MapTrial: Sendable, Equatable {
+    /// The mappings tried: the workload's count, within `LiveProber.mapTrialLimit`.
+    public var asked: Int
+    /// The workload's whole count, of which `asked` were tried.
+    public var needed: Int
+    /// The size of each mapping.
+    public var pageSize: UInt64
+    /// The mappings the kernel made before it refused one (all of `asked` when `errno` is nil).
+    public var mapped: Int
+    /// What the kernel answered to mapping number `mapped + 1`: ENOSPC (type1's dma_entry_limit,
+    /// vfio_dma_do_map), ENOMEM (RLIMIT_MEMLOCK, vfio_lock_acct / incr_user_locked_vm).
+    public var errno: Int32?
+    /// Bytes the final unmap removed (nil: it failed; closing the fd dropped them).
+    public var unmapped: UInt64?
+    public init(asked: Int, needed: Int, pageSize: UInt64, mapped: Int, errno: Int32? = nil, unmapped: UInt64? = nil) {
+        self.asked = asked
+        self.needed = needed
+        self.pageSize = pageSize
+        self.mapped = mapped
+        self.errno = errno
+        self.unmapped = unmapped
+    }
+    public var succeeded: Bool { errno == nil && mapped == asked }
+    public var description: String {
+        let head = "\(mapped) of \(asked) mappings of \(ByteCount.text(pageSize))"
+        guard let errno else { return head + (asked < needed ? " (the workload needs \(needed); the trial stops at \(asked))" : "") }
+        return head + "; mapping \(mapped + 1) failed with \(ErrnoName.of(errno))"
+    }
 }
 
 /// VFIO_DEVICE_GET_PCI_HOT_RESET_INFO's answer (struct vfio_pci_hot_reset_info): every function

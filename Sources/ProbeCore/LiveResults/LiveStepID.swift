@@ -89,6 +89,8 @@ public enum LiveStepID: Hashable, Sendable, CustomStringConvertible {
     case destroy
     /// Stands for every step a walk did not attempt (--no-device-open on the cdev path).
     case restOfWalk
+    /// `--memory`'s capacity trial: this many separate map ioctls, then one unmap (MapTrial).
+    case mapTrial(Int)
 
     public var description: String {
         switch self {
@@ -117,6 +119,7 @@ public enum LiveStepID: Hashable, Sendable, CustomStringConvertible {
         case .getHWInfo: "IOMMU_GET_HW_INFO"
         case .destroy: "IOMMU_DESTROY"
         case .restOfWalk: "(rest of the walk)"
+        case .mapTrial(let n): "DMA capacity trial (\(n) mappings)"
         }
     }
 }

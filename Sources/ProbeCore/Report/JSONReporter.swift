@@ -87,7 +87,7 @@ public enum JSONReporter {
             ("tool", .value(.object([("name", .string("vfio-probe")), ("version", .string(Report.toolVersion))]))),
             ("root", .value(.string(h.root))),
             ("scope", .value(h.scope == .all ? .string("all") : JSONValue(h.selected.map(\.description) + h.missing.map(\.description)))),
-            ("host", .value(hostObject(h))),
+            ("host", .value(hostObject(h, r))),
             (
                 "verdict",
                 .value(
@@ -122,7 +122,7 @@ public enum JSONReporter {
         ]
     }
 
-    static func hostObject(_ h: Host) -> JSONValue {
+    static func hostObject(_ h: Host, _ r: Report) -> JSONValue {
         .object([
             ("kernel", JSONValue(h.kernel.release.value)),
             ("cmdline", JSONValue(h.kernel.cmdline.value?.raw)),
@@ -160,6 +160,55 @@ public enum JSONReporter {
                     ),
                 ])
             ),
+            ("iova_mode", iovaMode(IOVAMode.of(h, live: r.live))),
+            ("hugepages", .array((h.memory.pools.value ?? []).map(pool))),
+            ("dma_budget", dmaBudget(h, r)),
+        ])
+    }
+
+    /// The device's node beside its CPUs and hugepages; local_cpulist is the node's CPUs
+    /// (cpumask_of_node), so it is not read per function.
+    static func numa(_ d: PCIDevice, _ host: Host) -> JSONValue {
+        guard let n = d.numaNode, n >= 0, let node = host.memory.node(n) else { return .null }
+        return .object([("node", .int(Int64(n))), ("local_cpus", JSONValue(node.cpus)), ("hugepages", .array(node.hugepages.map(pool)))])
+    }
+
+    static func iovaMode(_ m: IOVAMode) -> JSONValue {
+        .object([
+            ("recommended", JSONValue(m.recommended?.rawValue)), ("iommu_width", JSONValue(m.width)),
+            ("width_source", JSONValue(m.widthSource)), ("user_address_bits", .int(Int64(m.userBits))), ("la57", .bool(m.la57)),
+        ])
+    }
+
+    static func pool(_ p: HugePagePool) -> JSONValue {
+        .object([
+            ("page_size", .int(Int64(clamping: p.size))), ("total", .int(Int64(p.total))), ("free", .int(Int64(p.free))),
+            ("reserved", p.reserved.map { .int(Int64($0)) } ?? .null),
+        ])
+    }
+
+    /// The workload (if stated) and, per page size, the tightest limit: what `vfio.dma-budget` judges.
+    static func dmaBudget(_ h: Host, _ r: Report) -> JSONValue {
+        let stated = r.workload.pageSize(on: h)
+        var sizes: [UInt64] = [Memory.basePage]
+        for p in h.memory.pools.value ?? [] where p.total > 0 { sizes.append(p.size) }
+        if !sizes.contains(stated.size) { sizes.append(stated.size) }
+        let iommu = h.iommuActive != false
+        return .object([
+            ("memory", r.workload.memory.map { .int(Int64(clamping: $0)) } ?? .null),
+            ("page_size", r.workload.memory == nil ? .null : .int(Int64(clamping: stated.size))),
+            (
+                "maximum",
+                .array(
+                    sizes.map { size in
+                        let b = DMABudget.of(h, live: r.live, pageSize: size, iommu: iommu)
+                        return .object([
+                            ("page_size", .int(Int64(clamping: size))),
+                            ("bytes", b.maximum.map { .int(Int64(clamping: $0.bytes)) } ?? .null),
+                            ("bound", JSONValue(b.maximum?.description(pageSize: size))),
+                        ])
+                    })
+            ),
         ])
     }
 
@@ -182,6 +231,7 @@ public enum JSONReporter {
             ("iommu_group", JSONValue(d.iommuGroup)),
             ("group_merged_by", mergedBy),
             ("numa_node", JSONValue(d.numaNode)),
+            ("numa", numa(d, host)),
             ("interfaces", JSONValue(interfaces)),
             ("block_devices", JSONValue(disks)),
             ("host_use", hostUse),
@@ -302,6 +352,18 @@ public enum JSONReporter {
                 ))
         } else if let e = f.hotResetErrno {
             facts.append(("hot_reset", .object([("errno", .string(ErrnoName.of(e)))])))
+        }
+        if let t = f.mapTrial {
+            facts.append(
+                (
+                    "map_trial",
+                    .object([
+                        ("asked", .int(Int64(t.asked))), ("needed", .int(Int64(t.needed))),
+                        ("page_size", .int(Int64(clamping: t.pageSize))),
+                        ("mapped", .int(Int64(t.mapped))), ("errno", JSONValue(t.errno.map { ErrnoName.of($0) })),
+                        ("unmapped", t.unmapped.map { .int(Int64(clamping: $0)) } ?? .null),
+                    ])
+                ))
         }
         return .object([
             ("path", .string(w.kind.rawValue)),

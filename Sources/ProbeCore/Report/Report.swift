@@ -8,6 +8,8 @@ public struct Report: Sendable {
     public var live: LiveReport?
     /// The mode `--require` asked for, if any: the exit status is then the gate's.
     public var required: Mode?
+    /// The workload the verdict answers for (`--memory`), if stated.
+    public var workload = Workload()
 
     /// The process's exit status: the gate's with --require, else the verdict's.
     public var exitStatus: Int32 { verdict.exitStatus(requiring: required) }
@@ -51,6 +53,8 @@ public enum Probe {
         public var externalChecks: ExternalChecks?
         /// Risks accepted on the command line (`--accept-acs-override`).
         public var accepted: Set<Acceptance> = []
+        /// `--memory`, `--hugepage-size`: the DMA the service will map.
+        public var workload = Workload()
         public init() {}
     }
 
@@ -91,7 +95,8 @@ public enum Probe {
         } else {
             live = nil
         }
-        var findings = CheckRegistry.run(checks, CheckContext(host: host, live: live, accepted: options.accepted))
+        var findings = CheckRegistry.run(
+            checks, CheckContext(host: host, live: live, accepted: options.accepted, workload: options.workload))
         var descriptors = checks.map { $0.descriptor }
         if let ext = options.externalChecks {
             let siteFindings = ext.run(builtinIDs: Set(CheckRegistry.all.map { $0.descriptor.id }))
@@ -115,6 +120,7 @@ public enum Probe {
             partial: notRun.contains { $0.decides })
         var report = Report(host: host, checks: descriptors, findings: findings, verdict: verdict, deviceScoped: scoped, live: live)
         report.required = options.required
+        report.workload = options.workload
         return report
     }
 }

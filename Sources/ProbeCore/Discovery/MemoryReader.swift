@@ -1,0 +1,28 @@
+extension HostReader {
+    /// The hugepage pools, host-wide and per NUMA node, and the default hugepage size.
+    func readMemory() -> Memory {
+        let pools = fs.list("/sys/kernel/mm/hugepages").map { names in
+            names.compactMap { readPool(in: "/sys/kernel/mm/hugepages", $0, reserved: true) }.sorted { $0.size < $1.size }
+        }
+        let nodes = fs.list("/sys/devices/system/node").map { names in
+            names.compactMap { name -> NUMANode? in
+                guard name.hasPrefix("node"), let id = Int(name.dropFirst(4)) else { return nil }
+                let dir = "/sys/devices/system/node/\(name)"
+                let hp = (fs.list("\(dir)/hugepages").value ?? []).compactMap { readPool(in: "\(dir)/hugepages", $0, reserved: false) }
+                return NUMANode(id: id, cpus: fs.read("\(dir)/cpulist").text.value, hugepages: hp.sorted { $0.size < $1.size })
+            }.sorted { $0.id < $1.id }
+        }
+        let meminfo = fs.read("/proc/meminfo", limit: 16 << 10).text.value
+        return Memory(
+            pools: pools, nodes: nodes, defaultHugepageSize: meminfo.flatMap(Memory.parseHugepagesize),
+            topOfRAM: fs.read("/proc/iomem").text.value.flatMap(Memory.parseTopOfRAM))
+    }
+
+    private func readPool(in parent: String, _ name: String, reserved: Bool) -> HugePagePool? {
+        guard let size = HugePagePool.size(ofDirectory: name) else { return nil }
+        let dir = "\(parent)/\(name)"
+        guard let total = fs.read("\(dir)/nr_hugepages").decimal.value, let free = fs.read("\(dir)/free_hugepages").decimal.value
+        else { return nil }
+        return HugePagePool(size: size, total: total, free: free, reserved: reserved ? fs.read("\(dir)/resv_hugepages").decimal.value : nil)
+    }
+}

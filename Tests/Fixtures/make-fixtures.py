@@ -977,6 +977,9 @@ def boot_binding(t):
     h.intel_unit("dmar2", vt_d_cap(48), VT_D_ECAP_IR, ["0000:65:00.0", "0000:66:00.0"])
     t.file("/etc/modprobe.d/vfio.conf", "# GPUs for the guests\noptions vfio-pci ids=10de:1eb8,10de:2236,8086:1573\n")
     t.file("/lib/modprobe.d/systemd.conf", "options bonding max_bonds=0\noptions dummy numdummies=0\n")
+    # initramfs-tools, told to include nothing VFIO.
+    t.file("/etc/initramfs-tools/initramfs.conf", "MODULES=most\nCOMPRESS=zstd\n")
+    t.file("/etc/initramfs-tools/modules", "# List of modules that you want to include in your initramfs.\n# raid1\nbonding\n")
 
 
 def next_boot_debian(t):

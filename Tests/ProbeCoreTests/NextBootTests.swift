@@ -76,3 +76,43 @@ import Testing
                 == "kernel-install add 6.12.1 /boot/vmlinuz-6.12.1 && reboot")
     }
 }
+
+/// The next initramfs: what the generator is configured to include (initramfs-tools' modules
+/// file, dracut's add_drivers / force_drivers), and what that does to the next boot's binding.
+struct InitramfsTests {
+    @Test func generatorConfigurationsParse() {
+        let m = InitramfsConfig.parseModulesFile(
+            "# comment\nvfio_pci ids=10de:2236\n\n  vfio-iommu-type1 # type1\n", file: "/etc/initramfs-tools/modules")
+        #expect(m.map(\.module) == ["vfio_pci", "vfio_iommu_type1"])
+        #expect(m.allSatisfy { $0.loadedEarly })
+        let d = InitramfsConfig.parseDracutConf(
+            "add_drivers+=\" vfio vfio_iommu_type1 \"\nforce_drivers+=\"vfio-pci\"\n# drivers=\"x\"\nhostonly=\"yes\"\n",
+            file: "/etc/dracut.conf.d/vfio.conf")
+        #expect(d.map(\.module) == ["vfio", "vfio_iommu_type1", "vfio_pci"])
+        #expect(d.map(\.loadedEarly) == [false, false, true])
+    }
+
+    @Test func theBootBindingSaysWhetherTheInitramfsHoldsVFIOPCI() throws {
+        let r = try probe(.bootBinding, only: ["device.boot-binding"])
+        #expect(r.host.modules.drivers.initramfs.generator == .initramfsTools)
+        let f = try #require(r.findings.first { $0.subject == .device(PCIAddress("0000:66:00.0")!) })
+        #expect(f.detail?.contains("vfio-pci is not in the next initramfs's configuration (initramfs-tools)") == true)
+        #expect(f.remedy?.contains("(update-initramfs -u)") == true)
+    }
+
+    /// dracut modprobes force_drivers before udev triggers the devices (dracut.conf(5)): with
+    /// vfio-pci's ids, vfio-pci then binds first.
+    @Test func dracutForceDriversBindsFirst() throws {
+        let host = try probe(.bootBinding, only: ["device.boot-binding"]).host.with {
+            $0.modules.drivers.initramfs = InitramfsConfig(
+                generator: .dracut, entries: [.init(module: "vfio_pci", loadedEarly: true, file: "/etc/dracut.conf.d/vfio.conf")])
+        }
+        let d = try #require(host.devices[PCIAddress("0000:66:00.0")!])
+        let claim = BootBindingCheck.claim(d, BootBindingCheck.sources(d, host), host)
+        guard case .binds("vfio-pci", let why) = claim else {
+            Issue.record("claim \(claim)")
+            return
+        }
+        #expect(why.contains("force_drivers in /etc/dracut.conf.d/vfio.conf"))
+    }
+}

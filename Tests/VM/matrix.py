@@ -320,6 +320,46 @@ def s_boot_ids(doc, errors, extras=()):
         errors.append(f"the NIC is on {drv}")
 
 
+def s_budget(doc, errors, extras=()):
+    # vfio_iommu_type1.dma_entry_limit=16 on the command line and --memory 1M in 4 KiB pages: 256
+    # mappings. vfio_iommu_type1_open copies the limit into dma_avail, VFIO_IOMMU_GET_INFO's
+    # DMA_AVAIL says 16, vfio_dma_do_map answers the 17th map with ENOSPC; iommufd counts none.
+    d = device(doc)
+    t1, fd = walk(d or {}, "type1"), walk(d or {}, "iommufd")
+    trial = ((t1 or {}).get("facts") or {}).get("map_trial") or {}
+    print(f"         type1 trial: {trial}; iommufd trial: {((fd or {}).get('facts') or {}).get('map_trial')}", flush=True)
+    expect(t1 and t1["succeeded"], f"type1 walk: {t1 and t1['failed_step']}", errors)
+    expect(t1 and t1["facts"].get("dma_available") == 16, f"DMA_AVAIL {t1 and t1['facts'].get('dma_available')}", errors)
+    expect(trial.get("asked") == 256 and trial.get("mapped") == 16 and trial.get("errno") == "ENOSPC"
+           and trial.get("unmapped") == 16 * 4096, f"type1 trial {trial}", errors)
+    ft = ((fd or {}).get("facts") or {}).get("map_trial") or {}
+    expect(ft.get("mapped") == 256 and ft.get("errno") is None, f"iommufd trial {ft}", errors)
+    # The report predicted it from sysfs, before any ioctl.
+    f = finding(doc, "vfio.dma-entry-limit")
+    expect(f and f[0]["status"] == "warn" and "256 mappings" in f[0]["summary"], f"dma-entry-limit {f}", errors)
+    b = finding(doc, "vfio.dma-budget")
+    expect(b and b[0]["status"] == "warn" and "ENOSPC" in json.dumps(b[0]), f"dma-budget {b}", errors)
+    expect(d and d["readiness"] != "ready", f"no false ready: readiness {d and d['readiness']}", errors)
+    expect(d and any("dma_entry_limit" in a for a in d["actions"]), f"actions {d and d['actions']}", errors)
+    expect(doc["host"]["dma_budget"]["memory"] == 1 << 20, f"dma_budget {doc['host']['dma_budget']}", errors)
+
+
+def s_narrow_viommu(doc, errors, extras=()):
+    # intel-iommu,aw-bits=39: MGAW 39 (cap bits 21:16 = 38). User addresses reach 47 bits, so
+    # --iova-mode=pa; --memory 1T exceeds the 512 GiB IOVA space and blocks the IOMMU modes.
+    u = doc["host"]["iommu"]["units"]
+    expect(u and u[0]["address_width"] == 39, f"units {u}", errors)
+    m = doc["host"]["iova_mode"]
+    expect(m["recommended"] == "pa" and m["iommu_width"] == 39, f"iova_mode {m}", errors)
+    f = finding(doc, "iommu.address-width")
+    expect(f and f[0]["status"] == "warn" and "--iova-mode=pa" in f[0]["summary"], f"address-width {f}", errors)
+    b = finding(doc, "vfio.dma-budget")
+    expect(b and b[0]["status"] == "fail" and "IOVA" in b[0]["summary"], f"dma-budget {b}", errors)
+    d = device(doc)
+    expect(d and d["readiness"] == "blocked", f"readiness {d and d['readiness']}: {d and d['reasons']}", errors)
+    expect(doc["verdict"]["mode"] not in ("vfio", "unsafe-interrupts"), f"mode {doc['verdict']['mode']}", errors)
+
+
 VIRTIO_IOMMU = "-machine q35,accel=tcg -device virtio-iommu-pci -device e1000e,romfile="
 ISOLATION = ("-machine q35,accel=tcg -device intel-iommu,intremap=on "
              "-device pcie-root-port,id=rp1,chassis=1,slot=1 -device e1000e,bus=rp1,romfile= "
@@ -440,6 +480,10 @@ SCENARIOS = [
     ("reset", "custom", RESET, f"intel_iommu=on vp.bind={E1000E},{NVME} vp.device={E1000E} vp.alldevices={NVME}", s_reset),
     ("isolation", "custom", ISOLATION, "intel_iommu=on", s_isolation),
     ("boot-ids", "custom", INTEL, f"intel_iommu=on vfio-pci.ids={E1000E} vp.device={E1000E}", s_boot_ids),
+    ("budget", "custom", INTEL, f"intel_iommu=on vfio_iommu_type1.dma_entry_limit=16 {BIND} vp.args=--memory,1M,--hugepage-size,4K",
+     s_budget),
+    ("narrow-viommu", "custom", INTEL.replace("intremap=on", "intremap=on,aw-bits=39"),
+     f"intel_iommu=on {BIND} vp.args=--memory,1T", s_narrow_viommu),
 ]
 
 

@@ -28,7 +28,27 @@ extension HostReader {
             else { continue }
             config.savedOverrides[a] = driver
         }
+        config.initramfs = readInitramfsConfig()
         return config
+    }
+
+    /// The initramfs generator's configuration (initramfs-tools or dracut, whichever the tree has).
+    func readInitramfsConfig() -> InitramfsConfig {
+        var c = InitramfsConfig()
+        if fs.presence("/etc/initramfs-tools", directory: true).value == true {
+            c.generator = .initramfsTools
+            let file = "/etc/initramfs-tools/modules"
+            if let text = fs.read(file, limit: 64 << 10).text.value { c.entries += InitramfsConfig.parseModulesFile(text, file: file) }
+        }
+        let dracutFiles =
+            ["/etc/dracut.conf"]
+            + (fs.list("/etc/dracut.conf.d").value ?? []).filter { $0.hasSuffix(".conf") }.sorted().map { "/etc/dracut.conf.d/\($0)" }
+        let dracut = dracutFiles.compactMap { f in fs.read(f, limit: 64 << 10).text.value.map { (f, $0) } }
+        if !dracut.isEmpty || fs.presence("/usr/lib/dracut", directory: true).value == true {
+            if c.generator == nil { c.generator = .dracut }
+            for (f, text) in dracut { c.entries += InitramfsConfig.parseDracutConf(text, file: f) }
+        }
+        return c
     }
 
     /// Only the `alias vfio_pci:PATTERN MODULE` lines are kept (a distribution's modules.alias

@@ -283,6 +283,67 @@ public struct ModprobeConfig: Sendable, Equatable {
     }
 }
 
+/// What the initramfs generator is configured to put in the next initramfs and load early:
+/// initramfs-tools' /etc/initramfs-tools/modules, dracut's add_drivers / force_drivers. Read as
+/// configuration, not from the image (Debian compresses it with zstd, which the probe does not
+/// decode): it is what the next `update-initramfs -u` / `dracut -f` builds.
+public struct InitramfsConfig: Sendable, Equatable {
+    public enum Generator: String, Sendable {
+        case initramfsTools = "initramfs-tools"
+        case dracut
+        /// The command that rebuilds the running kernel's image.
+        public var rebuild: String { self == .dracut ? "dracut -f" : "update-initramfs -u" }
+    }
+    public struct Entry: Sendable, Equatable {
+        /// The module, underscored (vfio_pci).
+        public var module: String
+        /// initramfs-tools' modules file and dracut's force_drivers load it before udev's coldplug
+        /// reaches the devices (dracut) or as the init's load_modules (initramfs-tools); add_drivers
+        /// only includes it, to be loaded by alias.
+        public var loadedEarly: Bool
+        public var file: String
+        public init(module: String, loadedEarly: Bool, file: String) {
+            self.module = module
+            self.loadedEarly = loadedEarly
+            self.file = file
+        }
+    }
+    public var generator: Generator?
+    public var entries: [Entry] = []
+    public init(generator: Generator? = nil, entries: [Entry] = []) {
+        self.generator = generator
+        self.entries = entries
+    }
+    public func entry(_ module: String) -> Entry? { entries.last { $0.module == module } }
+
+    /// initramfs-tools' modules file: one module per line, with optional arguments, # comments.
+    static func parseModulesFile(_ text: String, file: String) -> [Entry] {
+        text.split(separator: "\n").compactMap { line in
+            let l = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?.trimmed ?? ""
+            guard let name = l.split(separator: " ").first, !name.isEmpty else { return nil }
+            return Entry(module: ModprobeConfig.moduleName(String(name)), loadedEarly: true, file: file)
+        }
+    }
+
+    /// dracut.conf lines: `add_drivers+=" vfio-pci vfio "`, `force_drivers+="vfio_pci"` (shell
+    /// assignments, `=` or `+=`).
+    static func parseDracutConf(_ text: String, file: String) -> [Entry] {
+        var out: [Entry] = []
+        for line in text.split(separator: "\n") {
+            let l = line.trimmed
+            for (key, early) in [("force_drivers", true), ("add_drivers", false), ("drivers", false)] {
+                guard l.hasPrefix(key + "+=") || l.hasPrefix(key + "=") else { continue }
+                let value = l.drop { $0 != "=" }.dropFirst().filter { $0 != "\"" && $0 != "'" }
+                for m in value.split(separator: " ") where !m.isEmpty {
+                    out.append(Entry(module: ModprobeConfig.moduleName(String(m)), loadedEarly: early, file: file))
+                }
+                break
+            }
+        }
+        return out
+    }
+}
+
 /// What decides which driver takes a device: the variant drivers' aliases, the modprobe
 /// configuration, and whether the variant modules are loaded.
 public struct DriverConfig: Sendable {
@@ -294,6 +355,8 @@ public struct DriverConfig: Sendable {
     /// driverctl's saved overrides (/etc/driverctl.d/pci-BDF holds the driver's name), which its
     /// udev rule applies again when the device appears at boot.
     public var savedOverrides: [PCIAddress: String] = [:]
+    /// What the next initramfs is configured to hold.
+    public var initramfs = InitramfsConfig()
 
     public init(
         variantAliases: Reading<[VariantAlias]> = .absent, modprobe: ModprobeConfig = ModprobeConfig(), loadedVariants: Set<String> = [],

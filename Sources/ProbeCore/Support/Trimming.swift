@@ -11,3 +11,8 @@ extension StringProtocol {
         return String(s)
     }
 }
+
+extension String {
+    /// nil for the empty string.
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}

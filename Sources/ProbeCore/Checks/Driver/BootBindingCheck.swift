@@ -5,12 +5,13 @@ public struct BootBindingCheck: Check {
         title: "The binding survives a reboot",
         category: .device,
         rationale:
-            "driver_override lives until the device goes away: a reboot drops it. What binds at boot is configuration: a driverctl override (its udev rule writes driver_override again), pci-stub.ids= and vfio-pci.ids= (dynamic ids, which pci_match_device tries before a driver's own table), options vfio-pci ids= in modprobe.d (only when vfio-pci is a module, and only if it loads before the device's own driver: no pci: alias loads it for the device), and otherwise the device's own driver through its modalias. Built-in drivers bind at their initcalls, before any module; pci-stub (drivers/pci) before vfio-pci (drivers/vfio).",
+            "driver_override lives until the device goes away: a reboot drops it. What binds at boot is configuration: a driverctl override (its udev rule writes driver_override again), pci-stub.ids= and vfio-pci.ids= (dynamic ids, which pci_match_device tries before a driver's own table), options vfio-pci ids= in modprobe.d (only when vfio-pci is a module, and only if it loads before the device's own driver: no pci: alias loads it for the device), and otherwise the device's own driver through its modalias. Built-in drivers bind at their initcalls, before any module; pci-stub (drivers/pci) before vfio-pci (drivers/vfio). A driver the initramfs loads binds before anything the root file system loads: the next initramfs needs vfio-pci too (initramfs-tools' modules file; dracut's force_drivers, which it modprobes before udev's coldplug), read here from the generator's configuration.",
         remedy: "Make the binding persistent: driverctl set-override BDF vfio-pci.",
         looksAt: [
             "/proc/cmdline (vfio-pci.ids=, pci-stub.ids=)",
             "/etc/modprobe.d, /run/modprobe.d, /usr/local/lib/modprobe.d, /usr/lib/modprobe.d, /lib/modprobe.d (options, softdep)",
             "/etc/driverctl.d/pci-BDF", "/sys/bus/pci/devices/BDF/driver_override", "modules.builtin, CONFIG_VFIO_PCI, CONFIG_PCI_STUB",
+            "/etc/initramfs-tools/modules, /etc/dracut.conf, /etc/dracut.conf.d/*.conf (add_drivers, force_drivers)",
         ],
         examples: [
             .pass("connectx-vf", device: "0000:02:00.4"),
@@ -26,7 +27,7 @@ public struct BootBindingCheck: Check {
             .warn(
                 "boot-binding", device: "0000:66:00.0",
                 remedy:
-                    "echo \"softdep nouveau pre: vfio-pci\" >> /etc/modprobe.d/vfio.conf, and rebuild the initramfs (update-initramfs -u, or dracut -f) if nouveau loads from it"
+                    "echo \"softdep nouveau pre: vfio-pci\" >> /etc/modprobe.d/vfio.conf, and rebuild the initramfs (update-initramfs -u) if nouveau loads from it"
             ),
         ], decides: false)
 
@@ -113,12 +114,32 @@ public struct BootBindingCheck: Check {
             if let c = host.kernel.cmdline.value, c.options("rd.driver.pre").contains(where: { ModprobeConfig.moduleName($0) == module }) {
                 return .binds(driver, because: "\(found.source), and rd.driver.pre=\(driver) loads it first")
             }
+            // dracut's force_drivers are modprobed before udev's coldplug reaches the devices.
+            if let e = host.modules.drivers.initramfs.entry(module), e.loadedEarly, host.modules.drivers.initramfs.generator == .dracut {
+                return .binds(driver, because: "\(found.source), and force_drivers in \(e.file) loads it in the initramfs first")
+            }
             if let own, let dep = host.modules.drivers.modprobe.loadsBefore(module, own) {
                 return .binds(driver, because: "\(found.source), and softdep \(own) pre: \(module) in \(dep.file)")
             }
             return .races(driver, because: found.source)
         }
         return .ownDriver
+    }
+
+    /// Whether the next initramfs holds the stub driver: a device driver that loads from the
+    /// initramfs binds before anything loaded later from the root file system.
+    static func initramfsNote(_ driver: String, _ host: Host) -> String? {
+        let c = host.modules.drivers.initramfs
+        guard let gen = c.generator else { return nil }
+        let module = ModprobeConfig.moduleName(driver)
+        if let e = c.entry(module) {
+            return
+                "\(driver) is in the next initramfs (\(e.file)\(e.loadedEarly ? ", loaded by its init" : ", loaded by alias")); after a change run \(gen.rebuild)."
+        }
+        let file =
+            gen == .dracut ? "force_drivers+=\" \(driver) \" in /etc/dracut.conf.d/vfio.conf" : "\(driver) in /etc/initramfs-tools/modules"
+        return
+            "\(driver) is not in the next initramfs's configuration (\(gen.rawValue)): a device driver loaded from the initramfs binds first; add \(file) and run \(gen.rebuild)."
     }
 
     public static func evaluate(_ context: CheckContext) -> [Finding] {
@@ -172,7 +193,8 @@ public struct BootBindingCheck: Check {
                 return finding(
                     .info, subject,
                     "at the next boot \(driver) takes it only if it loads before the device's own driver: \(because), and \(driver) is a module that no alias loads for it",
-                    detail: others, remedy: persist, evidence: ev)
+                    detail: [others, initramfsNote(driver, host)].compactMap { $0 }.joined(separator: " ").nilIfEmpty, remedy: persist,
+                    evidence: ev)
             case (.vfio, .ownDriver):
                 // A configuration that names other devices but not this one is a mistake to
                 // point out; an override alone is how libvirt and dpdk-devbind work (info).
@@ -244,13 +266,14 @@ public struct BootBindingCheck: Check {
                         "\(because) names it, yet it is on \(now): \(own) is built in and binds first (built-in drivers register in link order; \(driver) loads or registers after it), and will again at the next boot",
                         detail: others, remedy: persist, evidence: ev)
                 }
+                let rebuild = host.modules.drivers.initramfs.generator.map { $0.rebuild } ?? "update-initramfs -u, or dracut -f"
                 return finding(
                     .warn, subject,
                     "\(because) names it, yet it is on \(now): \(own) loads before \(driver), and will again at the next boot",
                     detail: "A softdep names modules; \(now) is the driver's name, usually its module's too (lspci -k lists the module)."
-                        + (others.map { "\n" + $0 } ?? ""),
+                        + (initramfsNote(driver, host).map { " " + $0 } ?? "") + (others.map { "\n" + $0 } ?? ""),
                     remedy:
-                        "echo \"softdep \(own) pre: \(driver)\" >> /etc/modprobe.d/vfio.conf, and rebuild the initramfs (update-initramfs -u, or dracut -f) if \(own) loads from it",
+                        "echo \"softdep \(own) pre: \(driver)\" >> /etc/modprobe.d/vfio.conf, and rebuild the initramfs (\(rebuild)) if \(own) loads from it",
                     evidence: ev)
             case (_, .races(let driver, let because)):
                 return finding(

@@ -187,6 +187,7 @@ public struct HostReader: Sendable {
             mdevParents: w.mdevs.parents,
             use: w.use,
             boot: w.boot,
-            readProblems: problems, deviceListProblem: listProblem)
+            readProblems: problems, deviceListProblem: listProblem, kernelLog: w.kernelLog.log, dmesgRestrict: w.kernelLog.dmesgRestrict,
+            confidential: w.confidential)
     }
 }

@@ -18,6 +18,8 @@ struct HostWide: Sendable {
     var mdevs: (devices: Reading<[MdevDevice]>, parents: Reading<[MdevParent]>)
     var use: HostUse
     var boot: BootConfig
+    var kernelLog: (log: Reading<KernelLog>, dmesgRestrict: Reading<Int>) = (.absent, .absent)
+    var confidential = ConfidentialComputing()
 }
 
 extension HostReader {
@@ -39,6 +41,8 @@ extension HostReader {
             vmbus: readVMBus(),
             mdevs: readMdevs(),
             use: readHostUse(),
-            boot: readBootConfig(release: kernel.release.value))
+            boot: readBootConfig(release: kernel.release.value),
+            kernelLog: readKernelLog(),
+            confidential: readConfidentialComputing())
     }
 }

@@ -1034,6 +1034,12 @@ def kernel_log(t):
         (4, 150000000, "pci 0000:3b:00.0: Firmware has requested this device have a 1:1 IOMMU mapping, rejecting configuring the device without a 1:1 mapping. Contact your platform vendor."),
         (3, 151000000, "vfio-pci 0000:3b:00.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0012 address=0xfffff000 flags=0x0000]"),
         (6, 160000000, "iommufd: IOMMUFD is providing /dev/vfio/vfio, not VFIO."),
+        (3, 151000300, "DMAR: [INTR-REMAP] Request device [3b:00.0] fault index 0x2a [fault reason 0x25] Blocked a compatibility format interrupt request"),
+        (4, 152000000, "vfio-pci 0000:3b:00.0: MSI interrupts are not secure, they cannot be isolated by the platform. Check that platform features like interrupt remapping are enabled. Use the \"allow_unsafe_interrupts\" module parameter to override"),
+        (6, 180000000, "vfio-pci 0000:01:00.1: Invalid PCI ROM header signature: expecting 0xaa55, got 0xffff", "SUBSYSTEM=pci", "DEVICE=+pci:0000:01:00.1"),
+        (7, 180000100, "vfio-pci 0000:01:00.1: vfio_ecap_init: hiding ecap 0x19@0x100", "SUBSYSTEM=pci", "DEVICE=+pci:0000:01:00.1"),
+        (3, 181000000, "vfio-pci 0000:01:00.1: timed out waiting for pending transaction; performing function level reset anyway", "SUBSYSTEM=pci", "DEVICE=+pci:0000:01:00.1"),
+        (6, 181200000, "vfio-pci 0000:01:00.1: vfio_bar_restore: reset recovery - restoring BARs", "SUBSYSTEM=pci", "DEVICE=+pci:0000:01:00.1"),
         (6, 170000000, "e1000e 0000:00:19.0 eth0: NIC Link is Up 1000 Mbps Full Duplex"),
     ])
 

@@ -115,17 +115,25 @@ enum Syscalls {
     /// records or `maxBytes` bytes (`capped`).
     static func readRecords(
         _ fd: CInt, maxRecords: Int, maxBytes: Int
-    ) throws(Errno)
-        -> (records: [[UInt8]], overwritten: Int, capped: Bool)
-    {
+    ) throws(Errno) -> (records: [[UInt8]], overwritten: Int, capped: Bool) {
+        // CONSOLE_EXT_LOG_MAX (8192): the largest record devkmsg_read formats.
+        try readRecords(maxRecords: maxRecords, maxBytes: maxBytes) { () throws(Errno) in try read(fd, upTo: 8192) }
+    }
+
+    /// The loop of `readRecords(_:maxRecords:maxBytes:)` over `next`, one read(2) a call (a test
+    /// scripts EAGAIN and EPIPE through it); any other error is the read's.
+    static func readRecords(
+        maxRecords: Int, maxBytes: Int, next: () throws(Errno) -> [UInt8]
+    ) throws(Errno) -> (
+        records: [[UInt8]], overwritten: Int, capped: Bool
+    ) {
         var records: [[UInt8]] = []
         var bytes = 0
         var overwritten = 0
-        // CONSOLE_EXT_LOG_MAX (8192): the largest record devkmsg_read formats.
         while true {
             if records.count >= maxRecords || bytes >= maxBytes { return (records, overwritten, true) }
             do throws(Errno) {
-                let r = try read(fd, upTo: 8192)
+                let r = try next()
                 if r.isEmpty { return (records, overwritten, false) }
                 bytes += r.count
                 records.append(r)

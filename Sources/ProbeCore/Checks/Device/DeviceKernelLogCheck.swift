@@ -11,9 +11,10 @@ public struct DeviceKernelLogCheck: Check {
         examples: [
             .warn(
                 "kernel-log", device: "0000:01:00.0",
-                remedy:
-                    "Find who drove the device at that time (the time stamp against the guest's start); in a guest, a driver fault or a vIOMMU without caching mode; a device with firmware-reserved memory (RMRR: USB, integrated GPU) faults when that region is not mapped; Try another reset method (echo bus > /sys/bus/pci/devices/BDF/reset_method, as root), a vendor reset module, or a firmware update for the device; Read the lines before it for the cause; vfio-probe --device BDF says what the device lacks"
-            ),
+                remedy: remedy(["dmar-fault", "reset-timeout", "vfio-probe-failed"], PCIAddress(bus: 1, device: 0, function: 0))),
+            .warn(
+                "kernel-log", device: "0000:01:00.1",
+                remedy: remedy(["invalid-rom", "flr-pending", "bar-restore"], PCIAddress(bus: 1, device: 0, function: 1))),
             .info("kernel-log", device: "0000:00:1f.2"),
         ],
         decides: false)
@@ -30,13 +31,22 @@ public struct DeviceKernelLogCheck: Check {
             let es = byDevice[a]!
             let warned = es.filter { $0.kind.severity == .warn }
             let titles = es.map { $0.kind.title + ($0.count > 1 ? " ×\($0.count)" : "") }
-            var remedies: [String] = []
-            for e in warned { if let r = e.kind.remedy, !remedies.contains(r) { remedies.append(r) } }
             return finding(
                 warned.isEmpty ? .info : .warn, .device(a), "the kernel log: \(titles.joined(separator: ", "))",
                 detail: es.map { "\($0.line)\n  \($0.kind.meaning) (\($0.kind.source))" }.joined(separator: "\n"),
-                remedy: remedies.isEmpty ? nil : remedies.map { $0.hasSuffix(".") ? String($0.dropLast()) : $0 }.joined(separator: "; "),
+                remedy: remedy(warned.map(\.kind.id), a),
                 evidence: es.map { Evidence(log.path, $0.first.message) })
         }
+    }
+
+    /// The remedies of these kinds, in order, once each, with the function's address for BDF.
+    static func remedy(_ kinds: [String], _ a: PCIAddress) -> String? {
+        var out: [String] = []
+        for id in kinds {
+            guard let r = KernelLogMatcher.kinds.first(where: { $0.id == id })?.remedy else { continue }
+            let t = r.replacing("BDF", with: a.description)
+            if !out.contains(t) { out.append(t) }
+        }
+        return out.isEmpty ? nil : out.joined(separator: "; ")
     }
 }

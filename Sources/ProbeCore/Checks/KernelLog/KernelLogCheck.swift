@@ -33,7 +33,8 @@ public struct KernelLogCheck: Check {
         var out = entries.filter { $0.kind.severity == .warn }.map { e in
             finding(
                 .warn, "\(e.kind.title): \(e.kind.meaning)", detail: e.line + "\n(\(e.kind.source))",
-                remedy: e.kind.remedy, evidence: [Evidence(log.path, e.first.message)])
+                remedy: e.device.map { d in e.kind.remedy?.replacing("BDF", with: d.description) } ?? e.kind.remedy,
+                evidence: [Evidence(log.path, e.first.message)])
         }
         let notes = entries.filter { $0.kind.severity != .warn }
         if !notes.isEmpty {
@@ -44,7 +45,10 @@ public struct KernelLogCheck: Check {
                     evidence: notes.map { Evidence(log.path, $0.first.message) }))
         }
         if out.isEmpty {
-            out.append(finding(.pass, "no message about the IOMMU or VFIO among \(log.records.count) records\(bounds(log))"))
+            out.append(
+                finding(
+                    .pass, "no message about the IOMMU or VFIO in the kernel log\(bounds(log))",
+                    detail: "\(log.records.count) records read from \(log.path)"))
         } else if !bounds(log).isEmpty {
             out.append(finding(.info, "the log was read in part\(bounds(log))"))
         }

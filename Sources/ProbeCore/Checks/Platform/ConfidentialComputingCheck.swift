@@ -14,7 +14,14 @@ public struct ConfidentialComputingCheck: Check {
             "/sys/module/kvm_intel/parameters/tdx", "/proc/cmdline (iommu=pt, iommu.passthrough)",
             "/sys/kernel/iommu_groups/*/type", "/dev/kmsg (iommu_snp_enable, iommu_subsys_init)",
         ],
-        examples: [.pass("sev-snp-ready"), .warn("sev-snp-passthrough")],
+        examples: [
+            .pass("sev-snp-ready"),
+            .warn(
+                "sev-snp-passthrough",
+                remedy:
+                    "Drop iommu=pt from the kernel command line (VFIO never needed it) and reboot, as drivers/iommu/amd/init.c requires for SEV-SNP."
+            ),
+        ],
         decides: false)
 
     /// Whether host DMA defaults to passthrough, and what says so: the kernel's own line

@@ -116,8 +116,20 @@ enum Syscalls {
     static func readRecords(
         _ fd: CInt, maxRecords: Int, maxBytes: Int
     ) throws(Errno) -> (records: [[UInt8]], overwritten: Int, capped: Bool) {
-        // CONSOLE_EXT_LOG_MAX (8192): the largest record devkmsg_read formats.
-        try readRecords(maxRecords: maxRecords, maxBytes: maxBytes) { () throws(Errno) in try read(fd, upTo: 8192) }
+        // CONSOLE_EXT_LOG_MAX (8192): the largest record devkmsg_read formats. One buffer for all
+        // reads, each record copied out at its own size (a few dozen bytes, not 8 KiB each).
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        return try readRecords(maxRecords: maxRecords, maxBytes: maxBytes) { () throws(Errno) in
+            var failure: Errno?
+            let n = buffer.withUnsafeMutableBytes { p -> Int in
+                do { return try FileDescriptor(rawValue: fd).read(into: p, retryOnInterrupt: true) } catch {
+                    failure = error as? Errno ?? .ioError
+                    return 0
+                }
+            }
+            if let failure { throw failure }
+            return Array(buffer[0..<n])
+        }
     }
 
     /// The loop of `readRecords(_:maxRecords:maxBytes:)` over `next`, one read(2) a call (a test

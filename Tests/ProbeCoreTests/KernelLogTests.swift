@@ -112,6 +112,22 @@ import Testing
         #expect(KernelLog.device(in: "vfio_iommu_type1_attach_group: No interrupt remapping support.") == nil)
     }
 
+    /// dmar_fault_do_one prints no segment: "[01:00.0]" is segment 0's only on a one-segment host.
+    @Test func segmentlessAddressOnAMultiSegmentHost() throws {
+        let r = try probe(.kernelLog, only: ["device.kernel-log"])
+        let log = try #require(r.host.kernelLog.value)
+        #expect(KernelLog.mention(in: "DMAR: [DMA Read NO_PASID] Request device [01:00.0] fault addr 0x0")?.segmentKnown == false)
+        #expect(KernelLog.mention(in: "vfio-pci 0000:01:00.0: not ready")?.segmentKnown == true)
+        let one = KernelLogMatcher.entries(log, host: r.host).first { $0.kind.id == "dmar-fault" }
+        #expect(one?.device == PCIAddress("0000:01:00.0"))
+        let other = try #require(r.host.devices.values.first)
+        var far = other
+        far.address = PCIAddress(domain: 1, bus: 1, device: 0, function: 0)
+        let two = r.host.with { $0.devices[far.address] = far }
+        let e = KernelLogMatcher.entries(log, host: two).first { $0.kind.id == "dmar-fault" }
+        #expect(e != nil && e?.device == nil, "two segments: the fault names no function for sure")
+    }
+
     /// Documentation/ABI/testing/dev-kmsg: "PRI,SEQ,USEC,FLAGS;message", continuation lines
     /// " KEY=value"; the level is PRI's low three bits (facility << 3 | level).
     @Test func recordFormat() throws {

@@ -15,13 +15,18 @@ public struct KernelLog: Sendable, Equatable {
         /// its DEVICE=+pci:… continuation line, or the address in the message itself ("Request
         /// device [3b:00.0]", "device=0000:3b:00.0").
         public var device: PCIAddress?
+        /// Whether `device` names its PCI segment: false for "Request device [3b:00.0]"
+        /// (dmar_fault_do_one prints the source id only), taken as segment 0.
+        public var segmentKnown: Bool
 
         public init(seq: UInt64, time: Double, level: Int, message: String, device: PCIAddress? = nil) {
             self.seq = seq
             self.time = time
             self.level = level
             self.message = message
-            self.device = device ?? KernelLog.device(in: message)
+            let mention = device.map { ($0, true) } ?? KernelLog.mention(in: message)
+            self.device = mention?.0
+            self.segmentKnown = mention?.1 ?? true
         }
 
         /// The time in microseconds since boot.
@@ -78,13 +83,18 @@ public struct KernelLog: Sendable, Equatable {
     /// The PCI function a message names: a dev_printk prefix ("DRIVER 0000:3b:00.0: "), else
     /// the address a driver prints itself ("Request device [3b:00.0]", "device=0000:3b:00.0",
     /// "device [0000:3b:00.0]").
-    static func device(in message: String) -> PCIAddress? {
+    static func device(in message: String) -> PCIAddress? { mention(in: message)?.address }
+
+    /// The address a message names, and whether it gave the segment ("0000:3b:00.0") or not ("3b:00.0").
+    static func mention(in message: String) -> (address: PCIAddress, segmentKnown: Bool)? {
         let words = message.split(separator: " ", maxSplits: 2)
-        if words.count >= 2, words[1].hasSuffix(":"), let a = PCIAddress(String(words[1].dropLast())) { return a }
+        if words.count >= 2, words[1].hasSuffix(":"), let a = PCIAddress(String(words[1].dropLast())) {
+            return (a, words[1].filter { $0 == ":" }.count == 3)
+        }
         for marker in ["Request device [", "device [", "device="] {
             guard let r = message.firstRange(of: marker) else { continue }
             let rest = message[r.upperBound...].prefix { $0.isHexDigit || $0 == ":" || $0 == "." }
-            if let a = PCIAddress(String(rest)) { return a }
+            if let a = PCIAddress(String(rest)) { return (a, rest.filter { $0 == ":" }.count == 2) }
         }
         return nil
     }

@@ -83,7 +83,7 @@ public enum JSONReporter {
         }
         // The kernel log's matched lines by function, matched once.
         let klog = h.kernelLog.value.map { log in
-            Dictionary(grouping: KernelLogMatcher.entries(log).filter { $0.device != nil }, by: { $0.device! })
+            Dictionary(grouping: KernelLogMatcher.entries(log, host: h).filter { $0.device != nil }, by: { $0.device! })
         }
         let titles = Dictionary(r.checks.map { ($0.id, ($0.title, $0.category)) }, uniquingKeysWith: { a, _ in a })
         return [
@@ -170,7 +170,8 @@ public enum JSONReporter {
             ),
             (
                 "kernel_log",
-                h.kernelLog.value.map { log in kernelLog(KernelLogMatcher.entries(log).filter { KernelLogCheck.hostLevel($0, h) }) }
+                h.kernelLog.value.map { log in kernelLog(KernelLogMatcher.entries(log, host: h).filter { KernelLogCheck.hostLevel($0, h) })
+                }
                     ?? .null
             ),
         ])

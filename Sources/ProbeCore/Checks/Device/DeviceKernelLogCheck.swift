@@ -24,7 +24,7 @@ public struct DeviceKernelLogCheck: Check {
         guard let log = host.kernelLog.value else { return [] }
         let selected = Set(host.selected)
         var byDevice: [PCIAddress: [KernelLogEntry]] = [:]
-        for e in KernelLogMatcher.entries(log) {
+        for e in KernelLogMatcher.entries(log, host: host) {
             if let a = e.device, selected.contains(a) { byDevice[a, default: []].append(e) }
         }
         return byDevice.keys.sorted().map { a in

@@ -28,7 +28,7 @@ public struct KernelLogCheck: Check {
         case .unreadable(let why):
             return [skipped("\(why): \(whoMayRead(host.dmesgRestrict.value))")]
         }
-        let entries = KernelLogMatcher.entries(log).filter { hostLevel($0, host) }
+        let entries = KernelLogMatcher.entries(log, host: host).filter { hostLevel($0, host) }
         // What went wrong, a finding each; what the kernel did, one note.
         var out = entries.filter { $0.kind.severity == .warn }.map { e in
             finding(

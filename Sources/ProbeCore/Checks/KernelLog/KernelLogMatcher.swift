@@ -249,6 +249,17 @@ public enum KernelLogMatcher {
         return out
     }
 
+    /// The entries of a host's log: a segment-less address ("Request device [3b:00.0]") is taken
+    /// as segment 0 only on a host whose functions are all in one segment; on another it names no
+    /// function for sure, and the entry is the host's.
+    public static func entries(_ log: KernelLog, host: Host) -> [KernelLogEntry] {
+        let segments = Set(host.devices.keys.map(\.domain))
+        guard segments.count > 1 else { return entries(log) }
+        var kept = log
+        for i in kept.records.indices where !kept.records[i].segmentKnown { kept.records[i].device = nil }
+        return entries(kept)
+    }
+
     /// A kmsg text with only the records the matcher keeps (what a snapshot holds of the log).
     public static func matchedOnly(_ bytes: [UInt8]) -> [UInt8] {
         let raw = KernelLogRecords.split(String(decoding: bytes, as: UTF8.self), maxRecords: .max)

@@ -1071,6 +1071,78 @@ def numa_two_nodes(t):
     t.node("/dev/vfio/devices/vfio1", 242, 1, 0o600)
     hugepages(t, {2 << 20: (2048, 2048, 0)},
               nodes={0: ("0-23,48-71", {2 << 20: (2048, 2048)}), 1: ("24-47,72-95", {2 << 20: (0, 0)})})
+def kmsg(t, records):
+    """dev/kmsg as a tree holds it: one "PRI,SEQ,USEC,FLAGS;message" line per record (level only:
+    facility 0), continuation lines (" KEY=value") after it."""
+    lines = []
+    for seq, (level, usec, message, *cont) in enumerate(records):
+        lines.append(f"{level},{seq},{usec},-;{message}")
+        lines += [" " + c for c in cont]
+    t.file("/dev/kmsg", "\n".join(lines) + "\n")
+
+
+def kernel_log(t):
+    """The Intel server's kernel log with each message the probe explains: type1's "No interrupt
+    remapping support" from a first try, a DMAR fault repeated three times and a reset the NIC did
+    not come back from, vfio-pci's failed probe, the firmware's 1:1 refusal and AMD-Vi's page fault
+    (for a function no longer on the bus), the compat container's notice, and lines it ignores."""
+    intel_server(t)
+    kmsg(t, [
+        (6, 0, "Linux version 6.12.95-vfiotest (builder@vm) #1 SMP PREEMPT_DYNAMIC"),
+        (6, 210412, "DMAR: IOMMU enabled"),
+        (6, 1104233, "DMAR-IR: Enabled IRQ remapping in x2apic mode"),
+        (6, 1208877, "iommu: Default domain type: Translated"),
+        (6, 1410021, "pci 0000:00:1f.2: Adding to iommu group 12", "SUBSYSTEM=pci", "DEVICE=+pci:0000:00:1f.2"),
+        (6, 1410188, "pci 0000:01:00.0: Adding to iommu group 10", "SUBSYSTEM=pci", "DEVICE=+pci:0000:01:00.0"),
+        (4, 35120007, "vfio_iommu_type1_attach_group: No interrupt remapping support.  Use the module param \"allow_unsafe_interrupts\" to enable VFIO IOMMU support on this platform"),
+        (3, 96500001, "DMAR: [DMA Read NO_PASID] Request device [01:00.0] fault addr 0xffd0e000 [fault reason 0x06] PTE Read access is not set"),
+        (3, 96500412, "DMAR: [DMA Read NO_PASID] Request device [01:00.0] fault addr 0xffd0f000 [fault reason 0x06] PTE Read access is not set"),
+        (3, 96512999, "DMAR: [DMA Write NO_PASID] Request device [01:00.0] fault addr 0xffd10000 [fault reason 0x05] PTE Write access is not set"),
+        (4, 120004500, "vfio-pci 0000:01:00.0: not ready 65535ms after FLR; giving up", "SUBSYSTEM=pci", "DEVICE=+pci:0000:01:00.0"),
+        (3, 120004800, "vfio-pci 0000:01:00.0: probe with driver vfio-pci failed with error -22", "SUBSYSTEM=pci", "DEVICE=+pci:0000:01:00.0"),
+        (4, 150000000, "pci 0000:3b:00.0: Firmware has requested this device have a 1:1 IOMMU mapping, rejecting configuring the device without a 1:1 mapping. Contact your platform vendor."),
+        (3, 151000000, "vfio-pci 0000:3b:00.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0012 address=0xfffff000 flags=0x0000]"),
+        (6, 160000000, "iommufd: IOMMUFD is providing /dev/vfio/vfio, not VFIO."),
+        (3, 151000300, "DMAR: [INTR-REMAP] Request device [3b:00.0] fault index 0x2a [fault reason 0x25] Blocked a compatibility format interrupt request"),
+        (4, 152000000, "vfio-pci 0000:3b:00.0: MSI interrupts are not secure, they cannot be isolated by the platform. Check that platform features like interrupt remapping are enabled. Use the \"allow_unsafe_interrupts\" module parameter to override"),
+        (6, 180000000, "vfio-pci 0000:01:00.1: Invalid PCI ROM header signature: expecting 0xaa55, got 0xffff", "SUBSYSTEM=pci", "DEVICE=+pci:0000:01:00.1"),
+        (7, 180000100, "vfio-pci 0000:01:00.1: vfio_ecap_init: hiding ecap 0x19@0x100", "SUBSYSTEM=pci", "DEVICE=+pci:0000:01:00.1"),
+        (3, 181000000, "vfio-pci 0000:01:00.1: timed out waiting for pending transaction; performing function level reset anyway", "SUBSYSTEM=pci", "DEVICE=+pci:0000:01:00.1"),
+        (6, 181200000, "vfio-pci 0000:01:00.1: vfio_bar_restore: reset recovery - restoring BARs", "SUBSYSTEM=pci", "DEVICE=+pci:0000:01:00.1"),
+        (6, 170000000, "e1000e 0000:00:19.0 eth0: NIC Link is Up 1000 Mbps Full Duplex"),
+    ])
+
+
+def sev_host(t, cmdline, sev_snp, log):
+    """An EPYC host (amd-host's bus, 6.12) whose CPU has SEV, SEV-ES and SEV-SNP, with kvm_amd loaded."""
+    amd_host(t, release="6.12.95-vfiotest", config=CONFIG_CUSTOM)
+    t.file("/proc/cmdline", f"BOOT_IMAGE=/boot/vmlinuz-6.12.95-vfiotest root=/dev/mapper/vg-root ro {cmdline}".strip() + "\n")
+    t.file("/proc/cpuinfo", "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n"
+                            "flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge x2apic sme sev sev_es sev_snp\n\n")
+    for name, value in (("sev", "Y"), ("sev_es", "Y"), ("sev_snp", sev_snp)):
+        t.file(f"/sys/module/kvm_amd/parameters/{name}", value + "\n")
+    kmsg(t, log)
+
+
+def sev_snp_passthrough(t):
+    """The SEV-SNP host booted with iommu=pt: the AMD-Vi driver turned host SNP off
+    (iommu_snp_enable), so kvm_amd's sev_snp reads N."""
+    sev_host(t, "iommu=pt", "N", [
+        (6, 1000000, "iommu: Default domain type: Passthrough (set via kernel command line)"),
+        (4, 1500000, "AMD-Vi: SNP: IOMMU disabled or configured in passthrough mode, SNP cannot be supported."),
+        (6, 1600000, "AMD-Vi: Interrupt remapping enabled"),
+    ])
+
+
+def sev_snp_ready(t):
+    """The SEV-SNP host with a translating IOMMU: SNP on in the IOMMU and in kvm_amd."""
+    sev_host(t, "", "Y", [
+        (6, 1000000, "iommu: Default domain type: Translated"),
+        (6, 1500000, "AMD-Vi: IOMMU SNP support enabled."),
+        (6, 1600000, "AMD-Vi: Interrupt remapping enabled"),
+    ])
+    for g in (0, 1, 2, 20, 21):
+        t.file(f"/sys/kernel/iommu_groups/{g}/type", "DMA\n")
 
 
 SCENARIOS = {
@@ -1113,6 +1185,9 @@ SCENARIOS = {
     "budget-memlock": budget_memlock,
     "budget-narrow": budget_narrow,
     "numa-two-nodes": numa_two_nodes,
+    "kernel-log": kernel_log,
+    "sev-snp-passthrough": sev_snp_passthrough,
+    "sev-snp-ready": sev_snp_ready,
 }
 
 

@@ -457,6 +457,22 @@ def s_reset(doc, errors, extras=()):
                f"nvme {path}: hot reset {(nw or {}).get('facts', {}).get('hot_reset')}", errors)
 
 
+def s_kernel_log(doc, errors, extras=()):
+    """VT-d without interrupt remapping on the 6.12 kernel: the main run's live walk makes type1
+    log "No interrupt remapping support" (vfio_iommu_type1_attach_group); the next run (--no-live)
+    finds that line in /dev/kmsg and reports it under kernel.log, and the snapshot keeps it (its
+    dev/kmsg holds only the matched lines), so --root SNAPSHOT shows the same kernel_log."""
+    ex = extras[0][1] if extras and extras[0][1] else {}
+    lines = (ex.get("host") or {}).get("kernel_log") or []
+    expect(any(e["kind"] == "type1-no-ir" and "No interrupt remapping support" in e["message"] for e in lines),
+           f"the type1 line in the second run's kernel_log: {[e['kind'] for e in lines]}", errors)
+    k = [f for f in ex.get("checks", []) if f["id"] == "kernel.log" and f["status"] == "warn"]
+    expect(any("no interrupt remapping" in f["summary"] for f in k), f"kernel.log warns: {[f['summary'] for f in k]}", errors)
+    expect(doc["verdict"]["mode"] == ex.get("verdict", {}).get("mode"), "the log changes no verdict", errors)
+    groups = [e for e in (device(doc) or {}).get("kernel_log") or [] if e["kind"] == "iommu-group"]
+    expect(groups, f"the device's own 'Adding to iommu group' line: {(device(doc) or {}).get('kernel_log')}", errors)
+
+
 SCENARIOS = [
     # name, kernel, qemu args, kernel command line, assertion
     ("intel-vfio", "custom", INTEL, f"intel_iommu=on {BIND} {GATE}", s_intel_vfio),
@@ -484,6 +500,7 @@ SCENARIOS = [
      s_budget),
     ("narrow-viommu", "custom", INTEL.replace("intremap=on", "intremap=on,aw-bits=39"),
      f"intel_iommu=on {BIND} vp.args=--memory,1T", s_narrow_viommu),
+    ("kernel-log", "custom", INTEL_NO_IR, f"intel_iommu=on {BIND} vp.extra=--no-live", s_kernel_log),
 ]
 
 
@@ -650,6 +667,10 @@ def check_snapshot(name, console, probe, update):
     if want != got:
         errors.append("--root SNAPSHOT --no-live differs from the VM's static report: " +
                       "; ".join([f"-{x}" for x in want if x not in got] + [f"+{x}" for x in got if x not in want]))
+    # The kernel log's matched lines: the snapshot's dev/kmsg keeps exactly those.
+    klog = lambda d: ((d.get("host") or {}).get("kernel_log"), [x.get("kernel_log") for x in d.get("devices", [])])
+    if klog(static_doc) != klog(host_doc):
+        errors.append(f"--root SNAPSHOT shows other kernel_log lines: {klog(static_doc)} vs {klog(host_doc)}")
     if update and not errors:
         fixture = os.path.join(REPO, "Tests", "Fixtures", "snapshots", name)
         if os.path.exists(fixture):

@@ -17,6 +17,7 @@ public enum CheckRegistry {
         CommandLineCheck.self,
         TaintCheck.self,
         NextBootCheck.self,
+        KernelLogCheck.self,
         // VFIO stack
         ModulesCheck.self,
         DevNodesCheck.self,
@@ -33,6 +34,7 @@ public enum CheckRegistry {
         PCIBusCheck.self,
         HypervisorCheck.self,
         VMBusCheck.self,
+        ConfidentialComputingCheck.self,
         // devices
         DeviceIOMMUGroupCheck.self,
         DeviceDriverCheck.self,
@@ -51,6 +53,7 @@ public enum CheckRegistry {
         IOMMUCoverageCheck.self,
         HostUseCheck.self,
         ChipsetCheck.self,
+        DeviceKernelLogCheck.self,
         // reset
         ResetMethodCheck.self,
         HotResetCheck.self,

@@ -188,6 +188,7 @@ public struct HostReader: Sendable {
             use: w.use,
             boot: w.boot,
             memory: w.memory,
-            readProblems: problems, deviceListProblem: listProblem)
+            readProblems: problems, deviceListProblem: listProblem, kernelLog: w.kernelLog.log, dmesgRestrict: w.kernelLog.dmesgRestrict,
+            confidential: w.confidential)
     }
 }

@@ -19,6 +19,8 @@ struct HostWide: Sendable {
     var use: HostUse
     var boot: BootConfig
     var memory: Memory
+    var kernelLog: (log: Reading<KernelLog>, dmesgRestrict: Reading<Int>) = (.absent, .absent)
+    var confidential = ConfidentialComputing()
 }
 
 extension HostReader {
@@ -41,6 +43,8 @@ extension HostReader {
             mdevs: readMdevs(),
             use: readHostUse(),
             boot: readBootConfig(release: kernel.release.value),
-            memory: readMemory())
+            memory: readMemory(),
+            kernelLog: readKernelLog(),
+            confidential: readConfidentialComputing())
     }
 }

@@ -49,6 +49,11 @@ public struct Host: Sendable {
         /// For each missing selected address, the functions with its bus, device and function in
         /// another PCI domain: what the user probably meant.
         public var otherDomains: [PCIAddress: [PCIAddress]] = [:]
+        /// The kernel's log (/dev/kmsg) and kernel.dmesg_restrict, which says who may read it.
+        public var kernelLog: Reading<KernelLog> = .absent
+        public var dmesgRestrict: Reading<Int> = .absent
+        /// The CPU's confidential-computing flags and KVM's switches for them.
+        public var confidential = ConfidentialComputing()
     }
 
     // The parts, fixed (see `Parts` for what each holds).
@@ -76,6 +81,9 @@ public struct Host: Sendable {
     public let deviceListProblem: String?
     public let unreadableSelected: [PCIAddress: String]
     public let otherDomains: [PCIAddress: [PCIAddress]]
+    public let kernelLog: Reading<KernelLog>
+    public let dmesgRestrict: Reading<Int>
+    public let confidential: ConfidentialComputing
     /// The selected devices that exist, in address order (every check reads them).
     public let selectedDevices: [PCIDevice]
     /// The VFs read, by their PF, in address order.
@@ -106,6 +114,9 @@ public struct Host: Sendable {
         deviceListProblem = parts.deviceListProblem
         unreadableSelected = parts.unreadableSelected
         otherDomains = parts.otherDomains
+        kernelLog = parts.kernelLog
+        dmesgRestrict = parts.dmesgRestrict
+        confidential = parts.confidential
         selectedDevices = parts.selected.compactMap { parts.devices[$0] }
         vfsByPF = Dictionary(grouping: parts.devices.values.filter { $0.physfn != nil }, by: { $0.physfn! }).mapValues {
             $0.map(\.address).sorted()
@@ -114,12 +125,14 @@ public struct Host: Sendable {
 
     /// What this host was assembled from.
     public var parts: Parts {
-        Parts(
+        var p = Parts(
             root: root, scope: scope, devices: devices, selected: selected, missing: missing, groups: groups, groupCount: groupCount,
             iommuUnits: iommuUnits, firmware: firmware, kernel: kernel, modules: modules, devNodes: devNodes, process: process,
             platform: platform, vmbus: vmbus, mdevs: mdevs, mdevParents: mdevParents, use: use, boot: boot, memory: memory,
             readProblems: readProblems,
             deviceListProblem: deviceListProblem, unreadableSelected: unreadableSelected, otherDomains: otherDomains)
+        (p.kernelLog, p.dmesgRestrict, p.confidential) = (kernelLog, dmesgRestrict, confidential)
+        return p
     }
 
     /// This host with `edit` made to its parts (tests build variants of a fixture this way).

@@ -66,6 +66,32 @@ public final class HostFS: Sendable {
         }
     }
 
+    /// The kernel's log (`/dev/kmsg`), at most `maxRecords` records and `maxBytes` bytes. On this
+    /// host the character device is read without ever waiting (O_NONBLOCK, EAGAIN ends it); in a
+    /// tree, `dev/kmsg` is a regular file in the same record format. Opening it is refused
+    /// (EPERM) to a reader without CAP_SYSLOG when kernel.dmesg_restrict is 1
+    /// (devkmsg_open, check_syslog_permissions).
+    public func kernelLog(_ path: String = "/dev/kmsg", maxRecords: Int = 8192, maxBytes: Int = 2 << 20) -> Reading<KernelLogRecords> {
+        recorded(path, { .file(Array($0.records.map { $0.hasSuffix("\n") ? $0 : $0 + "\n" }.joined().utf8)) }) {
+            () throws(HostFSError) in
+            let fd = try open(path, O_RDONLY)
+            defer { Syscalls.close(fd) }
+            do throws(Errno) {
+                if case .tree = access {
+                    let bytes = try Syscalls.read(fd, limit: maxBytes + 1)
+                    var r = KernelLogRecords.split(String(decoding: bytes.prefix(maxBytes), as: UTF8.self), maxRecords: maxRecords)
+                    if bytes.count > maxBytes { r.capped = true }
+                    return r
+                }
+                let (records, overwritten, capped) = try Syscalls.readRecords(fd, maxRecords: maxRecords, maxBytes: maxBytes)
+                return KernelLogRecords(
+                    records: records.map { String(decoding: $0, as: UTF8.self) }, overwritten: overwritten, capped: capped)
+            } catch {
+                throw HostFSError(error, path)
+            }
+        }
+    }
+
     /// The names in a directory, sorted, without "." and "..".
     public func list(_ path: String) -> Reading<[String]> {
         recorded(path, { .directory($0) }) { () throws(HostFSError) in

@@ -107,6 +107,57 @@ enum Syscalls {
         return bytes
     }
 
+    /// The records of /dev/kmsg open at `fd` (O_NONBLOCK), oldest first: one record per read(2)
+    /// (devkmsg_read hands out one whole record, EINVAL when the buffer is smaller), until EAGAIN
+    /// (no record left: the read never waits). EPIPE says records were overwritten before they
+    /// were read (the reader's sequence number fell behind the ring): the next read resumes at
+    /// the oldest record left, so it is counted and the read goes on. Stops after `maxRecords`
+    /// records or `maxBytes` bytes (`capped`).
+    static func readRecords(
+        _ fd: CInt, maxRecords: Int, maxBytes: Int
+    ) throws(Errno) -> (records: [[UInt8]], overwritten: Int, capped: Bool) {
+        // CONSOLE_EXT_LOG_MAX (8192): the largest record devkmsg_read formats. One buffer for all
+        // reads, each record copied out at its own size (a few dozen bytes, not 8 KiB each).
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        return try readRecords(maxRecords: maxRecords, maxBytes: maxBytes) { () throws(Errno) in
+            var failure: Errno?
+            let n = buffer.withUnsafeMutableBytes { p -> Int in
+                do { return try FileDescriptor(rawValue: fd).read(into: p, retryOnInterrupt: true) } catch {
+                    failure = error as? Errno ?? .ioError
+                    return 0
+                }
+            }
+            if let failure { throw failure }
+            return Array(buffer[0..<n])
+        }
+    }
+
+    /// The loop of `readRecords(_:maxRecords:maxBytes:)` over `next`, one read(2) a call (a test
+    /// scripts EAGAIN and EPIPE through it); any other error is the read's.
+    static func readRecords(
+        maxRecords: Int, maxBytes: Int, next: () throws(Errno) -> [UInt8]
+    ) throws(Errno) -> (
+        records: [[UInt8]], overwritten: Int, capped: Bool
+    ) {
+        var records: [[UInt8]] = []
+        var bytes = 0
+        var overwritten = 0
+        while true {
+            if records.count >= maxRecords || bytes >= maxBytes { return (records, overwritten, true) }
+            do throws(Errno) {
+                let r = try next()
+                if r.isEmpty { return (records, overwritten, false) }
+                bytes += r.count
+                records.append(r)
+            } catch .resourceTemporarilyUnavailable {
+                return (records, overwritten, false)
+            } catch .brokenPipe {
+                overwritten += 1
+                if overwritten > maxRecords { return (records, overwritten, true) }
+            }
+        }
+    }
+
     /// One pread(2) of at most `count` bytes at `offset`.
     static func pread(_ fd: CInt, count: Int, offset: Int) throws(Errno) -> [UInt8] {
         var failure: Errno?

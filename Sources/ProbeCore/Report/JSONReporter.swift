@@ -81,6 +81,10 @@ public enum JSONReporter {
             groupMerges[g.id] = m
             return m
         }
+        // The kernel log's matched lines by function, matched once.
+        let klog = h.kernelLog.value.map { log in
+            Dictionary(grouping: KernelLogMatcher.entries(log, host: h).filter { $0.device != nil }, by: { $0.device! })
+        }
         let titles = Dictionary(r.checks.map { ($0.id, ($0.title, $0.category)) }, uniquingKeysWith: { a, _ in a })
         return [
             ("schema_version", .value(.int(Int64(Report.schemaVersion)))),
@@ -114,7 +118,11 @@ public enum JSONReporter {
             ("live", .value(liveObject(r.live))),
             (
                 "devices",
-                .elements(devices.count) { device(devices[$0].0, devices[$0].1, live: r.live, host: h, index: index, mergedBy: merged[$0]) }
+                .elements(devices.count) { i in
+                    appending(
+                        "kernel_log", klog.map { kernelLog($0[devices[i].0.address] ?? []) } ?? .null,
+                        to: device(devices[i].0, devices[i].1, live: r.live, host: h, index: index, mergedBy: merged[i]))
+                }
             ),
             ("missing_devices", .value(JSONValue(h.missing.map(\.description)))),
             ("checks", .elements(r.findings.count) { finding(r.findings[$0], titles) }),
@@ -163,6 +171,12 @@ public enum JSONReporter {
             ("iova_mode", iovaMode(IOVAMode.of(h, live: r.live))),
             ("hugepages", .array((h.memory.pools.value ?? []).map(pool))),
             ("dma_budget", dmaBudget(h, r)),
+            (
+                "kernel_log",
+                h.kernelLog.value.map { log in kernelLog(KernelLogMatcher.entries(log, host: h).filter { KernelLogCheck.hostLevel($0, h) })
+                }
+                    ?? .null
+            ),
         ])
     }
 
@@ -210,6 +224,25 @@ public enum JSONReporter {
                     })
             ),
         ])
+    }
+
+    /// Matched kernel-log lines (KernelLogMatcher), repeats counted.
+    static func kernelLog(_ entries: [KernelLogEntry]) -> JSONValue {
+        .array(
+            entries.map { e in
+                .object([
+                    ("kind", .string(e.kind.id)), ("time", .string(e.first.seconds)), ("usec", .int(e.first.usec)),
+                    ("level", .int(Int64(e.first.level))),
+                    ("message", .string(e.first.message)), ("count", .int(Int64(e.count))),
+                    ("last_time", .string(e.last.seconds)),
+                ])
+            })
+    }
+
+    /// A device object with its `kernel_log` member appended.
+    static func appending(_ key: String, _ value: JSONValue, to object: JSONValue) -> JSONValue {
+        guard case .object(let members) = object else { return object }
+        return .object(members + [(key, value)])
     }
 
     static func device(

@@ -125,7 +125,10 @@ public enum Snapshot {
                 summary.unreadable += 1
             case .file(let bytes):
                 guard let parent = try ensure(HostFS.split(path).0) else { return }
-                let kept = HostReader.isModulesAlias(path) ? HostReader.variantAliasesOnly(path, bytes) : bytes
+                // Of the kernel log, only the lines the matcher explains (KernelLogMatcher).
+                let kept =
+                    HostReader.isModulesAlias(path)
+                    ? HostReader.variantAliasesOnly(path, bytes) : path == "/dev/kmsg" ? KernelLogMatcher.matchedOnly(bytes) : bytes
                 try writeFile(join(parent, HostFS.split(path).1), kept, mode: fs.permissions(path))
             case .link(let target):
                 guard let parent = try ensure(HostFS.split(path).0) else { return }
@@ -229,6 +232,7 @@ public enum Snapshot {
                 Read it with: vfio-probe --root THIS-FOLDER --no-live
                 dev-nodes: character devices (PATH c MAJOR:MINOR MODE UID GID ACCESS); unreadable: paths the capturing user could not read.
                 It holds what vfio-probe reads: sysfs attributes, ACPI tables, /proc/cmdline, the kernel configuration; review it before you share it.
+                dev/kmsg: only the kernel log's records about the IOMMU, VFIO, resets and SEV-SNP that vfio-probe matches (kernel.log), in /dev/kmsg's record format; none when the log was unreadable.
 
                 """
             try writeFile(dir + "/README", Array(info.utf8), mode: 0o644)

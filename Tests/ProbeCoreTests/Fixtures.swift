@@ -26,6 +26,7 @@ enum HostFixture: String, CaseIterable, Sendable, CustomStringConvertible {
     case nextBootDebian = "next-boot-debian"
     case nextBootFedora = "next-boot-fedora"
     case nonroot = "nonroot"
+    case pasidSM = "pasid-sm"
     case qatDenylisted = "qat-denylisted"
     case reset5_10 = "reset-5.10"
     case resetHost = "reset-host"

@@ -417,6 +417,31 @@ def s_reset(doc, errors, extras=()):
                f"nvme {path}: hot reset {(nw or {}).get('facts', {}).get('hot_reset')}", errors)
 
 
+SCALABLE = "-machine q35,accel=tcg -device intel-iommu,intremap=on,x-scalable-mode=on,x-pasid-mode=on -device e1000e,romfile="
+
+
+def s_scalable_mode(doc, errors, extras=()):
+    # QEMU's VT-d in scalable mode (ecap.SMTS) with intel_iommu=sm_on: sm_supported holds, and
+    # ordinary assignment is unchanged (the e1000e has no PASID capability).
+    units = doc["host"]["iommu"]["units"]
+    u = units[0] if units else {}
+    expect(u.get("scalable_mode") == {"capable": True, "enabled": True}, f"unit {u}", errors)
+    f = finding(doc, "iommu.scalable-mode")
+    # x-pasid-mode=on sets ecap.PASID; the width is ecap_pss + 1 of the ecap the unit shows.
+    ecap = int(f[0]["evidence"][0]["value"], 16) if f and f[0]["evidence"] else 0
+    expect(ecap >> 43 & 1 and ecap >> 40 & 1, f"ecap {ecap:#x}: SMTS and PASID", errors)
+    expect(u.get("pasid") is True and u.get("pasid_bits") == ((ecap >> 35) & 0x1F) + 1, f"unit {u} against ecap {ecap:#x}", errors)
+    expect(f and f[0]["status"] == "info" and "scalable mode" in f[0]["summary"], f"iommu.scalable-mode {f}", errors)
+    d = device(doc)
+    expect(d and d["readiness"] == "ready", f"readiness {d and d['readiness']}: {d and d['reasons']}", errors)
+    expect(d and d["pasid"] is None, f"pasid {d and d['pasid']}", errors)
+    fd = walk(d, "iommufd") if d else None
+    expect(fd and fd["succeeded"], f"iommufd walk: {fd and fd['failed_step']}", errors)
+    expect(fd and fd["facts"].get("hw_info", {}).get("max_pasid_log2") == 0, f"hw_info {fd and fd['facts'].get('hw_info')}", errors)
+    t1 = walk(d, "type1") if d else None
+    expect(t1 and t1["succeeded"], f"type1 walk: {t1 and t1['failed_step']}", errors)
+
+
 SCENARIOS = [
     # name, kernel, qemu args, kernel command line, assertion
     ("intel-vfio", "custom", INTEL, f"intel_iommu=on {BIND} {GATE}", s_intel_vfio),
@@ -440,6 +465,7 @@ SCENARIOS = [
     ("reset", "custom", RESET, f"intel_iommu=on vp.bind={E1000E},{NVME} vp.device={E1000E} vp.alldevices={NVME}", s_reset),
     ("isolation", "custom", ISOLATION, "intel_iommu=on", s_isolation),
     ("boot-ids", "custom", INTEL, f"intel_iommu=on vfio-pci.ids={E1000E} vp.device={E1000E}", s_boot_ids),
+    ("scalable-mode", "custom", SCALABLE, f"intel_iommu=on,sm_on {BIND}", s_scalable_mode),
 ]
 
 

@@ -50,7 +50,8 @@ public struct ScalableModeCheck: Check {
             }
             let offerSMOn = s.unit.kind == .intel && s.capable && s.scalableMode != true
             return finding(
-                .info, "\(names): \(text)", detail: s.unit.kind == .intel && !s.capable ? nil : "kernel: \(s.why)", remedy: offerSMOn ? descriptor.remedy : nil, evidence: evidence)
+                .info, "\(names): \(text)", detail: s.unit.kind == .intel && !s.capable ? nil : "kernel: \(s.why)",
+                remedy: offerSMOn ? descriptor.remedy : nil, evidence: evidence)
         }
     }
 

@@ -1,3 +1,4 @@
+import ACPI
 import Foundation
 import Testing
 @testable import ProbeCore
@@ -145,6 +146,40 @@ struct PASIDTests {
         #expect(ACSRule.state(of: port, host: withACS, flags: [.rr, .uf]) == .enabled)
         let now = try #require(PASIDRule.device(try device(withACS, "0000:6b:00.0"), host: withACS))
         #expect(now.acsMissing.isEmpty && now.obstacles.isEmpty && now.attachable == true)
+    }
+
+    // pci_enable_pasid on a VF: "VFs must not implement the PASID Capability, but if a PF
+    // supports PASID, its VFs share the PF PASID configuration": 0 when the PF has it enabled.
+    @Test func aVFSharesItsPFsPASID() throws {
+        let base = try probe(.pasidSM).host
+        func vf(_ bdf: String, of pf: String) -> PCIDevice {
+            var d = PCIDevice(address: PCIAddress(bdf)!, vendorID: 0x8086, deviceID: 0x1889, classCode: 0x020000)
+            d.physfn = PCIAddress(pf)
+            d.configComplete = true
+            d.expressType = 0
+            return d
+        }
+        let h = base.with { p in
+            for d in [vf("0000:6a:01.1", of: "0000:6a:01.0"), vf("0000:6b:01.0", of: "0000:6b:00.0")] { p.devices[d.address] = d }
+        }
+        let onPF = try #require(PASIDRule.device(try device(h, "0000:6a:01.1"), host: h))
+        #expect(onPF.sharedFrom == PCIAddress("0000:6a:01.0") && onPF.pasid.enabled && onPF.attachable == true)
+        let offPF = try #require(PASIDRule.device(try device(h, "0000:6b:01.0"), host: h))
+        #expect(offPF.sharedFrom == PCIAddress("0000:6b:00.0") && offPF.attachable == false)
+        #expect(offPF.obstacles == ["it is a VF and its PF 0000:6b:00.0 does not have PASID enabled"])
+    }
+
+    // Arm: an SMMUv3's SSID width is not in sysfs; the IORT's root complex nodes say what the
+    // firmware does (ats_attribute, pasid_capabilities & ACPI_IORT_PASID_MAX_WIDTH).
+    @Test(.enabled(if: SharedTables.available, Comment(rawValue: SharedTables.absent)))
+    func armNamesTheIORTRootComplexes() throws {
+        let table = try ACPI.decode(try SharedTables.bytes("synthetic/iort-0001.IORT-0001.bin"))
+        let h = try probe(.armITS).host.with { $0.firmware.decoded["IORT"] = .success(table) }
+        let f = try #require(ScalableModeCheck.evaluate(CheckContext(host: h)).first)
+        #expect(f.status == .skip && f.summary.contains("SMMU_IDR1"))
+        #expect(f.summary.contains("the IORT's root complexes: segment "))
+        let plain = try #require(ScalableModeCheck.evaluate(CheckContext(host: try probe(.armITS).host)).first)
+        #expect(!plain.summary.contains("root complexes"), "the fixture's IORT has no nodes")
     }
 
     // pasid_supported false (legacy mode): the IOMMU side is the obstacle.

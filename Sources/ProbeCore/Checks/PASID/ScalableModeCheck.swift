@@ -26,7 +26,8 @@ public struct ScalableModeCheck: Check {
             return [
                 skipped(
                     "PASID support is read from VT-d ecap and AMD-Vi EFR; this host's IOMMU is \(kinds)"
-                        + (arm ? " (an SMMUv3's SSID width is in SMMU_IDR1, which sysfs does not show)" : ""))
+                        + (arm ? " (an SMMUv3's SSID width is in SMMU_IDR1, which sysfs does not show)" : "")
+                        + rootComplexes(host))
             ]
         }
         // Units that say the same thing share one finding.
@@ -53,6 +54,19 @@ public struct ScalableModeCheck: Check {
                 .info, "\(names): \(text)", detail: s.unit.kind == .intel && !s.capable ? nil : "kernel: \(s.why)",
                 remedy: offerSMOn ? descriptor.remedy : nil, evidence: evidence)
         }
+    }
+
+    /// What the IORT's root complex nodes say of PASID (ACPI_IORT_ATS_SUPPORTED,
+    /// ACPI_IORT_PRI_SUPPORTED, ACPI_IORT_PASID_FWD_SUPPORTED, ACPI_IORT_PASID_MAX_WIDTH): the
+    /// firmware's word, not the SMMU's.
+    static func rootComplexes(_ host: Host) -> String {
+        let rcs = (host.firmware.iort?.nodes ?? []).compactMap { n -> String? in
+            guard case .rootComplex(let seg, let ats, let pasid) = n.kind else { return nil }
+            let flags = [ats & 1 != 0 ? "ATS" : nil, ats & 2 != 0 ? "PRI" : nil, ats & 4 != 0 ? "PASID forwarding" : nil].compactMap { $0 }
+            let width = pasid.map { "max PASID width \($0 & 0x1f)" } ?? "no PASID Capabilities field"
+            return "segment \(seg): \(flags.isEmpty ? "no ATS" : flags.joined(separator: ", ")), \(width)"
+        }
+        return rcs.isEmpty ? "" : "; the IORT's root complexes: " + rcs.joined(separator: "; ")
     }
 
     /// "scalable mode, PASID 20 bits, PRS, nested".

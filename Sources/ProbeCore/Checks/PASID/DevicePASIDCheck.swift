@@ -75,7 +75,11 @@ public struct DevicePASIDCheck: Check {
             let why =
                 s.unit?.pasid == false
                 ? "its IOMMU gives no PASIDs"
-                : s.unit?.unit.kind == .amd ? "AMD-Vi enables it when an SVA domain is attached" : "not enabled"
+                : s.unit?.unit.kind == .amd
+                    ? "AMD-Vi enables it when an SVA domain is attached"
+                    : s.unit?.pasid == true
+                        ? "intel_iommu_probe_device enables it at probe where it can; here it did not"
+                        : "whether its IOMMU gives PASIDs is not known"
             return finding(.info, subject, "PASID capable, not enabled (\(why)): \(what)", detail: text, evidence: evidence)
         }
     }

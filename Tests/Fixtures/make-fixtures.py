@@ -896,7 +896,7 @@ def pasid_sm(t):
     h.group(0, ["0000:00:00.0"])
     h.group(1, ["0000:6a:01.0"])
     h.group(2, ["0000:00:02.0", "0000:6b:00.0"])
-    h.intel_unit("dmar0", vt_d_cap(48), VT_D_ECAP_SM, ["0000:6a:01.0", "0000:00:02.0", "0000:6b:00.0"])
+    h.intel_unit("dmar0", vt_d_cap(48) | (1 << 56), VT_D_ECAP_SM, ["0000:6a:01.0", "0000:00:02.0", "0000:6b:00.0"])  # FL1GP
     h.intel_unit("dmar1", vt_d_cap(48), VT_D_ECAP_IR, ["0000:00:00.0"])
     vfio_loaded(h)
     # The DSA as an mdev parent (Intel's out-of-tree idxd vdcm): one dedicated-WQ type, one instance.

@@ -80,6 +80,10 @@ struct PASIDTests {
             findings(r, "iommu.scalable-mode").map(\.summary) == [
                 "dmar0: scalable mode, 20-bit PASIDs, PRS, nested", "dmar1: legacy mode only (ecap.SMTS 0): no PASID",
             ])
+        // intel_svm_check: PASID, SMPWC, FLTS; cap.FL1GP (bit 56) is set on the fixture's unit,
+        // FL5LP (bit 60) is not.
+        let detail = try #require(findings(r, "iommu.scalable-mode").first?.detail)
+        #expect(detail.contains("FL1GP yes, FL5LP no: SVA only if the CPU does not use 5-level paging (la57)"))
         // With sm_off the capable unit runs in legacy mode, and the remedy says how to change it.
         let off = r.host.with { $0.kernel.cmdline = .value(KernelCommandLine("intel_iommu=on,sm_off")) }
         let s = try #require(PASIDRule.state(of: dmar0, host: off))

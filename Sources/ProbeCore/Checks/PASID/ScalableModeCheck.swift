@@ -50,10 +50,35 @@ public struct ScalableModeCheck: Check {
                     : Evidence("/sys/class/iommu/\(u.unit.name)/amd-iommu/features", "EFR 0x\(hex(u.unit.amdFeatures ?? 0, 1))")
             }
             let offerSMOn = s.unit.kind == .intel && s.capable && s.scalableMode != true
+            var detail = s.unit.kind == .intel && !s.capable ? nil : "kernel: \(s.why)"
+            if let v = s.unit.vtdScalableMode, v.smts {
+                detail! += "\n" + sva(v, cap: s.unit.intelCap ?? 0)
+            }
             return finding(
-                .info, "\(names): \(text)", detail: s.unit.kind == .intel && !s.capable ? nil : "kernel: \(s.why)",
+                .info, "\(names): \(text)", detail: detail,
                 remedy: offerSMOn ? descriptor.remedy : nil, evidence: evidence)
         }
+    }
+
+    /// SVA on VT-d binds the CPU's page tables as first-level tables: `intel_svm_check` needs
+    /// pasid_supported and ecap.SMPWC, and refuses without cap.FL1GP (bit 56) on a CPU with 1 GiB
+    /// pages and without cap.FL5LP (bit 60) with LA57; `intel_pasid_setup_first_level` needs
+    /// ecap.FLTS. The CPU's flags are not read: the line says what the unit has.
+    static func sva(_ v: VTdScalableMode, cap: UInt64) -> String {
+        func yn(_ b: Bool) -> String { b ? "yes" : "no" }
+        let fl1gp = cap >> 56 & 1 != 0, fl5lp = cap >> 60 & 1 != 0
+        let ready = v.pasid && v.smpwc && v.flts
+        let caveats = [fl1gp ? nil : "the CPU has no 1 GiB pages (pdpe1gb)", fl5lp ? nil : "the CPU does not use 5-level paging (la57)"]
+            .compactMap { $0 }
+        let verdict =
+            !ready
+            ? "no SVA (intel_svm_check and first-level PASID entries need PASID, SMPWC and FLTS)"
+            : caveats.isEmpty
+                ? "SVA can bind process page tables (intel_svm_check)"
+                : "SVA only if \(caveats.joined(separator: " and ")) (intel_svm_check)"
+        return
+            "first-level translation (FLTS) \(yn(v.flts)), second-level (SLTS) \(yn(v.slts)), page-walk coherency (SMPWC) \(yn(v.smpwc)), FL1GP \(yn(fl1gp)), FL5LP \(yn(fl5lp)): "
+            + verdict
     }
 
     /// What the IORT's root complex nodes say of PASID (ACPI_IORT_ATS_SUPPORTED,

@@ -6,7 +6,10 @@ public struct IORT: Sendable, Equatable {
         public enum Kind: Sendable, Equatable {
             case itsGroup(identifiers: [UInt32])
             case namedComponent(name: String)
-            case rootComplex(segment: UInt32, atsAttribute: UInt32)
+            /// `pasidCapabilities`: the node's PASID Capabilities (revision 4 and later, a length of
+            /// at least 36), whose bits 4:0 are the root complex's maximum PASID width
+            /// (ACPI_IORT_PASID_MAX_WIDTH); nil in shorter nodes.
+            case rootComplex(segment: UInt32, atsAttribute: UInt32, pasidCapabilities: UInt16? = nil)
             case smmuV1V2(base: UInt64, span: UInt64, model: UInt32)
             case smmuV3(base: UInt64, model: UInt32)
             case pmcg(page0: UInt64)
@@ -80,11 +83,12 @@ public struct IORT: Sendable, Equatable {
                 let ats = try r.u32(d + 8, "ATS Attribute")
                 let seg = try r.u32(d + 12, "PCI Segment Number")
                 try r.opaque(d + 16, 1, "Memory Size Limit")
+                var pasid: UInt16?
                 if length >= 36 {
-                    try r.opaque(d + 17, 2, "PASID Capabilities")
+                    pasid = try r.u16(d + 17, "PASID Capabilities")
                     try r.opaque(d + 19, 1, "Reserved")
                 }
-                kind = .rootComplex(segment: seg, atsAttribute: ats)
+                kind = .rootComplex(segment: seg, atsAttribute: ats, pasidCapabilities: pasid)
             case 3:
                 let base = try r.u64(d, "Base Address")
                 let span = try r.u64(d + 8, "Span")

@@ -239,7 +239,9 @@ public final class LinuxVFIOKernel: VFIOKernel {
             return retryingEINTR { withUnsafeMutablePointer(to: &info) { Glibc.ioctl(iommufd, UInt(VP_IOMMU_GET_HW_INFO), $0) } }
         }.get()
         let isVTd = info.out_data_type == 1
-        return HWInfo(type: info.out_data_type, intelCap: isVTd ? vtd.cap_reg : nil, intelEcap: isVTd ? vtd.ecap_reg : nil)
+        return HWInfo(
+            type: info.out_data_type, intelCap: isVTd ? vtd.cap_reg : nil, intelEcap: isVTd ? vtd.ecap_reg : nil,
+            maxPASIDLog2: info.out_max_pasid_log2)
     }
 
     public func destroy(_ iommufd: Int32, id: UInt32) throws(Errno) {

@@ -210,6 +210,7 @@ public struct LiveProber {
             w.walk.facts.hwInfoType = hw.type
             w.walk.facts.hwIntelCap = hw.intelCap
             w.walk.facts.hwIntelEcap = hw.intelEcap
+            w.walk.facts.hwMaxPASIDLog2 = hw.maxPASIDLog2
         }
         if let info = w.step(
             .deviceGetInfo, detail: { "flags \($0.flagNames), \($0.numRegions) regions, \($0.numIRQs) IRQ indexes" },
@@ -423,6 +424,10 @@ public struct LiveProber {
     }
 
     static func hwText(_ h: HWInfo) -> String {
+        hwTypeText(h) + (h.maxPASIDLog2 > 0 ? "; PASID enabled, \(h.maxPASIDLog2) bits (out_max_pasid_log2)" : "")
+    }
+
+    static func hwTypeText(_ h: HWInfo) -> String {
         switch h.type {
         case 1:
             let cap = h.intelCap ?? 0

@@ -134,7 +134,11 @@ public struct HWInfo: Sendable, Equatable {
     public var type: UInt32
     public var intelCap: UInt64?
     public var intelEcap: UInt64?
-    public init(type: UInt32, intelCap: UInt64?, intelEcap: UInt64?) {
+    /// `out_max_pasid_log2` (6.12's uapi has it): the device's PASID width, 0 when PASID is not
+    /// enabled on it (the kernel reports it only then: iommufd_get_hw_info).
+    public var maxPASIDLog2: UInt8 = 0
+    public init(type: UInt32, intelCap: UInt64?, intelEcap: UInt64?, maxPASIDLog2: UInt8 = 0) {
+        self.maxPASIDLog2 = maxPASIDLog2
         self.type = type
         self.intelCap = intelCap
         self.intelEcap = intelEcap

@@ -100,12 +100,16 @@ def generic_table(sig):
 # ---- PCI config space ------------------------------------------------------------------------
 
 def config_space(vendor, device, cls, header=0, express=None, msix=True, sriov=None, acs=False,
-                 secondary=None, length=4096, flr=False, pm=None, af=None, multifunction=False, ats=None):
+                 secondary=None, length=4096, flr=False, pm=None, af=None, multifunction=False, ats=None,
+                 pasid=None, pri=None, ee_prefix=False):
     """pm: None (no PM capability), "soft-reset" (NoSoftRst-) or "no-soft-reset" (NoSoftRst+);
     af: None or the Advanced Features capability byte (TP 0x01, FLR 0x02); flr: DevCap bit 28.
     acs: False (none), True (a capability with empty capability and control words: every
     control hard-wired on), or (cap, ctrl) words. ats: None (none), or whether its Enable bit
-    (control bit 15) is set. multifunction: bit 7 of the header type."""
+    (control bit 15) is set. multifunction: bit 7 of the header type. pasid: None, or (width,
+    exec, priv, enabled) for a PASID capability (PCI_PASID_CAP, PCI_PASID_CTRL); pri: None, or
+    whether a PRI capability's Enable bit is set; ee_prefix: Device Capabilities 2 End-End TLP
+    Prefix Supported (PCI_EXP_DEVCAP2_EE_PREFIX)."""
     b = bytearray(4096)
     struct.pack_into("<HHHH", b, 0, vendor, device, 0x0406, 0x0010)
     b[8] = 1
@@ -133,6 +137,8 @@ def config_space(vendor, device, cls, header=0, express=None, msix=True, sriov=N
             struct.pack_into("<H", b, off + 2, 0x2 | ((express & 0xF) << 4))
             if flr:
                 struct.pack_into("<I", b, off + 4, 1 << 28)  # PCI_EXP_DEVCAP_FLR
+            if ee_prefix:
+                struct.pack_into("<I", b, off + 0x24, 0x00200000)  # PCI_EXP_DEVCAP2_EE_PREFIX
         if cid == 0x01:
             struct.pack_into("<H", b, off + 2, 0x0003)  # PMC: version 3
             struct.pack_into("<H", b, off + 4, 0x0008 if pm == "no-soft-reset" else 0x0000)  # PMCSR, D0
@@ -146,6 +152,10 @@ def config_space(vendor, device, cls, header=0, express=None, msix=True, sriov=N
         ext.append((0x0D, 0x08))
     if ats is not None:
         ext.append((0x0F, 0x08))
+    if pri is not None:
+        ext.append((0x13, 0x10))
+    if pasid is not None:
+        ext.append((0x1B, 0x08))
     off = 0x100
     for i, (cid, size) in enumerate(ext):
         nxt = off + size if i + 1 < len(ext) else 0
@@ -157,6 +167,14 @@ def config_space(vendor, device, cls, header=0, express=None, msix=True, sriov=N
             struct.pack_into("<HH", b, off + 4, acs[0], acs[1])  # PCI_ACS_CAP, PCI_ACS_CTRL
         if cid == 0x0F:
             struct.pack_into("<HH", b, off + 4, 0x0020, 0x8000 if ats else 0)  # PCI_ATS_CAP, PCI_ATS_CTRL
+        if cid == 0x13:
+            # PCI_PRI_CTRL (Enable), PCI_PRI_STATUS (PRG Response PASID Required), max requests.
+            struct.pack_into("<HHI", b, off + 4, 0x0001 if pri else 0, 0x8100 if not pri else 0x8000, 512)
+        if cid == 0x1B:
+            width, exe, priv, enabled = pasid
+            cap = (width << 8) | (0x2 if exe else 0) | (0x4 if priv else 0)  # PCI_PASID_CAP_WIDTH, _EXEC, _PRIV
+            ctrl = (0x1 | (0x2 if exe else 0) | (0x4 if priv else 0)) if enabled else 0  # PCI_PASID_CTRL_*
+            struct.pack_into("<HH", b, off + 4, cap, ctrl)
         off = nxt
     return bytes(b[:length])
 
@@ -225,7 +243,7 @@ class Host:
     def pci(self, bdf, vendor, device, cls, driver=None, group=None, parent=None, header=0, express=0,
             sriov=None, physfn=None, override=None, numa=0, config_len=4096, secondary=None, vfio_dev=None,
             subsystem=(0, 0), acs=False, msix=None, flr=False, pm=None, af=None, reset_method=None, d3cold=None,
-            multifunction=False, ats=None):
+            multifunction=False, ats=None, pasid=None, pri=None, ee_prefix=False):
         if parent:
             self.pci_parent[bdf] = parent
         d = self.device_dir(bdf)
@@ -248,7 +266,8 @@ class Host:
         t.file(f"{d}/config", config_space(cfg_vendor, cfg_device, cls, header=header, express=express,
                                             msix=(header == 0) if msix is None else msix,
                                             sriov=sriov[1] if sriov else None, acs=acs, secondary=secondary, length=config_len,
-                                            flr=flr, pm=pm, af=af, multifunction=multifunction, ats=ats))
+                                            flr=flr, pm=pm, af=af, multifunction=multifunction, ats=ats,
+                                            pasid=pasid, pri=pri, ee_prefix=ee_prefix))
         # reset_method (5.15+): hidden by the kernel when there is no method; "" when all disabled.
         if reset_method is not None:
             t.file(f"{d}/reset_method", reset_method + "\n" if reset_method else "")
@@ -326,6 +345,10 @@ def vt_d_cap(mgaw=48, caching=False):
 
 VT_D_ECAP_IR = 0xF0205EF  # bit 3 (IR) set
 VT_D_ECAP_NO_IR = VT_D_ECAP_IR & ~(1 << 3)
+# Scalable mode (drivers/iommu/intel/iommu.h): SMPWC 48, FLTS 47, SLTS 46, SMTS 43, PDS 42,
+# PASID 40, PSS 39:35 (19: 20-bit PASIDs), PRS 29, NEST 26.
+VT_D_ECAP_SM = (VT_D_ECAP_IR | (1 << 48) | (1 << 47) | (1 << 46) | (1 << 43) | (1 << 42) | (1 << 40) | (19 << 35)
+                | (1 << 29) | (1 << 26))
 
 CONFIG_CUSTOM = {  # ../shared/vm/config, the symbols the probe reads
     "CONFIG_VFIO": "y", "CONFIG_VFIO_PCI": "y", "CONFIG_VFIO_PCI_CORE": "y", "CONFIG_VFIO_IOMMU_TYPE1": "y",
@@ -466,8 +489,11 @@ def amd_host(t, release="6.1.0-27-amd64", config=CONFIG_DISTRO):
              tables=[("IVRS", ivrs(ivmds=[(0x21, 0x0403, 0, 0x9A000000, 0x1000)])), ("APIC", generic_table("APIC"))])
     h.pci("0000:00:00.0", 0x1022, 0x1480, 0x060000, group=0, msix=False)
     h.pci("0000:00:00.2", 0x1022, 0x1481, 0x080600, group=1, msix=False)
-    h.pci("0000:00:03.1", 0x1022, 0x1483, 0x060400, driver="pcieport", group=2, header=1, express=4, secondary=3, acs=True)
-    h.pci("0000:03:00.0", 0x15B3, 0x1017, 0x020000, driver="mlx5_core", group=20, parent="0000:00:03.1", numa=1)
+    h.pci("0000:00:03.1", 0x1022, 0x1483, 0x060400, driver="pcieport", group=2, header=1, express=4, secondary=3, acs=True,
+          ee_prefix=True)
+    # PASID capable (AMD-Vi enables it only for an SVA domain: pdev_enable_caps).
+    h.pci("0000:03:00.0", 0x15B3, 0x1017, 0x020000, driver="mlx5_core", group=20, parent="0000:00:03.1", numa=1,
+          ee_prefix=True, pasid=(20, True, True, False))
     h.group(0, ["0000:00:00.0"], type_="identity")
     h.group(1, ["0000:00:00.2"], type_="identity")
     h.group(2, ["0000:00:03.1"], type_="identity")
@@ -855,6 +881,47 @@ ACS_REQUIRED = 0x1F  # SV TB RR CR UF in the capability word
 ACS_ON = 0x1D  # SV RR CR UF on in the control word (pci_std_enable_acs; TB only for external ports)
 
 
+def pasid_sm(t):
+    """VT-d in scalable mode (intel_iommu=sm_on): a DSA (RCiEP, idxd) with PASID, PRI and ATS on,
+    offering mdev types as its out-of-tree vdcm driver does; an E810 with PASID below a root port
+    without ACS, which pci_enable_pasid refuses; a legacy-mode unit beside them."""
+    h = Host(t, "6.12.95-vfiotest", cmdline="intel_iommu=on,sm_on", dmi=("Intel Corporation", "ArcherCity"), config=CONFIG_CUSTOM,
+             tables=[("DMAR", dmar()), ("APIC", generic_table("APIC"))])
+    h.pci("0000:00:00.0", 0x8086, 0x09A2, 0x060000, group=0, express=9, msix=False)
+    h.pci("0000:6a:01.0", 0x8086, 0x0B25, 0x088000, driver="idxd", group=1, express=9, ee_prefix=True,
+          ats=True, pri=False, pasid=(20, False, True, True))
+    h.pci("0000:00:02.0", 0x8086, 0x347B, 0x060400, driver="pcieport", group=2, header=1, express=4, secondary=0x6b, ee_prefix=True)
+    h.pci("0000:6b:00.0", 0x8086, 0x1593, 0x020000, driver="ice", group=2, parent="0000:00:02.0", express=0, ee_prefix=True,
+          ats=False, pasid=(20, False, False, False), flr=True, reset_method="flr")
+    h.group(0, ["0000:00:00.0"])
+    h.group(1, ["0000:6a:01.0"])
+    h.group(2, ["0000:00:02.0", "0000:6b:00.0"])
+    h.intel_unit("dmar0", vt_d_cap(48) | (1 << 56), VT_D_ECAP_SM, ["0000:6a:01.0", "0000:00:02.0", "0000:6b:00.0"])  # FL1GP
+    h.intel_unit("dmar1", vt_d_cap(48), VT_D_ECAP_IR, ["0000:00:00.0"])
+    vfio_loaded(h)
+    # The DSA as an mdev parent (Intel's out-of-tree idxd vdcm): one dedicated-WQ type, one instance.
+    parent = h.device_dir("0000:6a:01.0")
+    uuid = "5f3c9a1e-2b7d-4c8e-9f01-6a0b1c2d3e4f"
+    td = f"{parent}/mdev_supported_types/idxd-dsa-1dwq-v1"
+    t.file(f"{td}/name", "1dwq-v1\n")
+    t.file(f"{td}/device_api", "vfio-pci\n")
+    t.file(f"{td}/available_instances", "7\n")
+    t.link(f"{td}/devices/{uuid}", f"{parent}/{uuid}")
+    t.link("/sys/class/mdev_bus/0000:6a:01.0", parent)
+    t.file("/sys/bus/mdev/drivers/vfio_mdev/uevent", "")
+    t.link(f"{parent}/{uuid}/mdev_type", td)
+    t.link(f"{parent}/{uuid}/iommu_group", "/sys/kernel/iommu_groups/3")
+    t.link(f"{parent}/{uuid}/driver", "/sys/bus/mdev/drivers/vfio_mdev")
+    t.link(f"/sys/bus/mdev/devices/{uuid}", f"{parent}/{uuid}")
+    t.link(f"/sys/kernel/iommu_groups/3/devices/{uuid}", f"{parent}/{uuid}")
+    t.file("/sys/kernel/iommu_groups/3/name", "vfio-noiommu\n")
+    t.file("/sys/kernel/iommu_groups/3/type", "unknown\n")
+    t.file("/sys/kernel/iommu_groups/3/reserved_regions", "")
+    t.node("/dev/vfio/vfio", 10, 196, 0o666)
+    t.node("/dev/vfio/3", 243, 0, 0o600)
+    t.node("/dev/iommu", 10, 123, 0o666)
+
+
 def ats_enabled(t):
     """The Intel server, its NIC's ATS turned on by the IOMMU driver on one port and off on the other."""
     intel_server(t, ats=True, ats2=False)
@@ -1177,6 +1244,7 @@ SCENARIOS = {
     "switch-no-acs": switch_no_acs,
     "acs-override": acs_override,
     "ats-enabled": ats_enabled,
+    "pasid-sm": pasid_sm,
     "connectx-vf": connectx_vf,
     "boot-binding": boot_binding,
     "next-boot-debian": next_boot_debian,

@@ -177,6 +177,15 @@ struct ACPIDecoderTests {
         #expect(v.nodes.count == 2)
         guard case .iort(let io) = try table("synthetic/iort-0001.IORT-0001.bin").body else { Issue.record("not IORT"); return }
         #expect(io.nodes.map(\.type) == [0, 1, 2, 3, 4, 5, 6])
+        // struct acpi_iort_root_complex: PASID Capabilities (u16) at +17 of the node's data, when
+        // the node is at least 36 bytes long.
+        let raw = try SharedTables.bytes("synthetic/iort-0001.IORT-0001.bin")
+        for n in io.nodes where n.type == 2 {
+            guard case .rootComplex(_, _, let pasid) = n.kind else { Issue.record("not a root complex"); continue }
+            let length = Int(raw[n.offset + 1]) | Int(raw[n.offset + 2]) << 8
+            let want = length >= 36 ? UInt16(raw[n.offset + 33]) | UInt16(raw[n.offset + 34]) << 8 : nil
+            #expect(pasid == want)
+        }
         #expect(!(try table("synthetic/iort-0001.IORT-0001.bin")).header.checksumValid)
         // The deliberately corrupted IVRS: a clear error or warnings, never a crash.
         do {

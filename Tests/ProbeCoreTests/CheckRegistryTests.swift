@@ -102,7 +102,7 @@ struct CheckRegistryTests {
         #expect(try CheckRegistry.select(only: ["device"], skip: []).allSatisfy { $0.descriptor.category == .device })
         #expect(
             try CheckRegistry.select(only: ["iommu."], skip: ["iommu.groups"]).map { $0.descriptor.id }
-                == ["iommu.units", "iommu.default-domain", "iommu.irq-remapping", "iommu.address-width"])
+                == ["iommu.units", "iommu.default-domain", "iommu.irq-remapping", "iommu.address-width", "iommu.scalable-mode"])
         #expect(throws: CheckRegistry.SelectionError.unknownID("nope")) { try CheckRegistry.select(only: ["nope"], skip: []) }
     }
 

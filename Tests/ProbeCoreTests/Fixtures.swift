@@ -33,6 +33,7 @@ enum HostFixture: String, CaseIterable, Sendable, CustomStringConvertible {
     case sevSNPPassthrough = "sev-snp-passthrough"
     case sevSNPReady = "sev-snp-ready"
     case nonroot = "nonroot"
+    case pasidSM = "pasid-sm"
     case qatDenylisted = "qat-denylisted"
     case reset5_10 = "reset-5.10"
     case resetHost = "reset-host"

@@ -471,6 +471,29 @@ def s_kernel_log(doc, errors, extras=()):
     expect(doc["verdict"]["mode"] == ex.get("verdict", {}).get("mode"), "the log changes no verdict", errors)
     groups = [e for e in (device(doc) or {}).get("kernel_log") or [] if e["kind"] == "iommu-group"]
     expect(groups, f"the device's own 'Adding to iommu group' line: {(device(doc) or {}).get('kernel_log')}", errors)
+SCALABLE = "-machine q35,accel=tcg -device intel-iommu,intremap=on,x-scalable-mode=on,x-pasid-mode=on -device e1000e,romfile="
+
+
+def s_scalable_mode(doc, errors, extras=()):
+    # QEMU's VT-d in scalable mode (ecap.SMTS) with intel_iommu=sm_on: sm_supported holds, and
+    # ordinary assignment is unchanged (the e1000e has no PASID capability).
+    units = doc["host"]["iommu"]["units"]
+    u = units[0] if units else {}
+    expect(u.get("scalable_mode") == {"capable": True, "enabled": True}, f"unit {u}", errors)
+    f = finding(doc, "iommu.scalable-mode")
+    # x-pasid-mode=on sets ecap.PASID; the width is ecap_pss + 1 of the ecap the unit shows.
+    ecap = int(f[0]["evidence"][0]["value"], 16) if f and f[0]["evidence"] else 0
+    expect(ecap >> 43 & 1 and ecap >> 40 & 1, f"ecap {ecap:#x}: SMTS and PASID", errors)
+    expect(u.get("pasid") is True and u.get("pasid_bits") == ((ecap >> 35) & 0x1F) + 1, f"unit {u} against ecap {ecap:#x}", errors)
+    expect(f and f[0]["status"] == "info" and "scalable mode" in f[0]["summary"], f"iommu.scalable-mode {f}", errors)
+    d = device(doc)
+    expect(d and d["readiness"] == "ready", f"readiness {d and d['readiness']}: {d and d['reasons']}", errors)
+    expect(d and d["pasid"] is None, f"pasid {d and d['pasid']}", errors)
+    fd = walk(d, "iommufd") if d else None
+    expect(fd and fd["succeeded"], f"iommufd walk: {fd and fd['failed_step']}", errors)
+    expect(fd and fd["facts"].get("hw_info", {}).get("max_pasid_log2") == 0, f"hw_info {fd and fd['facts'].get('hw_info')}", errors)
+    t1 = walk(d, "type1") if d else None
+    expect(t1 and t1["succeeded"], f"type1 walk: {t1 and t1['failed_step']}", errors)
 
 
 SCENARIOS = [
@@ -501,6 +524,7 @@ SCENARIOS = [
     ("narrow-viommu", "custom", INTEL.replace("intremap=on", "intremap=on,aw-bits=39"),
      f"intel_iommu=on {BIND} vp.args=--memory,1T", s_narrow_viommu),
     ("kernel-log", "custom", INTEL_NO_IR, f"intel_iommu=on {BIND} vp.extra=--no-live", s_kernel_log),
+    ("scalable-mode", "custom", SCALABLE, f"intel_iommu=on,sm_on {BIND}", s_scalable_mode),
 ]
 
 

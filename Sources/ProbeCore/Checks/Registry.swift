@@ -58,6 +58,10 @@ public enum CheckRegistry {
         ResetMethodCheck.self,
         HotResetCheck.self,
         VendorResetCheck.self,
+        // PASID and scalable devices
+        ScalableModeCheck.self,
+        DevicePASIDCheck.self,
+        ScalableFunctionsCheck.self,
         // the live proof (runs only on this host, without --no-live)
         LiveContainerCheck.self,
         LiveType1Check.self,

@@ -22,7 +22,9 @@ extension HostReader {
                 } else if name.contains("smmu") || target.contains("smmu") {
                     unit.kind = .arm
                 }
-                if countDevices { unit.deviceCount = fs.list("\(dir)/devices").value?.count }
+                let listed = fs.list("\(dir)/devices").value
+                if countDevices { unit.deviceCount = listed?.count }
+                unit.members = listed?.compactMap(PCIAddress.init)
                 return unit
             }
         }

@@ -68,6 +68,7 @@ extension ReadWorker {
             d.secondaryBus = info.secondaryBus
             d.configComplete = info.complete
             d.revision = info.revision
+            d.eetlpPrefix = info.eetlpPrefix
         }
         if let sub = uevent?.subsystem { (d.subsystemVendorID, d.subsystemDeviceID) = sub }
         d.parents = parents

@@ -140,6 +140,8 @@ public struct IOMMUUnit: Sendable, Equatable {
     /// The PCI function the unit is (AMD-Vi's IOMMU function, a virtio-iommu device), from
     /// where its /sys/class/iommu link leads; nil for units that are not PCI functions (VT-d).
     public var pciFunction: PCIAddress?
+    /// The PCI functions it translates for, from its `devices` listing (nil: not listed).
+    public var members: [PCIAddress]?
 
     /// VT-d: maximum guest address width, ((cap >> 16) & 0x3f) + 1.
     public var addressWidth: Int? { intelCap.map { Int(($0 >> 16) & 0x3f) + 1 } }

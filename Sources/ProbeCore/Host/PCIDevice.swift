@@ -65,6 +65,10 @@ public struct PCIDevice: Sendable, Identifiable {
         public var d3coldAllowed: Bool?
         /// Revision ID (config space byte 8): some quirks apply to one revision only.
         public var revision: UInt8?
+        /// End-End TLP Prefix Supported (Device Capabilities 2, PCI_EXP_DEVCAP2_EE_PREFIX): what
+        /// `pci_configure_eetlp_prefix` builds `eetlp_prefix_path` from (PASID needs it); nil
+        /// without an Express capability or when config space was cut short.
+        public var eetlpPrefix: Bool?
 
         init(address: PCIAddress, vendorID: UInt16, deviceID: UInt16, classCode: UInt32) {
             self.address = address
@@ -162,6 +166,9 @@ public struct PCICapability: Sendable, Equatable {
     public static let acsExtended: UInt16 = 0x0d
     public static let sriovExtended: UInt16 = 0x10
     public static let atsExtended: UInt16 = 0x0f
+    /// PCI_EXT_CAP_ID_PRI and PCI_EXT_CAP_ID_PASID (the PRI id is AF's in the normal space).
+    public static let priExtended: UInt16 = 0x13
+    public static let pasidExtended: UInt16 = 0x1b
 }
 
 public struct SRIOV: Sendable, Equatable {

@@ -20,6 +20,9 @@ public struct PCIConfigInfo: Sendable {
     public var deviceID: UInt16
     public var classCode: UInt32
     public var revision: UInt8
+    /// The Express capability's Device Capabilities 2 End-End TLP Prefix Supported bit
+    /// (PCI_EXP_DEVCAP2_EE_PREFIX, +0x24 bit 21); nil without the capability or past what was read.
+    public var eetlpPrefix: Bool? = nil
 }
 
 public struct PCIReadError: Error, Sendable { public var message: String }
@@ -75,12 +78,17 @@ final class PCIConfigReader {
         if let e = caps.first(where: { $0.space == .normal && $0.id == PCICapability.express }), Int(e.offset) + 2 < bytes.count {
             expressType = (bytes[Int(e.offset) + 2] >> 4) & 0xf
         }
+        var eetlpPrefix: Bool?
+        if let e = caps.first(where: { $0.space == .normal && $0.id == PCICapability.express }), Int(e.offset) + 0x28 <= bytes.count {
+            eetlpPrefix = bytes[Int(e.offset) + 0x24 + 2] & 0x20 != 0  // PCI_EXP_DEVCAP2_EE_PREFIX 0x00200000
+        }
         return .success(
             PCIConfigInfo(
                 headerType: headerType, multifunction: bytes[0x0e] & 0x80 != 0, capabilities: caps, expressType: expressType,
                 secondaryBus: headerType == 1 ? bytes[0x19] : nil, complete: bytes.count > 64,
                 vendorID: UInt16(bytes[0]) | UInt16(bytes[1]) << 8, deviceID: UInt16(bytes[2]) | UInt16(bytes[3]) << 8,
-                classCode: UInt32(bytes[0x0b]) << 16 | UInt32(bytes[0x0a]) << 8 | UInt32(bytes[0x09]), revision: bytes[0x08]))
+                classCode: UInt32(bytes[0x0b]) << 16 | UInt32(bytes[0x0a]) << 8 | UInt32(bytes[0x09]), revision: bytes[0x08],
+                eetlpPrefix: eetlpPrefix))
     }
 
     /// The extended capabilities of a PCI Express function, from its list at 0x100 read header by

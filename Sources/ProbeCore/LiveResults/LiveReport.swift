@@ -118,6 +118,8 @@ public struct LiveFacts: Sendable, Equatable {
     public var hwInfoType: UInt32?
     public var hwIntelCap: UInt64?
     public var hwIntelEcap: UInt64?
+    /// IOMMU_GET_HW_INFO's `out_max_pasid_log2`: 0 when PASID is not enabled on the device.
+    public var hwMaxPASIDLog2: UInt8?
     /// Processes that hold the group or device open (from /proc/*/fd), on EBUSY.
     public var holders: [String] = []
     /// VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: the functions a hot reset takes, or the errno the

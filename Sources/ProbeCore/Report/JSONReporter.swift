@@ -145,11 +145,13 @@ public enum JSONReporter {
                         "units",
                         .array(
                             h.units.map { u in
-                                .object([
-                                    ("name", .string(u.name)), ("kind", .string(u.kind.rawValue)),
-                                    ("address_width", JSONValue(u.addressWidth)), ("interrupt_remapping", JSONValue(u.interruptRemapping)),
-                                    ("caching_mode", JSONValue(u.kind == .intel ? u.cachingMode : nil)),
-                                ])
+                                .object(
+                                    [
+                                        ("name", .string(u.name)), ("kind", .string(u.kind.rawValue)),
+                                        ("address_width", JSONValue(u.addressWidth)),
+                                        ("interrupt_remapping", JSONValue(u.interruptRemapping)),
+                                        ("caching_mode", JSONValue(u.kind == .intel ? u.cachingMode : nil)),
+                                    ] + pasidUnitFields(u, h))
                             })
                     ),
                     ("interrupt_remapping_active", JSONValue(h.kernel.interruptRemappingActive)),
@@ -177,6 +179,7 @@ public enum JSONReporter {
                 }
                     ?? .null
             ),
+            ("scalable_functions", scalableFunctions(h)),
         ])
     }
 
@@ -274,6 +277,7 @@ public enum JSONReporter {
             ("actions", JSONValue(v.actions)),
             ("reset", reset(d, host, index: index)),
             ("live", live.flatMap { $0.notRun == nil ? $0 : nil }.map { .array(($0.devices[d.address] ?? []).map(walk)) } ?? .null),
+            ("pasid", pasid(d, host)),
         ])
     }
 
@@ -371,7 +375,14 @@ public enum JSONReporter {
         if f.devID != nil { facts.append(("dev_id", n(f.devID))) }
         if f.iovaAlignment != nil { facts.append(("iova_alignment", h(f.iovaAlignment))) }
         if let t = f.hwInfoType {
-            facts.append(("hw_info", .object([("type", n(t)), ("intel_cap", h(f.hwIntelCap)), ("intel_ecap", h(f.hwIntelEcap))])))
+            facts.append(
+                (
+                    "hw_info",
+                    .object([
+                        ("type", n(t)), ("intel_cap", h(f.hwIntelCap)), ("intel_ecap", h(f.hwIntelEcap)),
+                        ("max_pasid_log2", JSONValue(f.hwMaxPASIDLog2.map(Int.init))),
+                    ])
+                ))
         }
         if !f.holders.isEmpty { facts.append(("holders", JSONValue(f.holders))) }
         if let r = f.hotReset {

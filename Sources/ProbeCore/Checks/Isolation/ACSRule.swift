@@ -180,8 +180,10 @@ public enum ACSRule {
 
     static func isACS(_ c: PCICapability) -> Bool { c.space == .extended && c.id == PCICapability.acsExtended }
 
-    /// `pci_acs_enabled(pdev, REQ_ACS_FLAGS)` on the hardware (no override).
-    public static func state(of d: PCIDevice, host: Host) -> ACSState {
+    /// `pci_acs_enabled(pdev, REQ_ACS_FLAGS)` on the hardware (no override); `flags` asks for other
+    /// controls (`pci_enable_pasid` asks for RR and UF). The quirks answer as they do for
+    /// REQ_ACS_FLAGS: a quirk that vouches for those vouches for any subset of them.
+    public static func state(of d: PCIDevice, host: Host, flags: ACSFlags = .required) -> ACSState {
         guard d.headerType != nil, d.configComplete else {
             return .unknown("only \(d.headerType == nil ? "no" : "64 bytes of its") config space could be read")
         }
@@ -189,19 +191,19 @@ public enum ACSRule {
         guard let type = d.expressType else { return .conventional }
         switch type {
         case pciToPCIeBridge, pcieToPCIBridge, rcEventCollector: return .pciBridge
-        case downstreamPort, rootPort: return flagsEnabled(d)
+        case downstreamPort, rootPort: return flagsEnabled(d, flags)
         case endpoint, upstreamPort, legacyEndpoint, rcEndpoint:
-            return d.multifunction ? flagsEnabled(d) : .notApplicable
+            return d.multifunction ? flagsEnabled(d, flags) : .notApplicable
         default: return .notApplicable
         }
     }
 
     /// `pci_acs_flags_enabled`: required controls missing from the capability word are
     /// hard-wired on; the rest must be on in the control word (+6).
-    static func flagsEnabled(_ d: PCIDevice) -> ACSState {
+    static func flagsEnabled(_ d: PCIDevice, _ flags: ACSFlags = .required) -> ACSState {
         guard let acs = d.capabilities.first(where: isACS) else { return .missing }
         guard let cap = acs.word(at: 4), let ctrl = acs.word(at: 6) else { return .unknown("its ACS capability is cut short") }
-        let wanted = ACSFlags.required.intersection(ACSFlags(rawValue: cap | ACSFlags.ec.rawValue))
+        let wanted = flags.intersection(ACSFlags(rawValue: cap | ACSFlags.ec.rawValue))
         let off = wanted.subtracting(ACSFlags(rawValue: ctrl))
         return off.isEmpty ? .enabled : .notEnabled(off)
     }

@@ -196,3 +196,37 @@ struct BudgetTests {
         #expect(try probe(.intelVFIOReady, only: ["device.numa"]).findings.isEmpty)
     }
 }
+
+/// Hostile or extreme inputs to the budget: answered, never a trap.
+struct BudgetHardeningTests {
+    /// iommufd and virtio-iommu give the whole 64-bit space as one range (0-2^64-1); its size
+    /// saturates instead of overflowing.
+    @Test func theWhole64BitSpaceSaturates() throws {
+        #expect(IOVARange(start: 0, last: .max).size == .max)
+        #expect(IOVARange(start: 5, last: 4).size == 0)
+        let k = ScriptedKernel()
+        k.type1.ranges = [IOVARange(start: 0, last: .max)]
+        k.ioasRanges = [IOVARange(start: 0, last: .max)]
+        let r = try liveProbe(.intelVFIOReady, devices: ["0000:01:00.0"], kernel: k, workload: Workload(memory: .max, hugepageSize: 4096))
+        #expect(r.finding("vfio.dma-budget") != nil)
+        #expect(k.leftNothingBehind)
+        #expect(IOVAMode.of(r.host, live: r.live).width == 64)
+    }
+
+    @Test func negativeCountsAndLimitsAreNotBelieved() throws {
+        let dir = try scratchFixture(.budgetHugepages) { root in
+            try "-5\n".write(toFile: root + "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", atomically: true, encoding: .utf8)
+            try "-1\n".write(toFile: root + "/sys/module/vfio_iommu_type1/parameters/dma_entry_limit", atomically: true, encoding: .utf8)
+        }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var o = Probe.Options()
+        o.root = dir
+        o.workload = Workload(memory: .max, hugepageSize: 0)
+        let r = try Probe.run(o)
+        #expect(r.host.memory.pool(2 << 20) == nil)
+        #expect(r.finding("vfio.dma-budget")?.status != nil)
+        #expect(r.finding("vfio.dma-entry-limit")?.status == .warn)
+        // A zero page size falls back to the host's default instead of dividing by zero.
+        #expect(o.workload.pageSize(on: r.host).size >= Memory.basePage)
+    }
+}

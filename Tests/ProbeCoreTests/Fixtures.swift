@@ -70,6 +70,10 @@ enum SnapshotFixture: String, CaseIterable, Sendable, CustomStringConvertible {
     case reset = "reset"
     case sriov = "sriov"
     case unprivileged = "unprivileged"
+    case budget = "budget"
+    case narrowVIOMMU = "narrow-viommu"
+    case kernelLog = "kernel-log"
+    case scalableMode = "scalable-mode"
 
     var folder: String { "\(Repo.root)/Tests/Fixtures/snapshots/\(rawValue)" }
     var tree: String { folder + "/tree" }

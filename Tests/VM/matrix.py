@@ -632,7 +632,7 @@ def boot(name, kernel, initrd, qemu_args, cmdline):
     cmd = (["qemu-system-x86_64"] + qemu_args.split() +
            ["-m", "512", "-smp", "1", "-no-reboot", "-net", "none", "-display", "none", "-monitor", "none",
             "-serial", f"file:{log}", "-kernel", kernel, "-initrd", initrd,
-            "-append", f"console=ttyS0 quiet loglevel=1 panic=-1 vp.name={name} {cmdline}"])
+            "-append", f"console=ttyS0 quiet loglevel=1 panic=-1 no_timer_check vp.name={name} {cmdline}"])
     t0 = time.time()
     try:
         subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=240, check=False)

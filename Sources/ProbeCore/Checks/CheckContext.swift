@@ -29,7 +29,8 @@ public struct Workload: Sendable, Equatable {
 
     /// The page size mappings are made in on `host`, and whether the user chose it.
     public func pageSize(on host: Host) -> (size: UInt64, stated: Bool) {
-        if let hugepageSize { return (hugepageSize, true) }
+        // Below the base page a size means nothing to the kernel (and a zero would divide by zero).
+        if let hugepageSize, hugepageSize >= Memory.basePage { return (hugepageSize, true) }
         return (host.memory.workloadPageSize, false)
     }
 

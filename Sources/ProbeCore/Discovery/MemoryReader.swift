@@ -21,8 +21,11 @@ extension HostReader {
     private func readPool(in parent: String, _ name: String, reserved: Bool) -> HugePagePool? {
         guard let size = HugePagePool.size(ofDirectory: name) else { return nil }
         let dir = "\(parent)/\(name)"
-        guard let total = fs.read("\(dir)/nr_hugepages").decimal.value, let free = fs.read("\(dir)/free_hugepages").decimal.value
+        // Counts are unsigned in the kernel; a tree that says otherwise is not believed.
+        guard let total = fs.read("\(dir)/nr_hugepages").decimal.value, let free = fs.read("\(dir)/free_hugepages").decimal.value,
+            total >= 0, free >= 0
         else { return nil }
-        return HugePagePool(size: size, total: total, free: free, reserved: reserved ? fs.read("\(dir)/resv_hugepages").decimal.value : nil)
+        let resv = reserved ? fs.read("\(dir)/resv_hugepages").decimal.value.flatMap { $0 >= 0 ? $0 : nil } : nil
+        return HugePagePool(size: size, total: total, free: free, reserved: resv)
     }
 }

@@ -20,12 +20,17 @@ public struct HugePagePool: Sendable, Equatable {
 
     /// The pages a new mapping can still have: free less those promised (hugetlb's
     /// `h->free_huge_pages - h->resv_huge_pages`).
-    public var available: Int { max(0, free - (reserved ?? 0)) }
-    public var availableBytes: UInt64 { UInt64(available) * size }
+    public var available: Int { max(0, free - min(free, max(0, reserved ?? 0))) }
+    public var availableBytes: UInt64 {
+        let (r, o) = UInt64(available).multipliedReportingOverflow(by: size)
+        return o ? .max : r
+    }
 
     /// "hugepages-2048kB" → 2 MiB.
     public static func size(ofDirectory name: String) -> UInt64? {
-        guard name.hasPrefix("hugepages-"), name.hasSuffix("kB"), let kib = UInt64(name.dropFirst(10).dropLast(2)) else { return nil }
+        guard name.hasPrefix("hugepages-"), name.hasSuffix("kB"), let kib = UInt64(name.dropFirst(10).dropLast(2)), kib >= 4,
+            kib < 1 << 50
+        else { return nil }
         return kib << 10
     }
     public static func directory(ofSize size: UInt64) -> String { "hugepages-\(size >> 10)kB" }

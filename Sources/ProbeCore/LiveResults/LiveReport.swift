@@ -223,6 +223,12 @@ public struct IOVARange: Sendable, Equatable {
         self.last = last
     }
     public var description: String { "0x\(hex(start, 1))-0x\(hex(last, 1))" }
+    /// Its bytes; the whole 64-bit space (iommufd's and virtio-iommu's 0-2^64-1) saturates at 2^64-1.
+    public var size: UInt64 {
+        guard last >= start else { return 0 }
+        let (n, o) = (last - start).addingReportingOverflow(1)
+        return o ? .max : n
+    }
 }
 
 /// errno names, as the kernel's uapi spells them.

@@ -58,7 +58,7 @@ public struct DMABudget: Sendable {
         let avail = (live.map { Array($0.devices.values.joined()) } ?? []).filter { $0.kind == .type1 }.compactMap(\.facts.dmaAvailable)
             .min()
         if let avail { return (Int(avail), true) }
-        guard let v = host.modules.parameter("vfio_iommu_type1", "dma_entry_limit").value, let n = Int(v) else { return nil }
+        guard let v = host.modules.parameter("vfio_iommu_type1", "dma_entry_limit").value, let n = Int(v), n >= 0 else { return nil }
         return (n, false)
     }
 
@@ -67,11 +67,17 @@ public struct DMABudget: Sendable {
     /// reserved regions), else 2^MGAW of the narrowest VT-d unit.
     static func iovaSpace(_ host: Host, live: LiveReport?) -> (bytes: UInt64, live: Bool)? {
         let walks = (live.map { Array($0.devices.values.joined()) } ?? []).filter { $0.kind != .noiommu && !$0.facts.iovaRanges.isEmpty }
-        if let smallest = walks.map({ $0.facts.iovaRanges.reduce(UInt64(0)) { saturatingAdd($0, $1.last - $1.start + 1) } }).min() {
+        if let smallest = walks.map({ $0.facts.iovaRanges.reduce(UInt64(0)) { saturatingAdd($0, $1.size) } }).min() {
             return (smallest, true)
         }
         guard let width = host.units.compactMap(\.addressWidth).min() else { return nil }
         return (width >= 64 ? .max : 1 << UInt64(width), false)
+    }
+
+    /// ⌈bytes / page⌉ as a count, without overflow (a size near 2^64 is a hostile or mistaken input).
+    public static func pages(_ bytes: UInt64, of page: UInt64) -> Int {
+        let n = bytes / page + (bytes % page == 0 ? 0 : 1)
+        return n > UInt64(Int.max) ? Int.max : Int(n)
     }
 
     static func saturating(_ a: UInt64, _ b: UInt64) -> UInt64 {

@@ -47,8 +47,8 @@ public struct DMABudgetCheck: Check {
             switch b.limit {
             case .hugepages(let free):
                 let pool = host.memory.pool(page)
-                let need = Int((memory - b.bytes + page - 1) / page)
-                let total = (pool?.total ?? 0) + need
+                let need = DMABudget.pages(memory - b.bytes, of: page)
+                let total = (pool?.total ?? 0) + need  // need ≤ 2^52: sizes are at most 2^64, pages at least 4 KiB
                 let path = "/sys/kernel/mm/hugepages/\(HugePagePool.directory(ofSize: page))/nr_hugepages"
                 var actions = ["echo \(total) > \(path)"]
                 if page >= 1 << 30 || pool == nil {

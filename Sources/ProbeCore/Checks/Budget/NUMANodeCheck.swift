@@ -52,7 +52,7 @@ public struct NUMANodeCheck: Check {
             let dir = "/sys/devices/system/node/node\(n)/hugepages/\(HugePagePool.directory(ofSize: page))"
             ev.append(Evidence("\(dir)/free_hugepages", "\(free)"))
             let memory = context.workload.memory
-            let needed = memory.map { Int(($0 + page - 1) / page) }
+            let needed = memory.map { DMABudget.pages($0, of: page) }
             let short = needed.map { free < $0 } ?? (free == 0)
             if !short {
                 let of = memory.map { " for the \(ByteCount.text($0)) --memory states" } ?? ""

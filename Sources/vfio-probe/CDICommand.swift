@@ -15,7 +15,7 @@ struct CDICommand: ParsableCommand {
             Only ready units are in the spec (with --include bindable, also those that are ready once their actions are done, \
             annotated vfio-probe.io/readiness=bindable). With no unit to describe, no spec is written and a file named by \
             --output is removed (a CDI spec needs at least one device). \
-            Exit status: 0; 1 when the probe failed or the spec could not be written; with --require-ready: 0 only when a ready \
+            Exit status: 0; 1 when the probe failed or the spec could not be written; with --require-ready, 0 only when a ready \
             unit is in the spec, 4 when none is but one would be after its actions, 3 otherwise.
             """)
 
@@ -48,7 +48,8 @@ struct CDICommand: ParsableCommand {
 
     func validate() throws {
         if !CDIReporter.isValidKind(kind) {
-            throw ValidationError("--kind must be vendor/class: a DNS subdomain, '/', and a name of 1 to 63 letters, digits, '-', '_' or '.'")
+            throw ValidationError(
+                "--kind must be vendor/class: a DNS subdomain, '/', and a name of 1 to 63 letters, digits, '-', '_' or '.'")
         }
     }
 
@@ -72,7 +73,9 @@ struct CDICommand: ParsableCommand {
         o.backend = backend
         o.includeBindable = include == .bindable
         let spec = CDIReporter.build(report, options: o)
-        for (u, why) in spec.leftOut { Terminal.error("\(u.name) (\(u.functions.map(\.description).joined(separator: ", "))) left out: \(why)") }
+        for (u, why) in spec.leftOut {
+            Terminal.error("\(u.name) (\(u.functions.map(\.description).joined(separator: ", "))) left out: \(why)")
+        }
         if let doc = spec.document {
             try Terminal.emit(to: output) { $0.write(doc.render() + "\n") }
         } else {

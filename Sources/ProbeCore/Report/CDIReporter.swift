@@ -213,7 +213,9 @@ public enum CDIReporter {
             ("kind", .string(kind)),
             (
                 "annotations",
-                .object([(annotationPrefix + "backend", .string(backend.rawValue)), (annotationPrefix + "version", .string(Report.toolVersion))])
+                .object([
+                    (annotationPrefix + "backend", .string(backend.rawValue)), (annotationPrefix + "version", .string(Report.toolVersion)),
+                ])
             ),
             ("devices", .array(devices)),
         ])

@@ -58,6 +58,10 @@ struct CDICommand: ParsableCommand {
         options.root = rootOption.root
         options.noLive = noLive
         options.lookUpNames = false
+        // As `check`: this host's site checks may block a device, and the spec must not call it ready.
+        if rootOption.root == "/" {
+            options.externalChecks = ExternalChecks(directory: "/etc/vfio-probe/checks.d", root: "/", explicit: false)
+        }
         let report: Report
         do {
             // As `check` without --device: the live walks stop before opening a device fd.

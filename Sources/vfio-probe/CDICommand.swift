@@ -49,7 +49,8 @@ struct CDICommand: ParsableCommand {
     func validate() throws {
         if !CDIReporter.isValidKind(kind) {
             throw ValidationError(
-                "--kind must be vendor/class: a DNS subdomain, '/', and a name of 1 to 63 letters, digits, '-', '_' or '.'")
+                "--kind must be vendor/class: a DNS subdomain, '/', and a name of 1 to 63 letters, digits, '-', '_' or '.', both starting with a letter"
+            )
         }
     }
 

@@ -25,9 +25,12 @@ func cdiProblems(_ text: String) -> [String] {
         if parts.count != 2 {
             problems.append("kind \(kind) is not prefix/name")
         } else {
+            // The reference parser (pkg/parser) also wants both to start with a letter.
             let label = #"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"#
-            if parts[0].count > 253 || !matches(parts[0], "^\(label)(\\.\(label))*$") { problems.append("kind prefix \(parts[0])") }
-            if parts[1].count > 63 || !matches(parts[1], #"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$"#) {
+            if parts[0].count > 253 || !matches(parts[0], "^[a-z]") || !matches(parts[0], "^\(label)(\\.\(label))*$") {
+                problems.append("kind prefix \(parts[0])")
+            }
+            if parts[1].count > 63 || !matches(parts[1], #"^[A-Za-z]([A-Za-z0-9._-]*[A-Za-z0-9])?$"#) {
                 problems.append("kind name \(parts[1])")
             }
         }
@@ -214,7 +217,8 @@ struct CDITests {
     @Test func kindAndNameSyntax() {
         for k in ["vendor.com/foo", "foo.bar.baz/foo-bar123.B_az", CDIReporter.defaultKind] { #expect(CDIReporter.isValidKind(k), "\(k)") }
         for k in [
-            "foo", "vendor.com/foo/", "vendor.com/foo/bar", "Vendor.com/foo", "vendor.com/-foo", "/foo",
+            "foo", "vendor.com/foo/", "vendor.com/foo/bar", "Vendor.com/foo", "vendor.com/-foo", "/foo", "vendor.com/1nic",
+            "1vendor.com/nic",
             "vendor.com/" + String(repeating: "a", count: 64),
         ] {
             #expect(!CDIReporter.isValidKind(k), "\(k)")

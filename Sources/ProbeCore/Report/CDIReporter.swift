@@ -96,11 +96,14 @@ public enum CDIReporter {
     }
 
     /// Whether a kind is `vendor/class` as SPEC.md says: the prefix a DNS subdomain of at most 253
-    /// characters, the name 1–63 characters, alphanumeric at both ends, '-', '_', '.' between.
+    /// characters, the name 1–63 characters, alphanumeric at both ends, '-', '_', '.' between; and
+    /// both starting with a letter, as the reference parser (pkg/parser validateVendorOrClassName)
+    /// also wants.
     public static func isValidKind(_ kind: String) -> Bool {
         let parts = kind.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return false }
-        return isDNSSubdomain(parts[0]) && isName(parts[1], maxLength: 63, extra: "-_.")
+        func letter(_ s: Substring) -> Bool { s.utf8.first.map { isAlphanumeric($0) && !(0x30...0x39).contains($0) } ?? false }
+        return isDNSSubdomain(parts[0]) && isName(parts[1], maxLength: 63, extra: "-_.") && letter(parts[0]) && letter(parts[1])
     }
 
     /// A device name as SPEC.md says: alphanumeric at both ends, '-', '_', '.' and alphanumerics between.

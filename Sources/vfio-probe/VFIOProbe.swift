@@ -22,7 +22,7 @@ struct VFIOProbe: ParsableCommand {
             otherwise the verdict's own status.
             """,
         version: Report.toolVersion,
-        subcommands: [CheckCommand.self, ChecksCommand.self, GroupsCommand.self, SnapshotCommand.self, ACPICommand.self],
+        subcommands: [CheckCommand.self, ChecksCommand.self, GroupsCommand.self, SnapshotCommand.self, ACPICommand.self, CDICommand.self],
         defaultSubcommand: CheckCommand.self)
 
     static func main() {

@@ -11,6 +11,8 @@ import Testing
     struct Run: Sendable, CustomStringConvertible {
         var file: String
         var arguments: [String]
+        /// Only for these scenarios (nil: every one).
+        var only: Set<String>? = nil
         var description: String { file }
     }
 
@@ -21,6 +23,11 @@ import Testing
         Run(file: "report.nfd", arguments: ["--format", "nfd"]),
         Run(file: "groups.txt", arguments: ["groups", "--color", "never"]),
         Run(file: "groups.json", arguments: ["groups", "--format", "json"]),
+        // The CDI spec of hosts with a ready unit of each kind: a cdev host, a no-IOMMU one, a
+        // legacy-only one and one with bindable units; every mode admitted, to show the no-IOMMU rename.
+        Run(
+            file: "cdi.json", arguments: ["cdi", "--include", "bindable", "--mode", "noiommu"],
+            only: ["hosts/intel-vfio-ready", "hosts/noiommu-enabled", "hosts/sriov-pf", "hosts/shared-group", "hosts/bridge-group"]),
     ]
 
     static let update = ProcessInfo.processInfo.environment["VFIO_PROBE_UPDATE_GOLDENS"] == "1"
@@ -41,10 +48,10 @@ import Testing
         let runs =
             scenario.isSynthetic
             ? GoldenTests.runs.filter { ["report.txt", "report.json", "groups.txt"].contains($0.file) } : GoldenTests.runs
-        for run in runs {
-            let command = run.arguments.first == "groups" ? ["groups"] : []
+        for run in runs where run.only?.contains(scenario.name) ?? true {
+            let command = run.arguments.first.map { ["groups", "cdi"].contains($0) } == true ? [run.arguments[0]] : []
             let r = try runBinary(
-                command + ["--root", root] + run.arguments.drop { $0 == "groups" } + (command.isEmpty ? ["--no-live"] : []))
+                command + ["--root", root] + run.arguments.dropFirst(command.count) + (command != ["groups"] ? ["--no-live"] : []))
             // The tree's own path and the time of the run are what differ between runs.
             let got = "exit \(r.status)\n" + GoldenTests.normalized(r.stdout.replacingOccurrences(of: root, with: "$ROOT"))
             let path = "\(dir)/\(run.file)"

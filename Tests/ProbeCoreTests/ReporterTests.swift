@@ -28,19 +28,6 @@ struct MachineReadableOutputTests {
         #expect(r.stdout.contains("vfio_probe_mode "))
     }
 
-    @Test func prometheusSamples() throws {
-        let report = try probe(.rmrrDirect, devices: ["0000:01:00.0"])
-        let text = PrometheusReporter.render(report, now: 1_700_000_000)
-        #expect(text.contains("vfio_probe_mode 0\n"))
-        #expect(text.contains("vfio_probe_verdict{mode=\"none\"} 1"))
-        #expect(text.contains("vfio_probe_check_status{check=\"device.reserved-regions\",device=\"0000:01:00.0\",status=\"fail\"} 1"))
-        #expect(
-            text.contains(
-                "vfio_probe_device_readiness{device=\"0000:01:00.0\",vendor_device=\"14e4:1657\",driver=\"tg3\",mode=\"none\",readiness=\"blocked\"} 1"
-            ))
-        #expect(text.contains("vfio_probe_last_run_timestamp_seconds 1700000000"))
-    }
-
     @Test(arguments: [
         (HostFixture.intelVFIOReady, "vfio", "available"), (.noiommuEnabled, "noiommu", "enabled"),
         (.noiommuNotCompiled, "none", "unavailable"),

@@ -13,7 +13,7 @@ echo 1 > /proc/sys/kernel/printk
 echo "root:x:0:0::/:/bin/sh" > /etc/passwd
 echo "probe:x:1000:1000::/tmp:/bin/sh" >> /etc/passwd
 
-VP_name=unnamed VP_sriov= VP_bind= VP_device= VP_alldevices= VP_unbind= VP_mdev= VP_user= VP_modules= VP_args= VP_extra= VP_hostuse=
+VP_name=unnamed VP_sriov= VP_bind= VP_device= VP_alldevices= VP_unbind= VP_mdev= VP_user= VP_modules= VP_args= VP_extra= VP_hostuse= VP_cdi=
 for w in $(cat /proc/cmdline); do
     case "$w" in
         vp.*=*) k=${w%%=*}; k=${k#vp.}; v=${w#*=}; eval "VP_$k=\"\$v\"" ;;
@@ -132,6 +132,16 @@ for run in $VP_extra; do
     IFS=';'
 done
 IFS=$IFS_SAVE; set +f
+# CDI specs (vp.cdi=BACKEND;BACKEND): `vfio-probe cdi --backend B`, its exit status and spec;
+# the nodes it names are tested below, once the probe's own runs are over.
+IFS=';'
+for b in $VP_cdi; do
+    IFS=$IFS_SAVE
+    probe cdi --backend "$b" --output /tmp/cdi-$b.json 2>> /tmp/stderr
+    echo "VP-CDI-$b-EXIT $?"
+    IFS=';'
+done
+IFS=$IFS_SAVE
 probe snapshot --output /tmp/snap $devarg > /tmp/snapshot.log 2>> /tmp/stderr || say "snapshot failed"
 probe --no-live --format json $devarg > /tmp/static.json 2>> /tmp/stderr
 state > /tmp/after
@@ -150,6 +160,22 @@ while [ $i -le $n ]; do
     echo "===VP-EXTRA-$i-END==="
     i=$((i + 1))
 done
+# Each deviceNodes entry of each CDI spec: its host node (hostPath, else path) is a character
+# device and opens read-only (a group or cdev open holds nothing: no device is opened by it).
+IFS=';'
+for b in $VP_cdi; do
+    IFS=$IFS_SAVE
+    [ -f /tmp/cdi-$b.json ] || { echo "VP-CDI-$b-NOSPEC"; IFS=';'; continue; }
+    echo "VP-CDI-$b-DEVICES $(grep -c '"name":' /tmp/cdi-$b.json)"
+    for node in $(awk -F'"' '/"path":/ { p = $4 } /"hostPath":/ { p = $4 } /"type":/ { print p }' /tmp/cdi-$b.json); do
+        c=0; o=0
+        [ -c "$node" ] && c=1
+        (exec 3< "$node") 2>/dev/null && o=1
+        echo "VP-CDI-$b-NODE $node char=$c open=$o"
+    done
+    IFS=';'
+done
+IFS=$IFS_SAVE
 echo "===VP-SNAP-BEGIN==="
 tar czf - -C "$ROOT/tmp/snap" . | base64
 echo "===VP-SNAP-END==="

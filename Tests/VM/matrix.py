@@ -76,6 +76,38 @@ def s_intel_vfio(doc, errors, extras=()):
     expect(not doc["verdict"]["disagreements"], f"disagreements {doc['verdict']['disagreements']}", errors)
 
 
+def cdi_runs(console):
+    """vp.cdi runs: per backend, the exit status, the spec's device count and each node's
+    (path, is a char device, opens read-only)."""
+    out = {}
+    for m in re.finditer(r"VP-CDI-(\w+)-EXIT (\d+)", console):
+        b = m.group(1)
+        d = re.search(rf"VP-CDI-{b}-DEVICES (\d+)", console)
+        nodes = [(n, c == "1", o == "1") for n, c, o in re.findall(rf"VP-CDI-{b}-NODE (\S+) char=(\d) open=(\d)", console)]
+        out[b] = (int(m.group(2)), int(d.group(1)) if d else 0, nodes)
+    return out
+
+
+def check_cdi(console, backends, errors):
+    """Each backend's spec describes the ready e1000e's group with its own nodes only, every one
+    of which exists and opens in the guest."""
+    runs = cdi_runs(console)
+    want = {"legacy": {"/dev/vfio/vfio"}, "cdev": {"/dev/iommu"}}
+    for b in backends:
+        r = runs.get(b)
+        expect(r is not None and r[0] == 0, f"cdi --backend {b} exits {r and r[0]}", errors)
+        if not r:
+            continue
+        expect(r[1] >= 1, f"cdi --backend {b}: {r[1]} devices", errors)
+        paths = {n for n, _, _ in r[2]}
+        expect(want[b] <= paths, f"cdi --backend {b} nodes {sorted(paths)}", errors)
+        other = "/dev/iommu" if b == "legacy" else "/dev/vfio/vfio"
+        expect(other not in paths and (b == "cdev") == all(p.startswith("/dev/vfio/devices/") or p == "/dev/iommu" for p in paths),
+               f"cdi --backend {b} mixes backends: {sorted(paths)}", errors)
+        for n, c, o in r[2]:
+            expect(c and o, f"cdi --backend {b}: {n} char={c} open={o}", errors)
+
+
 def s_intel_bindable(doc, errors, extras=()):
     # On its kernel driver the NIC is not ready: the gate must not let the service start.
     expect(extras and extras[0][0] == 4, f"--require vfio on a bindable NIC exits {extras and extras[0][0]}, not 4", errors)
@@ -498,7 +530,7 @@ def s_scalable_mode(doc, errors, extras=()):
 
 SCENARIOS = [
     # name, kernel, qemu args, kernel command line, assertion
-    ("intel-vfio", "custom", INTEL, f"intel_iommu=on {BIND} {GATE}", s_intel_vfio),
+    ("intel-vfio", "custom", INTEL, f"intel_iommu=on {BIND} {GATE} vp.cdi=legacy;cdev", s_intel_vfio),
     ("intel-bindable", "custom", INTEL, f"intel_iommu=on vp.device={E1000E} {GATE}", s_intel_bindable),
     ("amd-vfio", "custom", AMD, BIND, s_amd),
     ("noiommu-on", "custom", PLAIN, f"vfio.enable_unsafe_noiommu_mode=1 {BIND}", s_noiommu_on),
@@ -770,6 +802,9 @@ def main():
             stderr = " | ".join(re.findall(r"VP-STDERR (.*)", console)[:3])
             return name, False, [f"no report on the console ({stderr}); see .build-vm/{name}.log"], secs
         check(doc, errors, extras(console))
+        cdi = re.search(r"vp\.cdi=(\S+)", cmdline)
+        if cdi:
+            check_cdi(console, cdi.group(1).split(";"), errors)
         expect(status == doc["verdict"]["exit_code"], f"exit status {status} vs verdict {doc['verdict']['exit_code']}", errors)
         expect(nochange == "ok", "the probe changed the host: " + " | ".join(re.findall(r"VP-DIFF (.*)", console)), errors)
         errors += check_snapshot(name, console, probe, update)

@@ -3,9 +3,38 @@ import Glibc
 #endif
 
 /// A node_exporter textfile-collector file (`--format prometheus`): every metric prefixed
-/// `vfio_probe_`, one sample per state so alerts can match on labels.
+/// `vfio_probe_`. What a fleet can afford: one series per PCI function (`vfio_probe_device`, its
+/// mode, readiness and first reason as labels), one per check that is not pass
+/// (`vfio_probe_check`), one per reason code and impact (`vfio_probe_reason`) and a fixed set of
+/// host gauges: at most 1 series per function + O(checks), whatever the host's size.
 public enum PrometheusReporter {
     static let statusOrder: [Status] = [.fail, .warn, .skip, .info, .pass]
+
+    /// The reason code of each cause of each device's verdict: the id of the check whose finding
+    /// carries the impact; `partial` when a deciding check did not run (--only/--skip), and
+    /// `device-set` for what the verdict itself says of a --device set (no common mode).
+    static func reasonCodes(_ r: Report) -> [PCIAddress: [(code: String, kind: Impact.Kind)]] {
+        func key(_ i: Impact) -> String { "\(i.kind.rawValue)|\(i.mode.rawValue)|\(i.reason)" }
+        var host: [String: String] = [:]
+        var device: [PCIAddress: [String: String]] = [:]
+        for f in r.findings where !f.impacts.isEmpty {
+            for i in f.impacts {
+                switch f.subject {
+                case .host: if host[key(i)] == nil { host[key(i)] = f.checkID }
+                case .device(let a): if device[a]?[key(i)] == nil { device[a, default: [:]][key(i)] = f.checkID }
+                }
+            }
+        }
+        var out: [PCIAddress: [(code: String, kind: Impact.Kind)]] = [:]
+        for d in r.verdict.devices {
+            var codes: [(code: String, kind: Impact.Kind)] = d.causes.map { c in
+                (device[d.address]?[key(c)] ?? host[key(c)] ?? "device-set", c.kind)
+            }
+            if codes.isEmpty, d.readiness == .unknown { codes = [("partial", .undecided)] }
+            out[d.address] = codes
+        }
+        return out
+    }
 
     public static func render(_ r: Report, now: Int = Int(time(nil))) -> String {
         var out: [String] = []
@@ -45,45 +74,60 @@ public enum PrometheusReporter {
                         ("hypervisor", h.platform.hypervisor?.rawValue ?? ""),
                         ("iommu", Set(h.units.map(\.kind.rawValue)).sorted().joined(separator: ",")),
                         ("firmware_tables", (h.firmware.present.value ?? []).joined(separator: ",")),
+                        ("backend", NFDReporter.backend(h) ?? ""),
                     ], "1"
                 )
             ])
-        // Worst status per (check, subject), one sample per status.
-        var worst: [String: (check: String, device: String, status: Status)] = [:]
+        metric(
+            "devices", "PCI functions by readiness.", "gauge",
+            Readiness.allCases.map { s in ([("readiness", s.rawValue)], String(v.devices.filter { $0.readiness == s }.count)) })
+        let units = CDIReporter.units(r)
+        metric(
+            "units", "Assignable units (an IOMMU group's endpoint functions) by readiness.", "gauge",
+            Readiness.allCases.map { s in ([("readiness", s.rawValue)], String(units.filter { $0.readiness == s }.count)) })
+        // The worst status per (check, subject); a check is counted by the subjects it did not pass.
+        var worst: [String: [String: Status]] = [:]
         for f in r.findings {
             let dev: String
             if case .device(let a) = f.subject { dev = a.description } else { dev = "" }
-            let key = f.checkID + "|" + dev
-            if let w = worst[key], statusOrder.firstIndex(of: w.status)! <= statusOrder.firstIndex(of: f.status)! { continue }
-            worst[key] = (f.checkID, dev, f.status)
+            if let w = worst[f.checkID]?[dev], statusOrder.firstIndex(of: w)! <= statusOrder.firstIndex(of: f.status)! { continue }
+            worst[f.checkID, default: [:]][dev] = f.status
         }
         var checkSamples: [([(String, String)], String)] = []
-        for key in worst.keys.sorted() {
-            let w = worst[key]!
-            for s in statusOrder {
-                var labels = [("check", w.check)]
-                if !w.device.isEmpty { labels.append(("device", w.device)) }
-                labels.append(("status", s.rawValue))
-                checkSamples.append((labels, s == w.status ? "1" : "0"))
-            }
+        for check in worst.keys.sorted() {
+            let notPass = worst[check]!.values.filter { $0 != .pass }
+            guard let w = notPass.min(by: { statusOrder.firstIndex(of: $0)! < statusOrder.firstIndex(of: $1)! }) else { continue }
+            checkSamples.append(([("check", check), ("status", w.rawValue)], String(notPass.count)))
         }
-        metric("check_status", "1 for each check's worst status (per device for device checks).", "gauge", checkSamples)
+        metric(
+            "check", "Each check that did not pass: its worst status, and how many subjects (the host, devices) it did not pass.", "gauge",
+            checkSamples)
+        let codes = reasonCodes(r)
+        var reasonCounts: [String: Int] = [:]
+        for d in v.devices {
+            for key in Set((codes[d.address] ?? []).map { "\($0.code)|\($0.kind.rawValue)" }) { reasonCounts[key, default: 0] += 1 }
+        }
+        metric(
+            "reason", "PCI functions a reason holds back: the check id that blocks or requires something, or could not decide.", "gauge",
+            reasonCounts.keys.sorted().map { k in
+                let parts = k.split(separator: "|", maxSplits: 1).map(String.init)
+                return ([("reason", parts[0]), ("impact", parts[1])], String(reasonCounts[k]!))
+            })
         var deviceSamples: [([(String, String)], String)] = []
         for d in v.devices {
             let pci = h.device(d.address)
-            for state in Readiness.allCases {
-                deviceSamples.append(
-                    (
-                        [
-                            ("device", d.address.description),
-                            ("vendor_device", pci.map { "\(hex($0.vendorID, 4)):\(hex($0.deviceID, 4))" } ?? ""),
-                            ("driver", pci?.driver ?? ""), ("mode", d.mode.rawValue), ("readiness", state.rawValue),
-                        ],
-                        d.readiness == state ? "1" : "0"
-                    ))
-            }
+            deviceSamples.append(
+                (
+                    [
+                        ("device", d.address.description),
+                        ("vendor_device", pci.map { "\(hex($0.vendorID, 4)):\(hex($0.deviceID, 4))" } ?? ""),
+                        ("driver", pci?.driver ?? ""), ("group", pci?.iommuGroup.map(String.init) ?? ""), ("mode", d.mode.rawValue),
+                        ("readiness", d.readiness.rawValue), ("reason", codes[d.address]?.first?.code ?? ""),
+                    ],
+                    "1"
+                ))
         }
-        metric("device_readiness", "1 for each device's readiness in its mode.", "gauge", deviceSamples)
+        metric("device", "One per PCI function: its mode, readiness and first reason (a check id) as labels.", "gauge", deviceSamples)
         metric("last_run_timestamp_seconds", "When the probe ran.", "gauge", [([], String(now))])
         return out.joined(separator: "\n") + "\n"
     }
@@ -95,6 +139,21 @@ public enum PrometheusReporter {
 /// /etc/kubernetes/node-feature-discovery/features.d/: each line becomes the node label
 /// feature.node.kubernetes.io/NAME=VALUE.
 public enum NFDReporter {
+    /// What serves VFIO: `legacy` (VFIO's container with vfio_iommu_type1), `compat` (iommufd
+    /// serving /dev/vfio/vfio, CONFIG_IOMMUFD_VFIO_CONTAINER), `cdev` (no container, iommufd and
+    /// /dev/iommu for the device cdevs); nil when none can be told.
+    static func backend(_ h: Host) -> String? {
+        switch h.containerBackend {
+        case .type1?: return "legacy"
+        case .iommufd?: return "compat"
+        case nil: return h.modules.state("iommufd").isUsable && h.devNodes.iommufd.value != nil ? "cdev" : nil
+        }
+    }
+
+    /// An assignment candidate: no bridge, no chipset function (ChipsetCheck.role: host bridges,
+    /// LPC, SMBus, the IOMMU's own function).
+    static func isCandidate(_ d: PCIDevice, _ h: Host) -> Bool { !d.isBridge && ChipsetCheck.role(d, h) == nil }
+
     public static func render(_ r: Report) -> String {
         let h = r.host
         let v = r.verdict
@@ -102,6 +161,8 @@ public enum NFDReporter {
             h.noIOMMUEnabled == true
             ? "enabled" : h.noIOMMUCompiledIn == true ? "available" : h.noIOMMUCompiledIn == false ? "unavailable" : "unknown"
         let iommufd = h.modules.state("iommufd").isUsable && h.devNodes.iommufd.value != nil
+        let candidates = v.devices.filter { d in h.device(d.address).map { isCandidate($0, h) } ?? false }
+        let units = CDIReporter.units(r)
         var lines = [
             "# vfio-probe \(Report.toolVersion): \(Escaping.oneLine(v.summary))",
             "vfio.mode=\(v.statedModeName)",
@@ -109,10 +170,20 @@ public enum NFDReporter {
             "vfio.noiommu=\(noiommu)",
             "vfio.iommufd=\(iommufd)",
             "vfio.interrupt-remapping=\(h.kernel.interruptRemappingActive == true || r.findings.contains { $0.checkID == InterruptRemappingCheck.descriptor.id && $0.status == .pass })",
-            "vfio.ready-devices=\(v.devices.filter { $0.readiness == .ready && $0.mode != .unusable }.count)",
-            "vfio.bindable-devices=\(v.devices.filter { $0.readiness == .bindable }.count)",
+            "vfio.ready-devices=\(candidates.filter { $0.readiness == .ready && $0.mode != .unusable }.count)",
+            "vfio.bindable-devices=\(candidates.filter { $0.readiness == .bindable }.count)",
+            "vfio.ready-units=\(units.filter { $0.readiness == .ready }.count)",
+            "vfio.bindable-units=\(units.filter { $0.readiness == .bindable }.count)",
         ]
+        if let b = backend(h) { lines.append("vfio.backend=\(b)") }
         if let vendor = h.units.first?.kind.rawValue { lines.append("vfio.iommu-vendor=\(vendor)") }
+        // Ready units by the vendor:device of their first function: capacity is counted per group.
+        var ready: [String: Int] = [:]
+        for u in units where u.readiness == .ready {
+            guard let d = u.functions.first.flatMap({ h.device($0) }) else { continue }
+            ready["\(hex(d.vendorID, 4))_\(hex(d.deviceID, 4))", default: 0] += 1
+        }
+        for k in ready.keys.sorted() { lines.append("vfio.ready.\(k)=\(ready[k]!)") }
         return lines.joined(separator: "\n") + "\n"
     }
 }

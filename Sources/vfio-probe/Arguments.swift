@@ -81,6 +81,7 @@ enum Arguments {
 
     static func unknownSubcommandMessage(_ word: String, suggestions: [String]) -> String {
         let known = subcommandNames.filter { $0 != "help" }.joined(separator: ", ")
+        if PCIAddress(word) != nil { return "unknown subcommand '\(word)'; did you mean --device \(word)?" }
         if suggestions.isEmpty { return "unknown subcommand '\(word)' (the subcommands: \(known))" }
         return "unknown subcommand '\(word)'; did you mean \(suggestions.map { "'\($0)'" }.joined(separator: " or "))?"
     }

@@ -36,6 +36,9 @@ struct CommandLineTests {
         let r = try runBinary(["frobnicate"])
         #expect(r.status == 64)
         #expect(r.stderr.contains("unknown subcommand 'frobnicate' (the subcommands: check, checks, groups, snapshot, acpi"))
+        let bdf = try runBinary(["0000:01:00.0"])
+        #expect(bdf.status == 64)
+        #expect(bdf.stderr.contains("did you mean --device 0000:01:00.0?"))
     }
 
     @Test func shortOptions() throws {

@@ -313,6 +313,19 @@ struct SnapshotCommandTests {
         #expect(r.stderr.contains("exists and is not a folder"))
     }
 
+    /// Every file a snapshot copies is one the README's list names.
+    @Test(arguments: [HostFixture.hostInUse, .intelVFIOReady, .amdHost, .bootBinding, .hyperVGuest, .mdevNoIOMMU])
+    func everyFileCopiedIsListed(fixture: HostFixture) throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try Snapshot.capture(root: fixture.path, scope: .all, output: dir + "/s")
+        let files = try #require(FileManager.default.enumerator(atPath: dir + "/s")).compactMap { $0 as? String }
+            .filter { !$0.hasPrefix("vfio-probe-snapshot") }
+            .filter { (try? FileManager.default.attributesOfItem(atPath: dir + "/s/" + $0)[.type] as? FileAttributeType) == .typeRegular }
+        #expect(!files.isEmpty)
+        for f in files { #expect(Snapshot.contents(["/" + f]).count >= 1, "\(fixture): /\(f) is in no item of the snapshot's README") }
+    }
+
     /// What the README says a snapshot holds is what one holds: each item names paths captured.
     @Test func contentsFollowThePathsCaptured() {
         #expect(Snapshot.contents(["/proc/cmdline"]).count == 1)

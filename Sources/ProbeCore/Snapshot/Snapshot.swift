@@ -281,61 +281,73 @@ public enum Snapshot {
     }
 
     /// What a snapshot of these paths holds, in words a user reviews before attaching it: the
-    /// personal and site-specific items first. Only the items some path falls under.
+    /// personal and site-specific items first. Only the items some path falls under; every file a
+    /// snapshot copies falls under one (SnapshotCommandTests).
+    static let contentItems: [(prefixes: [String], text: String)] = [
+        (
+            ["/proc/cmdline"],
+            "/proc/cmdline: the kernel command line as booted (root=, UUIDs, and anything else passed on it)"
+        ),
+        (
+            ["/etc/default/grub", "/etc/kernel/cmdline", "/boot/loader/entries"],
+            "the next boot's command line: /etc/default/grub, /etc/kernel/cmdline, /boot/loader/entries"
+        ),
+        (
+            ["/sys/class/dmi/id/"],
+            "/sys/class/dmi/id: the machine's maker and model (sys_vendor, product_name) only; no serial number, UUID or asset tag (product_serial, product_uuid, board_serial, chassis_serial are not read)"
+        ),
+        (
+            ["/proc/net/"],
+            "/proc/net/route, ipv6_route, if_inet6: the routing tables and the IPv6 addresses (to tell which interfaces the host is reached through)"
+        ),
+        (["/sys/class/net"], "/sys/class/net: the network interfaces' names (no MAC address)"),
+        (["/proc/self/mountinfo", "/proc/swaps"], "/proc/self/mountinfo, /proc/swaps: the mount points and swap devices"),
+        (
+            ["/proc/self/status", "/proc/self/limits"],
+            "/proc/self/status, limits: the capturing process's user id, capabilities and limits"
+        ),
+        (
+            ["/dev/kmsg"],
+            "dev/kmsg: only the kernel log's records about the IOMMU, VFIO, resets and SEV-SNP that vfio-probe matches (kernel.log), in /dev/kmsg's record format (none when the log was unreadable)"
+        ),
+        (["/proc/iomem"], "/proc/iomem: the physical memory map (addresses, as root)"),
+        (["/proc/cpuinfo"], "/proc/cpuinfo: the CPU model and flags"),
+        (["/etc/os-release", "/usr/lib/os-release"], "/etc/os-release: the distribution"),
+        (
+            [
+                "/etc/modprobe.d", "/run/modprobe.d", "/usr/lib/modprobe.d", "/usr/local/lib/modprobe.d", "/lib/modprobe.d",
+                "/etc/driverctl.d",
+            ],
+            "modprobe.d and driverctl.d: module options and driver overrides"
+        ),
+        (
+            ["/etc/initramfs-tools", "/etc/dracut.conf", "/usr/lib/dracut"],
+            "initramfs-tools' modules file and dracut's configuration"
+        ),
+        (
+            ["/sys/firmware/acpi/tables/"],
+            "/sys/firmware/acpi/tables: the IOMMU tables (DMAR, IVRS, IORT, VIOT) with the firmware's OEM ids"
+        ),
+        (["/proc/config.gz", "/boot/config-"], "the kernel configuration"),
+        (["/lib/modules/"], "/lib/modules: only modules.alias's vfio_pci lines and modules.builtin"),
+        (
+            ["/sys/bus/pci", "/sys/devices", "/sys/kernel/iommu_groups", "/sys/class/iommu"],
+            "sysfs: the PCI functions' identities, drivers, config space and IOMMU groups; the IOMMU units"
+        ),
+        (["/sys/module/"], "/sys/module: module parameters"),
+        (
+            ["/proc/meminfo", "/sys/kernel/mm/", "/sys/devices/system/"],
+            "memory, hugepage pools and NUMA nodes (/proc/meminfo, /sys/kernel/mm/hugepages, /sys/devices/system/node)"
+        ),
+        (["/proc/interrupts"], "/proc/interrupts: the interrupt controllers, with per-CPU counts"),
+        (["/proc/sys/kernel/"], "/proc/sys/kernel: the kernel release, taint and dmesg_restrict"),
+        (["/sys/class/block", "/sys/dev/block"], "/sys/class/block, /sys/dev/block: the disks' names and their devices"),
+        (["/sys/bus/mdev", "/sys/class/mdev_bus"], "mdev parents, types and instances"),
+        (["/sys/hypervisor/", "/sys/bus/vmbus"], "/sys/hypervisor, /sys/bus/vmbus: the hypervisor, when there is one"),
+    ]
+
     public static func contents(_ paths: [String]) -> [String] {
-        let items: [(prefixes: [String], text: String)] = [
-            (
-                ["/proc/cmdline"],
-                "/proc/cmdline: the kernel command line as booted (root=, UUIDs, and anything else passed on it)"
-            ),
-            (
-                ["/etc/default/grub", "/etc/kernel/cmdline", "/boot/loader/entries"],
-                "the next boot's command line: /etc/default/grub, /etc/kernel/cmdline, /boot/loader/entries"
-            ),
-            (
-                ["/sys/class/dmi/id/"],
-                "/sys/class/dmi/id: the machine's maker and model (sys_vendor, product_name) only; no serial number, UUID or asset tag (product_serial, product_uuid, board_serial, chassis_serial are not read)"
-            ),
-            (
-                ["/proc/net/"],
-                "/proc/net/route, ipv6_route, if_inet6: the routing tables and the IPv6 addresses (to tell which interfaces the host is reached through)"
-            ),
-            (["/sys/class/net"], "/sys/class/net: the network interfaces' names (no MAC address)"),
-            (["/proc/self/mountinfo", "/proc/swaps"], "/proc/self/mountinfo, /proc/swaps: the mount points and swap devices"),
-            (
-                ["/proc/self/status", "/proc/self/limits"],
-                "/proc/self/status, limits: the capturing process's user id, capabilities and limits"
-            ),
-            (
-                ["/dev/kmsg"],
-                "dev/kmsg: only the kernel log's records about the IOMMU, VFIO, resets and SEV-SNP that vfio-probe matches (kernel.log), in /dev/kmsg's record format (none when the log was unreadable)"
-            ),
-            (["/proc/iomem"], "/proc/iomem: the physical memory map (addresses, as root)"),
-            (["/proc/cpuinfo"], "/proc/cpuinfo: the CPU model and flags"),
-            (["/etc/os-release", "/usr/lib/os-release"], "/etc/os-release: the distribution"),
-            (
-                [
-                    "/etc/modprobe.d", "/run/modprobe.d", "/usr/lib/modprobe.d", "/usr/local/lib/modprobe.d", "/lib/modprobe.d",
-                    "/etc/driverctl.d",
-                ],
-                "modprobe.d and driverctl.d: module options and driver overrides"
-            ),
-            (
-                ["/etc/initramfs-tools", "/etc/dracut.conf", "/usr/lib/dracut"],
-                "initramfs-tools' modules file and dracut's configuration"
-            ),
-            (
-                ["/sys/firmware/acpi/tables/"],
-                "/sys/firmware/acpi/tables: the IOMMU tables (DMAR, IVRS, IORT, VIOT) with the firmware's OEM ids"
-            ),
-            (["/proc/config.gz", "/boot/config-"], "the kernel configuration"),
-            (["/lib/modules/"], "/lib/modules: only modules.alias's vfio_pci lines and modules.builtin"),
-            (
-                ["/sys/bus/pci", "/sys/devices", "/sys/kernel/iommu_groups", "/sys/class/iommu"],
-                "sysfs: the PCI functions' identities, drivers, config space and IOMMU groups; the IOMMU units"
-            ),
-            (["/sys/module/"], "/sys/module: module parameters"),
-        ]
+        let items = contentItems
         return items.filter { item in paths.contains { p in item.prefixes.contains { p == $0 || p.hasPrefix($0) } } }.map(\.text)
     }
 

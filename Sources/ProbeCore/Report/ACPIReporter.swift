@@ -34,8 +34,9 @@ public enum ACPIReporter {
 
     public enum Table: Sendable {
         case decoded(DecodedTable)
-        /// Not an IOMMU table: its signature and length, and its header when it has the standard one.
-        case other(signature: String, length: Int, header: ACPIHeader?)
+        /// Not an IOMMU table: its signature and length, and its header's fields when it has the
+        /// standard header (the RSDP and the FACS do not).
+        case other(signature: String, length: Int, header: DecodedTable?)
         case failed(ACPIDecodeError)
         var ok: Bool { if case .failed = self { false } else { true } }
     }
@@ -222,31 +223,34 @@ public enum ACPIReporter {
         case .failed(let e): return [("error", .string(e.description)), ("error_offset", .int(Int64(e.offset)))]
         case .other(let sig, let length, let header):
             var kv: [(String, JSONValue)] = [("signature", .string(sig)), ("iommu_table", .bool(false)), ("length", .int(Int64(length)))]
-            if let header { kv.append(("header", json(header))) }
             kv.append(("description", JSONValue(ACPIName.describe(sig))))
+            if let header { kv += decoded(header) }
             return kv
-        case .decoded(let t):
-            return [
-                ("signature", .string(t.header.signature)), ("iommu_table", .bool(true)), ("header", json(t.header)),
-                ("summary", JSONValue(body(t))), ("warnings", JSONValue(t.warnings)),
-                (
-                    "fields",
-                    .array(
-                        t.fields.map { f in
-                            let v: JSONValue
-                            switch f.value {
-                            case .int(let n): v = .string("0x" + hex(n, 1))
-                            case .string(let s): v = .string(s)
-                            case .bytes(let b): v = .string(b.map { hex($0, 2) }.joined(separator: " "))
-                            }
-                            return .object([
-                                ("offset", .int(Int64(f.offset))), ("length", .int(Int64(f.length))),
-                                ("name", .string(f.name)), ("value", v),
-                            ])
-                        })
-                ),
-            ]
+        case .decoded(let t): return [("signature", .string(t.header.signature)), ("iommu_table", .bool(true))] + decoded(t)
         }
+    }
+
+    /// The header, the summary, the warnings and every field read.
+    static func decoded(_ t: DecodedTable) -> [(String, JSONValue)] {
+        [
+            ("header", json(t.header)), ("summary", JSONValue(body(t))), ("warnings", JSONValue(t.warnings)),
+            (
+                "fields",
+                .array(
+                    t.fields.map { f in
+                        let v: JSONValue
+                        switch f.value {
+                        case .int(let n): v = .string("0x" + hex(n, 1))
+                        case .string(let s): v = .string(s)
+                        case .bytes(let b): v = .string(b.map { hex($0, 2) }.joined(separator: " "))
+                        }
+                        return .object([
+                            ("offset", .int(Int64(f.offset))), ("length", .int(Int64(f.length))),
+                            ("name", .string(f.name)), ("value", v),
+                        ])
+                    })
+            ),
+        ]
     }
 
     /// The host's IOMMU tables, read through HostFS.
@@ -301,7 +305,7 @@ public enum ACPIReporter {
         if sig == "RSDP" || sig == "FACS" { return .other(signature: sig, length: bytes.count, header: nil) }
         do {
             let t = try ACPI.decode(bytes)
-            if case .other = t.body { return .other(signature: t.header.signature, length: Int(t.header.length), header: t.header) }
+            if case .other = t.body { return .other(signature: t.header.signature, length: Int(t.header.length), header: t) }
             return .decoded(t)
         } catch {
             return .failed(error)

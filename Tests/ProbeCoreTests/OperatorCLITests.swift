@@ -35,7 +35,8 @@ struct CommandLineTests {
     @Test func wordThatIsNoSubcommandNamesThem() throws {
         let r = try runBinary(["frobnicate"])
         #expect(r.status == 64)
-        #expect(r.stderr.contains("unknown subcommand 'frobnicate' (the subcommands: check, checks, groups, snapshot, acpi"))
+        #expect(r.stderr.contains("unknown subcommand 'frobnicate' (the subcommands: check, "))
+        for name in ["checks", "groups", "snapshot", "acpi"] { #expect(r.stderr.contains(name)) }
         let bdf = try runBinary(["0000:01:00.0"])
         #expect(bdf.status == 64)
         #expect(bdf.stderr.contains("did you mean --device 0000:01:00.0?"))

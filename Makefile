@@ -1,11 +1,12 @@
 # vfio-probe: build and install.
-#   make                 release build (static Swift runtime: needs only glibc, libpci, zlib at run time)
-#   make install         install the binary, man page and shell completions under $(DESTDIR)$(PREFIX)
+#   make                 release build (static Swift runtime: needs glibc, libstdc++, libgcc_s, libpci, zlib at run time)
+#   make install         install the binary, man page, README and shell completions under $(DESTDIR)$(PREFIX)
 #   make test            every test (scripts/test-all.sh)
 PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR = $(DESTDIR)$(PREFIX)/bin
 MANDIR = $(DESTDIR)$(PREFIX)/share/man/man1
+DOCDIR = $(DESTDIR)$(PREFIX)/share/doc/vfio-probe
 BASHDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSHDIR = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 FISHDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
@@ -25,15 +26,17 @@ completions: build
 	$(BUILD) --generate-completion-script fish > .build/completions/vfio-probe.fish
 
 install: build completions
-	install -d $(BINDIR) $(MANDIR) $(BASHDIR) $(ZSHDIR) $(FISHDIR)
+	install -d $(BINDIR) $(MANDIR) $(DOCDIR) $(BASHDIR) $(ZSHDIR) $(FISHDIR)
 	install -m 0755 $(BUILD) $(BINDIR)/vfio-probe
 	install -m 0644 man/vfio-probe.1 $(MANDIR)/vfio-probe.1
+	install -m 0644 README.md $(DOCDIR)/README.md
 	install -m 0644 .build/completions/vfio-probe.bash $(BASHDIR)/vfio-probe
 	install -m 0644 .build/completions/_vfio-probe $(ZSHDIR)/_vfio-probe
 	install -m 0644 .build/completions/vfio-probe.fish $(FISHDIR)/vfio-probe.fish
 
 uninstall:
-	rm -f $(BINDIR)/vfio-probe $(MANDIR)/vfio-probe.1 $(BASHDIR)/vfio-probe $(ZSHDIR)/_vfio-probe $(FISHDIR)/vfio-probe.fish
+	rm -f $(BINDIR)/vfio-probe $(MANDIR)/vfio-probe.1 $(DOCDIR)/README.md $(BASHDIR)/vfio-probe $(ZSHDIR)/_vfio-probe $(FISHDIR)/vfio-probe.fish
+	-rmdir $(DOCDIR)
 
 test:
 	./scripts/test-all.sh

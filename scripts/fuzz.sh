@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes each ACPI decoder with libFuzzer, seeded with the real tables in ../shared/fixtures/acpi,
 # and the site-check plugins' JSON-line parser, seeded with the examples' lines.
-#   scripts/fuzz.sh [SECONDS-PER-TARGET] [dmar|ivrs|iort|viot|plugin-json ...]
+#   scripts/fuzz.sh [SECONDS-PER-TARGET] [dmar|ivrs|iort|viot|text|plugin-json ...]
 # Crashes land in .build-fuzz/crashes-NAME/; a crash makes the script fail. Turn each one into a
 # regression test in Tests/ProbeCoreTests/ACPITests.swift (FuzzRegressionTests).
 set -euo pipefail
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(dmar ivrs iort viot plugin-json)
+[ ${#targets[@]} -gt 0 ] || targets=(dmar ivrs iort viot text plugin-json)
 shared=../shared/fixtures/acpi
 out=.build-fuzz
 mkdir -p "$out"
@@ -42,6 +42,22 @@ for t in "${targets[@]}"; do
         continue
     fi
     sig=$(echo "$t" | tr a-z A-Z)
+    if [ "$t" = text ]; then
+        # acpidump's text output (ap_dump_table_buffer): each real table as "SIG @ 0x..." and hex lines.
+        if [ -d "$shared" ]; then
+            for f in $(find "$shared" -name "*.bin" | sort | head -8); do
+                python3 -c 'import sys
+d = open(sys.argv[1], "rb").read()
+print("%4.4s @ 0x%016X" % (d[:4].decode("latin-1"), 0x7b7f5000))
+for i in range(0, len(d), 16):
+    c = d[i:i + 16]
+    print("%8.4X: %s %s" % (i, "".join("%02X " % b for b in c) + "   " * (16 - len(c)), "".join(chr(b) if 32 <= b < 127 else "." for b in c)))
+print()' "$f" > "$corpus/seed-$(basename "$f" .bin).txt"
+            done
+        fi
+        VP_FUZZ_SIGNATURE=TEXT fuzz "$t" "acpidump's text format" "$bin"
+        continue
+    fi
     if [ -d "$shared" ]; then
         find "$shared" -name "*.$sig*.bin" -exec cp {} "$corpus/" \;
     else

@@ -2,7 +2,10 @@
 # Builds vfio-probe and runs it on this host as root (what it needs to see everything), on a fresh
 # Debian or Ubuntu machine with a Swift 6 toolchain. Arguments pass through:
 #   ./scripts/probe.sh --device 0000:3b:00.0 --format json
-# The exit status is the probe's (0 vfio, 2 no-IOMMU only, 3 nothing, 1 failure, 64 usage).
+# The exit status is the probe's (README "Exit status": 0 vfio, 5 unsafe-interrupts only, 2 no-IOMMU
+# only, 3 nothing, 4 with --require after the listed actions, 1 no answer, 64 usage).
+# The binary uses the toolchain's shared Swift runtime (found through its RUNPATH): it runs here, in
+# place; `make` builds the one to copy to other machines (static Swift runtime).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=

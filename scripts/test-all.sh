@@ -43,7 +43,7 @@ swift test
 
 echo "== make install"
 make install DESTDIR="$tmp/install" PREFIX=/usr > /dev/null
-for f in usr/bin/vfio-probe usr/share/man/man1/vfio-probe.1 usr/share/bash-completion/completions/vfio-probe \
+for f in usr/bin/vfio-probe usr/share/man/man1/vfio-probe.1 usr/share/doc/vfio-probe/README.md usr/share/bash-completion/completions/vfio-probe \
          usr/share/zsh/site-functions/_vfio-probe usr/share/fish/vendor_completions.d/vfio-probe.fish; do
     [ -s "$tmp/install/$f" ] || { echo "make install did not install $f" >&2; exit 1; }
 done

@@ -28,7 +28,7 @@ struct VFIOProbe: ParsableCommand {
     static func main() {
         // Before anything is opened: a closed standard output must not be handed to a file.
         _ = Terminal.standardOutputIsOpen
-        main(nil as [String]?)
+        Arguments.main(Array(CommandLine.arguments.dropFirst()))
     }
 }
 
@@ -82,8 +82,19 @@ struct ByteSizeArgument: ExpressibleByArgument {
 
 struct RootOption: ParsableArguments {
     @Option(
-        name: .long, help: ArgumentHelp("Analyse a tree laid out like / (a fixture or a snapshot) instead of this host.", valueName: "dir"))
-    var root: String = "/"
+        name: .customLong("root"),
+        help: ArgumentHelp("Analyse a tree laid out like / (a fixture or a snapshot) instead of this host (default: /).", valueName: "dir"))
+    var given: String?
+    var root: String { given ?? "/" }
+}
+
+/// `-j`: `--format json`, refused beside another `--format`.
+func chosenFormat<F: RawRepresentable<String>>(_ format: F?, json: Bool, default: F) throws -> F {
+    guard json else { return format ?? `default` }
+    if let format, format.rawValue != "json" {
+        throw ValidationError("-j is --format json: it cannot be given with --format \(format.rawValue)")
+    }
+    return F(rawValue: "json")!
 }
 
 struct CheckCommand: ParsableCommand {
@@ -94,14 +105,17 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var rootOption: RootOption
 
     @Option(
-        name: .customLong("device"),
+        name: [.customShort("d"), .customLong("device")],
         help: ArgumentHelp(
             "Only this PCI function (DDDD:BB:DD.F or BB:DD.F) and its IOMMU group; repeatable. The verdict is the best mode all named devices share.",
             valueName: "bdf"))
     var devices: [PCIAddress] = []
 
-    @Option(help: ArgumentHelp("Output format: \(Reporters.choices)."))
-    var format: ReportFormat = .default
+    @Option(help: ArgumentHelp("Output format: \(Reporters.choices). Default: text."))
+    var format: ReportFormat?
+
+    @Flag(name: .customShort("j"), help: "The same as --format json.")
+    var json = false
 
     @Option(
         help: ArgumentHelp(
@@ -159,7 +173,7 @@ struct CheckCommand: ParsableCommand {
             valueName: "size"))
     var hugepageSize: ByteSizeArgument?
 
-    @Flag(help: "Print nothing; report through the exit status only.")
+    @Flag(name: .shortAndLong, help: "Print nothing; report through the exit status only.")
     var quiet = false
 
     @Flag(help: "Do not look device names up in pci.ids (faster start).")
@@ -170,6 +184,8 @@ struct CheckCommand: ParsableCommand {
 
     func validate() throws {
         if deviceOpen && noDeviceOpen { throw ValidationError("--device-open and --no-device-open exclude each other") }
+        if output?.isEmpty == true { throw ValidationError("--output needs a file name; it is empty") }
+        _ = try chosenFormat(format, json: json, default: .default)
         if let p = hugepageSize?.bytes, p < 4096 || p & (p - 1) != 0 {
             throw ValidationError("--hugepage-size must be a power of two of at least 4K (4K, 2M, 1G)")
         }
@@ -213,7 +229,8 @@ struct CheckCommand: ParsableCommand {
         // --quiet silences standard output; a file asked for with --output is still written.
         if !quiet || output != nil {
             let options = ReporterOptions(color: output == nil && Terminal.useColor(color))
-            try Terminal.emit(to: output) { out in format.reporter.write(report, options: options) { out.write($0) } }
+            let reporter = try chosenFormat(format, json: json, default: .default).reporter
+            try Terminal.emit(to: output) { out in reporter.write(report, options: options) { out.write($0) } }
         }
         throw ExitCode(report.exitStatus)
     }
@@ -227,21 +244,34 @@ struct ChecksCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Also print each check's rationale and remedy.")
     var verbose = false
 
-    /// For scripts/generate-docs.sh: the man page's CHECKS list or the README's table. Private:
-    /// not in --help, completions or the generated manual.
-    @Option(help: .private)
-    var format: DocsFormat?
+    /// text, json; and for scripts/generate-docs.sh the man page's CHECKS list or the README's
+    /// table (man, markdown: accepted, not offered in --help or completions).
+    @Option(
+        help: ArgumentHelp("Output format: text or json (every descriptor: id, title, category, rationale, remedy, looks_at, decides)."))
+    var format: ListFormat?
 
-    enum DocsFormat: String, ExpressibleByArgument {
-        case man, markdown
+    @Flag(name: .customShort("j"), help: "The same as --format json.")
+    var json = false
+
+    struct ListFormat: RawRepresentable, ExpressibleByArgument {
+        var rawValue: String
+        init?(rawValue: String) {
+            guard ["text", "json", "man", "markdown"].contains(rawValue) else { return nil }
+            self.rawValue = rawValue
+        }
+        static var allValueStrings: [String] { ["text", "json"] }
+        static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
     }
+
+    func validate() throws { _ = try chosenFormat(format, json: json, default: ListFormat(rawValue: "text")!) }
 
     func run() throws {
         let text =
-            switch format {
-            case nil: ChecksListing.render(verbose: verbose)
-            case .man: CheckDocs.manSection()
-            case .markdown: CheckDocs.readmeTable()
+            switch try chosenFormat(format, json: json, default: ListFormat(rawValue: "text")!).rawValue {
+            case "json": ChecksListing.json()
+            case "man": CheckDocs.manSection()
+            case "markdown": CheckDocs.readmeTable()
+            default: ChecksListing.render(verbose: verbose)
             }
         try Terminal.emit { $0.write(text) }
     }
@@ -254,21 +284,31 @@ struct GroupsCommand: ParsableCommand {
 
     @OptionGroup var rootOption: RootOption
 
-    @Option(help: "Output format.")
-    var format: OutputFormat = .text
+    @Option(help: "Output format: text or json. Default: text.")
+    var format: OutputFormat?
+
+    @Flag(name: .customShort("j"), help: "The same as --format json.")
+    var json = false
+
+    @Flag(help: "Do not look device names up in pci.ids (faster start).")
+    var numeric = false
 
     @Option(help: "Colour in text output: auto, always or never.")
     var color: ColorChoice = .auto
+
+    func validate() throws { _ = try chosenFormat(format, json: json, default: .text) }
 
     func run() throws {
         var options = Probe.Options()
         options.root = rootOption.root
         options.noLive = true
+        options.lookUpNames = !numeric
         let report: Report
         do { report = try Probe.run(options) } catch {
             Terminal.error(error.description)
             throw ExitCode(1)
         }
+        let format = try chosenFormat(format, json: json, default: .text)
         try Terminal.emit {
             $0.write(format == .json ? GroupsReporter.json(report) : GroupsReporter.text(report, color: Terminal.useColor(color)))
         }
@@ -282,11 +322,18 @@ struct SnapshotCommand: ParsableCommand {
 
     @OptionGroup var rootOption: RootOption
 
-    @Option(help: ArgumentHelp("Where to write the tree (created; must be empty if it exists).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Where to write the tree (created, with its missing parent folders; must be empty if it exists).", valueName: "dir"))
     var output: String
 
-    @Option(name: .customLong("device"), help: ArgumentHelp("Only what --device BDF reads; repeatable.", valueName: "bdf"))
+    @Option(
+        name: [.customShort("d"), .customLong("device")], help: ArgumentHelp("Only what --device BDF reads; repeatable.", valueName: "bdf"))
     var devices: [PCIAddress] = []
+
+    func validate() throws {
+        if output.isEmpty { throw ValidationError("--output needs a folder name; it is empty") }
+    }
 
     func run() throws {
         let s: Snapshot.Summary
@@ -296,11 +343,17 @@ struct SnapshotCommand: ParsableCommand {
             Terminal.error(error.description)
             throw ExitCode(1)
         }
+        for m in s.missing {
+            Terminal.error(
+                "warning: --device \(m): no such PCI device \(rootOption.given == nil ? "on this host" : "in \(rootOption.root)"); nothing of it was copied"
+            )
+        }
         try Terminal.emit {
             $0.write(
                 "wrote \(s.files) files (\(s.bytes) bytes), \(s.links) links, \(s.directories) directories, \(s.nodes) device nodes and \(s.unreadable) unreadable paths to \(output)\n"
             )
             $0.write("read it with: vfio-probe --root \(output) --no-live\n")
+            $0.write("what it holds, to review before you share it: \(output)/\(HostFS.manifestDirectory.dropFirst())/README\n")
         }
     }
 }
@@ -309,15 +362,33 @@ struct ACPICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "acpi",
         abstract: "Decode the IOMMU tables (DMAR, IVRS, IORT, VIOT): the host's (root only) or the given files.",
-        discussion: "Exit status 0 when every table decoded, 1 when one could not be read or decoded.")
+        discussion: """
+            A file may hold one table (raw bytes: /sys/firmware/acpi/tables/SIG, acpidump -b, acpixtract) or acpidump's text \
+            output (every table as hex); a table that is not an IOMMU table is named, not decoded. Exit status 0 when every file \
+            was read and every IOMMU table in it decoded, 1 when a file could not be read, holds no ACPI table, or a table did not \
+            decode.
+            """)
 
     @OptionGroup var rootOption: RootOption
 
-    @Option(help: "Output format.")
-    var format: OutputFormat = .text
+    @Option(help: "Output format: text or json. Default: text.")
+    var format: OutputFormat?
 
-    @Argument(help: ArgumentHelp("Table files (raw bytes, as in /sys/firmware/acpi/tables or from acpixtract).", valueName: "file"))
+    @Flag(name: .customShort("j"), help: "The same as --format json.")
+    var json = false
+
+    @Argument(
+        help: ArgumentHelp(
+            "Table files: raw bytes (/sys/firmware/acpi/tables/SIG, acpidump -b, acpixtract) or acpidump's text output.", valueName: "file")
+    )
     var files: [String] = []
+
+    func validate() throws {
+        if rootOption.given != nil && !files.isEmpty {
+            throw ValidationError("--root reads a tree's tables; it cannot be given with table files")
+        }
+        _ = try chosenFormat(format, json: json, default: .text)
+    }
 
     func run() throws {
         var inputs: [ACPIReporter.Input] = []
@@ -328,33 +399,38 @@ struct ACPICommand: ParsableCommand {
             }
         } else {
             for f in files {
-                guard let bytes = Terminal.readFile(f) else {
-                    inputs.append(ACPIReporter.Input(source: f, result: nil, unreadable: String(cString: strerror(errno))))
+                guard let bytes = Terminal.readFile(f, limit: 64 << 20) else {
+                    inputs.append(ACPIReporter.Input(source: f, content: .unreadable(String(cString: strerror(errno)))))
                     continue
                 }
                 inputs.append(ACPIReporter.decode(file: f, bytes: bytes))
             }
         }
+        let format = try chosenFormat(format, json: json, default: .text)
         try Terminal.emit { $0.write(format == .json ? ACPIReporter.json(inputs) : ACPIReporter.text(inputs)) }
-        let ok = inputs.allSatisfy { if case .success? = $0.result { true } else { false } }
-        throw ExitCode(ok ? 0 : 1)
+        throw ExitCode(inputs.allSatisfy(\.ok) ? 0 : 1)
     }
 }
 
 enum Terminal {
-    /// A file named on the command line (not the host: that is HostFS's), at most 1 MiB.
-    static func readFile(_ path: String) -> [UInt8]? {
+    /// A file named on the command line (not the host: that is HostFS's), at most `limit` bytes:
+    /// nil with errno set when it cannot be read, EFBIG when it is larger.
+    static func readFile(_ path: String, limit: Int) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var out: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65536)
-        while out.count <= 1 << 20 {
+        while true {
             let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n < 0 { return nil }
             if n == 0 { break }
             out += buf[0..<n]
+            if out.count > limit {
+                errno = EFBIG
+                return nil
+            }
         }
         return out
     }

@@ -91,14 +91,17 @@ public enum CheckRegistry {
         return checks
     }
 
-    /// The checks `--only` and `--skip` leave. An id may also name a category ("device") or a
-    /// prefix ending in "." ("iommu.").
+    /// The checks `--only` and `--skip` leave. An id may also name a family: a category or an id
+    /// prefix, with or without its "." — "iommu" and "iommu." both select the IOMMU category and
+    /// every "iommu.*" id (iommu.irq-remapping is filed under Interrupts).
     public static func select(
         only: [String], skip: [String], from checks: [any Check.Type] = all
     ) throws(SelectionError) -> [any Check.Type] {
         func matches(_ c: any Check.Type, _ id: String) -> Bool {
             let d = c.descriptor
-            return d.id == id || d.aliases.contains(id) || d.category.rawValue == id || (id.hasSuffix(".") && d.id.hasPrefix(id))
+            if d.id == id || d.aliases.contains(id) { return true }
+            let family = id.hasSuffix(".") ? String(id.dropLast()) : id
+            return !family.isEmpty && (d.category.rawValue == family || d.id.hasPrefix(family + "."))
         }
         for id in only + skip where !checks.contains(where: { matches($0, id) }) { throw .unknownID(id) }
         return checks.filter { c in

@@ -19,4 +19,24 @@ public enum ChecksListing {
         }
         return out.joined(separator: "\n")
     }
+
+    /// `vfio-probe checks --format json`: every descriptor, in the registry's order.
+    public static func json() -> String {
+        JSONValue.object([
+            ("schema_version", .int(1)),
+            (
+                "checks",
+                .array(
+                    CheckRegistry.all.map { c -> JSONValue in
+                        let d = c.descriptor
+                        return .object([
+                            ("id", .string(d.id)), ("title", .string(d.title)), ("category", .string(d.category.rawValue)),
+                            ("category_title", .string(d.category.title)), ("rationale", .string(d.rationale)),
+                            ("remedy", .string(d.remedy)), ("looks_at", JSONValue(d.looksAt)), ("decides", .bool(d.decides)),
+                            ("aliases", JSONValue(d.aliases)),
+                        ])
+                    })
+            ),
+        ]).render() + "\n"
+    }
 }

@@ -66,7 +66,7 @@ public enum GroupsReporter {
                     let names = r.host.use.names(of: d.address).map { "  \(safe($0))" }.joined()
                     let inUse = r.host.hostUse(of: d.address).isEmpty ? "" : "  *in use by the host*"
                     out.append(
-                        "  \(d.address)  \(cls): \(d.displayName) [\(hex(d.vendorID, 4)):\(hex(d.deviceID, 4))]  driver \(safe(d.driver ?? "none"))  numa \(d.numaNode.map(String.init) ?? "?")\(names)\(inUse)"
+                        "  \(d.address)  \(cls): \(d.vendorName == nil ? "" : d.displayName + " ")[\(hex(d.vendorID, 4)):\(hex(d.deviceID, 4))]  driver \(safe(d.driver ?? "none"))  numa \(d.numaNode.map(String.init) ?? "?")\(names)\(inUse)"
                     )
                 } else if let md = m.mdev {
                     out.append(

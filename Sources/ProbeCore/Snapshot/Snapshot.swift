@@ -16,6 +16,8 @@ public enum Snapshot {
         public var directories = 0
         public var nodes = 0
         public var unreadable = 0
+        /// `--device` addresses that name no present function: nothing of them was copied.
+        public var missing: [PCIAddress] = []
     }
 
     public enum Failure: Error, CustomStringConvertible {
@@ -50,7 +52,10 @@ public enum Snapshot {
         defer { if w.rootFD >= 0 { close(w.rootFD) } }
         try w.prepareOutput()
         for (path, access) in log.accesses { try w.write(path, access) }
-        try w.finish(release: host.kernel.release.value)
+        try w.finish(
+            release: host.kernel.release.value, scope: scope, missing: host.missing,
+            paths: log.accesses.filter { $0.1 != .unreadable }.map(\.0))
+        w.summary.missing = host.missing
         return w.summary
     }
 
@@ -86,7 +91,9 @@ public enum Snapshot {
                 let empty = Syscalls.names(of: d).isEmpty
                 closedir(d)
                 if !empty { throw .output("\(out) exists and is not empty") }
-            } else if errno != ENOENT {
+            } else if errno == ENOENT || errno == ENOTDIR {
+                try makeParents()
+            } else {
                 throw failure(out)
             }
             if mkdir(partial, 0o700) != 0 {
@@ -102,6 +109,22 @@ public enum Snapshot {
             }
             try makeDirectory(HostFS.manifestDirectory)
             try writeFile(Writer.marker, Array("a snapshot is being written here\n".utf8), mode: 0o600)
+        }
+
+        /// `mkdir -p` of OUT's folder: each missing one made 0755 (less the umask), as mkdir -p does.
+        func makeParents() throws(Failure) {
+            let parts = out.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+            var path = out.hasPrefix("/") ? "" : "."
+            for part in parts where !part.isEmpty {
+                path += "/" + part
+                var st = stat()
+                if stat(path, &st) == 0 {
+                    guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .output("\(path) exists and is not a folder") }
+                    continue
+                }
+                if errno != ENOENT { throw failure(path) }
+                if mkdir(path, 0o755) != 0 && errno != EEXIST { throw failure(path) }
+            }
         }
 
         /// The descriptor of `p`'s folder inside the tree (no link followed), and `p`'s name.
@@ -219,20 +242,28 @@ public enum Snapshot {
             }
         }
 
-        mutating func finish(release: String?) throws(Failure) {
+        mutating func finish(release: String?, scope: Host.Scope, missing: [PCIAddress], paths: [String]) throws(Failure) {
             for (p, mode) in listedOnly.sorted(by: { $0.key < $1.key }) where !made.contains(p) { try writeFile(p, [], mode: mode) }
             let dir = HostFS.manifestDirectory
             if !nodes.isEmpty { try writeFile(dir + "/dev-nodes", Array(DeviceNodeManifest.render(nodes).utf8), mode: 0o644) }
             if !unreadable.isEmpty {
                 try writeFile(dir + "/unreadable", Array((unreadable.joined(separator: "\n") + "\n").utf8), mode: 0o644)
             }
+            let scopeLine: String =
+                switch scope {
+                case .all: "every PCI function"
+                case .devices(let ds):
+                    "only what --device \(ds.map(\.description).joined(separator: " --device ")) reads"
+                        + (missing.isEmpty ? "" : " (no such device: \(missing.map(\.description).joined(separator: ", ")))")
+                }
             let info = """
-                vfio-probe \(Report.toolVersion) snapshot of \(fs.root == "/" ? "this host" : fs.root)
+                vfio-probe \(Report.toolVersion) snapshot of \(fs.root == "/" ? "this host" : fs.root): \(scopeLine)
                 kernel \(release ?? "unknown")
                 Read it with: vfio-probe --root THIS-FOLDER --no-live
                 dev-nodes: character devices (PATH c MAJOR:MINOR MODE UID GID ACCESS); unreadable: paths the capturing user could not read.
-                It holds what vfio-probe reads: sysfs attributes, ACPI tables, /proc/cmdline, the kernel configuration; review it before you share it.
-                dev/kmsg: only the kernel log's records about the IOMMU, VFIO, resets and SEV-SNP that vfio-probe matches (kernel.log), in /dev/kmsg's record format; none when the log was unreadable.
+
+                Review it before you share it. It holds only what vfio-probe reads:
+                \(Snapshot.contents(paths).map { "- " + $0 }.joined(separator: "\n"))
 
                 """
             try writeFile(dir + "/README", Array(info.utf8), mode: 0o644)
@@ -247,6 +278,77 @@ public enum Snapshot {
         }
 
         func join(_ dir: String, _ name: String) -> String { dir == "/" ? "/" + name : dir + "/" + name }
+    }
+
+    /// What a snapshot of these paths holds, in words a user reviews before attaching it: the
+    /// personal and site-specific items first. Only the items some path falls under; every file a
+    /// snapshot copies falls under one (SnapshotCommandTests).
+    static let contentItems: [(prefixes: [String], text: String)] = [
+        (
+            ["/proc/cmdline"],
+            "/proc/cmdline: the kernel command line as booted (root=, UUIDs, and anything else passed on it)"
+        ),
+        (
+            ["/etc/default/grub", "/etc/kernel/cmdline", "/boot/loader/entries"],
+            "the next boot's command line: /etc/default/grub, /etc/kernel/cmdline, /boot/loader/entries"
+        ),
+        (
+            ["/sys/class/dmi/id/"],
+            "/sys/class/dmi/id: the machine's maker and model (sys_vendor, product_name) only; no serial number, UUID or asset tag (product_serial, product_uuid, board_serial, chassis_serial are not read)"
+        ),
+        (
+            ["/proc/net/"],
+            "/proc/net/route, ipv6_route, if_inet6: the routing tables and the IPv6 addresses (to tell which interfaces the host is reached through)"
+        ),
+        (["/sys/class/net"], "/sys/class/net: the network interfaces' names (no MAC address)"),
+        (["/proc/self/mountinfo", "/proc/swaps"], "/proc/self/mountinfo, /proc/swaps: the mount points and swap devices"),
+        (
+            ["/proc/self/status", "/proc/self/limits"],
+            "/proc/self/status, limits: the capturing process's user id, capabilities and limits"
+        ),
+        (
+            ["/dev/kmsg"],
+            "dev/kmsg: only the kernel log's records about the IOMMU, VFIO, resets and SEV-SNP that vfio-probe matches (kernel.log), in /dev/kmsg's record format (none when the log was unreadable)"
+        ),
+        (["/proc/iomem"], "/proc/iomem: the physical memory map (addresses, as root)"),
+        (["/proc/cpuinfo"], "/proc/cpuinfo: the CPU model and flags"),
+        (["/etc/os-release", "/usr/lib/os-release"], "/etc/os-release: the distribution"),
+        (
+            [
+                "/etc/modprobe.d", "/run/modprobe.d", "/usr/lib/modprobe.d", "/usr/local/lib/modprobe.d", "/lib/modprobe.d",
+                "/etc/driverctl.d",
+            ],
+            "modprobe.d and driverctl.d: module options and driver overrides"
+        ),
+        (
+            ["/etc/initramfs-tools", "/etc/dracut.conf", "/usr/lib/dracut"],
+            "initramfs-tools' modules file and dracut's configuration"
+        ),
+        (
+            ["/sys/firmware/acpi/tables/"],
+            "/sys/firmware/acpi/tables: the IOMMU tables (DMAR, IVRS, IORT, VIOT) with the firmware's OEM ids"
+        ),
+        (["/proc/config.gz", "/boot/config-"], "the kernel configuration"),
+        (["/lib/modules/"], "/lib/modules: only modules.alias's vfio_pci lines and modules.builtin"),
+        (
+            ["/sys/bus/pci", "/sys/devices", "/sys/kernel/iommu_groups", "/sys/class/iommu"],
+            "sysfs: the PCI functions' identities, drivers, config space and IOMMU groups; the IOMMU units"
+        ),
+        (["/sys/module/"], "/sys/module: module parameters"),
+        (
+            ["/proc/meminfo", "/sys/kernel/mm/", "/sys/devices/system/"],
+            "memory, hugepage pools and NUMA nodes (/proc/meminfo, /sys/kernel/mm/hugepages, /sys/devices/system/node)"
+        ),
+        (["/proc/interrupts"], "/proc/interrupts: the interrupt controllers, with per-CPU counts"),
+        (["/proc/sys/kernel/"], "/proc/sys/kernel: the kernel release, taint and dmesg_restrict"),
+        (["/sys/class/block", "/sys/dev/block"], "/sys/class/block, /sys/dev/block: the disks' names and their devices"),
+        (["/sys/bus/mdev", "/sys/class/mdev_bus"], "mdev parents, types and instances"),
+        (["/sys/hypervisor/", "/sys/bus/vmbus"], "/sys/hypervisor, /sys/bus/vmbus: the hypervisor, when there is one"),
+    ]
+
+    public static func contents(_ paths: [String]) -> [String] {
+        let items = contentItems
+        return items.filter { item in paths.contains { p in item.prefixes.contains { p == $0 || p.hasPrefix($0) } } }.map(\.text)
     }
 
     /// Lexical normalisation inside the root: "." and ".." resolved, never above "/".

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
-packages=(libpci-dev pci.ids pkg-config zlib1g-dev mandoc python3 qemu-system-x86 busybox-static cpio xz-utils kmod prometheus)
+packages=(libpci-dev pci.ids pkg-config zlib1g-dev mandoc python3 qemu-system-x86 busybox-static cpio xz-utils kmod prometheus python3-yaml)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -47,6 +47,9 @@ for f in usr/bin/vfio-probe usr/share/man/man1/vfio-probe.1 usr/share/doc/vfio-p
          usr/share/zsh/site-functions/_vfio-probe usr/share/fish/vendor_completions.d/vfio-probe.fish; do
     [ -s "$tmp/install/$f" ] || { echo "make install did not install $f" >&2; exit 1; }
 done
+
+echo "== contrib (systemd units, DaemonSet, Containerfile)"
+python3 contrib/check.py "$tmp/install/usr/bin/vfio-probe" Tests/Fixtures/hosts/intel-vfio-ready
 
 echo "== fuzz smoke (15 s per decoder; scripts/fuzz.sh 600 is the full run)"
 if [ -d ../shared/fixtures/acpi ]; then

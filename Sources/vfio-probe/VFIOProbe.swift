@@ -22,7 +22,10 @@ struct VFIOProbe: ParsableCommand {
             otherwise the verdict's own status.
             """,
         version: Report.toolVersion,
-        subcommands: [CheckCommand.self, ChecksCommand.self, GroupsCommand.self, SnapshotCommand.self, ACPICommand.self, CDICommand.self],
+        subcommands: [
+            CheckCommand.self, ChecksCommand.self, GroupsCommand.self, SnapshotCommand.self, ACPICommand.self, CDICommand.self,
+            DiffCommand.self,
+        ],
         defaultSubcommand: CheckCommand.self)
 
     static func main() {
@@ -173,6 +176,12 @@ struct CheckCommand: ParsableCommand {
             valueName: "size"))
     var hugepageSize: ByteSizeArgument?
 
+    @Option(
+        help: ArgumentHelp(
+            "Compare with this saved JSON report (or a snapshot tree): each relevant change (groups, drivers, readiness, mode, the kernel) is a platform.drift warning.",
+            valueName: "file"))
+    var baseline: String?
+
     @Flag(name: .shortAndLong, help: "Print nothing; report through the exit status only.")
     var quiet = false
 
@@ -207,6 +216,12 @@ struct CheckCommand: ParsableCommand {
         options.required = require?.mode
         if acceptACSOverride { options.accepted.insert(.acsOverride) }
         options.workload = Workload(memory: memory?.bytes, hugepageSize: hugepageSize?.bytes)
+        if let baseline {
+            do throws(DiffCommand.Failure) { options.baseline = try DiffCommand.view(baseline) } catch {
+                Terminal.error("--baseline: \(error.message)")
+                throw ExitCode(1)
+            }
+        }
         // Site checks run on this host; a --root tree (someone else's snapshot) is handed to them
         // only when asked for with --checks-dir.
         if checksDir != nil || rootOption.root == "/" {

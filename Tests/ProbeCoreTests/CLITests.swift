@@ -103,7 +103,7 @@ struct CLITests {
 
 /// README and man page stay true to --help.
 struct DocumentationTests {
-    @Test(arguments: ["check", "checks", "groups", "snapshot", "acpi", "cdi"])
+    @Test(arguments: ["check", "checks", "groups", "snapshot", "acpi", "cdi", "diff"])
     func everyOptionIsDocumented(subcommand: String) throws {
         let help = try runBinary([subcommand, "--help"]).stdout
         let options = Set(

@@ -55,6 +55,8 @@ public enum Probe {
         public var accepted: Set<Acceptance> = []
         /// `--memory`, `--hugepage-size`: the DMA the service will map.
         public var workload = Workload()
+        /// `--baseline FILE`: a saved report to compare this run with (platform.drift).
+        public var baseline: DriftView?
         public init() {}
     }
 
@@ -121,6 +123,10 @@ public enum Probe {
         var report = Report(host: host, checks: descriptors, findings: findings, verdict: verdict, deviceScoped: scoped, live: live)
         report.required = options.required
         report.workload = options.workload
+        if let baseline = options.baseline {
+            report.findings += Baseline.findings(since: baseline, now: report)
+            report.checks.append(Baseline.descriptor)
+        }
         return report
     }
 }

@@ -64,7 +64,12 @@ struct GroupsTests {
         #expect(mdevGroups.map { $0["kind"] as? String } == ["emulated-iommu"] && mdevGroups.map { $0["noiommu"] as? Bool } == [false])
         let noiommu = try runBinary(["groups", "--root", HostFixture.noiommuEnabled.path, "--color", "never"]).stdout
         #expect(noiommu.contains("IOMMU group 0 (no-IOMMU) viable, READY"))
-        #expect(noiommu.contains("No IOMMU group"))
+        #expect(noiommu.contains("Not in an IOMMU group: 1 function\n  0000:00:00.0  Host bridge [0600]: "))
+        // Without any group, one heading (no "no IOMMU groups" above "No IOMMU group"), and
+        // each function with its class as in a group.
+        let none = try runBinary(["groups", "--root", HostFixture.noiommuNotCompiled.path, "--color", "never"]).stdout
+        #expect(none.hasPrefix("Not in an IOMMU group (no IOMMU is active): 2 functions\n"))
+        #expect(!none.contains("no IOMMU groups") && none.contains("Ethernet controller [0200]: "))
     }
 }
 

@@ -47,11 +47,21 @@ public enum GroupsReporter {
         let tr = TextReporter(color: color)
         var out: [String] = []
         let gs = groups(r)
-        if gs.isEmpty {
+        let safe = Escaping.terminal
+        /// A function as lspci and dpdk-devbind show it: class, name, ids, driver, NUMA node,
+        /// interfaces and disks, and whether the host runs on it.
+        func line(_ d: PCIDevice) -> String {
+            let cls = d.className.map { "\($0) [\(hex(d.classCode >> 8, 4))]" } ?? "[\(hex(d.classCode >> 8, 4))]"
+            let names = r.host.use.names(of: d.address).map { "  \(safe($0))" }.joined()
+            let inUse = r.host.hostUse(of: d.address).isEmpty ? "" : "  *in use by the host*"
+            return
+                "  \(d.address)  \(cls): \(d.vendorName == nil ? "" : d.displayName + " ")[\(hex(d.vendorID, 4)):\(hex(d.deviceID, 4))]  driver \(safe(d.driver ?? "none"))  numa \(d.numaNode.map(String.init) ?? "?")\(names)\(inUse)"
+        }
+        let loose = r.verdict.devices.filter { r.host.device($0.address)?.iommuGroup == nil }
+        if gs.isEmpty && loose.isEmpty {
             out.append("no IOMMU groups\(r.host.iommuActive == true ? "" : " (no IOMMU is active)")")
         }
         for g in gs {
-            let safe = Escaping.terminal
             let kind =
                 switch g.kind {
                 case .iommu: safe(g.type ?? "?")
@@ -61,13 +71,7 @@ public enum GroupsReporter {
             out.append(tr.bold("IOMMU group \(g.id)") + " (\(kind)) \(g.viable ? "viable" : "not viable"), \(tr.readiness(g.readiness))")
             for m in g.members {
                 if let d = m.device {
-                    let cls = d.className.map { "\($0) [\(hex(d.classCode >> 8, 4))]" } ?? "[\(hex(d.classCode >> 8, 4))]"
-                    // Interfaces and disks, and the host's own devices, as dpdk-devbind marks them.
-                    let names = r.host.use.names(of: d.address).map { "  \(safe($0))" }.joined()
-                    let inUse = r.host.hostUse(of: d.address).isEmpty ? "" : "  *in use by the host*"
-                    out.append(
-                        "  \(d.address)  \(cls): \(d.vendorName == nil ? "" : d.displayName + " ")[\(hex(d.vendorID, 4)):\(hex(d.deviceID, 4))]  driver \(safe(d.driver ?? "none"))  numa \(d.numaNode.map(String.init) ?? "?")\(names)\(inUse)"
-                    )
+                    out.append(line(d))
                 } else if let md = m.mdev {
                     out.append(
                         "  \(safe(md.uuid))  mdev \(safe(md.type ?? "?")) on \(safe(md.parent ?? "?"))  driver \(safe(md.driver ?? "none"))"
@@ -77,14 +81,11 @@ public enum GroupsReporter {
                 }
             }
         }
-        let loose = r.verdict.devices.filter { r.host.device($0.address)?.iommuGroup == nil }
         if !loose.isEmpty {
-            out.append(tr.bold("No IOMMU group"))
-            for dv in loose {
-                if let d = r.host.device(dv.address) {
-                    out.append("  \(d.address)  \(d.displayName)  driver \(Escaping.terminal(d.driver ?? "none"))")
-                }
-            }
+            // One heading: "no IOMMU groups" above "No IOMMU group" said the same twice.
+            let why = gs.isEmpty && r.host.iommuActive != true ? " (no IOMMU is active)" : ""
+            out.append(tr.bold("Not in an IOMMU group\(why): \(loose.count) function\(loose.count == 1 ? "" : "s")"))
+            for dv in loose { if let d = r.host.device(dv.address) { out.append(line(d)) } }
         }
         return out.joined(separator: "\n") + "\n"
     }

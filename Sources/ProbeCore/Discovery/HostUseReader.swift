@@ -3,7 +3,8 @@ extension HostReader {
     /// traced to PCI functions through `/sys/dev/block` and `/sys/class/block` (dm, md and LVM
     /// stacks through `slaves/`), its interfaces with routes or global addresses, and its
     /// console (`boot_vga` is read with each display function; framebuffers from /proc/iomem).
-    func readHostUse() -> HostUse {
+    /// `iomem` is /proc/iomem, read once for this and for the top of RAM (readMemory).
+    func readHostUse(iomem: Reading<String>) -> HostUse {
         var use = HostUse()
         let blocks = BlockTracer(fs: fs)
 
@@ -70,7 +71,7 @@ extension HostReader {
         }
 
         // Console framebuffers nested in a function's resources.
-        switch fs.read("/proc/iomem").text {
+        switch iomem {
         case .value(let text):
             for (a, names) in IOMem.framebuffers(text) { use.roles[a, default: []] += names.map { .framebuffer(name: $0) } }
         case .absent: break

@@ -28,6 +28,7 @@ extension HostReader {
         let kernel = readKernel()
         var modules = readModules(release: kernel.release.value, config: kernel.config.value)
         modules.drivers = readDriverConfig(release: kernel.release.value)
+        let iomem = fs.read("/proc/iomem").text
         return HostWide(
             kernel: kernel,
             modules: modules,
@@ -41,9 +42,9 @@ extension HostReader {
             platform: readPlatform(),
             vmbus: readVMBus(),
             mdevs: readMdevs(),
-            use: readHostUse(),
+            use: readHostUse(iomem: iomem),
             boot: readBootConfig(release: kernel.release.value),
-            memory: readMemory(),
+            memory: readMemory(iomem: iomem),
             kernelLog: readKernelLog(),
             confidential: readConfidentialComputing())
     }

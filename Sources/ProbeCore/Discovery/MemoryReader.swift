@@ -1,6 +1,6 @@
 extension HostReader {
     /// The hugepage pools, host-wide and per NUMA node, and the default hugepage size.
-    func readMemory() -> Memory {
+    func readMemory(iomem: Reading<String>) -> Memory {
         let pools = fs.list("/sys/kernel/mm/hugepages").map { names in
             names.compactMap { readPool(in: "/sys/kernel/mm/hugepages", $0, reserved: true) }.sorted { $0.size < $1.size }
         }
@@ -15,7 +15,7 @@ extension HostReader {
         let meminfo = fs.read("/proc/meminfo", limit: 16 << 10).text.value
         return Memory(
             pools: pools, nodes: nodes, defaultHugepageSize: meminfo.flatMap(Memory.parseHugepagesize),
-            topOfRAM: fs.read("/proc/iomem").text.value.flatMap(Memory.parseTopOfRAM))
+            topOfRAM: iomem.value.flatMap(Memory.parseTopOfRAM))
     }
 
     private func readPool(in parent: String, _ name: String, reserved: Bool) -> HugePagePool? {

@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "vfio-probe", targets: ["vfio-probe"]),
+        // The probe as a library: a Swift VMM or dataplane embeds it without a subprocess.
+        .library(name: "VFIOProbe", targets: ["VFIOProbe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,10 +49,17 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // The public API: Probe (read, check, prove, fold), the values it returns, the formats.
+        // Everything else stays behind it.
+        .target(
+            name: "VFIOProbe",
+            dependencies: ["ProbeCore", "Live"]
+        ),
+        // The CLI: argument parsing and the terminal, over VFIOProbe alone.
         .executableTarget(
             name: "vfio-probe",
             dependencies: [
-                "ProbeCore", "Live",
+                "VFIOProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -59,6 +68,11 @@ let package = Package(
             name: "ProbeCoreTests",
             dependencies: ["ACPI", "ProbeCore", "Live", "vfio-probe"],
             resources: []
+        ),
+        // Uses only what `import VFIOProbe` offers (no @testable): the library's API as a client sees it.
+        .testTarget(
+            name: "VFIOProbeAPITests",
+            dependencies: ["VFIOProbe"]
         ),
     ],
     swiftLanguageModes: [.v6]

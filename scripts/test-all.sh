@@ -32,7 +32,7 @@ echo "== man page lint"
 mandoc -T lint -W warning man/vfio-probe.1
 
 echo "== swift-format (.swift-format; scripts/format.sh formats the tree)"
-if ! swift format lint --strict --configuration .swift-format --recursive Sources Tests/ProbeCoreTests Fuzz; then
+if ! swift format lint --strict --configuration .swift-format --recursive Sources Tests/ProbeCoreTests Tests/VFIOProbeAPITests Fuzz; then
     echo "the tree is not formatted: run scripts/format.sh and commit the result" >&2
     exit 1
 fi
@@ -40,6 +40,9 @@ fi
 echo "== swift test"
 swift build
 swift test
+
+echo "== library API docs (DocC; a broken link or symbol reference fails)"
+./scripts/api-docs.sh --warnings-as-errors >/dev/null
 
 echo "== make install"
 make install DESTDIR="$tmp/install" PREFIX=/usr > /dev/null

@@ -1,5 +1,5 @@
 import ArgumentParser
-import ProbeCore
+import VFIOProbe
 import SystemPackage
 
 /// The command line before swift-argument-parser sees it, and the help it prints at the top: what
@@ -13,16 +13,16 @@ enum Arguments {
     }
 
     static var subcommandNames: [String] {
-        VFIOProbe.configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"]
+        VFIOProbeCommand.configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"]
     }
 
     /// Whether swift-argument-parser parses `args` (a help or version request counts: it parsed).
     static func parses(_ args: [String]) -> Bool {
         do {
-            _ = try VFIOProbe.parseAsRoot(args)
+            _ = try VFIOProbeCommand.parseAsRoot(args)
             return true
         } catch {
-            return VFIOProbe.exitCode(for: error) == .success
+            return VFIOProbeCommand.exitCode(for: error) == .success
         }
     }
 
@@ -93,28 +93,28 @@ enum Arguments {
         switch resolve(arguments) {
         case .run(let a): args = a
         case .unknownSubcommand(let word, let suggestions):
-            VFIOProbe.exit(withError: ValidationError(unknownSubcommandMessage(word, suggestions: suggestions)))
+            VFIOProbeCommand.exit(withError: ValidationError(unknownSubcommandMessage(word, suggestions: suggestions)))
         }
         do {
-            var command = try VFIOProbe.parseAsRoot(args)
+            var command = try VFIOProbeCommand.parseAsRoot(args)
             try command.run()
         } catch {
-            if VFIOProbe.exitCode(for: error) == .success, let help = help(for: error) {
+            if VFIOProbeCommand.exitCode(for: error) == .success, let help = help(for: error) {
                 var s = help
                 s.withUTF8 { _ = try? FileDescriptor.standardOutput.writeAll($0) }
-                VFIOProbe.exit()
+                VFIOProbeCommand.exit()
             }
-            VFIOProbe.exit(withError: error)
+            VFIOProbeCommand.exit(withError: error)
         }
-        VFIOProbe.exit()
+        VFIOProbeCommand.exit()
     }
 
     /// The help a help request prints, with `-V` named; at the top, `check`'s options as well.
     static func help(for error: any Error) -> String? {
-        let text = VFIOProbe.fullMessage(for: error)
+        let text = VFIOProbeCommand.fullMessage(for: error)
         guard text.contains("USAGE:") else { return nil }
         let named = withShortVersion(text)
-        guard text == VFIOProbe.fullMessage(for: CleanExit.helpRequest(VFIOProbe.self)) else { return named + "\n" }
+        guard text == VFIOProbeCommand.fullMessage(for: CleanExit.helpRequest(VFIOProbeCommand.self)) else { return named + "\n" }
         return topLevelHelp() + "\n"
     }
 
@@ -127,8 +127,8 @@ enum Arguments {
     /// The root's overview and discussion, a usage that says `check` is the default, check's
     /// options, and the subcommands.
     static func topLevelHelp() -> String {
-        let root = VFIOProbe.helpMessage()
-        let check = VFIOProbe.helpMessage(for: CheckCommand.self)
+        let root = VFIOProbeCommand.helpMessage()
+        let check = VFIOProbeCommand.helpMessage(for: CheckCommand.self)
         func section(_ text: String, _ name: String) -> String? {
             guard let r = text.firstRange(of: "\n\(name):\n") else { return nil }
             let rest = text[r.upperBound...]

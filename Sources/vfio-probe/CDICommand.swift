@@ -1,6 +1,6 @@
 import ArgumentParser
-import Live
-import ProbeCore
+
+import VFIOProbe
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,21 +61,13 @@ struct CDICommand: ParsableCommand {
     }
 
     func run() throws {
-        var options = Probe.Options()
-        options.root = rootOption.root
-        options.noLive = noLive
-        options.lookUpNames = false
-        // As `check`: this host's site checks may block a device, and the spec must not call it ready.
-        if rootOption.root == "/" {
-            options.externalChecks = ExternalChecks(directory: "/etc/vfio-probe/checks.d", root: "/", explicit: false)
-        }
+        var probe = Probe(root: rootOption.root)
+        // As `check` without --device: this host's site checks may block a device (and the spec
+        // must not call it ready), and the live walks stop before opening a device fd.
+        probe.live = noLive ? .off : .stopBeforeDevices
+        probe.lookUpNames = false
         let report: Report
-        do {
-            // As `check` without --device: the live walks stop before opening a device fd.
-            report = try Probe.run(options) { host, fs in
-                LiveProber(kernel: LinuxVFIOKernel(), fs: fs, deviceOpen: false, workloadMappings: nil).run(host: host)
-            }
-        } catch {
+        do { report = try probe.run() } catch {
             Terminal.error(error.description)
             throw ExitCode(1)
         }
@@ -84,12 +76,12 @@ struct CDICommand: ParsableCommand {
         o.backend = backend
         o.includeBindable = include == .bindable
         o.minimumMode = mode.mode
-        let spec = CDIReporter.build(report, options: o)
+        let spec = report.cdiSpec(o)
         for (u, why) in spec.leftOut {
             Terminal.error("\(u.name) (\(u.functions.map(\.description).joined(separator: ", "))) left out: \(why)")
         }
-        if let doc = spec.document {
-            try Terminal.emit(to: output) { $0.write(doc.render() + "\n") }
+        if let json = spec.json {
+            try Terminal.emit(to: output) { $0.write(json + "\n") }
         } else {
             Terminal.error(
                 "no assignable unit to describe (\(spec.readyCount) ready, \(spec.bindableCount) bindable; --mode \(mode.rawValue) leaves out units that work only in a weaker mode): no spec written"

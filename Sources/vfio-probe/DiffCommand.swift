@@ -1,6 +1,6 @@
 import ArgumentParser
 import Glibc
-import ProbeCore
+import VFIOProbe
 
 /// `vfio-probe diff OLD NEW`: what changed between two runs that matters to VFIO.
 struct DiffCommand: ParsableCommand {
@@ -36,11 +36,7 @@ struct DiffCommand: ParsableCommand {
         try Terminal.emit { out in
             switch format {
             case .json:
-                let doc = JSONValue.array(
-                    changes.map {
-                        .object([("kind", .string($0.kind.rawValue)), ("subject", .string($0.subject)), ("change", .string($0.text))])
-                    })
-                out.write(doc.render() + "\n")
+                out.write(DriftChange.json(changes) + "\n")
             case .text:
                 if changes.isEmpty { out.write("no relevant change\n") }
                 for c in changes { out.write("\(Escaping.oneLine(c.description))\n") }
@@ -57,21 +53,14 @@ struct DiffCommand: ParsableCommand {
     static func view(_ path: String) throws(Failure) -> DriftView {
         var st = stat()
         guard stat(path, &st) == 0 else { throw Failure(message: "\(path): \(String(cString: strerror(errno)))") }
-        let doc: JSONValue
         if st.st_mode & S_IFMT == S_IFDIR {
-            var o = Probe.Options()
-            o.root = path
-            o.noLive = true
-            o.lookUpNames = false
-            do { doc = JSONReporter.document(try Probe.run(o)) } catch { throw Failure(message: "\(path): \(error.description)") }
-        } else {
-            guard let bytes = Terminal.readFile(path, limit: 256 << 20) else {
-                throw Failure(message: "\(path): \(String(cString: strerror(errno)))")
-            }
-            do { doc = try JSONParser.parse(String(decoding: bytes, as: UTF8.self)) } catch {
-                throw Failure(message: "\(path): not JSON (\(error.message))")
-            }
+            do { return try DriftView(tree: path) } catch { throw Failure(message: "\(path): \(error.description)") }
         }
-        do { return try DriftView(report: doc) } catch { throw Failure(message: "\(path): \(error.description)") }
+        guard let bytes = Terminal.readFile(path, limit: 256 << 20) else {
+            throw Failure(message: "\(path): \(String(cString: strerror(errno)))")
+        }
+        do { return try DriftView(reportJSON: String(decoding: bytes, as: UTF8.self)) } catch {
+            throw Failure(message: "\(path): \(error.description)")
+        }
     }
 }

@@ -219,10 +219,10 @@ struct BudgetHardeningTests {
             try "-1\n".write(toFile: root + "/sys/module/vfio_iommu_type1/parameters/dma_entry_limit", atomically: true, encoding: .utf8)
         }
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var o = Probe.Options()
+        var o = Pipeline.Options()
         o.root = dir
         o.workload = Workload(memory: .max, hugepageSize: 0)
-        let r = try Probe.run(o)
+        let r = try Pipeline.run(o)
         #expect(r.host.memory.pool(2 << 20) == nil)
         #expect(r.finding("vfio.dma-budget")?.status != nil)
         #expect(r.finding("vfio.dma-entry-limit")?.status == .warn)

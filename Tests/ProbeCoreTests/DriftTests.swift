@@ -58,10 +58,10 @@ struct DriftTests {
 
     /// --baseline: the changes as platform.drift warnings, in every format, changing no readiness.
     @Test func baselineTurnsChangesIntoFindings() throws {
-        var o = Probe.Options()
+        var o = Pipeline.Options()
         o.root = HostFixture.sharedGroup.path
         o.baseline = try view(.intelVFIOReady)
-        let r = try Probe.run(o)
+        let r = try Pipeline.run(o)
         let drift = r.findings.filter { $0.checkID == "platform.drift" }
         #expect(drift.contains { $0.status == .warn && $0.subject == .device(PCIAddress("0000:01:00.0")!) })
         #expect(drift.allSatisfy { $0.impacts.isEmpty })
@@ -69,7 +69,7 @@ struct DriftTests {
         let plain = try probe(.sharedGroup)
         #expect(r.verdict.devices.map(\.readiness) == plain.verdict.devices.map(\.readiness))
         o.baseline = try view(.sharedGroup)
-        let same = try Probe.run(o).findings.filter { $0.checkID == "platform.drift" }
+        let same = try Pipeline.run(o).findings.filter { $0.checkID == "platform.drift" }
         #expect(same.map(\.status) == [.pass])
     }
 }

@@ -325,9 +325,9 @@ struct UnreadFactsTests {
         }
         defer { cleanUp(t) }
         #expect(try gate(t, ["--device", "0000:01:00.0", "--require", "noiommu"]) == 1)
-        var o = Probe.Options()
+        var o = Pipeline.Options()
         o.root = t
-        let r = try Probe.run(o)
+        let r = try Pipeline.run(o)
         #expect(r.verdict.devices.first { $0.address == PCIAddress("0000:01:00.0") }?.readiness == .unknown)
     }
 
@@ -438,8 +438,8 @@ struct UnreadFactsTests {
 }
 
 func probeRoot(_ root: String, devices: [String] = []) throws -> Report {
-    var o = Probe.Options()
+    var o = Pipeline.Options()
     o.root = root
     o.devices = devices.compactMap(PCIAddress.init)
-    return try Probe.run(o)
+    return try Pipeline.run(o)
 }

@@ -40,7 +40,7 @@ struct HardeningTests {
 /// What runs unattended resets nothing: only a --device run opens devices by default.
 struct LivePolicyTests {
     @Test func onlyADeviceRunOpensDevices() throws {
-        var o = Probe.Options()
+        var o = Pipeline.Options()
         #expect(!o.opensDevices, "a whole-host run (and every timer or fleet run) resets nothing")
         o.devices = [PCIAddress("0000:01:00.0")!]
         #expect(o.opensDevices)

@@ -183,9 +183,9 @@ struct HostFSTests {
             (config[0], config[1], config[2], config[3], config[0x0b]) = (0x86, 0x80, UInt8(i), 0x10, 0x02)
             try Data(config).write(to: URL(fileURLWithPath: (i == 0 ? real : dir + "/sys/devices/pci0000:00/" + bdf) + "/config"))
         }
-        var o = Probe.Options()
+        var o = Pipeline.Options()
         o.root = dir
-        let r = try Probe.run(o)
+        let r = try Pipeline.run(o)
         #expect(r.host.devices.count == 64)
         #expect(r.host.devices[PCIAddress("0000:00:05.0")!]?.vendorID == 0x8086, "read through the link, inside the root")
     }
@@ -202,9 +202,9 @@ struct HostFSTests {
                 }
             }
         }
-        var o = Probe.Options()
+        var o = Pipeline.Options()
         o.root = tree
-        let r = try Probe.run(o)
+        let r = try Pipeline.run(o)
         #expect(r.host.devices.count == 84, "read on all cores")
         #expect(try openInTree() == [], "the workers' folders were closed")
     }
@@ -371,9 +371,9 @@ struct HostFSTests {
         try FileManager.default.createSymbolicLink(
             atPath: dir + "/sys/bus/pci/devices/0000:00:05.0", withDestinationPath: "../../../devices/pci0000:00/0000:00:05.0")
         try "0x8086\n".write(toFile: dev + "/vendor", atomically: true, encoding: .utf8)  // no device, class or config
-        var o = Probe.Options()
+        var o = Pipeline.Options()
         o.root = dir
-        let r = try Probe.run(o)
+        let r = try Pipeline.run(o)
         #expect(r.host.devices.isEmpty)
         #expect(r.host.readProblems.contains { $0.contains("0000:00:05.0") })
         #expect(r.verdict.statedMode == nil && r.verdict.exitCode == 1, "an empty tree decides nothing: whether no-IOMMU exists is unknown")

@@ -231,11 +231,11 @@ struct IsolationTests {
 
     // --accept-acs-override: the impact becomes a warning, and the verdict says it was accepted.
     @Test func acceptedOverrideWarns() throws {
-        var o = Probe.Options()
+        var o = Pipeline.Options()
         o.root = HostFixture.acsOverride.path
         o.devices = [PCIAddress("0000:03:00.0")!]
         o.accepted = [.acsOverride]
-        let r = try Probe.run(o)
+        let r = try Pipeline.run(o)
         let f = try #require(findings(r, "kernel.acs-override", "0000:03:00.0").first)
         #expect(f.status == .warn && f.impacts.isEmpty)
         #expect(f.summary.hasSuffix("(accepted with --accept-acs-override)"))

@@ -197,9 +197,9 @@ import Testing
         #expect(f.status == .warn && f.impacts.isEmpty)
         #expect(f.summary.contains("VT-d DMA fault ×3") && f.summary.contains("device not ready after reset"))
         #expect(f.detail?.contains("dmar_fault_do_one") == true)
-        let without = try Probe.run(
+        let without = try Pipeline.run(
             {
-                var o = Probe.Options()
+                var o = Pipeline.Options()
                 o.root = HostFixture.kernelLog.path
                 o.devices = [PCIAddress("0000:01:00.0")!]
                 o.skip = ["device.kernel-log", "kernel.log"]

@@ -22,11 +22,11 @@ struct ExternalCheckTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var ext = ExternalChecks(directory: dir, root: HostFixture.intelVFIOReady.path, explicit: true)
         ext.timeoutMilliseconds = 500
-        var o = Probe.Options()
+        var o = Pipeline.Options()
         o.root = HostFixture.intelVFIOReady.path
         o.devices = [PCIAddress("0000:01:00.0")!]
         o.externalChecks = ext
-        let r = try Probe.run(o)
+        let r = try Pipeline.run(o)
         func f(_ id: String) -> [Finding] { r.findings.filter { $0.checkID == id } }
         #expect(f("site.bios").first?.status == .warn && f("site.bios").first?.remedy == "update it")
         #expect(

@@ -16,11 +16,11 @@ struct SnapshotTests {
         defer { try? FileManager.default.removeItem(atPath: out) }
         let s = try Snapshot.capture(root: fixture.path, scope: .all, output: out)
         #expect(s.files > 10)
-        var o = Probe.Options()
+        var o = Pipeline.Options()
         o.root = fixture.path
-        let original = try Probe.run(o)
+        let original = try Pipeline.run(o)
         o.root = out
-        let copy = try Probe.run(o)
+        let copy = try Pipeline.run(o)
         #expect(Self.summary(copy) == Self.summary(original))
     }
 
@@ -29,10 +29,10 @@ struct SnapshotTests {
         let out = try scratchDirectory() + "/snap"
         defer { try? FileManager.default.removeItem(atPath: out) }
         _ = try Snapshot.capture(root: HostFixture.sharedGroup.path, scope: .all, output: out)
-        var o = Probe.Options()
+        var o = Pipeline.Options()
         o.root = out
         o.devices = [PCIAddress("0000:01:00.0")!]
-        let r = try Probe.run(o)
+        let r = try Pipeline.run(o)
         #expect(r.verdict.devices.first?.readiness == .bindable)
         #expect(r.verdict.devices.first?.reasons == ["IOMMU group 10 is shared with 0000:01:00.1 on ixgbe"])
     }
@@ -88,11 +88,12 @@ struct RecordedSnapshotTests {
         let dir = Self.root + "/" + name
         let expected = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/expected.json"))) as? [String: Any])
-        var o = Probe.Options()
+        var o = Pipeline.Options()
         o.root = dir + "/tree"
         o.devices = ((expected["devices_arg"] as? [String]) ?? []).compactMap(PCIAddress.init)
         o.noLive = true
-        let doc = try #require(try JSONSerialization.jsonObject(with: Data(JSONReporter.render(try Probe.run(o)).utf8)) as? [String: Any])
+        let doc = try #require(
+            try JSONSerialization.jsonObject(with: Data(JSONReporter.render(try Pipeline.run(o)).utf8)) as? [String: Any])
         let recorded = try #require(expected["digest"] as? [String])
         // A check added after the snapshot was recorded has no recorded status to compare with
         // (re-record with Tests/VM/matrix.py --update-snapshots); every other line must match.

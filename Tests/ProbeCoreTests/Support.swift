@@ -28,22 +28,22 @@ enum Repo {
 func probe(
     _ fixture: HostFixture, devices: [String] = [], only: [String] = [], skip: [String] = [], workload: Workload = Workload()
 ) throws -> Report {
-    var o = Probe.Options()
+    var o = Pipeline.Options()
     o.workload = workload
     o.root = fixture.path
     o.devices = devices.compactMap(PCIAddress.init)
     o.only = only
     o.skip = skip
-    return try Probe.run(o)
+    return try Pipeline.run(o)
 }
 
 /// Runs the whole probe on a tree (a scratch copy of a fixture, a snapshot).
 func probe(root: String, devices: [String] = [], only: [String] = []) throws -> Report {
-    var o = Probe.Options()
+    var o = Pipeline.Options()
     o.root = root
     o.devices = devices.compactMap(PCIAddress.init)
     o.only = only
-    return try Probe.run(o)
+    return try Pipeline.run(o)
 }
 
 /// Runs the vfio-probe binary (or `executable`); returns its exit status and standard output.

@@ -202,9 +202,9 @@ struct VerdictTests {
     @Test func largeHostVerdictInSlicesMatchesDeviceScope() throws {
         let dir = try syntheticHost(pfs: 8, vfs: 63)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var o = Probe.Options()
+        var o = Pipeline.Options()
         o.root = dir
-        let r = try Probe.run(o)
+        let r = try Pipeline.run(o)
         #expect(r.verdict.devices.count == 520)
         #expect(r.verdict.devices.map(\.address) == r.host.selected, "in address order across the slices")
         for dv in r.verdict.devices {
@@ -219,7 +219,7 @@ struct VerdictTests {
         for i in [0, 1, 259, 260, 261, 519] {
             let dv = r.verdict.devices[i]
             o.devices = [dv.address]
-            let scoped = try #require(try Probe.run(o).verdict.devices.first)
+            let scoped = try #require(try Pipeline.run(o).verdict.devices.first)
             #expect(scoped == dv, "\(dv.address)")
         }
     }

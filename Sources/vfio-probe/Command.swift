@@ -1,13 +1,13 @@
 import ArgumentParser
-import Live
-import ProbeCore
+
+import VFIOProbe
 import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @main
-struct VFIOProbe: ParsableCommand {
+struct VFIOProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vfio-probe",
         abstract:
@@ -35,21 +35,16 @@ struct VFIOProbe: ParsableCommand {
     }
 }
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable, CustomStringConvertible {
     case text, json
+    var description: String { rawValue }
 }
 
-/// A `--format` of the report: the name of one of `Reporters.all`.
-struct ReportFormat: RawRepresentable, ExpressibleByArgument {
-    let reporter: any Reporter.Type
-    var rawValue: String { reporter.format }
-    init?(rawValue: String) {
-        guard let r = Reporters.reporter(for: rawValue) else { return nil }
-        reporter = r
-    }
-    static var allValueStrings: [String] { Reporters.formats }
-    static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
-    static var `default`: ReportFormat { ReportFormat(rawValue: Reporters.formats[0])! }
+extension ReportFormat: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public var defaultValueDescription: String { name }
+    public static var allValueStrings: [String] { all.map(\.name) }
+    public static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
 }
 
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
@@ -92,12 +87,12 @@ struct RootOption: ParsableArguments {
 }
 
 /// `-j`: `--format json`, refused beside another `--format`.
-func chosenFormat<F: RawRepresentable<String>>(_ format: F?, json: Bool, default: F) throws -> F {
+func chosenFormat<F: CustomStringConvertible>(_ format: F?, json: Bool, default: F, json jsonFormat: F) throws -> F {
     guard json else { return format ?? `default` }
-    if let format, format.rawValue != "json" {
-        throw ValidationError("-j is --format json: it cannot be given with --format \(format.rawValue)")
+    if let format, format.description != jsonFormat.description {
+        throw ValidationError("-j is --format json: it cannot be given with --format \(format)")
     }
-    return F(rawValue: "json")!
+    return jsonFormat
 }
 
 struct CheckCommand: ParsableCommand {
@@ -114,7 +109,7 @@ struct CheckCommand: ParsableCommand {
             valueName: "bdf"))
     var devices: [PCIAddress] = []
 
-    @Option(help: ArgumentHelp("Output format: \(Reporters.choices). Default: text."))
+    @Option(help: ArgumentHelp("Output format: \(ReportFormat.choices). Default: text."))
     var format: ReportFormat?
 
     @Flag(name: .customShort("j"), help: "The same as --format json.")
@@ -194,58 +189,45 @@ struct CheckCommand: ParsableCommand {
     func validate() throws {
         if deviceOpen && noDeviceOpen { throw ValidationError("--device-open and --no-device-open exclude each other") }
         if output?.isEmpty == true { throw ValidationError("--output needs a file name; it is empty") }
-        _ = try chosenFormat(format, json: json, default: .default)
+        _ = try chosenFormat(format, json: json, default: .text, json: .json)
         if let p = hugepageSize?.bytes, p < 4096 || p & (p - 1) != 0 {
             throw ValidationError("--hugepage-size must be a power of two of at least 4K (4K, 2M, 1G)")
         }
-        do {
-            _ = try CheckRegistry.select(only: only, skip: skip)
-        } catch {
-            throw ValidationError(error.description)
-        }
+        var probe = Probe()
+        probe.only = only
+        probe.skip = skip
+        do { try probe.validate() } catch { throw ValidationError(error.description) }
     }
 
     func run() throws {
-        var options = Probe.Options()
-        options.root = rootOption.root
-        options.devices = devices
-        options.only = only
-        options.skip = skip
-        options.lookUpNames = !numeric
-        options.noLive = noLive
-        options.required = require?.mode
-        if acceptACSOverride { options.accepted.insert(.acsOverride) }
-        options.workload = Workload(memory: memory?.bytes, hugepageSize: hugepageSize?.bytes)
+        var probe = Probe(root: rootOption.root)
+        probe.devices = devices
+        probe.only = only
+        probe.skip = skip
+        probe.lookUpNames = !numeric
+        probe.live = noLive ? .off : deviceOpen ? .openDevices : noDeviceOpen ? .stopBeforeDevices : .automatic
+        probe.required = require?.mode
+        probe.acceptsACSOverride = acceptACSOverride
+        probe.workload = Workload(memory: memory?.bytes, hugepageSize: hugepageSize?.bytes)
+        // Site checks run on this host; a --root tree (someone else's snapshot) is handed to them
+        // only when asked for with --checks-dir.
+        probe.siteChecks = checksDir.map { .directory($0) } ?? .automatic
         if let baseline {
-            do throws(DiffCommand.Failure) { options.baseline = try DiffCommand.view(baseline) } catch {
+            do throws(DiffCommand.Failure) { probe.baseline = try DiffCommand.view(baseline) } catch {
                 Terminal.error("--baseline: \(error.message)")
                 throw ExitCode(1)
             }
         }
-        // Site checks run on this host; a --root tree (someone else's snapshot) is handed to them
-        // only when asked for with --checks-dir.
-        if checksDir != nil || rootOption.root == "/" {
-            options.externalChecks = ExternalChecks(
-                directory: checksDir ?? "/etc/vfio-probe/checks.d", root: rootOption.root, explicit: checksDir != nil)
-        }
-        options.deviceOpen = deviceOpen ? true : noDeviceOpen ? false : nil
-        let deviceOpen = options.opensDevices
-        let workload = options.workload
         let report: Report
-        do {
-            report = try Probe.run(options) { host, fs in
-                LiveProber(kernel: LinuxVFIOKernel(), fs: fs, deviceOpen: deviceOpen, workloadMappings: workload.mappings(on: host))
-                    .run(host: host)
-            }
-        } catch {
+        do { report = try probe.run() } catch {
             Terminal.error(error.description)
             throw ExitCode(1)
         }
         // --quiet silences standard output; a file asked for with --output is still written.
         if !quiet || output != nil {
-            let options = ReporterOptions(color: output == nil && Terminal.useColor(color))
-            let reporter = try chosenFormat(format, json: json, default: .default).reporter
-            try Terminal.emit(to: output) { out in reporter.write(report, options: options) { out.write($0) } }
+            let color = output == nil && Terminal.useColor(color)
+            let format = try chosenFormat(format, json: json, default: .text, json: .json)
+            try Terminal.emit(to: output) { out in report.write(format, color: color) { out.write($0) } }
         }
         throw ExitCode(report.exitStatus)
     }
@@ -268,26 +250,30 @@ struct ChecksCommand: ParsableCommand {
     @Flag(name: .customShort("j"), help: "The same as --format json.")
     var json = false
 
-    struct ListFormat: RawRepresentable, ExpressibleByArgument {
+    struct ListFormat: RawRepresentable, ExpressibleByArgument, CustomStringConvertible {
         var rawValue: String
         init?(rawValue: String) {
             guard ["text", "json", "man", "markdown"].contains(rawValue) else { return nil }
             self.rawValue = rawValue
         }
+        var description: String { rawValue }
         static var allValueStrings: [String] { ["text", "json"] }
         static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
     }
 
-    func validate() throws { _ = try chosenFormat(format, json: json, default: ListFormat(rawValue: "text")!) }
+    func validate() throws { _ = try listing() }
+
+    func listing() throws -> CheckListing {
+        switch try chosenFormat(format, json: json, default: ListFormat(rawValue: "text")!, json: ListFormat(rawValue: "json")!).rawValue {
+        case "json": .json
+        case "man": .man
+        case "markdown": .markdown
+        default: .text(verbose: verbose)
+        }
+    }
 
     func run() throws {
-        let text =
-            switch try chosenFormat(format, json: json, default: ListFormat(rawValue: "text")!).rawValue {
-            case "json": ChecksListing.json()
-            case "man": CheckDocs.manSection()
-            case "markdown": CheckDocs.readmeTable()
-            default: ChecksListing.render(verbose: verbose)
-            }
+        let text = try listing().render()
         try Terminal.emit { $0.write(text) }
     }
 }
@@ -311,22 +297,20 @@ struct GroupsCommand: ParsableCommand {
     @Option(help: "Colour in text output: auto, always or never.")
     var color: ColorChoice = .auto
 
-    func validate() throws { _ = try chosenFormat(format, json: json, default: .text) }
+    func validate() throws { _ = try chosenFormat(format, json: json, default: .text, json: .json) }
 
     func run() throws {
-        var options = Probe.Options()
-        options.root = rootOption.root
-        options.noLive = true
-        options.lookUpNames = !numeric
+        var probe = Probe(root: rootOption.root)
+        probe.live = .off
+        probe.lookUpNames = !numeric
+        probe.siteChecks = .none
         let report: Report
-        do { report = try Probe.run(options) } catch {
+        do { report = try probe.run() } catch {
             Terminal.error(error.description)
             throw ExitCode(1)
         }
-        let format = try chosenFormat(format, json: json, default: .text)
-        try Terminal.emit {
-            $0.write(format == .json ? GroupsReporter.json(report) : GroupsReporter.text(report, color: Terminal.useColor(color)))
-        }
+        let format = try chosenFormat(format, json: json, default: .text, json: .json)
+        try Terminal.emit { $0.write(report.renderGroups(json: format == .json, color: Terminal.useColor(color))) }
     }
 }
 
@@ -368,7 +352,7 @@ struct SnapshotCommand: ParsableCommand {
                 "wrote \(s.files) files (\(s.bytes) bytes), \(s.links) links, \(s.directories) directories, \(s.nodes) device nodes and \(s.unreadable) unreadable paths to \(output)\n"
             )
             $0.write("read it with: vfio-probe --root \(output) --no-live\n")
-            $0.write("what it holds, to review before you share it: \(output)/\(HostFS.manifestDirectory.dropFirst())/README\n")
+            $0.write("what it holds, to review before you share it: \(Snapshot.readmePath(in: output))\n")
         }
     }
 }
@@ -402,7 +386,7 @@ struct ACPICommand: ParsableCommand {
         if rootOption.given != nil && !files.isEmpty {
             throw ValidationError("--root reads a tree's tables; it cannot be given with table files")
         }
-        _ = try chosenFormat(format, json: json, default: .text)
+        _ = try chosenFormat(format, json: json, default: .text, json: .json)
     }
 
     func run() throws {
@@ -421,7 +405,7 @@ struct ACPICommand: ParsableCommand {
                 inputs.append(ACPIReporter.decode(file: f, bytes: bytes))
             }
         }
-        let format = try chosenFormat(format, json: json, default: .text)
+        let format = try chosenFormat(format, json: json, default: .text, json: .json)
         try Terminal.emit { $0.write(format == .json ? ACPIReporter.json(inputs) : ACPIReporter.text(inputs)) }
         throw ExitCode(inputs.allSatisfy(\.ok) ? 0 : 1)
     }

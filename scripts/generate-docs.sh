@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Writes the man page's CHECKS list and the README's check table from the check descriptors
+# Writes the man page's CHECKS list and the README's check table from the check descriptors, and
+# the README's text examples from the tool
 # (ProbeCore's CheckDocs, through the private `vfio-probe checks --format man|markdown`), between
 # the BEGIN/END GENERATED CHECKS markers. DocumentationTests fail until this has been run.
 set -euo pipefail
@@ -21,4 +22,6 @@ splice() {
 }
 splice man/vfio-probe.1 man
 splice README.md markdown
-echo "wrote the CHECKS section of man/vfio-probe.1 and the check table of README.md"
+# The README's text examples: the tool's output, rewritten by the test that compares them.
+VFIO_PROBE_UPDATE_GOLDENS=1 swift test --filter ReadmeExampleTests >/dev/null
+echo "wrote the CHECKS section of man/vfio-probe.1, the check table and the text examples of README.md"

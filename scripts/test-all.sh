@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
-packages=(libpci-dev pci.ids pkg-config zlib1g-dev mandoc python3 qemu-system-x86 busybox-static cpio xz-utils kmod prometheus python3-yaml)
+packages=(libpci-dev pci.ids pkg-config zlib1g-dev mandoc python3 qemu-system-x86 busybox-static cpio xz-utils kmod prometheus python3-yaml tmux)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

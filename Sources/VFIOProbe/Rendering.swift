@@ -30,16 +30,27 @@ public struct ReportFormat: Sendable, Hashable, CustomStringConvertible {
     var reporter: any Reporter.Type { Reporters.reporter(for: name)! }
 }
 
+/// How the text format is laid out: colour, the width it wraps to (nil: unwrapped), `verbose`
+/// (every check with its evidence) and `showAll` (the chipset functions and bridges too).
+/// The other formats ignore it.
+public typealias TextOptions = ProbeCore.ReporterOptions
+
+extension TextOptions {
+    /// The width a report for this process's standard output wraps to: `COLUMNS`, the
+    /// terminal's, or 80.
+    public static var terminalWidth: Int { TextLayout.currentWidth() }
+}
+
 extension Report {
-    /// The report in `format`; `color` adds ANSI colour to the text format.
-    public func render(_ format: ReportFormat, color: Bool = false) -> String {
-        format.reporter.render(self, options: ReporterOptions(color: color))
+    /// The report in `format`; `options` lay the text format out (80 columns, no colour by default).
+    public func render(_ format: ReportFormat, options: TextOptions = TextOptions()) -> String {
+        format.reporter.render(self, options: options)
     }
 
-    /// The same bytes as ``render(_:color:)``, handed to `emit` in pieces (JSON streams a large
+    /// The same bytes as ``render(_:options:)``, handed to `emit` in pieces (JSON streams a large
     /// host's report).
-    public func write(_ format: ReportFormat, color: Bool = false, to emit: ([UInt8]) -> Void) {
-        format.reporter.write(self, options: ReporterOptions(color: color), to: emit)
+    public func write(_ format: ReportFormat, options: TextOptions = TextOptions(), to emit: ([UInt8]) -> Void) {
+        format.reporter.write(self, options: options, to: emit)
     }
 
     /// `vfio-probe groups`: every IOMMU group with its devices, viability and readiness.
@@ -68,6 +79,10 @@ public enum CheckListing: Sendable {
     case man
     /// The README's check table (Markdown).
     case markdown
+
+    /// `--explain ID`: the check's title, rationale, what it reads, its remedy and the kernel
+    /// behaviour it follows; nil when no check has that id.
+    public static func explain(_ id: String) -> String? { CheckDocs.explain(id) }
 
     /// The listing's text.
     public func render() -> String {

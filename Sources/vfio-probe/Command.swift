@@ -186,6 +186,21 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Colour in text output: auto (a terminal, and NO_COLOR unset), always or never.")
     var color: ColorChoice = .auto
 
+    @Flag(name: .shortAndLong, help: "Text output: every check, passes and notes too, each with the evidence it read (paths and values).")
+    var verbose = false
+
+    @Flag(name: .customLong("all"), help: "Text output: also list the chipset functions and bridges (never assignment candidates).")
+    var showAll = false
+
+    @Flag(help: "Text output: one line per item, not wrapped to the terminal (COLUMNS, the tty's width, else 80): for logs.")
+    var wide = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Print what a check is for: its rationale, what it reads, its remedy and the kernel behaviour it follows; then exit.",
+            valueName: "id"))
+    var explain: String?
+
     func validate() throws {
         if deviceOpen && noDeviceOpen { throw ValidationError("--device-open and --no-device-open exclude each other") }
         if output?.isEmpty == true { throw ValidationError("--output needs a file name; it is empty") }
@@ -200,6 +215,14 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let explain {
+            guard let text = CheckListing.explain(explain) else {
+                Terminal.error("--explain: no check \(explain); `vfio-probe checks` lists them")
+                throw ExitCode(64)
+            }
+            try Terminal.emit { $0.write(text) }
+            return
+        }
         var probe = Probe(root: rootOption.root)
         probe.devices = devices
         probe.only = only
@@ -225,9 +248,11 @@ struct CheckCommand: ParsableCommand {
         }
         // --quiet silences standard output; a file asked for with --output is still written.
         if !quiet || output != nil {
-            let color = output == nil && Terminal.useColor(color)
+            let options = TextOptions(
+                color: output == nil && Terminal.useColor(color), width: wide ? nil : output == nil ? TextOptions.terminalWidth : 80,
+                verbose: verbose, showAll: showAll)
             let format = try chosenFormat(format, json: json, default: .text, json: .json)
-            try Terminal.emit(to: output) { out in report.write(format, color: color) { out.write($0) } }
+            try Terminal.emit(to: output) { out in report.write(format, options: options) { out.write($0) } }
         }
         throw ExitCode(report.exitStatus)
     }

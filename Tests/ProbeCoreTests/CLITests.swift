@@ -39,7 +39,7 @@ struct CLITests {
     }
 
     @Test func textReportHasVerdictAndRemedies() throws {
-        let r = try runBinary(["--root", HostFixture.intelIOMMUOff.path, "--color", "never"])
+        let r = try runBinary(["--root", HostFixture.intelIOMMUOff.path, "--color", "never", "--wide"])
         #expect(r.status == 2)
         #expect(r.stdout.contains("FAIL  kernel.cmdline"))
         #expect(r.stdout.contains("→ " + Actions.kernelParameter(replace: "intel_iommu=off", with: "intel_iommu=on")))

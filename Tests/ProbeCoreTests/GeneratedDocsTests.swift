@@ -94,3 +94,77 @@ struct GeneratedDocsTests {
 extension CheckDocs.Region: CustomTestStringConvertible {
     public var testDescription: String { file }
 }
+
+/// The README's text examples are the tool's output: each sits between
+/// `<!-- BEGIN EXAMPLE: ARGS [| SECTION; SECTION] -->` and `<!-- END EXAMPLE -->`, in a fenced
+/// block, and is what `vfio-probe ARGS` prints from the repository's root (at 80 columns), cut to
+/// the named sections (the headings of the report's blank-line separated blocks; `Verdict` is the
+/// verdict's block) with `...` where blocks are left out. scripts/generate-docs.sh rewrites them.
+struct ReadmeExampleTests {
+    static let begin = "<!-- BEGIN EXAMPLE: "
+    static let end = "<!-- END EXAMPLE -->"
+
+    static func render(_ spec: String) throws -> String {
+        let parts = spec.split(separator: "|", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        var args = parts[0].split(separator: " ").map(String.init)
+        guard args.first == "vfio-probe" else { return "" }
+        args.removeFirst()
+        let cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(Repo.root)
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        let out = try runBinary(args).stdout
+        let shown = "$ " + parts[0] + "\n"
+        guard parts.count == 2 else { return shown + out }
+        let wanted = parts[1].split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        let blocks = out.components(separatedBy: "\n\n")
+        var kept: [String] = []
+        var skipped = false
+        for (i, b) in blocks.enumerated() {
+            let heading = b.split(separator: "\n").first.map(String.init) ?? ""
+            if i == 0 || wanted.contains(where: { heading == $0 || heading.hasPrefix($0 + ":") }) {
+                if skipped { kept.append("...") }
+                kept.append(b.hasSuffix("\n") ? String(b.dropLast()) : b)
+                skipped = false
+            } else {
+                skipped = true
+            }
+        }
+        if skipped { kept.append("...") }
+        return shown + kept.joined(separator: "\n\n") + "\n"
+    }
+
+    @Test func examplesAreTheToolsOutput() throws {
+        let path = Repo.root + "/README.md"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var lines = text.components(separatedBy: "\n")
+        var out: [String] = []
+        var count = 0
+        var i = 0
+        while i < lines.count {
+            let l = lines[i]
+            out.append(l)
+            i += 1
+            guard l.hasPrefix(Self.begin), l.hasSuffix(" -->") else { continue }
+            let spec = String(l.dropFirst(Self.begin.count).dropLast(4))
+            guard let e = lines[i...].firstIndex(of: Self.end) else {
+                Issue.record("README: \(l) has no \(Self.end)")
+                return
+            }
+            let committed = lines[i..<e].joined(separator: "\n")
+            let generated = "```\n" + (try Self.render(spec)) + "```"
+            count += 1
+            if ProcessInfo.processInfo.environment["VFIO_PROBE_UPDATE_GOLDENS"] == "1" {
+                out.append(generated)
+            } else {
+                out.append(committed)
+                #expect(committed == generated, "README example `\(spec)` is out of date: run scripts/generate-docs.sh")
+            }
+            i = e
+        }
+        lines = out
+        #expect(count >= 3, "README's generated examples")
+        if ProcessInfo.processInfo.environment["VFIO_PROBE_UPDATE_GOLDENS"] == "1" {
+            try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
+    }
+}

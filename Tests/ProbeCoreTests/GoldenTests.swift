@@ -17,7 +17,13 @@ import Testing
     }
 
     static let runs: [Run] = [
+        // At 80 columns (standard output is a pipe and COLUMNS is unset), and unwrapped.
         Run(file: "report.txt", arguments: ["--color", "never"]),
+        Run(file: "report.wide.txt", arguments: ["--color", "never", "--wide"]),
+        // Every check with its evidence, the chipset listed: on hosts of each vendor and kind.
+        Run(
+            file: "report.verbose.txt", arguments: ["--color", "never", "-v", "--all"],
+            only: ["hosts/intel-vfio-ready", "hosts/amd-host", "hosts/arm-its", "hosts/noiommu-enabled", "hosts/host-in-use"]),
         Run(file: "report.json", arguments: ["--format", "json"]),
         Run(file: "report.prom", arguments: ["--format", "prometheus"]),
         Run(file: "report.nfd", arguments: ["--format", "nfd"]),
@@ -40,14 +46,23 @@ import Testing
 
     @Test(arguments: Scenario.all)
     func output(of scenario: Scenario) throws {
-        let root = try scenario.root()
-        defer { scenario.release(root) }
+        let tree = try scenario.root()
+        defer { scenario.release(tree) }
+        // The text report wraps its first line, which names the root: read through a link whose
+        // path is the same in every checkout.
+        let root = "/tmp/vfio-probe-golden/\(scenario.name)"
+        try? FileManager.default.removeItem(atPath: root)
+        try FileManager.default.createDirectory(
+            atPath: (root as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root, withDestinationPath: tree)
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let dir = "\(Repo.root)/Tests/Golden/\(scenario.name)"
         if GoldenTests.update { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         // The synthetic host keeps the three outputs that differ in kind from a small host's.
         let runs =
             scenario.isSynthetic
-            ? GoldenTests.runs.filter { ["report.txt", "report.json", "groups.txt"].contains($0.file) } : GoldenTests.runs
+            ? GoldenTests.runs.filter { ["report.txt", "report.wide.txt", "report.json", "groups.txt"].contains($0.file) }
+            : GoldenTests.runs
         for run in runs where run.only?.contains(scenario.name) ?? true {
             let command = run.arguments.first.map { ["groups", "cdi"].contains($0) } == true ? [run.arguments[0]] : []
             let r = try runBinary(

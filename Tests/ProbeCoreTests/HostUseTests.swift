@@ -87,7 +87,7 @@ import Testing
         #expect(try dv(routedNIC).reasons.contains { $0.contains("carries the default route (eno1)") })
         #expect(try dv(ahciMate).reasons.contains { $0.contains("shares IOMMU group 23 with 0000:03:00.0, which holds /srv/data set") })
         #expect(try dv(freeNIC).readiness == .ready)
-        let text = try runBinary(["--root", HostFixture.hostInUse.path, "--no-live", "--color", "never"]).stdout
+        let text = try runBinary(["--root", HostFixture.hostInUse.path, "--no-live", "--color", "never", "--wide"]).stdout
         #expect(text.contains("[nvme]  nvme0n1  *in use by the host*  group 20"))
         #expect(text.contains("[igb]  eno1  *in use by the host*"))
     }

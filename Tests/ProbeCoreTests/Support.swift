@@ -51,6 +51,8 @@ func runBinary(_ arguments: [String], executable: String = Repo.binary) throws -
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
+    // The text report wraps to COLUMNS when it is set: the tests' runs are at the default, 80.
+    p.environment = ProcessInfo.processInfo.environment.filter { $0.key != "COLUMNS" }
     let out = Pipe()
     let err = Pipe()
     p.standardOutput = out

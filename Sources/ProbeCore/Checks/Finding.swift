@@ -14,6 +14,9 @@ public struct Finding: Sendable, Equatable {
         public var remedy: String?
         public var evidence: [Evidence]
         public var impacts: [Impact]
+        /// Set on a `skip` that is no gap in the answer: the check does not apply to this
+        /// platform ("VT-d and AMD-Vi only"). The text report shows it only at `-v`, as n/a.
+        public var notApplicable: String? = nil
     }
 
     private var box: ValueBox<Fields>

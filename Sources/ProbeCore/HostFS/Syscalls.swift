@@ -20,6 +20,13 @@ enum Syscalls {
     /// block on a FIFO or take a terminal.
     static let openFlags = O_CLOEXEC | O_NONBLOCK | O_NOCTTY
 
+    /// The columns of the terminal `fd` is (TIOCGWINSZ), nil when it is none.
+    static func terminalColumns(_ fd: CInt) -> Int? {
+        var size = winsize()
+        let r = withUnsafeMutablePointer(to: &size) { Glibc.ioctl(fd, UInt(TIOCGWINSZ), $0) }
+        return r == 0 && size.ws_col > 0 ? Int(size.ws_col) : nil
+    }
+
     static func open(_ path: String, _ flags: CInt) throws(Errno) -> CInt {
         try retrying { Glibc.open(path, flags | openFlags) }
     }

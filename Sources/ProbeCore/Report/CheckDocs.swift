@@ -45,6 +45,32 @@ public enum CheckDocs {
         return out.map { $0 + "\n" }.joined()
     }
 
+    /// `vfio-probe --explain ID`: one check in full, wrapped to `width`: what it is for, the
+    /// kernel behaviour it follows (its rationale cites the kernel functions), what it reads, its
+    /// remedy, and the fixtures its examples (which are tests) run on. An alias names it too.
+    public static func explain(_ id: String, width: Int = 80) -> String? {
+        guard let d = CheckRegistry.all.map({ $0.descriptor }).first(where: { $0.id == id || $0.aliases.contains(id) }) else {
+            return nil
+        }
+        var out: [String] = ["\(d.id): \(d.title)", ""]
+        func para(_ label: String, _ text: String) {
+            out += TextLayout.wrap(
+                text, width: width, first: label + String(repeating: " ", count: max(1, 10 - label.count)),
+                rest: String(repeating: " ", count: 10))
+        }
+        para(
+            "Category", d.category.title + (d.decides ? " (it decides a mode)" : " (it only informs: skipping it leaves the verdict whole)")
+        )
+        para("Why", d.rationale)
+        para("Reads", d.looksAt.joined(separator: "; "))
+        para("Fix", d.remedy)
+        if !d.examples.isEmpty {
+            let ex = d.examples.map { e in "\(e.fixture)\(e.device.map { " \($0)" } ?? ""): \(e.status.rawValue)" }
+            para("Examples", ex.joined(separator: "; ") + " (fixture trees in Tests/Fixtures/hosts, run as tests)")
+        }
+        return out.map { $0 + "\n" }.joined()
+    }
+
     /// Markdown: one row per check, the category named on its first row.
     public static func readmeTable() -> String {
         var out = ["| category | id | what it checks |", "|---|---|---|"]

@@ -1,7 +1,18 @@
 /// What a reporter may be told beyond the report: only the text report uses it.
 public struct ReporterOptions: Sendable {
     public var color: Bool
-    public init(color: Bool = false) { self.color = color }
+    /// The width the text report wraps to (nil: unwrapped, `--wide`).
+    public var width: Int?
+    /// `-v`: every check with its evidence.
+    public var verbose: Bool
+    /// `--all`: the chipset functions and bridges too.
+    public var showAll: Bool
+    public init(color: Bool = false, width: Int? = 80, verbose: Bool = false, showAll: Bool = false) {
+        self.color = color
+        self.width = width
+        self.verbose = verbose
+        self.showAll = showAll
+    }
 }
 
 /// A `--format` of the probe's report. The reporters are pure and mostly caseless enums, so the
@@ -43,7 +54,7 @@ public enum Reporters {
 extension TextReporter: Reporter {
     public static var format: String { "text" }
     public static func render(_ report: Report, options: ReporterOptions) -> String {
-        TextReporter(color: options.color).render(report)
+        TextReporter(color: options.color, width: options.width, verbose: options.verbose, showAll: options.showAll).render(report)
     }
 }
 

@@ -1,10 +1,39 @@
-/// The terminal report: sections by category, aligned statuses, a remedy under every non-pass,
-/// the devices, and one verdict line.
+/// The operator's report: a summary line, the host's checks by category, the devices by class
+/// with each one's next steps, and the verdict. Wrapped to a width with hanging indents that keep
+/// the status column and the `→` remedies aligned; commands are never broken.
 public struct TextReporter {
     public var color: Bool
-    public init(color: Bool) { self.color = color }
+    /// The width to wrap to; nil: one line per item (`--wide`).
+    public var width: Int?
+    /// `-v`: every check (passes and notes too, n/a checks), each with the evidence it read.
+    public var verbose = false
+    /// `--all`: also the chipset functions and bridges, which are never assignment candidates.
+    public var showAll = false
+
+    public init(color: Bool, width: Int? = nil, verbose: Bool = false, showAll: Bool = false) {
+        self.color = color
+        self.width = width
+        self.verbose = verbose
+        self.showAll = showAll
+    }
+
+    /// The id column's width: the longest id the report shows (set by `render`).
+    var idColumn = 30
+    /// Where a summary starts after the indent: "PASS  " + the id column + " ".
+    var gutterWidth: Int { 6 + idColumn + 1 }
 
     public func render(_ r: Report) -> String {
+        var me = self
+        let checks = Dictionary(r.checks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let ids = r.findings.lazy.filter { f in
+            if case .device(let a) = f.subject { return me.shownUnderDevice(f, r) && (me.showAll || !Self.isPlumbing(a, r.host)) }
+            return me.shownOnHost(f, checks)
+        }.map(\.checkID.count)
+        me.idColumn = min(ids.max() ?? 20, 30)
+        return me.layOut(r)
+    }
+
+    func layOut(_ r: Report) -> String {
         // One string, appended to: a large host's report is hundreds of kilobytes.
         var out = ""
         out.reserveCapacity(4096 + r.verdict.devices.count * 160)
@@ -12,141 +41,291 @@ public struct TextReporter {
             out += s
             out += "\n"
         }
-        // Text from the host or a tree, made safe for a terminal (Escaping).
         let safe = Escaping.terminal
         let h = r.host
         var about = ["kernel \(safe(h.kernel.release.value ?? "?"))"]
         if let v = h.platform.cpuVendor.value { about.append(v.rawValue) }
         if let hv = h.platform.hypervisor { about.append("guest of \(hv.rawValue)") }
-        line(bold("vfio-probe") + " \(h.root == "/" ? "this host" : safe(h.root)) (\(about.joined(separator: ", ")))")
+        let title = "vfio-probe \(h.root == "/" ? "this host" : safe(h.root)) (\(about.joined(separator: ", ")))"
+        for (i, l) in TextLayout.wrap(title, width: width, first: "", rest: "  ").enumerated() {
+            line(i == 0 ? bold("vfio-probe") + l.dropFirst("vfio-probe".count) : l)
+        }
+        let hidden = r.verdict.devices.filter { !showAll && Self.isPlumbing($0.address, h) }.map(\.address)
+        if let summary = summary(r, hidden: hidden.count) {
+            for l in TextLayout.wrap(summary, width: width, first: "", rest: "  ") { line(l) }
+        }
 
-        let hostFindings = r.hostFindings
-        let categories = Dictionary(r.checks.map { ($0.id, $0.category) }, uniquingKeysWith: { a, _ in a })
+        let categories = Dictionary(r.checks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for cat in Category.allCases where cat != .device {
-            let fs = hostFindings.filter { (categories[$0.checkID] ?? .platform) == cat }
+            let fs = r.hostFindings.filter { (categories[$0.checkID]?.category ?? .platform) == cat && shownOnHost($0, categories) }
             if fs.isEmpty { continue }
             line("")
             line(bold(cat.title))
-            for f in fs { lines(f, into: &out) }
+            block(fs, indent: "  ", into: &out)
         }
 
+        let hiddenSet = Set(hidden)
+        let shownDevices = r.verdict.devices.filter { !hiddenSet.contains($0.address) }
         if !r.verdict.devices.isEmpty || !h.missing.isEmpty {
-            line("")
-            line(bold("Devices"))
-            // The findings shown under each device, grouped once (filtering them per device would be
-            // quadratic on a large host): all of them for --device, otherwise what is not a plain
-            // pass or note, and the live walks.
-            var byDevice: [PCIAddress: [Int]] = [:]
-            for (i, f) in r.findings.enumerated() {
-                guard case .device(let a) = f.subject, shown(f, r) else { continue }
-                byDevice[a, default: []].append(i)
+            // The findings under each device, grouped once (filtering them per device would be
+            // quadratic on a large host).
+            var byDevice: [PCIAddress: [Finding]] = [:]
+            for f in r.findings {
+                guard case .device(let a) = f.subject, !hiddenSet.contains(a), shownUnderDevice(f, r) else { continue }
+                byDevice[a, default: []].append(f)
             }
-            for dv in r.verdict.devices { device(dv, of: r, findings: byDevice, into: &out) }
-            for m in h.missing { line("  \(bold(m.description))  " + paint("no such PCI device", .red)) }
+            for kind in DeviceKind.allCases {
+                let ds = shownDevices.filter { d in h.device(d.address).map { DeviceKind($0) } == kind }
+                if ds.isEmpty { continue }
+                line("")
+                line(bold(kind.title))
+                for dv in ds { device(dv, of: r, findings: byDevice[dv.address] ?? [], into: &out) }
+            }
+            if !h.missing.isEmpty {
+                line("")
+                line(bold("Not found"))
+                for m in h.missing { line("  \(bold(m.description))  " + paint("no such PCI device", .red)) }
+            }
+            if !hidden.isEmpty {
+                line("")
+                let n = hidden.count
+                for l in TextLayout.wrap(
+                    "\(n) chipset function\(n == 1 ? "" : "s") and bridge\(n == 1 ? "" : "s") not listed: never assignment candidates (--all lists them).",
+                    width: width, first: "", rest: "")
+                {
+                    line(l)
+                }
+            }
         }
-
-        let v = r.verdict
-        line("")
-        let label: String
-        switch v.statedMode {
-        case .vfio?: label = paint("VFIO", .green)
-        case .unsafeInterrupts?: label = paint("UNSAFE INTERRUPTS ONLY", .yellow)
-        case .noiommu?: label = paint("NO-IOMMU ONLY", .yellow)
-        case .unusable?: label = paint("NONE", .red)
-        case nil: label = paint(v.answer == .partial ? "PARTIAL" : "UNKNOWN", .yellow)
-        }
-        line(bold("Verdict: ") + label + " — " + safe(v.summary))
-        if !v.undecided.isEmpty {
-            line("Could not be read:")
-            for u in v.undecided { line("  - \(safe(u))") }
-        }
-        if !v.actions.isEmpty {
-            line("Actions:")
-            for (i, a) in v.actions.enumerated() { line("  \(i + 1). \(safe(a))") }
-        }
-        for d in v.disagreements { line(paint("Live disagrees: ", .yellow) + safe(d)) }
-        if let u = v.upgrade {
-            line("For \(u.mode.title):")
-            for a in u.actions { line("  - \(safe(a))") }
-        }
+        verdict(r.verdict, into: &out)
         return out
     }
 
-    func shown(_ f: Finding, _ r: Report) -> Bool {
-        if r.deviceScoped { return true }
+    /// "2 of 6 functions ready for safe VFIO; 1 bindable; 3 blocked (3 chipset or bridges)".
+    func summary(_ r: Report, hidden: Int) -> String? {
+        let ds = r.verdict.devices
+        guard !ds.isEmpty else { return nil }
+        let ready = ds.filter { $0.readiness == .ready }
+        let bindable = ds.filter { $0.readiness == .bindable }.count
+        let blocked = ds.filter { $0.readiness == .blocked }.count
+        let unknown = ds.filter { $0.readiness == .unknown }.count
+        let modes = Set(ready.map(\.mode))
+        let mode = modes.count == 1 ? modes.first! : r.verdict.mode
+        let plumbing = ds.filter { $0.readiness == .blocked && Self.isPlumbing($0.address, r.host) }.count
+        var s = "\(ready.count) of \(ds.count) function\(ds.count == 1 ? "" : "s") ready for \(Self.shortTitle(mode))"
+        s += "; \(bindable) bindable; \(blocked) blocked"
+        if plumbing > 0 { s += " (\(plumbing) chipset or bridge\(plumbing == 1 ? "" : "s"))" }
+        if unknown > 0 { s += "; \(unknown) unknown" }
+        return s
+    }
+
+    static func shortTitle(_ m: Mode) -> String {
+        switch m {
+        case .vfio: "safe VFIO"
+        case .unsafeInterrupts: "VFIO without interrupt isolation"
+        case .noiommu: "no-IOMMU mode"
+        case .unusable: "VFIO"
+        }
+    }
+
+    /// Chipset functions and bridges: the host's plumbing, never assigned.
+    static func isPlumbing(_ a: PCIAddress, _ h: Host) -> Bool {
+        guard let d = h.device(a) else { return false }
+        return d.isBridge || ChipsetCheck.role(d, h) != nil
+    }
+
+    /// Default: what decides the verdict (a deciding check's finding) and every warning or
+    /// failure; `-v`: everything. A check that does not apply here shows only at `-v`.
+    func shownOnHost(_ f: Finding, _ checks: [String: CheckDescriptor]) -> Bool {
+        if verbose { return true }
+        if f.notApplicable != nil { return false }
+        switch f.status {
+        case .warn, .fail, .skip: return true
+        case .pass: return checks[f.checkID]?.decides ?? true
+        case .info: return f.isLiveProof
+        }
+    }
+
+    func shownUnderDevice(_ f: Finding, _ r: Report) -> Bool {
+        if verbose || r.deviceScoped { return f.notApplicable == nil || verbose }
+        if f.notApplicable != nil { return false }
         switch f.status {
         case .pass, .info: return r.live?.notRun == nil && f.isLiveProof  // no live findings when the walks did not run
         case .warn, .fail, .skip: return true
         }
     }
 
-    /// A device's line, its findings worth showing, and why it is not ready.
-    func device(_ dv: DeviceVerdict, of r: Report, findings byDevice: [PCIAddress: [Int]], into out: inout String) {
-        guard let d = r.host.device(dv.address) else { return }
-        out += "  "
-        out += bold(d.bdf)
-        out += "  "
-        d.appendDisplayName(to: &out)
-        out += "  ["
-        out += Escaping.terminal(d.driver ?? "no driver")
-        out += "]  "
-        // Its interfaces and disks, as dpdk-devbind shows them, and whether the host runs on it.
-        let names = r.host.use.names(of: d.address)
-        if !names.isEmpty {
-            out += Escaping.terminal(names.joined(separator: ","))
-            out += "  "
+    /// Findings of one heading: each one's lines, a remedy several share printed once, under
+    /// the last of them, naming the others.
+    func block(_ fs: [Finding], indent: String, into out: inout String) {
+        var sharing: [String: [String]] = [:]
+        for f in fs { if let rem = remedy(f) { sharing[rem, default: []].append(f.checkID) } }
+        var printed: [String: Int] = [:]
+        for f in fs {
+            guard let rem = remedy(f) else {
+                lines(f, remedy: nil, indent: indent, into: &out)
+                continue
+            }
+            let ids = sharing[rem] ?? []
+            printed[rem, default: 0] += 1
+            let last = printed[rem] == ids.count
+            let others = Array(Set(ids.filter { $0 != f.checkID })).sorted()
+            lines(
+                f, remedy: last ? (others.isEmpty ? rem : "(also for \(others.joined(separator: ", "))) " + rem) : nil, indent: indent,
+                into: &out)
         }
-        if !r.host.hostUse(of: d.address).isEmpty { out += "*in use by the host*  " }
-        if let g = d.iommuGroup {
-            out += "group "
-            out += String(g)
-        } else {
-            out += "no group"
+    }
+
+    /// The remedy a finding shows: not for a pass or a note, and none that only says there is
+    /// nothing to do.
+    func remedy(_ f: Finding) -> String? {
+        guard let r = f.remedy, f.status == .warn || f.status == .fail else { return nil }
+        if r.hasPrefix("None: ") || r.hasPrefix("Nothing to do") { return nil }
+        return r
+    }
+
+    /// A finding's lines: status, id and summary (continued at the summary's column); its
+    /// detail, evidence (at -v) and remedy under them, at the id's column.
+    func lines(_ f: Finding, remedy: String?, indent: String, into out: inout String) {
+        let gutter = indent + String(repeating: " ", count: gutterWidth)
+        let under = indent + "      "
+        let statusText = f.notApplicable != nil ? "n/a " : f.status.rawValue.uppercased()
+        let head = indent + statusText + "  " + pad(Escaping.terminal(f.checkID), idColumn) + " "
+        let summary = f.notApplicable.map { "\($0): " + f.summary } ?? f.summary
+        let wrapped = TextLayout.wrap(Escaping.terminal(summary), width: width, first: head, rest: gutter)
+        for (i, l) in wrapped.enumerated() {
+            if i == 0 {
+                out += indent
+                out += f.notApplicable != nil ? paint("n/a ", .grey) : status(f.status)
+                out += l.dropFirst(indent.count + 4)
+            } else {
+                out += l
+            }
+            out += "\n"
         }
-        out += "  → "
-        out += dv.mode.rawValue
-        out += " "
-        out += readiness(dv.readiness)
-        out += "\n"
-        for i in byDevice[d.address] ?? [] { lines(r.findings[i], indent: "    ", into: &out) }
-        if dv.readiness != .ready {
-            for reason in r.deviceScoped ? dv.reasons : dv.deviceReasons {
-                out += "      "
-                if color {
-                    out += dim("because \(Escaping.terminal(reason))")
-                } else {
-                    out += "because "
-                    out += Escaping.terminal(reason)
+        if let d = f.detail {
+            for para in d.split(separator: "\n") {
+                for l in TextLayout.wrap(Escaping.terminal(String(para)), width: width, first: under, rest: under) {
+                    out += dim(l)
+                    out += "\n"
                 }
+            }
+        }
+        if verbose {
+            for e in f.evidence {
+                for l in TextLayout.wrap(
+                    "\(Escaping.terminal(e.path)): \(Escaping.terminal(e.value))", width: width, first: under + "read ",
+                    rest: under + "     ")
+                {
+                    out += dim(l)
+                    out += "\n"
+                }
+            }
+        }
+        if let remedy {
+            for l in TextLayout.wrap(Escaping.terminal(remedy), width: width, first: under + "→ ", rest: under + "  ") {
+                out += l
                 out += "\n"
             }
         }
     }
 
-    /// A finding's lines: status, id and summary; its detail and (unless it passed) its remedy
-    /// under them, aligned.
-    func lines(_ f: Finding, indent: String = "  ", into out: inout String) {
-        let gutter = indent + String(repeating: " ", count: 37)
-        out += indent
-        out += status(f.status)
-        out += "  "
-        out += pad(Escaping.terminal(f.checkID), 30)
-        out += " "
-        out += Escaping.terminal(f.summary)
-        out += "\n"
-        if let d = f.detail {
-            for l in d.split(separator: "\n") {
-                out += gutter
-                out += dim(Escaping.terminal(String(l)))
+    /// A device: its line, its findings, and when it is not ready, why and the numbered steps.
+    func device(_ dv: DeviceVerdict, of r: Report, findings: [Finding], into out: inout String) {
+        guard let d = r.host.device(dv.address) else { return }
+        var parts = [d.displayName, "[\(d.driver ?? "no driver")]"]
+        // Its interfaces and disks, as dpdk-devbind shows them, and whether the host runs on it.
+        let names = r.host.use.names(of: d.address)
+        if !names.isEmpty { parts.append(names.joined(separator: ",")) }
+        if !r.host.hostUse(of: d.address).isEmpty { parts.append("*in use by the host*") }
+        parts.append(d.iommuGroup.map { "group \($0)" } ?? "no group")
+        let tail = "→ \(dv.mode.rawValue) \(dv.readiness.rawValue.uppercased())"
+        let text = Escaping.terminal(parts.joined(separator: "  ")) + "  " + tail
+        let head = "  " + d.bdf + "  "
+        let wrapped = TextLayout.wrap(text, width: width, first: head, rest: String(repeating: " ", count: head.count))
+        for (i, var l) in wrapped.enumerated() {
+            if i == 0 { l = "  " + bold(d.bdf) + l.dropFirst(2 + d.bdf.count) }
+            if i == wrapped.count - 1, l.hasSuffix(tail) { l = l.dropLast(tail.count) + "→ \(dv.mode.rawValue) " + readiness(dv.readiness) }
+            out += l
+            out += "\n"
+        }
+        block(findings, indent: "    ", into: &out)
+        guard dv.readiness != .ready else { return }
+        for reason in r.deviceScoped ? dv.reasons : dv.deviceReasons {
+            for l in TextLayout.wrap(Escaping.terminal(reason), width: width, first: "      because ", rest: "              ") {
+                out += dim(l)
                 out += "\n"
             }
         }
-        if let remedy = f.remedy, f.status != .pass {
-            out += gutter
-            out += "→ "
-            out += Escaping.terminal(remedy)
+        if !dv.actions.isEmpty {
+            out += "      next:\n"
+            steps(dv.actions, indent: "        ", into: &out)
+        }
+    }
+
+    /// Numbered steps: commands unbroken, instructions wrapped under their number.
+    func steps(_ actions: [String], indent: String, into out: inout String) {
+        for (i, a) in actions.enumerated() {
+            let prefix = indent + "\(i + 1). "
+            let rest = String(repeating: " ", count: prefix.count)
+            let text = Escaping.terminal(a)
+            let ls =
+                TextLayout.isCommand(a)
+                ? TextLayout.command(text, width: width, prefix: prefix, indent: rest)
+                : TextLayout.wrap(text, width: width, first: prefix, rest: rest)
+            for l in ls {
+                out += l
+                out += "\n"
+            }
+        }
+    }
+
+    func verdict(_ v: Verdict, into out: inout String) {
+        let safe = Escaping.terminal
+        out += "\n"
+        let label: String
+        switch v.statedMode {
+        case .vfio?: label = "VFIO"
+        case .unsafeInterrupts?: label = "UNSAFE INTERRUPTS ONLY"
+        case .noiommu?: label = "NO-IOMMU ONLY"
+        case .unusable?: label = "NONE"
+        case nil: label = v.answer == .partial ? "PARTIAL" : "UNKNOWN"
+        }
+        let colour: Colour =
+            switch v.statedMode {
+            case .vfio?: .green
+            case .unusable?: .red
+            default: .yellow
+            }
+        let text = "Verdict: \(label) — \(safe(v.summary))"
+        for (i, l) in TextLayout.wrap(text, width: width, first: "", rest: "  ").enumerated() {
+            out += i == 0 ? bold("Verdict: ") + paint(label, colour) + l.dropFirst("Verdict: ".count + label.count) : l
             out += "\n"
         }
+        func list(_ heading: String, _ items: [String], numbered: Bool) {
+            guard !items.isEmpty else { return }
+            out += heading
+            out += "\n"
+            if numbered {
+                steps(items, indent: "  ", into: &out)
+            } else {
+                for item in items {
+                    for l in TextLayout.wrap(safe(item), width: width, first: "  - ", rest: "    ") {
+                        out += l
+                        out += "\n"
+                    }
+                }
+            }
+        }
+        list("Could not be read:", v.undecided, numbered: false)
+        list("Actions:", v.actions, numbered: true)
+        for d in v.disagreements {
+            for (i, l) in TextLayout.wrap(safe(d), width: width, first: "Live disagrees: ", rest: "  ").enumerated() {
+                out += i == 0 ? paint("Live disagrees: ", .yellow) + l.dropFirst("Live disagrees: ".count) : l
+                out += "\n"
+            }
+        }
+        if let u = v.upgrade { list("For \(u.mode.title):", u.actions, numbered: true) }
     }
 
     enum Colour: String { case red = "31", green = "32", yellow = "33", blue = "34", grey = "90" }
@@ -172,4 +351,27 @@ public struct TextReporter {
     public func bold(_ s: String) -> String { color ? "\u{1b}[1m\(s)\u{1b}[0m" : s }
     func dim(_ s: String) -> String { color ? "\u{1b}[2m\(s)\u{1b}[0m" : s }
     func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+}
+
+/// The headings devices are listed under, as dpdk-devbind groups them.
+enum DeviceKind: CaseIterable {
+    case network, storage, display, other
+
+    init(_ d: PCIDevice) {
+        switch d.baseClass {
+        case 0x02: self = .network
+        case 0x01: self = .storage
+        case 0x03: self = .display
+        default: self = .other
+        }
+    }
+
+    var title: String {
+        switch self {
+        case .network: "Network devices"
+        case .storage: "Storage devices"
+        case .display: "Display devices"
+        case .other: "Other devices"
+        }
+    }
 }

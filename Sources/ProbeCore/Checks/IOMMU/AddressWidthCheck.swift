@@ -26,11 +26,12 @@ public struct AddressWidthCheck: Check {
         }
         guard let width = m.width else {
             if host.units.isEmpty { return [] }
-            return [
-                skipped(
-                    "the address width is read from VT-d capability registers or a live walk's IOVA ranges; this host's IOMMU is \(host.units.map(\.kind.rawValue).joined(separator: ", "))"
-                )
-            ]
+            var f = skipped(
+                "the address width is read from VT-d capability registers or a live walk's IOVA ranges; this host's IOMMU is \(host.units.map(\.kind.rawValue).joined(separator: ", "))"
+            )
+            // No VT-d unit: not a gap to be filled by root or a live walk.
+            if !host.units.contains(where: { $0.kind == .intel }) { f.notApplicable = "VT-d only without a live walk" }
+            return [f]
         }
         var evidence = host.units.compactMap { u in
             u.addressWidth.map { Evidence("/sys/class/iommu/\(u.name)/intel-iommu/cap", "0x\(hex(u.intelCap ?? 0, 1)) (MGAW \($0) bits)") }

@@ -23,12 +23,12 @@ public struct ScalableModeCheck: Check {
         if states.isEmpty {
             let kinds = Set(units.map(\.kind.rawValue)).sorted().joined(separator: ", ")
             let arm = units.contains { $0.kind == .arm }
-            return [
-                skipped(
-                    "PASID support is read from VT-d ecap and AMD-Vi EFR; this host's IOMMU is \(kinds)"
-                        + (arm ? " (an SMMUv3's SSID width is in SMMU_IDR1, which sysfs does not show)" : "")
-                        + rootComplexes(host))
-            ]
+            var f = skipped(
+                "PASID support is read from VT-d ecap and AMD-Vi EFR; this host's IOMMU is \(kinds)"
+                    + (arm ? " (an SMMUv3's SSID width is in SMMU_IDR1, which sysfs does not show)" : "")
+                    + rootComplexes(host))
+            f.notApplicable = "VT-d and AMD-Vi only"
+            return [f]
         }
         // Units that say the same thing share one finding.
         var order: [String] = []

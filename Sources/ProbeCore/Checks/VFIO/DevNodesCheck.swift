@@ -43,7 +43,7 @@ public struct DevNodesCheck: Check {
                             .blocks(
                                 $0, "/dev/vfio/vfio is missing",
                                 fix: [
-                                    "mount devtmpfs on /dev, or pass /dev/vfio into the container (docker run --device /dev/vfio/vfio --device /dev/vfio/GROUP)"
+                                    "mount -t devtmpfs devtmpfs /dev  # in a container instead: docker run --device /dev/vfio/vfio --device /dev/vfio/GROUP"
                                 ])
                         }))
             } else {
@@ -71,7 +71,7 @@ public struct DevNodesCheck: Check {
                             impacts: Impact.blocks(
                                 modes, "/dev/vfio/\(name) is missing",
                                 fix: [
-                                    "pass /dev/vfio/\(name) into the container (docker run --device /dev/vfio/\(name)), or mount devtmpfs on /dev"
+                                    "mount -t devtmpfs devtmpfs /dev  # in a container instead: docker run --device /dev/vfio/\(name)"
                                 ])))
                 }
                 continue

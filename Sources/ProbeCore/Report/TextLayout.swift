@@ -1,0 +1,70 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Lines for a terminal of a given width: words wrapped under a hanging indent, commands never
+/// broken. Widths count characters (the report's text is escaped to printable characters first).
+public enum TextLayout {
+    /// The width the report is wrapped to: `COLUMNS` when it is a number of at least 40, else the
+    /// terminal's when standard output is one (`ttyColumns`), else 80.
+    public static func width(columns: String?, ttyColumns: Int?) -> Int {
+        if let c = columns.flatMap({ Int($0) }), c >= 40 { return c }
+        if let t = ttyColumns, t >= 40 { return t }
+        return 80
+    }
+
+    /// `width(columns:ttyColumns:)` of this process: its `COLUMNS`, and its standard output's
+    /// terminal.
+    public static func currentWidth() -> Int {
+        width(columns: getenv("COLUMNS").map { String(cString: $0) }, ttyColumns: Syscalls.terminalColumns(1))
+    }
+
+    /// `text` wrapped to `width` (nil: not wrapped), its first line after `first`, the others
+    /// after `rest`. Words are never split: one longer than the room stands alone on its line.
+    public static func wrap(_ text: String, width: Int?, first: String, rest: String) -> [String] {
+        guard let width, first.count + text.count > width else { return [first + text] }
+        var lines: [String] = []
+        var line = first
+        var empty = true
+        // Runs of spaces are kept inside a line ("name  [driver]") and dropped at a break.
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            let room = width - line.count - (empty ? 0 : 1)
+            // A word too long for the room beside the first line's prefix ("FAIL  id") starts
+            // the next line, alone when it is longer than any line.
+            let besidePrefix = empty && lines.isEmpty && line.contains { $0 != " " }
+            if (!empty || besidePrefix) && word.count > room {
+                while line.last == " " { line.removeLast() }
+                lines.append(line)
+                line = rest
+                empty = true
+            }
+            if empty && word.isEmpty && line.count == rest.count && !lines.isEmpty { continue }
+            if !empty { line += " " }
+            line += word
+            empty = false
+        }
+        lines.append(line)
+        return lines
+    }
+
+    /// A command under `prefix` ("  1. "): on the prefix's line when it fits, else alone on the
+    /// next line, after `indent`, unbroken, so that it can be copied as it is.
+    public static func command(_ command: String, width: Int?, prefix: String, indent: String) -> [String] {
+        guard let width, prefix.count + command.count > width else { return [prefix + command] }
+        let bare = prefix.reversed().drop { $0 == " " }
+        return [String(bare.reversed()), indent + command]
+    }
+
+    /// Whether an action is a shell command (run as written) rather than an instruction in words:
+    /// its first word is a program the remedies use, or it sets a sysfs or module file with echo.
+    public static func isCommand(_ action: String) -> Bool {
+        guard let word = action.split(separator: " ", maxSplits: 1).first else { return false }
+        return commands.contains(String(word)) || action.hasPrefix("#")
+    }
+
+    static let commands: Set<String> = [
+        "echo", "printf", "modprobe", "udevadm", "systemctl", "sysctl", "update-grub", "grub2-mkconfig", "grubby",
+        "kernel-install", "update-initramfs", "dracut", "mkinitcpio", "setpci", "mount", "chmod", "chown", "chgrp", "ln",
+        "mkdir", "install", "tee", "cat", "sed", "prlimit", "rmmod", "sh", "bash", "setcap", "usermod",
+    ]
+}

@@ -109,10 +109,7 @@ struct ReadmeExampleTests {
         var args = parts[0].split(separator: " ").map(String.init)
         guard args.first == "vfio-probe" else { return "" }
         args.removeFirst()
-        let cwd = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(Repo.root)
-        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
-        let out = try runBinary(args).stdout
+        let out = try runBinary(args, in: Repo.root).stdout
         let shown = "$ " + parts[0] + "\n"
         guard parts.count == 2 else { return shown + out }
         let wanted = parts[1].split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -6,6 +6,39 @@ import Testing
 /// What the next boot will do (issue 16, part 5): the configured command lines against
 /// /proc/cmdline, and the remedy in this host's own boot-loader tool.
 @Suite struct NextBootTests {
+    /// Every remedy that changes the command line names this host's own tool (grubby on the
+    /// Fedora family and BLS hosts, kernel-install for /etc/kernel/cmdline, the family's GRUB
+    /// regeneration otherwise), and the command forms parse as shell.
+    @Test func kernelParameterRemediesUseTheHostsBootLoader() throws {
+        let fedora = BootConfig(family: .fedora)
+        #expect(
+            Actions.kernelParameter(add: "intel_iommu=on", boot: fedora) == "grubby --update-kernel=ALL --args=\"intel_iommu=on\" && reboot"
+        )
+        #expect(
+            Actions.kernelParameter(replace: "intel_iommu=off", with: "intel_iommu=on", boot: fedora)
+                == "grubby --update-kernel=ALL --remove-args=\"intel_iommu=off\" --args=\"intel_iommu=on\" && reboot")
+        #expect(Actions.kernelParameter(remove: "intremap=off", boot: BootConfig(family: .debian)).contains("run update-grub, and reboot"))
+        #expect(
+            Actions.kernelParameter(add: "iommu=pt", boot: BootConfig(family: .suse)).contains("grub2-mkconfig -o /boot/grub2/grub.cfg"))
+        #expect(Actions.kernelParameter(add: "iommu=pt", boot: BootConfig(family: .arch)).contains("grub-mkconfig -o /boot/grub/grub.cfg"))
+        let uki = BootConfig(
+            family: .debian, sources: [.init(kind: .kernelCmdline, path: "/etc/kernel/cmdline", commandLine: KernelCommandLine("quiet"))])
+        #expect(Actions.kernelParameter(add: "intel_iommu=on", boot: uki).contains("/etc/kernel/cmdline, run kernel-install add"))
+        // Unknown: both GRUB regenerations named, nothing assumed.
+        #expect(Actions.kernelParameter(add: "intel_iommu=on").contains("update-grub (or grub2-mkconfig -o /boot/grub2/grub.cfg)"))
+        for c in [Actions.kernelParameter(add: "a=b", boot: fedora), Actions.kernelParameter(remove: "a=b", boot: fedora)] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-n", "-c", c]
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0, "sh -n: \(c)")
+        }
+        // On the fixtures: the Fedora host's remedies say grubby.
+        let report = try probe(.nextBootFedora)
+        #expect(report.host.boot.family == .fedora)
+    }
+
     /// grub-mkconfig sources /etc/default/grub as shell: quotes removed, $VAR and ${VAR}
     /// expanded from what was assigned before, comments and other shell not run.
     @Test func grubDefaultsAreReadAsTheShellWould() {

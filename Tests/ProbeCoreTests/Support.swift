@@ -47,10 +47,15 @@ func probe(root: String, devices: [String] = [], only: [String] = []) throws -> 
 }
 
 /// Runs the vfio-probe binary (or `executable`); returns its exit status and standard output.
-func runBinary(_ arguments: [String], executable: String = Repo.binary) throws -> (status: Int32, stdout: String, stderr: String) {
+func runBinary(
+    _ arguments: [String], executable: String = Repo.binary, in directory: String? = nil
+) throws -> (
+    status: Int32, stdout: String, stderr: String
+) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
+    if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
     // The text report wraps to COLUMNS when it is set: the tests' runs are at the default, 80.
     p.environment = ProcessInfo.processInfo.environment.filter { $0.key != "COLUMNS" }
     let out = Pipe()

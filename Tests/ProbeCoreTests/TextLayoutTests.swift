@@ -120,8 +120,9 @@ struct TextLayoutTests {
             return String(decoding: data, as: UTF8.self)
         }
         defer { _ = try? run(["kill-server"]) }
-        // Colour is on (auto: a terminal); capture-pane without -e leaves it out.
-        let command = "env -u COLUMNS \(Repo.binary) --root \(root) --no-live; tmux -L \(socket) wait-for -S done; sleep 30"
+        // Colour is on (auto: a terminal); capture-pane without -e leaves it out. The pane stays
+        // (read) until kill-server, so that it can be captured.
+        let command = "env -u COLUMNS \(Repo.binary) --root \(root) --no-live; tmux -L \(socket) wait-for -S done; read hold"
         _ = try run(["new-session", "-d", "-x", "80", "-y", "200", command])
         _ = try run(["wait-for", "done"])
         let pane = try run(["capture-pane", "-p", "-S", "-", "-E", "-"])

@@ -1,13 +1,41 @@
 /// Exact commands and configuration lines for remedies and actions.
 public enum Actions {
-    public static func kernelParameter(add p: String) -> String {
-        "add \"\(p)\" to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub (or grub2-mkconfig -o /boot/grub2/grub.cfg), and reboot"
+    /// A kernel parameter added, removed or replaced at the next boot, with this host's boot
+    /// loader tool: grubby on Fedora and RHEL, kernel-install where /etc/kernel/cmdline holds the
+    /// command line (systemd-boot, UKIs), else GRUB's /etc/default/grub and the family's
+    /// regeneration command. An unknown host gets the GRUB text naming both regenerations.
+    public static func kernelParameter(add p: String, boot: BootConfig = BootConfig()) -> String {
+        edit(boot, grubby: "--args=\"\(p)\"", words: "add \"\(p)\" to", grub: "GRUB_CMDLINE_LINUX in /etc/default/grub")
     }
-    public static func kernelParameter(replace old: String, with new: String) -> String {
-        "replace \"\(old)\" with \"\(new)\" on the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub), run update-grub, and reboot"
+    public static func kernelParameter(replace old: String, with new: String, boot: BootConfig = BootConfig()) -> String {
+        edit(
+            boot, grubby: "--remove-args=\"\(old)\" --args=\"\(new)\"", words: "replace \"\(old)\" with \"\(new)\" on",
+            grub: "the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub)")
     }
-    public static func kernelParameter(remove p: String) -> String {
-        "remove \"\(p)\" from the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub), run update-grub, and reboot"
+    public static func kernelParameter(remove p: String, boot: BootConfig = BootConfig()) -> String {
+        edit(
+            boot, grubby: "--remove-args=\"\(p)\"", words: "remove \"\(p)\" from",
+            grub: "the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub)")
+    }
+
+    static func edit(_ boot: BootConfig, grubby: String, words: String, grub: String) -> String {
+        if boot.family == .fedora || boot.sources.contains(where: { $0.kind == .blsEntry }) && boot.family == nil {
+            return "grubby --update-kernel=ALL \(grubby) && reboot"
+        }
+        if boot.sources.contains(where: { $0.kind == .kernelCmdline }) {
+            return "\(words) /etc/kernel/cmdline, run kernel-install add \"$(uname -r)\" \"/lib/modules/$(uname -r)/vmlinuz\", and reboot"
+        }
+        return "\(words) \(grub), run \(grubRegenerate(boot.family)), and reboot"
+    }
+
+    /// What writes GRUB's grub.cfg from /etc/default/grub on this family.
+    static func grubRegenerate(_ family: BootConfig.Family?) -> String {
+        switch family {
+        case .debian: "update-grub"
+        case .suse, .fedora: "grub2-mkconfig -o /boot/grub2/grub.cfg"
+        case .arch: "grub-mkconfig -o /boot/grub/grub.cfg"
+        case nil: "update-grub (or grub2-mkconfig -o /boot/grub2/grub.cfg)"
+        }
     }
     public static let loadVFIO = "modprobe vfio-pci"
 

@@ -61,8 +61,8 @@ extension Host {
         let vendor = iommuVendor
         if let missing = missingIOMMUDriver { return "use a kernel built with \(missing)" }
         if let off = iommuDisablingParameter {
-            if off == "intel_iommu=off" { return Actions.kernelParameter(replace: off, with: "intel_iommu=on") }
-            return Actions.kernelParameter(remove: off)
+            if off == "intel_iommu=off" { return Actions.kernelParameter(replace: off, with: "intel_iommu=on", boot: boot) }
+            return Actions.kernelParameter(remove: off, boot: boot)
         }
         switch vendor {
         case .amd?:
@@ -72,7 +72,7 @@ extension Host {
             return
                 "use firmware whose IORT describes an SMMU for the device (an IORT with only an ITS group means there is none); iommu.passthrough=0 does not create one"
         case .virtio?: return "make sure the kernel has CONFIG_VIRTIO_IOMMU and the virtio-iommu device is bound to virtio_iommu"
-        default: return Actions.kernelParameter(add: "intel_iommu=on")
+        default: return Actions.kernelParameter(add: "intel_iommu=on", boot: boot)
         }
     }
 

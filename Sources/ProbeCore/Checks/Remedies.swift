@@ -3,7 +3,7 @@ extension Actions {
     public enum Remedy {
         /// Access to the /dev/vfio nodes (vfio.dev-nodes).
         public static let devNodes =
-            "Run as root, or give the service user the nodes (udev: SUBSYSTEM==\"vfio\", OWNER=\"dpdk\", MODE=\"0660\")."
+            "Run as root, or give the service's user the nodes with a udev rule (SERVICE_USER: the user the service runs as): printf 'SUBSYSTEM==\"vfio\", OWNER=\"SERVICE_USER\", MODE=\"0660\"\\n' > /etc/udev/rules.d/90-vfio.rules && udevadm control --reload && udevadm trigger --subsystem-match=vfio"
         /// A group that is not viable: its companions (device.group-viability).
         public static let groupViability =
             "Bind every companion in the group to vfio-pci (or unbind it); companions cannot be split off without ACS in the hardware."
@@ -20,7 +20,7 @@ extension Actions {
         public static let deviceDriver = "Bind the function to vfio-pci through driver_override (the actions list the exact commands)."
         /// RLIMIT_MEMLOCK, which pinned DMA memory is charged to (process.memlock).
         public static let memlock =
-            "Raise it for the service: systemd LimitMEMLOCK=infinity; a shell: ulimit -l unlimited; PAM: \"dpdk - memlock unlimited\" in /etc/security/limits.conf."
+            "Raise it where the service starts: in its systemd unit, LimitMEMLOCK=infinity under [Service] (then systemctl daemon-reload and restart it); for a login session, \"SERVICE_USER - memlock unlimited\" in /etc/security/limits.conf (SERVICE_USER: the user it runs as). A process without CAP_SYS_RESOURCE cannot raise its own hard limit (ulimit -l only lowers it)."
         /// vfio_iommu_type1.dma_entry_limit (vfio.dma-entry-limit).
         public static let dmaEntryLimit =
             "Use hugepages, or raise it: echo 1048576 > /sys/module/vfio_iommu_type1/parameters/dma_entry_limit (or vfio_iommu_type1.dma_entry_limit= on the command line)."

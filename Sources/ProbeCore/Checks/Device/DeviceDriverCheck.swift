@@ -20,9 +20,9 @@ public struct DeviceDriverCheck: Check {
         ])
 
     /// vfio_pci.disable_denylist is read-only at run time (0444): set at load, or on the command line.
-    static func disableDenylist(builtIn: Bool) -> String {
+    static func disableDenylist(builtIn: Bool, boot: BootConfig = BootConfig()) -> String {
         builtIn
-            ? Actions.kernelParameter(add: "vfio_pci.disable_denylist=1")
+            ? Actions.kernelParameter(add: "vfio_pci.disable_denylist=1", boot: boot)
             : "echo \"options vfio-pci disable_denylist=1\" > /etc/modprobe.d/vfio-denylist.conf && modprobe -r vfio_pci && modprobe vfio_pci  # reloading unbinds every device on vfio-pci"
     }
 
@@ -63,7 +63,7 @@ public struct DeviceDriverCheck: Check {
                 KernelCommandLine.bool(context.host.modules.parameter("vfio_pci", "disable_denylist").value) != true
             {
                 let builtIn = context.host.modules.state("vfio_pci") == .builtIn
-                let fix = Self.disableDenylist(builtIn: builtIn)
+                let fix = Self.disableDenylist(builtIn: builtIn, boot: context.host.boot)
                 let why =
                     "\(d.bdf) (8086:\(hex(d.deviceID, 4))) is on vfio-pci's denylist (QAT, DSA and IAX have errata that may be exploitable by untrusted users): vfio_pci_probe refuses it with EINVAL"
                 let impacts =

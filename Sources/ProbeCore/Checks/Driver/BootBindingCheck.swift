@@ -231,7 +231,7 @@ public struct BootBindingCheck: Check {
                 }
                 let fix =
                     stub.onCommandLine
-                    ? Actions.kernelParameter(remove: "pci-stub.ids=\(stub.value)") : "delete \(stub.source)"
+                    ? Actions.kernelParameter(remove: "pci-stub.ids=\(stub.value)", boot: host.boot) : "delete \(stub.source)"
                 // What takes it once pci-stub does not.
                 var without = s
                 without.stub = nil

@@ -88,7 +88,7 @@ public struct InterruptRemappingCheck: Check {
         if host.platform.cpuVendor.value != .arm, host.kernel.config.value?.isEnabled("CONFIG_IRQ_REMAP") == false {
             return "use a kernel built with CONFIG_IRQ_REMAP"
         }
-        if let off = host.remappingOffOnCommandLine { return Actions.kernelParameter(remove: off) }
+        if let off = host.remappingOffOnCommandLine { return Actions.kernelParameter(remove: off, boot: host.boot) }
         if cause.contains("GICv2m") {
             return "use a platform whose MSI controller is a GICv3 ITS (or give the VM one: QEMU -machine virt,gic-version=3,its=on)"
         }

@@ -41,7 +41,7 @@ public struct CommandLineCheck: Check {
             host.iommuActive == false, (host.firmware.present.value ?? []).contains("DMAR"), host.vtdOnByDefault == false,
             host.missingIOMMUDriver == nil
         {
-            let fix = Actions.kernelParameter(add: "intel_iommu=on")
+            let fix = Actions.kernelParameter(add: "intel_iommu=on", boot: host.boot)
             out.append(
                 finding(
                     .fail,
@@ -67,7 +67,7 @@ public struct CommandLineCheck: Check {
                 finding(
                     .warn,
                     "\(off) disables interrupt remapping: safe VFIO is not available, and type1 refuses to attach without allow_unsafe_interrupts",
-                    remedy: Actions.kernelParameter(remove: off), evidence: ev(off)))
+                    remedy: Actions.kernelParameter(remove: off, boot: host.boot), evidence: ev(off)))
         }
         for p in ["vfio_iommu_type1.allow_unsafe_interrupts", "iommufd.allow_unsafe_interrupts"]
         where KernelCommandLine.bool(c.value(p)) == true {

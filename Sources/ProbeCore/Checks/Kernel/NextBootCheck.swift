@@ -89,14 +89,8 @@ public struct NextBootCheck: Check {
         switch s.kind {
         case .grubDefault:
             if family == .fedora { return "grubby --update-kernel=ALL --args=\"\(list)\"\(reboot)" }
-            let regenerate: String =
-                switch family {
-                case .debian: "update-grub"
-                case .suse: "grub2-mkconfig -o /boot/grub2/grub.cfg"
-                case .arch: "grub-mkconfig -o /boot/grub/grub.cfg"
-                case .fedora, nil: "update-grub (Debian, Ubuntu) or grub2-mkconfig -o /boot/grub2/grub.cfg (Fedora, SUSE)"
-                }
-            return (persist ? "add \(list) to GRUB_CMDLINE_LINUX in /etc/default/grub, then " : "") + regenerate + reboot
+            return (persist ? "add \(list) to GRUB_CMDLINE_LINUX in /etc/default/grub, then " : "") + Actions.grubRegenerate(family)
+                + reboot
         case .kernelCmdline:
             let image = family == .debian ? "/boot/vmlinuz-\(release)" : "/lib/modules/\(release)/vmlinuz"
             return (persist ? "add \(list) to /etc/kernel/cmdline, then " : "") + "kernel-install add \(release) \(image)" + reboot

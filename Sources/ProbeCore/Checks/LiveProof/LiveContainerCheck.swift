@@ -12,7 +12,7 @@ public struct LiveContainerCheck: Check {
             .pass("intel-vfio-ready"),
             .fail(
                 "intel-vfio-ready", at: .open(.container), .noSuchFileOrDirectory,
-                remedy: "modprobe vfio-pci iommufd  # or, when /dev is not devtmpfs: mount -t devtmpfs devtmpfs /dev"),
+                remedy: "modprobe -a vfio-pci iommufd  # or, when /dev is not devtmpfs: mount -t devtmpfs devtmpfs /dev"),
             .info("amd-host", at: .open(.container), .noSuchFileOrDirectory),
         ])
 

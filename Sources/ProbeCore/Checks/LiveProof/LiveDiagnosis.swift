@@ -66,7 +66,7 @@ public struct LiveDiagnosis: Sendable, Equatable {
         switch (step.id, e) {
         case (.open(let node), .noSuchFileOrDirectory) where node == .container || node == .iommufd:
             return diag(
-                "the node does not exist", "modprobe vfio-pci iommufd  # or, when /dev is not devtmpfs: mount -t devtmpfs devtmpfs /dev",
+                "the node does not exist", "modprobe -a vfio-pci iommufd  # or, when /dev is not devtmpfs: mount -t devtmpfs devtmpfs /dev",
                 blocks("\(node.path) does not exist", ["modprobe vfio-pci"]))
         case (.open, .permissionDenied),
             (.open, .notPermitted) where walk.kind != .noiommu:

@@ -25,6 +25,7 @@ public struct ModulesCheck: Check {
         let emulated = context.host.containerBackend == .iommufd
         var out: [Finding] = []
         var present: [String] = []
+        var loadable: [(name: String, role: String, modes: [Mode], evidence: [Evidence])] = []
         for (name, role, usual) in needed {
             // Where iommufd emulates the container, it is the IOMMU backend.
             let modes = name == "iommufd" && emulated ? Mode.iommuBacked : usual
@@ -34,11 +35,7 @@ public struct ModulesCheck: Check {
             case .builtIn, .loaded:
                 present.append("\(name) (\(state.rawValue))")
             case .available:
-                let action = name == "iommufd" ? "modprobe iommufd" : Actions.loadVFIO
-                out.append(
-                    finding(
-                        modes.isEmpty ? .info : .warn, "\(name), \(role), is not loaded but can be", remedy: action, evidence: ev,
-                        impacts: modes.map { .requires($0, "\(name) is not loaded", [action]) }))
+                loadable.append((name, role, modes, ev))
             case .absent:
                 if name == "iommufd" {
                     out.append(
@@ -67,6 +64,21 @@ public struct ModulesCheck: Check {
                     ["make the kernel configuration readable (/proc/config.gz or /boot/config-RELEASE), or load the module"])
                 out.append(f)
             }
+        }
+        // The modules that can be loaded: one finding and one modprobe for the set. vfio-pci
+        // pulls in vfio, and vfio its IOMMU backends (MODULE_SOFTDEP "post: vfio_iommu_type1" in
+        // vfio_main.c); iommufd is named as well when it is missing too.
+        if !loadable.isEmpty {
+            let vfio = loadable.contains { $0.name != "iommufd" }
+            let names = (vfio ? ["vfio-pci"] : []) + (loadable.contains { $0.name == "iommufd" } ? ["iommufd"] : [])
+            let action = names.count == 1 ? "modprobe \(names[0])" : "modprobe -a \(names.joined(separator: " "))"
+            let list = loadable.map { "\($0.name) (\($0.role))" }.joined(separator: ", ")
+            let needed = loadable.contains { !$0.modes.isEmpty }
+            out.append(
+                finding(
+                    needed ? .warn : .info, "not loaded, but loadable: \(list)", remedy: action,
+                    evidence: loadable.flatMap(\.evidence),
+                    impacts: loadable.flatMap { l in l.modes.map { .requires($0, "\(l.name) is not loaded", [action]) } }))
         }
         if !present.isEmpty {
             out.insert(finding(.pass, present.joined(separator: ", ")), at: 0)

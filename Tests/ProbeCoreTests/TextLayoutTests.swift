@@ -26,6 +26,22 @@ struct TextLayoutTests {
         #expect(!TextLayout.isCommand("add \"intel_iommu=on\" to GRUB_CMDLINE_LINUX in /etc/default/grub"))
     }
 
+    @Test("a command a remedy quotes after a colon is found, and prose after a program name is not")
+    func quotedCommand() throws {
+        let q = try #require(
+            TextLayout.quotedCommand(
+                in: "Use hugepages, or raise it: echo 1048576 > /sys/module/vfio_iommu_type1/parameters/dma_entry_limit (or at boot)."))
+        #expect(q.before == "Use hugepages, or raise it:")
+        #expect(q.command == "echo 1048576 > /sys/module/vfio_iommu_type1/parameters/dma_entry_limit")
+        #expect(q.after == "(or at boot).")
+        #expect(TextLayout.quotedCommand(in: "Bind it at boot: driverctl rebinds it after boot.") == nil)
+        #expect(TextLayout.quotedCommand(in: "Load it: modprobe it, then reprobe.") == nil)
+        #expect(TextLayout.quotedCommand(in: "Load it: modprobe vendor_reset")?.command == "modprobe vendor_reset")
+        #expect(
+            TextLayout.quotedCommand(in: "Grow the pool: echo 2048 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages.")?.after == "."
+        )
+    }
+
     @Test("the width: COLUMNS, else the terminal's, else 80")
     func width() {
         #expect(TextLayout.width(columns: "120", ttyColumns: 100) == 120)
@@ -59,8 +75,12 @@ struct TextLayoutTests {
         }
         let wide = try runBinary(["--root", root, "--no-live", "--color", "never", "--wide"]).stdout
         let wrapped = try runBinary(["--root", root, "--no-live", "--color", "never"]).stdout
-        // The same report, only laid out differently: every word in the same order.
-        #expect(wide.split(whereSeparator: \.isWhitespace) == wrapped.split(whereSeparator: \.isWhitespace))
+        // The same report, only laid out differently: every word in the same order (a sentence's
+        // period after a command set on its own line is left out).
+        func words(_ s: String) -> [Substring] {
+            s.split(whereSeparator: \.isWhitespace).map { $0.hasSuffix(".") ? $0.dropLast() : $0 }.filter { !$0.isEmpty }
+        }
+        #expect(words(wide) == words(wrapped))
     }
 
     @Test("every command the reports give parses as shell (sh -n), per family")
@@ -74,6 +94,9 @@ struct TextLayoutTests {
             actions += verdict["actions"] as? [String] ?? []
             actions += (verdict["upgrade"] as? [String: Any])?["actions"] as? [String] ?? []
             commands.formUnion(actions.filter(TextLayout.isCommand))
+            // And the commands the remedies and prose actions quote after a colon.
+            let remedies = (doc["checks"] as? [[String: Any]] ?? []).compactMap { $0["remedy"] as? String }
+            commands.formUnion((remedies + actions).compactMap { TextLayout.quotedCommand(in: $0)?.command })
         }
         let families = Set(commands.compactMap { $0.split(separator: " ").first.map(String.init) })
         // Binding (echo to sysfs) and module loading at least; each family is checked whole.

@@ -62,6 +62,43 @@ public enum TextLayout {
         return commands.contains(String(word)) || action.hasPrefix("#")
     }
 
+    /// A command a remedy quotes after a colon ("Raise it: echo 1048576 > /sys/…/dma_entry_limit
+    /// (or …)."): the prose before it (with the colon), the command, and the prose after it
+    /// (from " (", a "; " before prose, or a closing period on). nil when the text quotes none. A program name
+    /// followed by a word of prose ("driverctl rebinds it") is not a command: after any program
+    /// but echo and printf, the next word must look like an argument (a path, a module name, an
+    /// option, a value).
+    public static func quotedCommand(in text: String) -> (before: String, command: String, after: String)? {
+        var searchFrom = text.startIndex
+        while let colon = text[searchFrom...].firstRange(of: ": ") {
+            searchFrom = colon.upperBound
+            let rest = text[colon.upperBound...]
+            let words = rest.split(separator: " ", maxSplits: 2)
+            guard let program = words.first.map(String.init), commands.contains(program) || program == "driverctl" else { continue }
+            if !["echo", "printf"].contains(program) {
+                guard words.count > 1, words[1].allSatisfy({ $0.isLetter || $0.isNumber || "-_./$'=>".contains($0) }),
+                    words[1].contains(where: { $0.isNumber || "-_./$'=>".contains($0) })
+                else { continue }
+            }
+            // It ends at " (", or at "; " that prose follows ("; echo …" goes on with another command).
+            var end = rest.firstRange(of: " (")?.lowerBound ?? rest.endIndex
+            var from = rest.startIndex
+            while let r = rest[from..<end].firstRange(of: "; ") {
+                let next = rest[r.upperBound...].split(separator: " ", maxSplits: 1).first.map(String.init) ?? ""
+                if !commands.contains(next) {
+                    end = r.lowerBound
+                    break
+                }
+                from = r.upperBound
+            }
+            var command = rest[..<end]
+            if command.hasSuffix(".") { command = command.dropLast() }
+            let after = text[command.endIndex...].trimmingPrefix(" ")
+            return (String(text[..<colon.lowerBound]) + ":", String(command), String(after))
+        }
+        return nil
+    }
+
     static let commands: Set<String> = [
         "echo", "printf", "modprobe", "udevadm", "systemctl", "sysctl", "update-grub", "grub2-mkconfig", "grubby",
         "kernel-install", "update-initramfs", "dracut", "mkinitcpio", "setpci", "mount", "chmod", "chown", "chgrp", "ln",

@@ -223,11 +223,24 @@ public struct TextReporter {
             }
         }
         if let remedy {
-            for l in TextLayout.wrap(Escaping.terminal(remedy), width: width, first: under + "→ ", rest: under + "  ") {
+            for l in prose(Escaping.terminal(remedy), first: under + "→ ", rest: under + "  ") {
                 out += l
                 out += "\n"
             }
         }
+    }
+
+    /// Words wrapped; a command they quote after a colon on its own line, unbroken, between the
+    /// prose around it.
+    func prose(_ text: String, first: String, rest: String) -> [String] {
+        guard width != nil, let q = TextLayout.quotedCommand(in: text) else {
+            return TextLayout.wrap(text, width: width, first: first, rest: rest)
+        }
+        var ls = TextLayout.wrap(q.before, width: width, first: first, rest: rest)
+        ls.append(rest + "  " + q.command)
+        // The sentence's closing period stays off the command's line, and alone it says nothing.
+        if !q.after.isEmpty && q.after != "." { ls += TextLayout.wrap(q.after, width: width, first: rest, rest: rest) }
+        return ls
     }
 
     /// A device: its line, its findings, and when it is not ready, why and the numbered steps.
@@ -272,7 +285,7 @@ public struct TextReporter {
             let ls =
                 TextLayout.isCommand(a)
                 ? TextLayout.command(text, width: width, prefix: prefix, indent: rest)
-                : TextLayout.wrap(text, width: width, first: prefix, rest: rest)
+                : prose(text, first: prefix, rest: rest)
             for l in ls {
                 out += l
                 out += "\n"

@@ -42,7 +42,8 @@ struct CLITests {
         let r = try runBinary(["--root", HostFixture.intelIOMMUOff.path, "--color", "never", "--wide"])
         #expect(r.status == 2)
         #expect(r.stdout.contains("FAIL  kernel.cmdline"))
-        #expect(r.stdout.contains("→ " + Actions.kernelParameter(replace: "intel_iommu=off", with: "intel_iommu=on")))
+        #expect(
+            r.stdout.contains("→ " + TextReporter.sentence(Actions.kernelParameter(replace: "intel_iommu=off", with: "intel_iommu=on"))))
         #expect(r.stdout.contains("Verdict: NO-IOMMU ONLY"))
         #expect(!r.stdout.contains("\u{1b}["), "no colour with --color never")
         let coloured = try runBinary(["--root", HostFixture.intelIOMMUOff.path, "--color", "always"])

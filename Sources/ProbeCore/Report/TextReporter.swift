@@ -223,11 +223,18 @@ public struct TextReporter {
             }
         }
         if let remedy {
-            for l in prose(Escaping.terminal(remedy), first: under + "→ ", rest: under + "  ") {
+            for l in prose(Self.sentence(Escaping.terminal(remedy)), first: under + "→ ", rest: under + "  ") {
                 out += l
                 out += "\n"
             }
         }
+    }
+
+    /// An instruction in words starts with a capital, in the check lines and the verdict alike
+    /// ("Replace …"); a command is left as it is typed.
+    static func sentence(_ text: String) -> String {
+        guard let c = text.first, c.isLowercase, !TextLayout.isCommand(text) else { return text }
+        return c.uppercased() + text.dropFirst()
     }
 
     /// Words wrapped; a command they quote after a colon on its own line, unbroken, between the
@@ -285,7 +292,7 @@ public struct TextReporter {
             let ls =
                 TextLayout.isCommand(a)
                 ? TextLayout.command(text, width: width, prefix: prefix, indent: rest)
-                : prose(text, first: prefix, rest: rest)
+                : prose(Self.sentence(text), first: prefix, rest: rest)
             for l in ls {
                 out += l
                 out += "\n"

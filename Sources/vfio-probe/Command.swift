@@ -248,10 +248,11 @@ struct CheckCommand: ParsableCommand {
         }
         // --quiet silences standard output; a file asked for with --output is still written.
         if !quiet || output != nil {
-            let options = TextOptions(
-                color: output == nil && Terminal.useColor(color), width: wide ? nil : output == nil ? TextOptions.terminalWidth : 80,
-                verbose: verbose, showAll: showAll)
             let format = try chosenFormat(format, json: json, default: .text, json: .json)
+            // The terminal is asked its width only for a text report that goes to it.
+            let options = TextOptions(
+                color: output == nil && Terminal.useColor(color),
+                width: wide ? nil : output == nil && format == .text ? TextOptions.terminalWidth : 80, verbose: verbose, showAll: showAll)
             try Terminal.emit(to: output) { out in report.write(format, options: options) { out.write($0) } }
         }
         throw ExitCode(report.exitStatus)

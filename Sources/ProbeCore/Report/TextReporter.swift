@@ -25,15 +25,16 @@ public struct TextReporter {
     public func render(_ r: Report) -> String {
         var me = self
         let checks = Dictionary(r.checks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let hidden = Set(r.verdict.devices.map(\.address).filter { !showAll && Self.isPlumbing($0, r.host) })
         let ids = r.findings.lazy.filter { f in
-            if case .device(let a) = f.subject { return me.shownUnderDevice(f, r) && (me.showAll || !Self.isPlumbing(a, r.host)) }
+            if case .device(let a) = f.subject { return !hidden.contains(a) && me.shownUnderDevice(f, r) }
             return me.shownOnHost(f, checks)
         }.map(\.checkID.count)
         me.idColumn = min(ids.max() ?? 20, 30)
-        return me.layOut(r)
+        return me.layOut(r, checks: checks, hidden: hidden)
     }
 
-    func layOut(_ r: Report) -> String {
+    func layOut(_ r: Report, checks: [String: CheckDescriptor], hidden: Set<PCIAddress>) -> String {
         // One string, appended to: a large host's report is hundreds of kilobytes.
         var out = ""
         out.reserveCapacity(4096 + r.verdict.devices.count * 160)
@@ -50,28 +51,25 @@ public struct TextReporter {
         for (i, l) in TextLayout.wrap(title, width: width, first: "", rest: "  ").enumerated() {
             line(i == 0 ? bold("vfio-probe") + l.dropFirst("vfio-probe".count) : l)
         }
-        let hidden = r.verdict.devices.filter { !showAll && Self.isPlumbing($0.address, h) }.map(\.address)
-        if let summary = summary(r, hidden: hidden.count) {
+        if let summary = summary(r) {
             for l in TextLayout.wrap(summary, width: width, first: "", rest: "  ") { line(l) }
         }
 
-        let categories = Dictionary(r.checks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for cat in Category.allCases where cat != .device {
-            let fs = r.hostFindings.filter { (categories[$0.checkID]?.category ?? .platform) == cat && shownOnHost($0, categories) }
+            let fs = r.hostFindings.filter { (checks[$0.checkID]?.category ?? .platform) == cat && shownOnHost($0, checks) }
             if fs.isEmpty { continue }
             line("")
             line(bold(cat.title))
             block(fs, indent: "  ", into: &out)
         }
 
-        let hiddenSet = Set(hidden)
-        let shownDevices = r.verdict.devices.filter { !hiddenSet.contains($0.address) }
+        let shownDevices = r.verdict.devices.filter { !hidden.contains($0.address) }
         if !r.verdict.devices.isEmpty || !h.missing.isEmpty {
             // The findings under each device, grouped once (filtering them per device would be
             // quadratic on a large host).
             var byDevice: [PCIAddress: [Finding]] = [:]
             for f in r.findings {
-                guard case .device(let a) = f.subject, !hiddenSet.contains(a), shownUnderDevice(f, r) else { continue }
+                guard case .device(let a) = f.subject, !hidden.contains(a), shownUnderDevice(f, r) else { continue }
                 byDevice[a, default: []].append(f)
             }
             for kind in DeviceKind.allCases {
@@ -102,7 +100,7 @@ public struct TextReporter {
     }
 
     /// "2 of 6 functions ready for safe VFIO; 1 bindable; 3 blocked (3 chipset or bridges)".
-    func summary(_ r: Report, hidden: Int) -> String? {
+    func summary(_ r: Report) -> String? {
         let ds = r.verdict.devices
         guard !ds.isEmpty else { return nil }
         let ready = ds.filter { $0.readiness == .ready }
@@ -147,8 +145,8 @@ public struct TextReporter {
     }
 
     func shownUnderDevice(_ f: Finding, _ r: Report) -> Bool {
-        if verbose || r.deviceScoped { return f.notApplicable == nil || verbose }
-        if f.notApplicable != nil { return false }
+        if f.notApplicable != nil { return verbose }
+        if verbose || r.deviceScoped { return true }
         switch f.status {
         case .pass, .info: return r.live?.notRun == nil && f.isLiveProof  // no live findings when the walks did not run
         case .warn, .fail, .skip: return true
